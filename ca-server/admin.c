@@ -1,0 +1,230 @@
+/* sshcert-admin: the operator's CLI on the CA host. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "admin.h"
+#include "err.h"
+#include "secmem.h"
+#include "totp.h"
+
+static const char usage_text[] =
+    "usage: sshcert-admin [-c CONFIG] COMMAND ...\n"
+    "  init                               create the CA key, database and secret key\n"
+    "  user add NAME --principals P1,P2 [--max-ttl DUR] [--json]\n"
+    "  user list [--json] | user show NAME [--json]\n"
+    "  user passwd NAME | user totp-reset NAME [--json]\n"
+    "  user lock NAME | user unlock NAME | user del NAME\n"
+    "  cert list [--active] [--user NAME] [--json] | cert show SERIAL [--json]\n"
+    "  cert revoke SERIAL... [--reason TEXT] | cert revoke --user NAME [--reason TEXT]\n"
+    "  sign PUBKEY_FILE --principals P1,P2 [--ttl DUR] [--key-id TEXT]\n"
+    "       [--force-command CMD] [--source-address CIDR,..] [-o FILE]\n"
+    "  krl [-o FILE]                      write the current KRL\n"
+    "  audit verify | audit export [--since UNIX]\n"
+    "CONFIG defaults to $SSHCERT_CONFIG, then /etc/sshcert/sshcert.json.\n";
+
+int
+admin_err(const char *fmt, ...)
+{
+    va_list ap;
+
+    fputs("sshcert-admin: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    return ADMIN_FAIL;
+}
+
+int
+admin_usage(const char *fmt, ...)
+{
+    va_list ap;
+
+    fputs("sshcert-admin: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputs("\n", stderr);
+    fputs(usage_text, stderr);
+    return ADMIN_USAGE;
+}
+
+uint64_t
+admin_now(void)
+{
+    return (uint64_t)time(NULL);
+}
+
+const char *
+admin_time(uint64_t t, char *buf, size_t len)
+{
+    time_t tt = (time_t)t;
+    struct tm tm;
+
+    if (localtime_r(&tt, &tm) == NULL || strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm) == 0)
+        snprintf(buf, len, "%llu", (unsigned long long)t);
+    return buf;
+}
+
+static int
+in_list(const char *s, const char *const *list)
+{
+    for (; list != NULL && *list != NULL; list++)
+        if (strcmp(s, *list) == 0)
+            return 1;
+    return 0;
+}
+
+const char *
+admin_opt(int argc, char **argv, const char *name, int has_value, int *bad)
+{
+    int i;
+
+    for (i = 1; i < argc; i++) {
+        if (strcmp(argv[i], name) != 0)
+            continue;
+        if (!has_value)
+            return "";
+        if (i + 1 >= argc) {
+            *bad = 1;
+            return NULL;
+        }
+        return argv[i + 1];
+    }
+    return NULL;
+}
+
+int
+admin_check_opts(int argc, char **argv, const char *const *with_value, const char *const *flags)
+{
+    int i;
+
+    for (i = 1; i < argc; i++) {
+        if (argv[i][0] != '-' || argv[i][1] == '\0')
+            continue;
+        if (in_list(argv[i], with_value)) {
+            if (i + 1 >= argc)
+                return admin_usage("%s needs a value", argv[i]);
+            i++;
+        } else if (!in_list(argv[i], flags)) {
+            return admin_usage("unknown option %s", argv[i]);
+        }
+    }
+    return 0;
+}
+
+int
+admin_positional(int argc, char **argv, const char *const *with_value, char **out, int max)
+{
+    int i, n = 0;
+
+    for (i = 1; i < argc; i++) {
+        if (argv[i][0] == '-' && argv[i][1] != '\0') {
+            if (in_list(argv[i], with_value))
+                i++;
+            continue;
+        }
+        if (n < max)
+            out[n] = argv[i];
+        n++;
+    }
+    return n;
+}
+
+int
+admin_open(struct admin *a)
+{
+    char *err = NULL;
+    int r;
+
+    if (a->ca != NULL)
+        return 0;
+    if ((r = sshcert_ca_open(a->cfg, &a->ca, &err)) != 0) {
+        admin_err("%s", err != NULL ? err : sshcert_err_str(r));
+        free(err);
+        return ADMIN_FAIL;
+    }
+    return 0;
+}
+
+static int
+cmd_init(struct admin *a, int argc, char **argv)
+{
+    char *err = NULL;
+    int created = 0, r;
+
+    (void)argv;
+    if (argc != 1)
+        return admin_usage("init takes no arguments");
+    if ((r = sshcert_ca_init(a->cfg, &created, &err)) != 0) {
+        admin_err("%s", err != NULL ? err : sshcert_err_str(r));
+        free(err);
+        return ADMIN_FAIL;
+    }
+    if (admin_open(a) != 0)
+        return ADMIN_FAIL;
+    if (created)
+        fprintf(stderr, "sshcert-admin: CA ready in %s (fingerprint %s)\n", a->cfg->data_dir,
+            a->ca->fingerprint);
+    else
+        fprintf(stderr, "sshcert-admin: CA already initialised in %s; nothing changed\n",
+            a->cfg->data_dir);
+    printf("%s\n", a->ca->pub_line);
+    return ADMIN_OK;
+}
+
+int
+main(int argc, char **argv)
+{
+    struct admin a = {0};
+    char *err = NULL;
+    int i = 1, r;
+
+    if (sshcert_secmem_init() != 0 || sshcert_totp_global_init() != 0) {
+        fprintf(stderr, "sshcert-admin: cannot initialise crypto\n");
+        return ADMIN_FAIL;
+    }
+    a.config_path = getenv("SSHCERT_CONFIG");
+    if (a.config_path == NULL || *a.config_path == '\0')
+        a.config_path = "/etc/sshcert/sshcert.json";
+    if (i < argc && (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)) {
+        fputs(usage_text, stdout);
+        return ADMIN_OK;
+    }
+    if (i < argc && strcmp(argv[i], "-c") == 0) {
+        if (i + 1 >= argc)
+            return admin_usage("-c needs a config file");
+        a.config_path = argv[i + 1];
+        i += 2;
+    }
+    if (i >= argc)
+        return admin_usage("missing command");
+    if ((r = sshcert_config_load(a.config_path, &a.cfg, &err)) != 0) {
+        admin_err("config: %s", err != NULL ? err : sshcert_err_str(r));
+        free(err);
+        return ADMIN_FAIL;
+    }
+    argc -= i;
+    argv += i;
+    if (strcmp(argv[0], "init") == 0)
+        r = cmd_init(&a, argc, argv);
+    else if (strcmp(argv[0], "user") == 0)
+        r = admin_cmd_user(&a, argc, argv);
+    else if (strcmp(argv[0], "cert") == 0)
+        r = admin_cmd_cert(&a, argc, argv);
+    else if (strcmp(argv[0], "sign") == 0)
+        r = admin_cmd_sign(&a, argc, argv);
+    else if (strcmp(argv[0], "krl") == 0)
+        r = admin_cmd_krl(&a, argc, argv);
+    else if (strcmp(argv[0], "audit") == 0)
+        r = admin_cmd_audit(&a, argc, argv);
+    else
+        r = admin_usage("unknown command %s", argv[0]);
+    sshcert_ca_close(a.ca);
+    sshcert_config_free(a.cfg);
+    sshcert_totp_global_done();
+    return r;
+}

@@ -1,0 +1,43 @@
+/* sshcert-admin internals: the command groups share one context. */
+#ifndef SSHCERT_ADMIN_H
+#define SSHCERT_ADMIN_H
+
+#include <stdint.h>
+
+#include "ca.h"
+#include "config.h"
+
+/* Exit codes of sshcert-admin. */
+#define ADMIN_OK 0
+#define ADMIN_FAIL 1  /* refused or failed; a message says why */
+#define ADMIN_USAGE 2 /* bad command line */
+
+struct admin {
+    const char *config_path;
+    struct sshcert_config *cfg;
+    struct sshcert_ca *ca; /* opened on demand by admin_open */
+};
+
+int admin_open(struct admin *a);
+/* Prints "sshcert-admin: ..." to stderr; returns ADMIN_FAIL. */
+int admin_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int admin_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Finds "--name VALUE" (or flag "--name") in argv from index start; removes nothing.
+ * Returns the value, "" for a present flag, NULL when absent. *bad set on a missing value. */
+const char *admin_opt(int argc, char **argv, const char *name, int has_value, int *bad);
+/* Rejects any "-x"/"--x" option in argv not in the NULL-terminated allowed list. */
+int admin_check_opts(int argc, char **argv, const char *const *allowed_with_value,
+    const char *const *allowed_flags);
+/* Positional arguments (not options or option values), in order. */
+int admin_positional(int argc, char **argv, const char *const *with_value, char **out, int max);
+uint64_t admin_now(void);
+/* Local time "2026-11-21 07:48:56" into buf. */
+const char *admin_time(uint64_t t, char *buf, size_t len);
+
+int admin_cmd_user(struct admin *a, int argc, char **argv);
+int admin_cmd_cert(struct admin *a, int argc, char **argv);
+int admin_cmd_sign(struct admin *a, int argc, char **argv);
+int admin_cmd_krl(struct admin *a, int argc, char **argv);
+int admin_cmd_audit(struct admin *a, int argc, char **argv);
+
+#endif

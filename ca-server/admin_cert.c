@@ -1,0 +1,453 @@
+/* sshcert-admin sign, cert, krl and audit commands. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "admin.h"
+#include "buf.h"
+#include "cert.h"
+#include "err.h"
+#include "file.h"
+#include "krl.h"
+#include "policy.h"
+
+/* "key.pub" -> "key-cert.pub"; anything else -> "NAME-cert.pub". */
+static char *
+cert_path_for(const char *pub)
+{
+    size_t n = strlen(pub);
+    char *out;
+
+    if ((out = malloc(n + 16)) == NULL)
+        return NULL;
+    if (n > 4 && strcmp(pub + n - 4, ".pub") == 0)
+        snprintf(out, n + 16, "%.*s-cert.pub", (int)(n - 4), pub);
+    else
+        snprintf(out, n + 16, "%s-cert.pub", pub);
+    return out;
+}
+
+int
+admin_cmd_sign(struct admin *a, int argc, char **argv)
+{
+    static const char *const with_value[] = {"--principals", "--ttl", "--key-id",
+        "--force-command", "--source-address", "-o", NULL};
+    struct sshcert_principals pr = {0};
+    struct sshcert_pubkey key;
+    struct sshcert_cert_record rec;
+    struct sshcert_issue_req req;
+    const char *principals, *ttl_s, *key_id, *fc, *sa, *outp;
+    char *pos[2], *text = NULL, *comment = NULL, *outfile = NULL, *line = NULL;
+    uint64_t ttl;
+    size_t len;
+    int bad = 0, r, rc = ADMIN_FAIL;
+
+    if ((r = admin_check_opts(argc, argv, with_value, NULL)) != 0)
+        return r;
+    if (admin_positional(argc, argv, with_value, pos, 2) != 1)
+        return admin_usage("sign needs exactly one PUBKEY_FILE");
+    principals = admin_opt(argc, argv, "--principals", 1, &bad);
+    ttl_s = admin_opt(argc, argv, "--ttl", 1, &bad);
+    key_id = admin_opt(argc, argv, "--key-id", 1, &bad);
+    fc = admin_opt(argc, argv, "--force-command", 1, &bad);
+    sa = admin_opt(argc, argv, "--source-address", 1, &bad);
+    outp = admin_opt(argc, argv, "-o", 1, &bad);
+    if (bad)
+        return admin_usage("an option is missing its value");
+    if (principals == NULL || *principals == '\0')
+        return admin_err("refusing to sign: --principals is required and may not be empty");
+    if ((r = sshcert_policy_parse_principals(principals, &pr)) != 0)
+        return admin_err("refusing to sign: bad --principals \"%s\": %s", principals,
+            r == SSHCERT_ERR_DUPLICATE ? "a principal is listed twice"
+            : r == SSHCERT_ERR_TOO_LARGE ? "more than 256 principals"
+                                         : "empty or non-printable principal");
+    ttl = a->cfg->default_ttl;
+    if (ttl_s != NULL && (sshcert_config_parse_duration(ttl_s, &ttl) != 0 || ttl == 0)) {
+        admin_err("refusing to sign: --ttl \"%s\" is not a positive duration (90s, 15m, 1h)",
+            ttl_s);
+        goto out;
+    }
+    if (ttl > a->cfg->max_ttl) {
+        admin_err("refusing to sign: --ttl %s exceeds cert.max_ttl (%" PRIu64 "s)", ttl_s,
+            a->cfg->max_ttl);
+        goto out;
+    }
+    if (key_id != NULL && (strlen(key_id) == 0 || strlen(key_id) > SSHCERT_MAX_KEY_ID)) {
+        admin_err("refusing to sign: --key-id must be 1..%u characters", SSHCERT_MAX_KEY_ID);
+        goto out;
+    }
+    if (fc != NULL && (*fc == '\0' || strlen(fc) > SSHCERT_MAX_FORCE_COMMAND)) {
+        admin_err("refusing to sign: --force-command must be 1..%u characters",
+            SSHCERT_MAX_FORCE_COMMAND);
+        goto out;
+    }
+    if (sa != NULL && sshcert_policy_check_cidr_list(sa) != 0) {
+        admin_err("refusing to sign: --source-address \"%s\" is not a list of addresses or "
+                  "CIDR blocks like 192.0.2.0/24,2001:db8::/32",
+            sa);
+        goto out;
+    }
+    if ((r = sshcert_file_read(pos[0], SSHCERT_MAX_KEY_LINE, &text, &len)) != 0) {
+        admin_err("%s: %s", pos[0], r == SSHCERT_ERR_SYSTEM ? strerror(errno) : sshcert_err_str(r));
+        goto out;
+    }
+    if ((r = sshcert_pubkey_parse_line(text, len, &key, &comment)) != 0) {
+        admin_err("refusing to sign %s: %s", pos[0],
+            r == SSHCERT_ERR_KEY_TYPE ? "only ssh-ed25519 keys are supported"
+                                      : "not a valid OpenSSH public key line");
+        goto out;
+    }
+    if ((outfile = outp != NULL ? strdup(outp) : cert_path_for(pos[0])) == NULL)
+        goto out;
+    if (admin_open(a) != 0)
+        goto out;
+    memset(&req, 0, sizeof(req));
+    req.key = &key;
+    req.username = pr.v[0];
+    req.principals = (const char *const *)pr.v;
+    req.nprincipals = pr.n;
+    req.ttl = ttl;
+    req.key_id = key_id;
+    req.force_command = fc;
+    req.source_address = sa;
+    req.issued_by = "operator";
+    req.now = admin_now();
+    if ((r = sshcert_ca_issue(a->ca, &req, &rec)) != 0) {
+        admin_err("signing failed, nothing issued: %s", sshcert_err_str(r));
+        goto out;
+    }
+    if (asprintf(&line, "%s\n", rec.certificate) < 0 ||
+        (r = sshcert_file_write_atomic(outfile, line, strlen(line), 0644)) != 0) {
+        admin_err("certificate serial %" PRIu64 " was recorded but %s could not be written: %s",
+            rec.serial, outfile, strerror(errno));
+        sshcert_cert_record_clear(&rec);
+        goto out;
+    }
+    {
+        char t1[32], t2[32];
+        fprintf(stderr,
+            "sshcert-admin: signed %s: serial %" PRIu64 ", key id \"%s\", principals %s, "
+            "valid %s to %s\n",
+            outfile, rec.serial, rec.key_id, rec.principals,
+            admin_time(rec.valid_after, t1, sizeof(t1)),
+            admin_time(rec.valid_before, t2, sizeof(t2)));
+    }
+    sshcert_cert_record_clear(&rec);
+    rc = ADMIN_OK;
+out:
+    sshcert_policy_principals_free(&pr);
+    free(text);
+    free(comment);
+    free(outfile);
+    free(line);
+    return rc;
+}
+
+static const char *
+cert_status(const struct sshcert_cert_record *c, uint64_t now)
+{
+    if (c->revoked_at != 0)
+        return "revoked";
+    if (c->valid_before <= now)
+        return "expired";
+    if (c->valid_after > now)
+        return "not-yet-valid";
+    return "active";
+}
+
+static json_t *
+cert_json(const struct sshcert_cert_record *c, uint64_t now)
+{
+    return json_pack("{s:I, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:s?, s:s, s:s, s:o, s:s?, s:s}",
+        "serial", (json_int_t)c->serial, "key_id", c->key_id, "username", c->username,
+        "principals", c->principals, "key_fingerprint", c->key_fingerprint, "valid_after",
+        (json_int_t)c->valid_after, "valid_before", (json_int_t)c->valid_before, "issued_at",
+        (json_int_t)c->issued_at, "client_address", c->client_address, "issued_by", c->issued_by,
+        "certificate", c->certificate, "revoked_at",
+        c->revoked_at ? json_integer((json_int_t)c->revoked_at) : json_null(), "revoke_reason",
+        c->revoke_reason, "status", cert_status(c, now));
+}
+
+static int
+print_json(json_t *j)
+{
+    char *s;
+
+    if (j == NULL || (s = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER)) == NULL) {
+        json_decref(j);
+        return admin_err("out of memory");
+    }
+    printf("%s\n", s);
+    free(s);
+    json_decref(j);
+    return ADMIN_OK;
+}
+
+static int
+cert_list(struct admin *a, int argc, char **argv)
+{
+    static const char *const with_value[] = {"--user", NULL};
+    static const char *const flags[] = {"--active", "--json", NULL};
+    struct sshcert_cert_record *recs = NULL;
+    const char *user;
+    char *pos[1], t[32];
+    size_t n = 0, i;
+    uint64_t now = admin_now();
+    int bad = 0, json, r;
+    json_t *arr;
+
+    if ((r = admin_check_opts(argc, argv, with_value, flags)) != 0)
+        return r;
+    if (admin_positional(argc, argv, with_value, pos, 1) != 0)
+        return admin_usage("cert list takes no arguments");
+    user = admin_opt(argc, argv, "--user", 1, &bad);
+    json = admin_opt(argc, argv, "--json", 0, &bad) != NULL;
+    if (admin_open(a) != 0)
+        return ADMIN_FAIL;
+    if ((r = sshcert_store_cert_list(a->ca->store, user,
+             admin_opt(argc, argv, "--active", 0, &bad) != NULL, now, &recs, &n)) != 0)
+        return admin_err("cannot list certificates: %s", sshcert_err_str(r));
+    if (json) {
+        arr = json_array();
+        for (i = 0; i < n; i++)
+            json_array_append_new(arr, cert_json(&recs[i], now));
+        sshcert_cert_records_free(recs, n);
+        return print_json(arr);
+    }
+    printf("%-8s %-16s %-14s %-20s %-13s %s\n", "SERIAL", "USER", "STATUS", "VALID_BEFORE",
+        "ISSUED_BY", "PRINCIPALS");
+    for (i = 0; i < n; i++)
+        printf("%-8" PRIu64 " %-16s %-14s %-20s %-13s %s\n", recs[i].serial, recs[i].username,
+            cert_status(&recs[i], now), admin_time(recs[i].valid_before, t, sizeof(t)),
+            recs[i].issued_by, recs[i].principals);
+    sshcert_cert_records_free(recs, n);
+    return ADMIN_OK;
+}
+
+static int
+parse_serial(const char *s, uint64_t *out)
+{
+    char *end;
+    unsigned long long v;
+
+    errno = 0;
+    if (s == NULL || *s < '0' || *s > '9')
+        return -1;
+    v = strtoull(s, &end, 10);
+    if (errno != 0 || *end != '\0' || v == 0 || v > INT64_MAX)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static int
+cert_show(struct admin *a, int argc, char **argv)
+{
+    static const char *const flags[] = {"--json", NULL};
+    struct sshcert_cert_record rec;
+    char *pos[1], t1[32], t2[32], t3[32];
+    uint64_t serial, now = admin_now();
+    int bad = 0, r;
+
+    if ((r = admin_check_opts(argc, argv, NULL, flags)) != 0)
+        return r;
+    if (admin_positional(argc, argv, NULL, pos, 1) != 1 || parse_serial(pos[0], &serial) != 0)
+        return admin_usage("cert show needs one SERIAL (a positive number)");
+    if (admin_open(a) != 0)
+        return ADMIN_FAIL;
+    if ((r = sshcert_store_cert_get(a->ca->store, serial, &rec)) != 0)
+        return admin_err(r == SSHCERT_ERR_NOT_FOUND ? "no certificate with serial %" PRIu64
+                                                    : "cannot read certificate %" PRIu64,
+            serial);
+    if (admin_opt(argc, argv, "--json", 0, &bad) != NULL) {
+        r = print_json(cert_json(&rec, now));
+        sshcert_cert_record_clear(&rec);
+        return r;
+    }
+    printf("serial:          %" PRIu64 "\nkey id:          %s\nuser:            %s\n"
+           "principals:      %s\nkey fingerprint: %s\nvalid:           %s to %s\n"
+           "issued:          %s by %s%s%s\nstatus:          %s\n",
+        rec.serial, rec.key_id, rec.username, rec.principals, rec.key_fingerprint,
+        admin_time(rec.valid_after, t1, sizeof(t1)), admin_time(rec.valid_before, t2, sizeof(t2)),
+        admin_time(rec.issued_at, t3, sizeof(t3)), rec.issued_by,
+        rec.client_address ? " from " : "", rec.client_address ? rec.client_address : "",
+        cert_status(&rec, now));
+    if (rec.revoked_at != 0)
+        printf("revoked:         %s (%s)\n", admin_time(rec.revoked_at, t1, sizeof(t1)),
+            rec.revoke_reason ? rec.revoke_reason : "no reason given");
+    printf("certificate:     %s\n", rec.certificate);
+    sshcert_cert_record_clear(&rec);
+    return ADMIN_OK;
+}
+
+static int
+cert_revoke(struct admin *a, int argc, char **argv)
+{
+    static const char *const with_value[] = {"--reason", "--user", NULL};
+    const char *reason, *user;
+    char *pos[256];
+    uint64_t serial, count, now = admin_now();
+    int bad = 0, n, i, r, rc = ADMIN_OK;
+
+    if ((r = admin_check_opts(argc, argv, with_value, NULL)) != 0)
+        return r;
+    n = admin_positional(argc, argv, with_value, pos, 256);
+    reason = admin_opt(argc, argv, "--reason", 1, &bad);
+    user = admin_opt(argc, argv, "--user", 1, &bad);
+    if (n > 256)
+        return admin_usage("at most 256 serials at once");
+    if ((user != NULL) == (n > 0))
+        return admin_usage("cert revoke needs SERIAL... or --user NAME (not both)");
+    if (reason != NULL && strlen(reason) > 1024)
+        return admin_usage("--reason is limited to 1024 characters");
+    for (i = 0; i < n; i++)
+        if (parse_serial(pos[i], &serial) != 0)
+            return admin_usage("\"%s\" is not a serial number", pos[i]);
+    if (admin_open(a) != 0)
+        return ADMIN_FAIL;
+    if (user != NULL) {
+        if ((r = sshcert_store_cert_revoke_user(a->ca->store, user, reason, now, "operator",
+                 &count)) != 0)
+            return admin_err("cannot revoke %s's certificates: %s", user, sshcert_err_str(r));
+        if (count == 0)
+            return admin_err("user %s has no unexpired, unrevoked certificates; nothing revoked",
+                user);
+        printf("revoked %" PRIu64 " certificate(s) of %s\n", count, user);
+        return ADMIN_OK;
+    }
+    for (i = 0; i < n; i++) {
+        parse_serial(pos[i], &serial);
+        r = sshcert_store_cert_revoke(a->ca->store, serial, reason, now, "operator");
+        if (r == 0)
+            printf("revoked serial %" PRIu64 "\n", serial);
+        else {
+            rc = ADMIN_FAIL;
+            admin_err("serial %" PRIu64 ": %s", serial,
+                r == SSHCERT_ERR_NOT_FOUND   ? "no such certificate"
+                : r == SSHCERT_ERR_EXPIRED   ? "already expired; revoking it changes nothing"
+                : r == SSHCERT_ERR_DUPLICATE ? "already revoked"
+                                             : sshcert_err_str(r));
+        }
+    }
+    return rc;
+}
+
+int
+admin_cmd_cert(struct admin *a, int argc, char **argv)
+{
+    if (argc < 2)
+        return admin_usage("cert needs list, show or revoke");
+    if (strcmp(argv[1], "list") == 0)
+        return cert_list(a, argc - 1, argv + 1);
+    if (strcmp(argv[1], "show") == 0)
+        return cert_show(a, argc - 1, argv + 1);
+    if (strcmp(argv[1], "revoke") == 0)
+        return cert_revoke(a, argc - 1, argv + 1);
+    return admin_usage("unknown cert command %s", argv[1]);
+}
+
+int
+admin_cmd_krl(struct admin *a, int argc, char **argv)
+{
+    static const char *const with_value[] = {"-o", NULL};
+    struct sshcert_buf *b = NULL;
+    const char *outp;
+    char *pos[1];
+    int bad = 0, r;
+
+    if ((r = admin_check_opts(argc, argv, with_value, NULL)) != 0)
+        return r;
+    if (admin_positional(argc, argv, with_value, pos, 1) != 0)
+        return admin_usage("krl takes only -o FILE");
+    outp = admin_opt(argc, argv, "-o", 1, &bad);
+    if (admin_open(a) != 0)
+        return ADMIN_FAIL;
+    if ((r = sshcert_ca_build_krl(a->ca, admin_now(), &b)) != 0)
+        return admin_err("cannot build the KRL: %s", sshcert_err_str(r));
+    if (outp != NULL)
+        r = sshcert_file_write_atomic(outp, sshcert_buf_ptr(b), sshcert_buf_len(b), 0644);
+    else
+        r = fwrite(sshcert_buf_ptr(b), 1, sshcert_buf_len(b), stdout) == sshcert_buf_len(b) &&
+                    fflush(stdout) == 0
+                ? 0
+                : SSHCERT_ERR_SYSTEM;
+    sshcert_buf_free(b);
+    if (r != 0)
+        return admin_err("cannot write the KRL: %s", strerror(errno));
+    return ADMIN_OK;
+}
+
+static int
+export_one(void *ctx, const struct sshcert_audit_event *e)
+{
+    json_t *j;
+    char *s;
+
+    (void)ctx;
+    j = json_pack("{s:I, s:I, s:s, s:s, s:s?, s:o, s:s?, s:s?, s:s}", "id", (json_int_t)e->id,
+        "ts", (json_int_t)e->ts, "event", e->event, "actor", e->actor, "username", e->username,
+        "serial", e->serial ? json_integer((json_int_t)e->serial) : json_null(), "client_address",
+        e->client_address, "detail", e->detail, "hash", e->hash);
+    if (j == NULL || (s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER)) == NULL) {
+        json_decref(j);
+        return SSHCERT_ERR_ALLOC;
+    }
+    printf("%s\n", s);
+    free(s);
+    json_decref(j);
+    return 0;
+}
+
+int
+admin_cmd_audit(struct admin *a, int argc, char **argv)
+{
+    static const char *const with_value[] = {"--since", NULL};
+    const char *since_s;
+    char *pos[1], *end;
+    uint64_t bad_id = 0, count = 0, since = 0;
+    int bad = 0, r;
+
+    if (argc < 2)
+        return admin_usage("audit needs verify or export");
+    argc--;
+    argv++;
+    if ((r = admin_check_opts(argc, argv, with_value, NULL)) != 0)
+        return r;
+    if (admin_positional(argc, argv, with_value, pos, 1) != 0)
+        return admin_usage("unexpected argument");
+    if (strcmp(argv[0], "verify") == 0) {
+        if (argc != 1)
+            return admin_usage("audit verify takes no options");
+        if (admin_open(a) != 0)
+            return ADMIN_FAIL;
+        r = sshcert_store_audit_verify(a->ca->store, &bad_id, &count);
+        if (r == SSHCERT_ERR_SIGNATURE)
+            return admin_err("audit log broken at entry %" PRIu64
+                             " (changed, deleted or reordered); %" PRIu64
+                             " entries before it are intact",
+                bad_id, count);
+        if (r != 0)
+            return admin_err("cannot read the audit log: %s", sshcert_err_str(r));
+        printf("audit log intact: %" PRIu64 " entries\n", count);
+        return ADMIN_OK;
+    }
+    if (strcmp(argv[0], "export") == 0) {
+        since_s = admin_opt(argc, argv, "--since", 1, &bad);
+        if (since_s != NULL) {
+            errno = 0;
+            since = strtoull(since_s, &end, 10);
+            if (errno != 0 || *end != '\0' || *since_s < '0' || *since_s > '9')
+                return admin_usage("--since needs Unix seconds");
+        }
+        if (admin_open(a) != 0)
+            return ADMIN_FAIL;
+        if ((r = sshcert_store_audit_each(a->ca->store, since, export_one, NULL)) != 0)
+            return admin_err("cannot export the audit log: %s", sshcert_err_str(r));
+        return ADMIN_OK;
+    }
+    return admin_usage("unknown audit command %s", argv[0]);
+}

@@ -1,0 +1,689 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "err.h"
+#include "migrations.h"
+#include "store.h"
+#include "store_int.h"
+
+/* Migrations in order; migration N brings user_version from N-1 to N. */
+static const char *const migrations[] = {sshcert_migration_001};
+#define NMIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
+
+int
+store_err(int rc)
+{
+    switch (rc) {
+    case SQLITE_OK:
+    case SQLITE_DONE:
+    case SQLITE_ROW:
+        return 0;
+    case SQLITE_NOMEM:
+        return SSHCERT_ERR_ALLOC;
+    case SQLITE_CONSTRAINT:
+        return SSHCERT_ERR_DUPLICATE;
+    default:
+        return SSHCERT_ERR_SYSTEM;
+    }
+}
+
+sqlite3_stmt *
+store_stmt(struct sshcert_store *s, const char *sql)
+{
+    sqlite3_stmt *st = NULL;
+    size_t i;
+
+    for (i = 0; i < s->nstmt; i++) {
+        if (s->sql[i] == sql) {
+            sqlite3_reset(s->stmt[i]);
+            sqlite3_clear_bindings(s->stmt[i]);
+            return s->stmt[i];
+        }
+    }
+    if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK)
+        return NULL;
+    if (s->nstmt < STORE_MAX_STMTS) {
+        s->sql[s->nstmt] = sql;
+        s->stmt[s->nstmt++] = st;
+    } else {
+        /* Cannot happen with the fixed set of statements; fail closed rather than leak. */
+        sqlite3_finalize(st);
+        return NULL;
+    }
+    return st;
+}
+
+int
+store_step_done(sqlite3_stmt *st)
+{
+    int rc = sqlite3_step(st);
+
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : store_err(rc == SQLITE_ROW ? SQLITE_ERROR : rc);
+}
+
+static int
+exec_sql(struct sshcert_store *s, const char *sql)
+{
+    return store_err(sqlite3_exec(s->db, sql, NULL, NULL, NULL));
+}
+
+int
+store_begin(struct sshcert_store *s)
+{
+    return exec_sql(s, "BEGIN IMMEDIATE");
+}
+
+int
+store_commit(struct sshcert_store *s)
+{
+    int r = exec_sql(s, "COMMIT");
+
+    if (r != 0)
+        store_rollback(s);
+    return r;
+}
+
+void
+store_rollback(struct sshcert_store *s)
+{
+    if (!sqlite3_get_autocommit(s->db))
+        (void)sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+char *
+store_col_str(sqlite3_stmt *st, int col, int *fail)
+{
+    const unsigned char *t = sqlite3_column_text(st, col);
+    char *c;
+
+    if (t == NULL)
+        return NULL;
+    if ((c = strdup((const char *)t)) == NULL)
+        *fail = 1;
+    return c;
+}
+
+int
+store_meta_get(struct sshcert_store *s, const char *key, uint64_t *v)
+{
+    static const char sql[] = "SELECT value FROM meta WHERE key = ?1";
+    sqlite3_stmt *st;
+    int rc;
+
+    *v = 0;
+    if ((st = store_stmt(s, sql)) == NULL)
+        return SSHCERT_ERR_SYSTEM;
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *v = (uint64_t)sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? SSHCERT_ERR_NOT_FOUND : store_err(rc);
+}
+
+int
+store_meta_set(struct sshcert_store *s, const char *key, uint64_t v)
+{
+    static const char sql[] = "UPDATE meta SET value = ?2 WHERE key = ?1";
+    sqlite3_stmt *st;
+
+    if ((st = store_stmt(s, sql)) == NULL)
+        return SSHCERT_ERR_SYSTEM;
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)v);
+    return store_step_done(st);
+}
+
+static int
+migrate(struct sshcert_store *s)
+{
+    sqlite3_stmt *st = NULL;
+    int version = 0, r;
+    char pragma[64];
+    size_t i;
+
+    if ((r = store_begin(s)) != 0)
+        return r;
+    if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK ||
+        sqlite3_step(st) != SQLITE_ROW) {
+        sqlite3_finalize(st);
+        store_rollback(s);
+        return SSHCERT_ERR_SYSTEM;
+    }
+    version = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    if (version < 0 || (size_t)version > NMIGRATIONS) {
+        /* A newer sshcert wrote this database: refuse rather than guess. */
+        store_rollback(s);
+        return SSHCERT_ERR_UNSUPPORTED;
+    }
+    for (i = (size_t)version; i < NMIGRATIONS; i++) {
+        if ((r = exec_sql(s, migrations[i])) != 0) {
+            store_rollback(s);
+            return r;
+        }
+    }
+    snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %zu", NMIGRATIONS);
+    if ((r = exec_sql(s, pragma)) != 0) {
+        store_rollback(s);
+        return r;
+    }
+    return store_commit(s);
+}
+
+int
+sshcert_store_open(const char *path, int create, struct sshcert_store **out)
+{
+    struct sshcert_store *s;
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX, r;
+
+    *out = NULL;
+    if ((s = calloc(1, sizeof(*s))) == NULL)
+        return SSHCERT_ERR_ALLOC;
+    pthread_mutex_init(&s->mu, NULL);
+    if (create)
+        flags |= SQLITE_OPEN_CREATE;
+    if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK) {
+        r = s->db == NULL ? SSHCERT_ERR_ALLOC : SSHCERT_ERR_SYSTEM;
+        sshcert_store_close(s);
+        return r == SSHCERT_ERR_SYSTEM && !create ? SSHCERT_ERR_NOT_FOUND : r;
+    }
+    sqlite3_busy_timeout(s->db, 5000);
+    sqlite3_extended_result_codes(s->db, 0);
+    /* WAL for concurrent readers (sshcert-admin while the server runs); FULL so a commit is
+     * on disk before the certificate leaves the server. */
+    if ((r = exec_sql(s, "PRAGMA journal_mode=WAL")) != 0 ||
+        (r = exec_sql(s, "PRAGMA synchronous=FULL")) != 0 ||
+        (r = exec_sql(s, "PRAGMA foreign_keys=ON")) != 0 ||
+        (r = exec_sql(s, "PRAGMA secure_delete=ON")) != 0 ||
+        (r = migrate(s)) != 0) {
+        sshcert_store_close(s);
+        return r;
+    }
+    *out = s;
+    return 0;
+}
+
+void
+sshcert_store_close(struct sshcert_store *s)
+{
+    size_t i;
+
+    if (s == NULL)
+        return;
+    for (i = 0; i < s->nstmt; i++)
+        sqlite3_finalize(s->stmt[i]);
+    if (s->db != NULL)
+        sqlite3_close(s->db);
+    pthread_mutex_destroy(&s->mu);
+    free(s);
+}
+
+int
+sshcert_store_writable(struct sshcert_store *s)
+{
+    int r;
+
+    pthread_mutex_lock(&s->mu);
+    /* A write that changes nothing still takes the write lock and journals. */
+    if ((r = store_begin(s)) == 0 && (r = store_meta_set(s, "krl_version", 0)) == 0) {
+        uint64_t v;
+        store_rollback(s);
+        r = store_meta_get(s, "krl_version", &v);
+    } else {
+        store_rollback(s);
+    }
+    pthread_mutex_unlock(&s->mu);
+    return r;
+}
+
+int
+sshcert_store_version(struct sshcert_store *s, int *version)
+{
+    sqlite3_stmt *st = NULL;
+    int r = SSHCERT_ERR_SYSTEM;
+
+    *version = 0;
+    pthread_mutex_lock(&s->mu);
+    if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW) {
+        *version = sqlite3_column_int(st, 0);
+        r = 0;
+    }
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&s->mu);
+    return r;
+}
+
+/* ---- users ---- */
+
+void
+sshcert_user_free(struct sshcert_user *u)
+{
+    if (u == NULL)
+        return;
+    free(u->username);
+    if (u->password_hash != NULL) {
+        sodium_memzero(u->password_hash, strlen(u->password_hash));
+        free(u->password_hash);
+    }
+    if (u->totp_secret != NULL) {
+        sodium_memzero(u->totp_secret, u->totp_secret_len);
+        free(u->totp_secret);
+    }
+    free(u->principals);
+    free(u);
+}
+
+void
+sshcert_store_users_free(struct sshcert_user **u, size_t n)
+{
+    size_t i;
+
+    if (u == NULL)
+        return;
+    for (i = 0; i < n; i++)
+        sshcert_user_free(u[i]);
+    free(u);
+}
+
+#define USER_COLS                                                                              \
+    "id, username, password_hash, totp_secret, principals, max_ttl, disabled, totp_last_step, " \
+    "created_at, updated_at"
+
+static int
+user_from_row(sqlite3_stmt *st, struct sshcert_user **out)
+{
+    struct sshcert_user *u;
+    const void *blob;
+    int fail = 0, n;
+
+    *out = NULL;
+    if ((u = calloc(1, sizeof(*u))) == NULL)
+        return SSHCERT_ERR_ALLOC;
+    u->id = sqlite3_column_int64(st, 0);
+    u->username = store_col_str(st, 1, &fail);
+    u->password_hash = store_col_str(st, 2, &fail);
+    blob = sqlite3_column_blob(st, 3);
+    n = sqlite3_column_bytes(st, 3);
+    if (blob != NULL && n > 0) {
+        if ((u->totp_secret = malloc((size_t)n)) == NULL)
+            fail = 1;
+        else {
+            memcpy(u->totp_secret, blob, (size_t)n);
+            u->totp_secret_len = (size_t)n;
+        }
+    }
+    u->principals = store_col_str(st, 4, &fail);
+    u->max_ttl = (uint64_t)sqlite3_column_int64(st, 5);
+    u->disabled = sqlite3_column_int(st, 6);
+    u->totp_last_step = (uint64_t)sqlite3_column_int64(st, 7);
+    u->created_at = (uint64_t)sqlite3_column_int64(st, 8);
+    u->updated_at = (uint64_t)sqlite3_column_int64(st, 9);
+    if (fail || u->username == NULL || u->password_hash == NULL || u->principals == NULL) {
+        sshcert_user_free(u);
+        return SSHCERT_ERR_ALLOC;
+    }
+    *out = u;
+    return 0;
+}
+
+int
+sshcert_store_user_add(struct sshcert_store *s, const struct sshcert_user *u, uint64_t now)
+{
+    static const char sql[] =
+        "INSERT INTO users(username, password_hash, totp_secret, principals, max_ttl, disabled, "
+        "totp_last_step, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, 0, 0, ?6, ?6)";
+    sqlite3_stmt *st;
+    int r;
+
+    pthread_mutex_lock(&s->mu);
+    if ((r = store_begin(s)) != 0)
+        goto out;
+    if ((st = store_stmt(s, sql)) == NULL) {
+        r = SSHCERT_ERR_SYSTEM;
+        goto out;
+    }
+    sqlite3_bind_text(st, 1, u->username, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, u->password_hash, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 3, u->totp_secret, (int)u->totp_secret_len, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, u->principals, -1, SQLITE_STATIC);
+    if (u->max_ttl > 0)
+        sqlite3_bind_int64(st, 5, (sqlite3_int64)u->max_ttl);
+    else
+        sqlite3_bind_null(st, 5);
+    sqlite3_bind_int64(st, 6, (sqlite3_int64)now);
+    if ((r = store_step_done(st)) != 0)
+        goto out;
+    if ((r = store_audit_locked(s, now, "user_added", "operator", u->username, 0, NULL,
+             u->principals)) != 0)
+        goto out;
+    r = store_commit(s);
+out:
+    if (r != 0)
+        store_rollback(s);
+    pthread_mutex_unlock(&s->mu);
+    return r;
+}
+
+int
+sshcert_store_user_get(struct sshcert_store *s, const char *username, struct sshcert_user **out)
+{
+    static const char sql[] = "SELECT " USER_COLS " FROM users WHERE username = ?1";
+    sqlite3_stmt *st;
+    int rc, r;
+
+    *out = NULL;
+    pthread_mutex_lock(&s->mu);
+    if ((st = store_stmt(s, sql)) == NULL) {
+        r = SSHCERT_ERR_SYSTEM;
+        goto out;
+    }
+    sqlite3_bind_text(st, 1, username, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        r = user_from_row(st, out);
+    else
+        r = rc == SQLITE_DONE ? SSHCERT_ERR_NOT_FOUND : store_err(rc);
+    sqlite3_reset(st);
+out:
+    pthread_mutex_unlock(&s->mu);
+    return r;
+}
+
+int
+sshcert_store_user_list(struct sshcert_store *s, struct sshcert_user ***out, size_t *n)
+{
+    static const char sql[] = "SELECT " USER_COLS " FROM users ORDER BY username";
+    struct sshcert_user **arr = NULL, **na, *u;
+    sqlite3_stmt *st;
+    size_t cnt = 0;
+    int rc, r = 0;
+
+    *out = NULL;
+    *n = 0;
+    pthread_mutex_lock(&s->mu);
+    if ((st = store_stmt(s, sql)) == NULL) {
+        r = SSHCERT_ERR_SYSTEM;
+        goto out;
+    }
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if ((r = user_from_row(st, &u)) != 0)
+            break;
+        if ((na = realloc(arr, (cnt + 1) * sizeof(*na))) == NULL) {
+            sshcert_user_free(u);
+            r = SSHCERT_ERR_ALLOC;
+            break;
+        }
+        arr = na;
+        arr[cnt++] = u;
+    }
+    if (r == 0 && rc != SQLITE_DONE)
+        r = store_err(rc);
+    sqlite3_reset(st);
+out:
+    pthread_mutex_unlock(&s->mu);
+    if (r != 0) {
+        sshcert_store_users_free(arr, cnt);
+        return r;
+    }
+    *out = arr;
+    *n = cnt;
+    return 0;
+}
+
+/* Runs one single-row UPDATE/DELETE keyed by username plus an audit event, in a transaction. */
+static int
+user_change(struct sshcert_store *s, sqlite3_stmt *st, const char *username, uint64_t now,
+    const char *event, const char *detail)
+{
+    int r;
+
+    if ((r = store_step_done(st)) != 0)
+        return r;
+    if (sqlite3_changes(s->db) != 1)
+        return SSHCERT_ERR_NOT_FOUND;
+    return store_audit_locked(s, now, event, "operator", username, 0, NULL, detail);
+}
+
+int
+sshcert_store_user_set_password(struct sshcert_store *s, const char *username, const char *hash,
+    uint64_t now)
+{
+    static const char sql[] =
+        "UPDATE users SET password_hash = ?2, updated_at = ?3 WHERE username = ?1";
+    sqlite3_stmt *st;
+    int r;
+
+    pthread_mutex_lock(&s->mu);
+    if ((r = store_begin(s)) == 0) {
+        if ((st = store_stmt(s, sql)) == NULL)
+            r = SSHCERT_ERR_SYSTEM;
+        else {
+            sqlite3_bind_text(st, 1, username, -1, SQLITE_STATIC);
+            sqlite3_bind_text(st, 2, hash, -1, SQLITE_STATIC);
+            sqlite3_bind_int64(st, 3, (sqlite3_int64)now);
+            r = user_change(s, st, username, now, "user_password_changed", NULL);
+        }
+        r = r == 0 ? store_commit(s) : (store_rollback(s), r);
+    }
+    pthread_mutex_unlock(&s->mu);
+    return r;
+}
+
+int
+sshcert_store_user_set_totp(struct sshcert_store *s, const char *username, const uint8_t *sealed,
+    size_t len, uint64_t now)
+{
+    static const char sql[] = "UPDATE users SET totp_secret = ?2, totp_last_step = 0, "
+                              "updated_at = ?3 WHERE username = ?1";
+    sqlite3_stmt *st;
+    int r;
+
+    pthread_mutex_lock(&s->mu);
+    if ((r = store_begin(s)) == 0) {
+        if ((st = store_stmt(s, sql)) == NULL)
+            r = SSHCERT_ERR_SYSTEM;
+        else {
+            sqlite3_bind_text(st, 1, username, -1, SQLITE_STATIC);
+            sqlite3_bind_blob(st, 2, sealed, (int)len, SQLITE_STATIC);
+            sqlite3_bind_int64(st, 3, (sqlite3_int64)now);
+            r = user_change(s, st, username, now, "user_totp_reset", NULL);
+        }
+        r = r == 0 ? store_commit(s) : (store_rollback(s), r);
+    }
+    pthread_mutex_unlock(&s->mu);
+    return r;
+}
+
+int
+sshcert_store_user_set_disabled(struct sshcert_store *s, const char *username, int disabled,
+    uint64_t now)
+{
+    static const char sql[] =
+        "UPDATE users SET disabled = ?2, updated_at = ?3 WHERE username = ?1";
+    static const char clear[] = "DELETE FROM failures WHERE key = ?1";
+    sqlite3_stmt *st;
+    char key[8 + SSHCERT_MAX_USERNAME + 1];
+    int r;
+
+    pthread_mutex_lock(&s->mu);
+    if ((r = store_begin(s)) == 0) {
+        if ((st = store_stmt(s, sql)) == NULL)
+            r = SSHCERT_ERR_SYSTEM;
+        else {
+            sqlite3_bind_text(st, 1, username, -1, SQLITE_STATIC);
+            sqlite3_bind_int(st, 2, disabled ? 1 : 0);
+            sqlite3_bind_int64(st, 3, (sqlite3_int64)now);
+            r = user_change(s, st, username, now, disabled ? "user_locked" : "user_unlocked",
+                NULL);
+        }
+        /* Unlock also lifts a failure lockout. */
+        if (r == 0 && !disabled) {
+            snprintf(key, sizeof(key), "user:%s", username);
+            if ((st = store_stmt(s, clear)) == NULL)
+                r = SSHCERT_ERR_SYSTEM;
+            else {
+                sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+                r = store_step_done(st);
+            }
+        }
+        r = r == 0 ? store_commit(s) : (store_rollback(s), r);
+    }
+    pthread_mutex_unlock(&s->mu);
+    return r;
+}
+
+int
+sshcert_store_user_delete(struct sshcert_store *s, const char *username, uint64_t now)
+{
+    static const char sql[] = "DELETE FROM users WHERE username = ?1";
+    sqlite3_stmt *st;
+    int r;
+
+    pthread_mutex_lock(&s->mu);
+    if ((r = store_begin(s)) == 0) {
+        if ((st = store_stmt(s, sql)) == NULL)
+            r = SSHCERT_ERR_SYSTEM;
+        else {
+            sqlite3_bind_text(st, 1, username, -1, SQLITE_STATIC);
+            r = user_change(s, st, username, now, "user_deleted", NULL);
+        }
+        r = r == 0 ? store_commit(s) : (store_rollback(s), r);
+    }
+    pthread_mutex_unlock(&s->mu);
+    return r;
+}
+
+int
+sshcert_store_totp_advance(struct sshcert_store *s, int64_t user_id, uint64_t step)
+{
+    static const char sql[] =
+        "UPDATE users SET totp_last_step = ?2 WHERE id = ?1 AND totp_last_step < ?2";
+    sqlite3_stmt *st;
+    int r;
+
+    pthread_mutex_lock(&s->mu);
+    if ((st = store_stmt(s, sql)) == NULL)
+        r = SSHCERT_ERR_SYSTEM;
+    else {
+        sqlite3_bind_int64(st, 1, user_id);
+        sqlite3_bind_int64(st, 2, (sqlite3_int64)step);
+        if ((r = store_step_done(st)) == 0 && sqlite3_changes(s->db) != 1)
+            r = SSHCERT_ERR_DUPLICATE;
+    }
+    pthread_mutex_unlock(&s->mu);
+    return r;
+}
+
+/* ---- throttling ---- */
+
+int
+sshcert_store_failure_get(struct sshcert_store *s, const char *key, uint64_t *locked_until)
+{
+    static const char sql[] = "SELECT locked_until FROM failures WHERE key = ?1";
+    sqlite3_stmt *st;
+    int rc, r = 0;
+
+    *locked_until = 0;
+    pthread_mutex_lock(&s->mu);
+    if ((st = store_stmt(s, sql)) == NULL)
+        r = SSHCERT_ERR_SYSTEM;
+    else {
+        sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW)
+            *locked_until = (uint64_t)sqlite3_column_int64(st, 0);
+        else if (rc != SQLITE_DONE)
+            r = store_err(rc);
+        sqlite3_reset(st);
+    }
+    pthread_mutex_unlock(&s->mu);
+    return r;
+}
+
+int
+sshcert_store_failure_add(struct sshcert_store *s, const char *key, uint64_t now, uint64_t window,
+    unsigned max, uint64_t *locked_until)
+{
+    /* A window that has passed starts a fresh count; reaching max locks for one window. */
+    static const char sql[] =
+        "INSERT INTO failures(key, count, first_at, locked_until) VALUES (?1, 1, ?2, "
+        "CASE WHEN ?4 <= 1 THEN ?2 + ?3 ELSE 0 END) "
+        "ON CONFLICT(key) DO UPDATE SET "
+        "count = CASE WHEN first_at + ?3 <= ?2 THEN 1 ELSE count + 1 END, "
+        "first_at = CASE WHEN first_at + ?3 <= ?2 THEN ?2 ELSE first_at END, "
+        "locked_until = CASE WHEN (CASE WHEN first_at + ?3 <= ?2 THEN 1 ELSE count + 1 END) >= ?4 "
+        "THEN ?2 + ?3 ELSE locked_until END "
+        "RETURNING locked_until";
+    sqlite3_stmt *st;
+    int rc, r = 0;
+
+    *locked_until = 0;
+    pthread_mutex_lock(&s->mu);
+    if ((st = store_stmt(s, sql)) == NULL)
+        r = SSHCERT_ERR_SYSTEM;
+    else {
+        sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, (sqlite3_int64)now);
+        sqlite3_bind_int64(st, 3, (sqlite3_int64)window);
+        sqlite3_bind_int64(st, 4, (sqlite3_int64)max);
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW) {
+            *locked_until = (uint64_t)sqlite3_column_int64(st, 0);
+            rc = sqlite3_step(st);
+        }
+        if (rc != SQLITE_DONE)
+            r = store_err(rc);
+        sqlite3_reset(st);
+    }
+    pthread_mutex_unlock(&s->mu);
+    return r;
+}
+
+int
+sshcert_store_failure_clear(struct sshcert_store *s, const char *key)
+{
+    static const char sql[] = "DELETE FROM failures WHERE key = ?1";
+    sqlite3_stmt *st;
+    int r;
+
+    pthread_mutex_lock(&s->mu);
+    if ((st = store_stmt(s, sql)) == NULL)
+        r = SSHCERT_ERR_SYSTEM;
+    else {
+        sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+        r = store_step_done(st);
+    }
+    pthread_mutex_unlock(&s->mu);
+    return r;
+}
+
+int
+sshcert_store_locked_count(struct sshcert_store *s, uint64_t now, uint64_t *n)
+{
+    static const char sql[] =
+        "SELECT (SELECT count(*) FROM failures WHERE key LIKE 'user:%' AND locked_until > ?1) + "
+        "(SELECT count(*) FROM users WHERE disabled = 1)";
+    sqlite3_stmt *st;
+    int rc, r = 0;
+
+    *n = 0;
+    pthread_mutex_lock(&s->mu);
+    if ((st = store_stmt(s, sql)) == NULL)
+        r = SSHCERT_ERR_SYSTEM;
+    else {
+        sqlite3_bind_int64(st, 1, (sqlite3_int64)now);
+        if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+            *n = (uint64_t)sqlite3_column_int64(st, 0);
+        else
+            r = store_err(rc);
+        sqlite3_reset(st);
+    }
+    pthread_mutex_unlock(&s->mu);
+    return r;
+}

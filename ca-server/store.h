@@ -1,0 +1,132 @@
+/*
+ * The CA's SQLite store: users, throttling counters, certificates and the hash-chained audit
+ * log. Every statement is prepared; every write that matters is one durable transaction
+ * (WAL, synchronous=FULL). One connection guarded by a mutex: callers may use it from any
+ * thread.
+ */
+#ifndef SSHCERT_STORE_H
+#define SSHCERT_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct sshcert_store;
+
+/* Longest username. Usernames are [a-z_][a-z0-9_.-]* like POSIX login names. */
+#define SSHCERT_MAX_USERNAME 64u
+/* Most principals a user may hold (the certificate cap). */
+#define SSHCERT_MAX_USER_PRINCIPALS 256u
+
+struct sshcert_user {
+    int64_t id;
+    char *username;
+    char *password_hash;
+    uint8_t *totp_secret; /* sealed (nonce || ciphertext) */
+    size_t totp_secret_len;
+    char *principals; /* comma-separated */
+    uint64_t max_ttl; /* 0: none of its own */
+    int disabled;
+    uint64_t totp_last_step;
+    uint64_t created_at, updated_at;
+};
+
+struct sshcert_cert_record {
+    uint64_t serial;
+    char *key_id;
+    char *username;
+    char *principals; /* comma-separated */
+    char *key_fingerprint;
+    uint64_t valid_after, valid_before, issued_at;
+    char *client_address; /* may be NULL */
+    char *issued_by;
+    char *certificate;
+    uint64_t revoked_at; /* 0: not revoked */
+    char *revoke_reason; /* may be NULL */
+};
+
+struct sshcert_audit_event {
+    uint64_t id, ts;
+    char *event, *actor, *username, *client_address, *detail; /* all but event, actor may be NULL */
+    uint64_t serial; /* 0: none */
+    char *prev_hash, *hash;
+};
+
+/* Opens (create: also creates) the database and applies pending migrations. */
+int sshcert_store_open(const char *path, int create, struct sshcert_store **out);
+void sshcert_store_close(struct sshcert_store *s);
+/* 0 when a write transaction can be started and committed now. */
+int sshcert_store_writable(struct sshcert_store *s);
+/* The schema version (PRAGMA user_version). */
+int sshcert_store_version(struct sshcert_store *s, int *version);
+
+/* Users. Strings are copied. *_get returns SSHCERT_ERR_NOT_FOUND for an unknown name. */
+int sshcert_store_user_add(struct sshcert_store *s, const struct sshcert_user *u, uint64_t now);
+int sshcert_store_user_get(struct sshcert_store *s, const char *username,
+    struct sshcert_user **out);
+/* All users ordered by name; free with sshcert_store_users_free. */
+int sshcert_store_user_list(struct sshcert_store *s, struct sshcert_user ***out, size_t *n);
+void sshcert_store_users_free(struct sshcert_user **u, size_t n);
+void sshcert_user_free(struct sshcert_user *u);
+int sshcert_store_user_set_password(struct sshcert_store *s, const char *username,
+    const char *hash, uint64_t now);
+/* Replaces the TOTP secret and resets the replay guard. */
+int sshcert_store_user_set_totp(struct sshcert_store *s, const char *username,
+    const uint8_t *sealed, size_t len, uint64_t now);
+int sshcert_store_user_set_disabled(struct sshcert_store *s, const char *username, int disabled,
+    uint64_t now);
+int sshcert_store_user_delete(struct sshcert_store *s, const char *username, uint64_t now);
+/* Records step as the last accepted TOTP step if it is newer than the stored one; otherwise
+ * SSHCERT_ERR_DUPLICATE (a replayed or older code). Atomic. */
+int sshcert_store_totp_advance(struct sshcert_store *s, int64_t user_id, uint64_t step);
+
+/* Throttling. key is 'user:NAME' or 'addr:ADDRESS'. *locked_until > now means locked. */
+int sshcert_store_failure_get(struct sshcert_store *s, const char *key, uint64_t *locked_until);
+/* Counts one failure within window seconds; locks for window when count reaches max. */
+int sshcert_store_failure_add(struct sshcert_store *s, const char *key, uint64_t now,
+    uint64_t window, unsigned max, uint64_t *locked_until);
+int sshcert_store_failure_clear(struct sshcert_store *s, const char *key);
+/* Number of usernames locked at now. */
+int sshcert_store_locked_count(struct sshcert_store *s, uint64_t now, uint64_t *n);
+
+/*
+ * Issues one certificate in one durable transaction: allocates the next serial, calls
+ * sign(ctx, serial, rec) which must fill every field of rec but serial (strings malloc'd,
+ * owned by rec afterwards), inserts the certificate row and an audit event, commits. Nothing is
+ * recorded when sign fails; a certificate is usable only when this returns 0.
+ */
+typedef int (*sshcert_store_sign_fn)(void *ctx, uint64_t serial, struct sshcert_cert_record *rec);
+int sshcert_store_issue(struct sshcert_store *s, sshcert_store_sign_fn sign, void *ctx,
+    struct sshcert_cert_record *rec);
+void sshcert_cert_record_clear(struct sshcert_cert_record *rec);
+int sshcert_store_cert_get(struct sshcert_store *s, uint64_t serial,
+    struct sshcert_cert_record *out);
+/* Certificates ordered by serial. active: only valid_before > now and not revoked. */
+int sshcert_store_cert_list(struct sshcert_store *s, const char *username, int active,
+    uint64_t now, struct sshcert_cert_record **out, size_t *n);
+void sshcert_cert_records_free(struct sshcert_cert_record *r, size_t n);
+/* Revokes one serial: SSHCERT_ERR_NOT_FOUND (unknown), SSHCERT_ERR_EXPIRED (already expired),
+ * SSHCERT_ERR_DUPLICATE (already revoked). Bumps the KRL version. */
+int sshcert_store_cert_revoke(struct sshcert_store *s, uint64_t serial, const char *reason,
+    uint64_t now, const char *actor);
+/* Revokes every unexpired, unrevoked certificate of username; *count how many. */
+int sshcert_store_cert_revoke_user(struct sshcert_store *s, const char *username,
+    const char *reason, uint64_t now, const char *actor, uint64_t *count);
+/* Serials revoked and not yet expired at now, ascending; *out malloc'd. */
+int sshcert_store_revoked_serials(struct sshcert_store *s, uint64_t now, uint64_t **out,
+    size_t *n);
+int sshcert_store_krl_version(struct sshcert_store *s, uint64_t *version);
+/* Count of certificates valid at now and not revoked. */
+int sshcert_store_active_count(struct sshcert_store *s, uint64_t now, uint64_t *n);
+
+/* Appends one audit event in its own transaction. */
+int sshcert_store_audit(struct sshcert_store *s, uint64_t now, const char *event,
+    const char *actor, const char *username, uint64_t serial, const char *client_address,
+    const char *detail);
+/* Walks the chain; 0 when intact, SSHCERT_ERR_SIGNATURE with *bad_id the first bad entry. */
+int sshcert_store_audit_verify(struct sshcert_store *s, uint64_t *bad_id, uint64_t *count);
+/* Calls fn for every event with ts >= since, in order; stops on a non-zero return. */
+typedef int (*sshcert_store_audit_fn)(void *ctx, const struct sshcert_audit_event *e);
+int sshcert_store_audit_each(struct sshcert_store *s, uint64_t since, sshcert_store_audit_fn fn,
+    void *ctx);
+
+#endif

@@ -1,0 +1,39 @@
+/* Internals shared by store.c, store_cert.c and store_audit.c. Not for other modules. */
+#ifndef SSHCERT_STORE_INT_H
+#define SSHCERT_STORE_INT_H
+
+#include <pthread.h>
+#include <sqlite3.h>
+
+#include "store.h"
+
+/* Prepared statements kept for the connection's life, keyed by their SQL text's address. */
+#define STORE_MAX_STMTS 64
+
+struct sshcert_store {
+    sqlite3 *db;
+    pthread_mutex_t mu;
+    const char *sql[STORE_MAX_STMTS];
+    sqlite3_stmt *stmt[STORE_MAX_STMTS];
+    size_t nstmt;
+};
+
+/* A reset, unbound cached statement for sql (a string literal), or NULL. Caller holds mu. */
+sqlite3_stmt *store_stmt(struct sshcert_store *s, const char *sql);
+/* Executes a statement that returns no rows; SQLITE_DONE -> 0. Resets it. */
+int store_step_done(sqlite3_stmt *st);
+int store_begin(struct sshcert_store *s);
+int store_commit(struct sshcert_store *s);
+void store_rollback(struct sshcert_store *s);
+/* Maps an SQLite result to an SSHCERT_ERR_*. */
+int store_err(int rc);
+/* Column text copy (NULL for SQL NULL); sets *fail on allocation failure. */
+char *store_col_str(sqlite3_stmt *st, int col, int *fail);
+/* Appends one audit event inside the caller's transaction. Caller holds mu. */
+int store_audit_locked(struct sshcert_store *s, uint64_t now, const char *event,
+    const char *actor, const char *username, uint64_t serial, const char *client_address,
+    const char *detail);
+int store_meta_get(struct sshcert_store *s, const char *key, uint64_t *v);
+int store_meta_set(struct sshcert_store *s, const char *key, uint64_t v);
+
+#endif

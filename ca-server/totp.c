@@ -1,0 +1,145 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <oath.h>
+#include <sodium.h>
+
+#include "err.h"
+#include "secmem.h"
+#include "totp.h"
+
+int
+sshcert_totp_global_init(void)
+{
+    return oath_init() == OATH_OK ? 0 : SSHCERT_ERR_CRYPTO;
+}
+
+void
+sshcert_totp_global_done(void)
+{
+    oath_done();
+}
+
+void
+sshcert_totp_new_secret(uint8_t out[SSHCERT_TOTP_SECRET_LEN])
+{
+    randombytes_buf(out, SSHCERT_TOTP_SECRET_LEN);
+}
+
+int
+sshcert_totp_base32(const uint8_t *secret, size_t len, char **out)
+{
+    char *b = NULL, *eq;
+    size_t blen = 0;
+
+    *out = NULL;
+    if (oath_base32_encode((const char *)secret, len, &b, &blen) != OATH_OK || b == NULL)
+        return SSHCERT_ERR_ALLOC;
+    if ((eq = strchr(b, '=')) != NULL)
+        *eq = '\0';
+    *out = b;
+    return 0;
+}
+
+int
+sshcert_totp_uri(const char *username, const char *b32, char **out)
+{
+    char *u = NULL;
+
+    *out = NULL;
+    /* Usernames are restricted to [a-z0-9_.-], which need no percent-encoding. */
+    if (asprintf(&u,
+            "otpauth://totp/sshcert:%s?secret=%s&issuer=sshcert&algorithm=SHA1&digits=6&period=30",
+            username, b32) < 0)
+        return SSHCERT_ERR_ALLOC;
+    *out = u;
+    return 0;
+}
+
+/* liboath compares with strcmp; this keeps the comparison constant-time. */
+static int
+ct_compare(void *handle, const char *test_otp)
+{
+    const char *want = handle;
+
+    return sshcert_secmem_equal(want, test_otp, SSHCERT_TOTP_DIGITS) ? 0 : 1;
+}
+
+int
+sshcert_totp_verify(const uint8_t *secret, size_t len, const char *code, uint64_t now,
+    uint64_t *step)
+{
+    uint64_t counter = 0;
+    int pos = 0, rc;
+    size_t i;
+
+    *step = 0;
+    if (code == NULL || strlen(code) != SSHCERT_TOTP_DIGITS)
+        return SSHCERT_ERR_INVALID_FORMAT;
+    for (i = 0; i < SSHCERT_TOTP_DIGITS; i++)
+        if (code[i] < '0' || code[i] > '9')
+            return SSHCERT_ERR_INVALID_FORMAT;
+    rc = oath_totp_validate3_callback((const char *)secret, len, (time_t)now, SSHCERT_TOTP_STEP, 0,
+        SSHCERT_TOTP_DIGITS, SSHCERT_TOTP_WINDOW, &pos, &counter, ct_compare,
+        (void *)(uintptr_t)code);
+    if (rc < 0)
+        return SSHCERT_ERR_SIGNATURE;
+    *step = counter;
+    return 0;
+}
+
+static void
+cost_params(enum sshcert_hash_cost cost, unsigned long long *ops, size_t *mem)
+{
+    switch (cost) {
+    case SSHCERT_HASH_MIN:
+        *ops = crypto_pwhash_OPSLIMIT_MIN;
+        *mem = crypto_pwhash_MEMLIMIT_MIN;
+        break;
+    case SSHCERT_HASH_MODERATE:
+        *ops = crypto_pwhash_OPSLIMIT_MODERATE;
+        *mem = crypto_pwhash_MEMLIMIT_MODERATE;
+        break;
+    case SSHCERT_HASH_INTERACTIVE:
+    default:
+        *ops = crypto_pwhash_OPSLIMIT_INTERACTIVE;
+        *mem = crypto_pwhash_MEMLIMIT_INTERACTIVE;
+        break;
+    }
+}
+
+int
+sshcert_password_hash(const char *password, enum sshcert_hash_cost cost,
+    char out[SSHCERT_PASSWORD_HASH_LEN])
+{
+    unsigned long long ops;
+    size_t mem, len = strlen(password);
+
+    if (len == 0 || len > SSHCERT_MAX_PASSWORD)
+        return SSHCERT_ERR_INVALID_ARGUMENT;
+    cost_params(cost, &ops, &mem);
+    if (crypto_pwhash_str(out, password, len, ops, mem) != 0)
+        return SSHCERT_ERR_ALLOC;
+    return 0;
+}
+
+int
+sshcert_password_verify(const char *hash, const char *password)
+{
+    size_t len = strlen(password);
+
+    if (len == 0 || len > SSHCERT_MAX_PASSWORD)
+        return SSHCERT_ERR_SIGNATURE;
+    return crypto_pwhash_str_verify(hash, password, len) == 0 ? 0 : SSHCERT_ERR_SIGNATURE;
+}
+
+void
+sshcert_password_dummy_verify(enum sshcert_hash_cost cost, const char *password)
+{
+    char h[SSHCERT_PASSWORD_HASH_LEN];
+
+    /* Hashing once at the same cost costs what a verify costs: same memory, same passes. */
+    if (sshcert_password_hash(password != NULL && *password != '\0' ? password : "x", cost, h) == 0)
+        sodium_memzero(h, sizeof(h));
+}

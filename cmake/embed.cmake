@@ -1,0 +1,5 @@
+# Turns a text file into a C header holding it as a NUL-terminated char array.
+# cmake -DIN=file.sql -DOUT=file.h -DNAME=symbol -P embed.cmake
+file(READ ${IN} hex HEX)
+string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," arr "${hex}")
+file(WRITE ${OUT} "/* generated from ${IN} */\nstatic const char ${NAME}[] = {${arr}0x00};\n")
