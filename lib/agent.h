@@ -33,10 +33,21 @@ struct sshcert_agent_identities {
     size_t count;
 };
 
+/*
+ * Every request/reply exchange below is bounded by SSHCERT_AGENT_TIMEOUT_S in total. Transport
+ * failures: SSHCERT_ERR_SYSTEM (errno kept; ETIMEDOUT when the agent does not answer in time),
+ * SSHCERT_ERR_TRUNCATED when the agent closes mid-reply, SSHCERT_ERR_TOO_LARGE for a request or
+ * reply over SSHCERT_AGENT_MAX_MSG (a reply's length prefix is checked before its body is
+ * read). After a transport failure the stream is out of step: the connection is closed and
+ * later calls on it return SSHCERT_ERR_AGENT_UNAVAILABLE.
+ */
+
 /* Connects to the agent socket at path (NULL: $SSH_AUTH_SOCK). SSHCERT_ERR_AGENT_UNAVAILABLE
- * when unset or unreachable. */
+ * when unset, empty, too long for a socket address, missing or refusing; SSHCERT_ERR_SYSTEM
+ * (errno kept) for other connect failures. */
 int sshcert_agent_connect(const char *path, struct sshcert_agent **out);
-/* Uses an already connected socket (takes ownership of fd). */
+/* Uses an already connected stream socket (takes ownership of fd, which is closed even when
+ * this fails). */
 int sshcert_agent_from_fd(int fd, struct sshcert_agent **out);
 void sshcert_agent_close(struct sshcert_agent *a);
 
@@ -60,7 +71,20 @@ int sshcert_agent_parse_identities(const uint8_t *msg, size_t len,
     struct sshcert_agent_identities **out);
 int sshcert_agent_parse_sign_reply(const uint8_t *msg, size_t len,
     uint8_t sig[SSHCERT_ED25519_SIG_LEN]);
+/* All three: SSHCERT_ERR_AGENT for a FAILURE reply (5, or its legacy alias 30),
+ * SSHCERT_ERR_INVALID_FORMAT for any other unexpected type, SSHCERT_ERR_TRUNCATED when the
+ * bytes end early (including an empty msg), SSHCERT_ERR_TRAILING_DATA for bytes after the
+ * structure, SSHCERT_ERR_TOO_LARGE when len > SSHCERT_AGENT_MAX_MSG. parse_identities also
+ * gives SSHCERT_ERR_TOO_LARGE past SSHCERT_AGENT_MAX_IDENTITIES and SSHCERT_ERR_INVALID_FORMAT
+ * for a comment holding NUL; parse_sign_reply SSHCERT_ERR_KEY_TYPE when the signature is not
+ * "ssh-ed25519" and SSHCERT_ERR_INVALID_FORMAT when it is not 64 bytes. sig is zeroed unless
+ * the call succeeds. */
 /* 0 for SUCCESS, SSHCERT_ERR_AGENT for FAILURE, SSHCERT_ERR_INVALID_FORMAT otherwise. */
 int sshcert_agent_parse_status(const uint8_t *msg, size_t len);
+
+#ifdef SSHCERT_AGENT_TESTING
+/* Tests only: replaces the per-exchange timeout of a (milliseconds, > 0). */
+int sshcert_agent_set_timeout_ms(struct sshcert_agent *a, int ms);
+#endif
 
 #endif
