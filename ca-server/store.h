@@ -115,6 +115,8 @@ int sshcert_store_cert_revoke_user(struct sshcert_store *s, const char *username
 int sshcert_store_revoked_serials(struct sshcert_store *s, uint64_t now, uint64_t **out,
     size_t *n);
 int sshcert_store_krl_version(struct sshcert_store *s, uint64_t *version);
+/* Count of certificates ever revoked. */
+int sshcert_store_revoked_count(struct sshcert_store *s, uint64_t *n);
 /* Count of certificates valid at now and not revoked. */
 int sshcert_store_active_count(struct sshcert_store *s, uint64_t now, uint64_t *n);
 

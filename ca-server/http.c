@@ -1,0 +1,265 @@
+/* libmicrohttpd glue: bounded bodies, routing, JSON errors, one log line per request. */
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "log.h"
+#include "server.h"
+
+enum route { R_NONE, R_ISSUE, R_HEALTH, R_CA, R_CA_PUB, R_KRL, R_METRICS };
+
+struct request {
+    enum route route;
+    int is_post;
+    char body[SSHCERT_MAX_BODY + 1];
+    size_t len;
+    int too_large;
+    int replied; /* a response is queued; ignore whatever else arrives */
+    struct timespec start;
+    char addr[INET6_ADDRSTRLEN];
+};
+
+void
+reply_take(struct reply *rep, unsigned status, const char *type, char *body, size_t len)
+{
+    free(rep->body);
+    rep->status = status;
+    rep->content_type = type;
+    rep->body = body;
+    rep->len = len;
+}
+
+void
+reply_error(struct reply *rep, unsigned status, const char *code, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    json_t *j;
+    char *s;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    j = json_pack("{s:s, s:s}", "error", code, "message", msg);
+    s = j != NULL ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    json_decref(j);
+    if (s == NULL) {
+        /* Out of memory: a static body still tells the client what happened. */
+        static const char fallback[] = "{\"error\":\"internal\",\"message\":\"out of memory\"}";
+        s = strdup(fallback);
+        status = 500;
+    }
+    reply_take(rep, status, "application/json", s, s != NULL ? strlen(s) : 0);
+}
+
+static enum route
+route_of(const char *url)
+{
+    if (strcmp(url, "/v1/certificates") == 0)
+        return R_ISSUE;
+    if (strcmp(url, "/v1/health") == 0)
+        return R_HEALTH;
+    if (strcmp(url, "/v1/ca") == 0)
+        return R_CA;
+    if (strcmp(url, "/v1/ca.pub") == 0)
+        return R_CA_PUB;
+    if (strcmp(url, "/v1/krl") == 0)
+        return R_KRL;
+    if (strcmp(url, "/metrics") == 0)
+        return R_METRICS;
+    return R_NONE;
+}
+
+static void
+client_addr(struct MHD_Connection *conn, char *out, size_t len)
+{
+    const union MHD_ConnectionInfo *ci;
+
+    snprintf(out, len, "unknown");
+    ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (ci == NULL || ci->client_addr == NULL)
+        return;
+    if (getnameinfo(ci->client_addr,
+            ci->client_addr->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+                                                   : sizeof(struct sockaddr_in),
+            out, (socklen_t)len, NULL, 0, NI_NUMERICHOST) != 0)
+        snprintf(out, len, "unknown");
+}
+
+static int
+json_content_type(struct MHD_Connection *conn)
+{
+    const char *ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type");
+    size_t n = strlen("application/json");
+
+    if (ct == NULL || strncasecmp(ct, "application/json", n) != 0)
+        return 0;
+    return ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ';
+}
+
+static enum MHD_Result
+send_reply(struct server *srv, struct MHD_Connection *conn, struct request *rq, const char *method,
+    const char *url, struct reply *rep)
+{
+    struct MHD_Response *resp;
+    struct timespec end;
+    enum MHD_Result ret;
+    long ms;
+
+    if (rep->body == NULL && rep->status == 0)
+        reply_error(rep, 500, "internal", "no response");
+    resp = MHD_create_response_from_buffer(rep->len, rep->body, MHD_RESPMEM_MUST_FREE);
+    if (resp == NULL) {
+        free(rep->body);
+        return MHD_NO;
+    }
+    rep->body = NULL;
+    if (rep->content_type != NULL)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, rep->content_type);
+    MHD_add_response_header(resp, "Cache-Control", "no-store");
+    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    if (rep->retry_after[0] != '\0')
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, rep->retry_after);
+    if (rep->etag[0] != '\0')
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, rep->etag);
+    if (rep->status == 405)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW,
+            rq != NULL && rq->route == R_ISSUE ? "POST" : "GET, HEAD");
+    ret = MHD_queue_response(conn, rep->status, resp);
+    MHD_destroy_response(resp);
+    metrics_http(&srv->metrics, rep->status);
+    clock_gettime(CLOCK_MONOTONIC, &end);
+    ms = rq != NULL ? (end.tv_sec - rq->start.tv_sec) * 1000L +
+                          (end.tv_nsec - rq->start.tv_nsec) / 1000000L
+                    : 0;
+    sshcert_log(LOG_INFO, "http %s %s %u %ldms from %s", method,
+        route_of(url) != R_NONE ? url : "(other)", rep->status, ms,
+        rq != NULL ? rq->addr : "unknown");
+    return ret;
+}
+
+static void
+dispatch(struct server *srv, struct MHD_Connection *conn, struct request *rq, int head,
+    struct reply *rep)
+{
+    (void)head;
+    switch (rq->route) {
+    case R_ISSUE:
+        if (rq->too_large)
+            reply_error(rep, 413, "payload_too_large", "request body exceeds %u bytes",
+                SSHCERT_MAX_BODY);
+        else
+            handle_issue(srv, rq->body, rq->len, rq->addr, rep);
+        break;
+    case R_HEALTH:
+        handle_health(srv, rep);
+        break;
+    case R_CA:
+        handle_ca(srv, 0, rep);
+        break;
+    case R_CA_PUB:
+        handle_ca(srv, 1, rep);
+        break;
+    case R_KRL:
+        handle_krl(srv, MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "If-None-Match"),
+            rep);
+        break;
+    case R_METRICS:
+        handle_metrics(srv, rep);
+        break;
+    case R_NONE:
+        reply_error(rep, 404, "not_found", "no such endpoint");
+        break;
+    }
+}
+
+enum MHD_Result
+http_access(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+    const char *version, const char *upload_data, size_t *upload_size, void **con_cls)
+{
+    struct server *srv = cls;
+    struct request *rq = *con_cls;
+    struct reply rep;
+    const char *cl;
+    int is_get, is_head, is_post;
+
+    (void)version;
+    memset(&rep, 0, sizeof(rep));
+    if (rq == NULL) {
+        /* First call: headers only. Decide everything that does not need the body. */
+        if ((rq = calloc(1, sizeof(*rq))) == NULL)
+            return MHD_NO;
+        clock_gettime(CLOCK_MONOTONIC, &rq->start);
+        client_addr(conn, rq->addr, sizeof(rq->addr));
+        rq->route = route_of(url);
+        *con_cls = rq;
+        is_get = strcmp(method, MHD_HTTP_METHOD_GET) == 0;
+        is_head = strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
+        is_post = strcmp(method, MHD_HTTP_METHOD_POST) == 0;
+        rq->is_post = is_post;
+        if (rq->route == R_NONE)
+            reply_error(&rep, 404, "not_found", "no such endpoint");
+        else if ((rq->route == R_ISSUE && !is_post) ||
+                 (rq->route != R_ISSUE && !is_get && !is_head))
+            reply_error(&rep, 405, "method_not_allowed", "method %s not allowed here",
+                rq->route == R_ISSUE ? "other than POST" : "other than GET");
+        else if (rq->route == R_ISSUE && !json_content_type(conn))
+            reply_error(&rep, 415, "unsupported_media_type",
+                "Content-Type must be application/json");
+        else if (rq->route == R_ISSUE &&
+                 (cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length")) !=
+                     NULL &&
+                 strtoull(cl, NULL, 10) > SSHCERT_MAX_BODY)
+            reply_error(&rep, 413, "payload_too_large", "request body exceeds %u bytes",
+                SSHCERT_MAX_BODY);
+        else if (!is_post) {
+            dispatch(srv, conn, rq, is_head, &rep);
+        } else
+            return MHD_YES; /* wait for the body */
+        rq->replied = 1;
+        return send_reply(srv, conn, rq, method, url, &rep);
+    }
+    if (rq->replied) {
+        *upload_size = 0;
+        return MHD_YES;
+    }
+    if (*upload_size > 0) {
+        /* Count every byte, chunked or not; past the cap keep discarding. */
+        if (!rq->too_large && *upload_size <= SSHCERT_MAX_BODY - rq->len) {
+            memcpy(rq->body + rq->len, upload_data, *upload_size);
+            rq->len += *upload_size;
+        } else {
+            rq->too_large = 1;
+        }
+        *upload_size = 0;
+        return MHD_YES;
+    }
+    rq->body[rq->len] = '\0';
+    rq->replied = 1;
+    dispatch(srv, conn, rq, 0, &rep);
+    return send_reply(srv, conn, rq, method, url, &rep);
+}
+
+void
+http_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+    enum MHD_RequestTerminationCode toe)
+{
+    struct request *rq = *con_cls;
+
+    (void)cls;
+    (void)conn;
+    (void)toe;
+    if (rq == NULL)
+        return;
+    /* The body held a password and a TOTP code. */
+    explicit_bzero(rq, sizeof(*rq));
+    free(rq);
+    *con_cls = NULL;
+}

@@ -1,0 +1,103 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+#include "metrics.h"
+
+static const double bucket_le[METRICS_LATENCY_BUCKETS] = {
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5};
+
+static const char *const reason_names[AUTH_FAIL_REASONS] = {
+    "unknown_user", "bad_password", "bad_totp", "replayed_totp", "locked_out", "disabled"};
+
+const char *
+metrics_reason_name(enum metrics_auth_reason r)
+{
+    return r < AUTH_FAIL_REASONS ? reason_names[r] : "other";
+}
+
+void
+metrics_http(struct metrics *m, unsigned code)
+{
+    if (code < 600)
+        atomic_fetch_add(&m->http_by_code[code], 1);
+}
+
+void
+metrics_issue_latency(struct metrics *m, uint64_t us)
+{
+    size_t i;
+
+    for (i = 0; i < METRICS_LATENCY_BUCKETS; i++) {
+        if ((double)us / 1e6 <= bucket_le[i]) {
+            atomic_fetch_add(&m->latency_bucket[i], 1);
+            break;
+        }
+    }
+    atomic_fetch_add(&m->latency_count, 1);
+    atomic_fetch_add(&m->latency_sum_us, us);
+}
+
+int
+metrics_render(struct metrics *m, uint64_t revoked_total, uint64_t active, uint64_t locked,
+    char **out, size_t *len)
+{
+    char *buf = NULL;
+    size_t n = 0;
+    FILE *f;
+    uint64_t cum = 0;
+    unsigned i;
+
+    *out = NULL;
+    if ((f = open_memstream(&buf, &n)) == NULL)
+        return SSHCERT_ERR_ALLOC;
+    fprintf(f, "# HELP sshcert_certificates_issued_total Certificates issued by this server.\n"
+               "# TYPE sshcert_certificates_issued_total counter\n"
+               "sshcert_certificates_issued_total %llu\n",
+        (unsigned long long)atomic_load(&m->issued));
+    fprintf(f, "# HELP sshcert_certificates_revoked_total Certificates revoked (all time).\n"
+               "# TYPE sshcert_certificates_revoked_total counter\n"
+               "sshcert_certificates_revoked_total %llu\n",
+        (unsigned long long)revoked_total);
+    fprintf(f, "# HELP sshcert_auth_failures_total Failed logins by reason.\n"
+               "# TYPE sshcert_auth_failures_total counter\n");
+    for (i = 0; i < AUTH_FAIL_REASONS; i++)
+        fprintf(f, "sshcert_auth_failures_total{reason=\"%s\"} %llu\n", reason_names[i],
+            (unsigned long long)atomic_load(&m->auth_failures[i]));
+    fprintf(f, "# HELP sshcert_http_requests_total HTTP responses by status code.\n"
+               "# TYPE sshcert_http_requests_total counter\n");
+    for (i = 100; i < 600; i++) {
+        uint64_t v = atomic_load(&m->http_by_code[i]);
+        if (v > 0)
+            fprintf(f, "sshcert_http_requests_total{code=\"%u\"} %llu\n", i,
+                (unsigned long long)v);
+    }
+    fprintf(f, "# HELP sshcert_issue_duration_seconds Time to authenticate, sign and record.\n"
+               "# TYPE sshcert_issue_duration_seconds histogram\n");
+    for (i = 0; i < METRICS_LATENCY_BUCKETS; i++) {
+        cum += atomic_load(&m->latency_bucket[i]);
+        fprintf(f, "sshcert_issue_duration_seconds_bucket{le=\"%g\"} %llu\n", bucket_le[i],
+            (unsigned long long)cum);
+    }
+    fprintf(f, "sshcert_issue_duration_seconds_bucket{le=\"+Inf\"} %llu\n"
+               "sshcert_issue_duration_seconds_sum %.6f\n"
+               "sshcert_issue_duration_seconds_count %llu\n",
+        (unsigned long long)atomic_load(&m->latency_count),
+        (double)atomic_load(&m->latency_sum_us) / 1e6,
+        (unsigned long long)atomic_load(&m->latency_count));
+    fprintf(f, "# HELP sshcert_certificates_active Certificates valid now and not revoked.\n"
+               "# TYPE sshcert_certificates_active gauge\n"
+               "sshcert_certificates_active %llu\n"
+               "# HELP sshcert_users_locked Users locked by an operator or a failure lockout.\n"
+               "# TYPE sshcert_users_locked gauge\n"
+               "sshcert_users_locked %llu\n",
+        (unsigned long long)active, (unsigned long long)locked);
+    if (fclose(f) != 0) {
+        free(buf);
+        return SSHCERT_ERR_ALLOC;
+    }
+    *out = buf;
+    *len = n;
+    return 0;
+}

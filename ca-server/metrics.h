@@ -1,0 +1,37 @@
+/* Prometheus counters for the server: lock-free increments, rendered on GET /metrics. */
+#ifndef SSHCERT_METRICS_H
+#define SSHCERT_METRICS_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define METRICS_LATENCY_BUCKETS 12
+
+enum metrics_auth_reason {
+    AUTH_FAIL_UNKNOWN_USER,
+    AUTH_FAIL_BAD_PASSWORD,
+    AUTH_FAIL_BAD_TOTP,
+    AUTH_FAIL_REPLAYED_TOTP,
+    AUTH_FAIL_LOCKED_OUT,
+    AUTH_FAIL_DISABLED,
+    AUTH_FAIL_REASONS
+};
+
+struct metrics {
+    atomic_uint_fast64_t issued;
+    atomic_uint_fast64_t auth_failures[AUTH_FAIL_REASONS];
+    atomic_uint_fast64_t http_by_code[600];
+    atomic_uint_fast64_t latency_bucket[METRICS_LATENCY_BUCKETS]; /* cumulative on render */
+    atomic_uint_fast64_t latency_count;
+    atomic_uint_fast64_t latency_sum_us;
+};
+
+const char *metrics_reason_name(enum metrics_auth_reason r);
+void metrics_http(struct metrics *m, unsigned code);
+void metrics_issue_latency(struct metrics *m, uint64_t us);
+/* Renders the text format with the gauges passed in; *out malloc'd. */
+int metrics_render(struct metrics *m, uint64_t revoked_total, uint64_t active, uint64_t locked,
+    char **out, size_t *len);
+
+#endif

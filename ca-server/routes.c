@@ -1,0 +1,144 @@
+/* The small GET endpoints: health, CA key, KRL (cached, with ETag), metrics. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+#include <sodium.h>
+
+#include "buf.h"
+#include "err.h"
+#include "log.h"
+#include "server.h"
+
+/* Rebuild the cached KRL at least this often, so expired serials drop out of it. */
+#define KRL_MAX_AGE_S 60
+
+void
+handle_health(struct server *srv, struct reply *rep)
+{
+    static const char ok[] = "{\"status\":\"ok\"}";
+    char *s;
+
+    if (sshcert_store_writable(srv->ca->store) != 0) {
+        reply_error(rep, 503, "unavailable", "the database is not writable");
+        return;
+    }
+    if ((s = strdup(ok)) == NULL) {
+        reply_error(rep, 500, "internal", "out of memory");
+        return;
+    }
+    reply_take(rep, 200, "application/json", s, strlen(s));
+}
+
+void
+handle_ca(struct server *srv, int text, struct reply *rep)
+{
+    json_t *j;
+    char *s = NULL;
+
+    if (text) {
+        if (asprintf(&s, "%s\n", srv->ca->pub_line) < 0)
+            s = NULL;
+        if (s != NULL)
+            reply_take(rep, 200, "text/plain; charset=utf-8", s, strlen(s));
+    } else {
+        j = json_pack("{s:s, s:s}", "public_key", srv->ca->pub_line, "fingerprint",
+            srv->ca->fingerprint);
+        s = j != NULL ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+        json_decref(j);
+        if (s != NULL)
+            reply_take(rep, 200, "application/json", s, strlen(s));
+    }
+    if (s == NULL)
+        reply_error(rep, 500, "internal", "out of memory");
+}
+
+/* Caller holds krl_mu. */
+static int
+krl_refresh(struct server *srv, uint64_t now)
+{
+    struct sshcert_buf *b = NULL;
+    uint8_t h[crypto_hash_sha256_BYTES];
+    char hex[2 * 8 + 1];
+    uint64_t version;
+    int r;
+
+    if ((r = sshcert_store_krl_version(srv->ca->store, &version)) != 0)
+        return r;
+    if (srv->krl != NULL && version == srv->krl_version && now < srv->krl_built_at + KRL_MAX_AGE_S)
+        return 0;
+    if ((r = sshcert_ca_build_krl(srv->ca, now, &b)) != 0)
+        return r;
+    /* The ETag is the content minus the generated_date field, so an unchanged list keeps
+     * its tag across rebuilds: hash everything but header bytes 20..27. */
+    {
+        crypto_hash_sha256_state st;
+        const uint8_t *p = sshcert_buf_ptr(b);
+        size_t n = sshcert_buf_len(b);
+        crypto_hash_sha256_init(&st);
+        crypto_hash_sha256_update(&st, p, n < 20 ? n : 20);
+        if (n > 28)
+            crypto_hash_sha256_update(&st, p + 28, n - 28);
+        crypto_hash_sha256_final(&st, h);
+    }
+    sodium_bin2hex(hex, sizeof(hex), h, 8);
+    sshcert_buf_free(srv->krl);
+    srv->krl = b;
+    srv->krl_version = version;
+    srv->krl_built_at = now;
+    snprintf(srv->krl_etag, sizeof(srv->krl_etag), "\"%s\"", hex);
+    return 0;
+}
+
+void
+handle_krl(struct server *srv, const char *if_none_match, struct reply *rep)
+{
+    uint64_t now = (uint64_t)time(NULL);
+    char *copy = NULL;
+    size_t n = 0;
+    int r;
+
+    pthread_mutex_lock(&srv->krl_mu);
+    if ((r = krl_refresh(srv, now)) == 0) {
+        snprintf(rep->etag, sizeof(rep->etag), "%s", srv->krl_etag);
+        if (if_none_match != NULL && strcmp(if_none_match, srv->krl_etag) == 0) {
+            pthread_mutex_unlock(&srv->krl_mu);
+            reply_take(rep, 304, NULL, NULL, 0);
+            return;
+        }
+        n = sshcert_buf_len(srv->krl);
+        if ((copy = malloc(n > 0 ? n : 1)) != NULL)
+            memcpy(copy, sshcert_buf_ptr(srv->krl), n);
+    }
+    pthread_mutex_unlock(&srv->krl_mu);
+    if (r != 0) {
+        sshcert_log(LOG_ERR, "cannot build the KRL: %s", sshcert_err_str(r));
+        reply_error(rep, 500, "internal", "the KRL could not be built");
+        return;
+    }
+    if (copy == NULL) {
+        reply_error(rep, 500, "internal", "out of memory");
+        return;
+    }
+    reply_take(rep, 200, "application/octet-stream", copy, n);
+}
+
+void
+handle_metrics(struct server *srv, struct reply *rep)
+{
+    uint64_t now = (uint64_t)time(NULL), revoked = 0, active = 0, locked = 0;
+    char *s = NULL;
+    size_t n = 0;
+
+    (void)sshcert_store_revoked_count(srv->ca->store, &revoked);
+    (void)sshcert_store_active_count(srv->ca->store, now, &active);
+    (void)sshcert_store_locked_count(srv->ca->store, now, &locked);
+    if (metrics_render(&srv->metrics, revoked, active, locked, &s, &n) != 0) {
+        reply_error(rep, 500, "internal", "out of memory");
+        return;
+    }
+    reply_take(rep, 200, "text/plain; version=0.0.4", s, n);
+}

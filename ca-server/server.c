@@ -1,0 +1,220 @@
+/* sshcert-server: starts the HTTP(S) CA service and stops it cleanly on SIGTERM/SIGINT. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "err.h"
+#include "file.h"
+#include "log.h"
+#include "secmem.h"
+#include "server.h"
+#include "totp.h"
+
+/* Largest TLS certificate or key file read. */
+#define SSHCERT_MAX_PEM (64u * 1024u)
+/* Seconds to let in-flight requests finish on shutdown. */
+#define SHUTDOWN_GRACE_S 10
+
+static const char tls_priorities[] = "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2";
+
+static void
+mhd_logger(void *cls, const char *fmt, va_list ap)
+{
+    char msg[512];
+
+    (void)cls;
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    msg[strcspn(msg, "\n")] = '\0';
+    sshcert_log(LOG_WARNING, "http: %s", msg);
+}
+
+union addr {
+    struct sockaddr sa;
+    struct sockaddr_in v4;
+    struct sockaddr_in6 v6;
+};
+
+static int
+parse_listen(const struct sshcert_config *cfg, union addr *a, int *loopback)
+{
+    memset(a, 0, sizeof(*a));
+    if (inet_pton(AF_INET, cfg->listen_host, &a->v4.sin_addr) == 1) {
+        a->v4.sin_family = AF_INET;
+        a->v4.sin_port = htons(cfg->listen_port);
+        *loopback = (ntohl(a->v4.sin_addr.s_addr) >> 24) == 127;
+        return 0;
+    }
+    if (inet_pton(AF_INET6, cfg->listen_host, &a->v6.sin6_addr) == 1) {
+        a->v6.sin6_family = AF_INET6;
+        a->v6.sin6_port = htons(cfg->listen_port);
+        *loopback = IN6_IS_ADDR_LOOPBACK(&a->v6.sin6_addr);
+        return 0;
+    }
+    if (strcmp(cfg->listen_host, "localhost") == 0) {
+        a->v4.sin_family = AF_INET;
+        a->v4.sin_port = htons(cfg->listen_port);
+        a->v4.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        *loopback = 1;
+        return 0;
+    }
+    return -1;
+}
+
+static unsigned
+ncpu(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+    return n < 1 ? 1 : n > 64 ? 64 : (unsigned)n;
+}
+
+static int
+usage(void)
+{
+    fprintf(stderr, "usage: sshcert-server -c CONFIG\n"
+                    "  Serves the CA described by CONFIG (see sshcert-admin init).\n");
+    return 2;
+}
+
+int
+main(int argc, char **argv)
+{
+    struct server srv;
+    union addr la;
+    sigset_t sigs;
+    char *err = NULL, *cert_pem = NULL, *key_pem = NULL;
+    size_t key_len = 0;
+    const char *config_path = getenv("SSHCERT_CONFIG");
+    unsigned threads, hash_workers, flags;
+    int loopback = 0, sig = 0, r, rc = 1, i;
+    time_t deadline;
+
+    memset(&srv, 0, sizeof(srv));
+    for (i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "-c") == 0 && i + 1 < argc)
+            config_path = argv[++i];
+        else
+            return usage();
+    }
+    if (config_path == NULL || *config_path == '\0')
+        config_path = "/etc/sshcert/sshcert.json";
+    if (sshcert_secmem_init() != 0 || sshcert_totp_global_init() != 0) {
+        fprintf(stderr, "sshcert-server: cannot initialise crypto\n");
+        return 1;
+    }
+    /* No core dumps and no ptrace: the CA key lives in this process. */
+    if (sshcert_secmem_no_dump() != 0)
+        fprintf(stderr, "sshcert-server: warning: cannot disable core dumps: %s\n",
+            strerror(errno));
+    if ((r = sshcert_config_load(config_path, &srv.cfg, &err)) != 0) {
+        fprintf(stderr, "sshcert-server: config: %s\n", err != NULL ? err : sshcert_err_str(r));
+        goto out;
+    }
+    sshcert_log_init(srv.cfg->log_syslog);
+    if (parse_listen(srv.cfg, &la, &loopback) != 0) {
+        sshcert_log(LOG_ERR, "listen: \"%s\" is not an IPv4 or IPv6 address",
+            srv.cfg->listen_host);
+        goto out;
+    }
+    if (srv.cfg->tls_cert_file == NULL && !loopback) {
+        sshcert_log(LOG_ERR, "refusing to serve plain HTTP on %s: passwords would cross the "
+                             "network in clear. Add a \"tls\" section or listen on 127.0.0.1",
+            srv.cfg->listen_host);
+        goto out;
+    }
+    if ((r = sshcert_ca_open(srv.cfg, &srv.ca, &err)) != 0) {
+        sshcert_log(LOG_ERR, "%s", err != NULL ? err : sshcert_err_str(r));
+        goto out;
+    }
+    if (srv.cfg->hash_cost == SSHCERT_HASH_MIN)
+        sshcert_log(LOG_WARNING, "auth.password_hash is \"min\": for tests and benchmarks only, "
+                                 "passwords are cheap to guess from a stolen database");
+    if (srv.cfg->tls_cert_file != NULL) {
+        if ((r = sshcert_file_read(srv.cfg->tls_cert_file, SSHCERT_MAX_PEM, &cert_pem, NULL)) !=
+                0 ||
+            (r = sshcert_file_read(srv.cfg->tls_key_file, SSHCERT_MAX_PEM, &key_pem, &key_len)) !=
+                0) {
+            sshcert_log(LOG_ERR, "cannot read TLS certificate or key (%s, %s): %s",
+                srv.cfg->tls_cert_file, srv.cfg->tls_key_file,
+                r == SSHCERT_ERR_SYSTEM ? strerror(errno) : sshcert_err_str(r));
+            goto out;
+        }
+    }
+    threads = srv.cfg->threads != 0 ? srv.cfg->threads : (ncpu() * 2 < 4 ? 4 : ncpu() * 2);
+    hash_workers = srv.cfg->hash_workers != 0 ? srv.cfg->hash_workers : ncpu();
+    if (sem_init(&srv.hash_slots, 0, hash_workers) != 0 ||
+        pthread_mutex_init(&srv.krl_mu, NULL) != 0)
+        goto out;
+    /* Block the stop signals in every thread; main waits for them with sigwait. */
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+    if (la.sa.sa_family == AF_INET6)
+        flags |= MHD_USE_IPv6;
+    if (cert_pem != NULL)
+        flags |= MHD_USE_TLS;
+    srv.daemon = MHD_start_daemon(flags, srv.cfg->listen_port, NULL, NULL, http_access, &srv,
+        MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, NULL,
+        MHD_OPTION_SOCK_ADDR, &la.sa,
+        MHD_OPTION_THREAD_POOL_SIZE, threads,
+        MHD_OPTION_CONNECTION_LIMIT, srv.cfg->max_connections,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, srv.cfg->max_connections / 2 > 0
+                                                ? srv.cfg->max_connections / 2 : 1u,
+        MHD_OPTION_CONNECTION_TIMEOUT, srv.cfg->connection_timeout,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32 * 1024),
+        MHD_OPTION_NOTIFY_COMPLETED, http_completed, &srv,
+        cert_pem != NULL ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, cert_pem,
+        MHD_OPTION_HTTPS_MEM_KEY, key_pem,
+        MHD_OPTION_HTTPS_PRIORITIES, tls_priorities,
+        MHD_OPTION_END);
+    if (srv.daemon == NULL) {
+        sshcert_log(LOG_ERR, "cannot listen on %s:%u%s", srv.cfg->listen_host,
+            srv.cfg->listen_port, cert_pem != NULL ? " (or the TLS key/certificate is invalid)" : "");
+        goto out;
+    }
+    sshcert_log(LOG_INFO, "sshcert-server listening on %s%s%s:%u (%s), CA %s, %u threads, %u "
+                          "hash workers",
+        la.sa.sa_family == AF_INET6 ? "[" : "", srv.cfg->listen_host,
+        la.sa.sa_family == AF_INET6 ? "]" : "", srv.cfg->listen_port,
+        cert_pem != NULL ? "https" : "http", srv.ca->fingerprint, threads, hash_workers);
+    while (sigwait(&sigs, &sig) == 0 && sig == SIGHUP)
+        sshcert_log(LOG_INFO, "SIGHUP ignored; restart to reload the config");
+    sshcert_log(LOG_INFO, "signal %d: finishing in-flight requests", sig);
+    /* Stop accepting, let running requests finish (bounded), then stop. */
+    MHD_quiesce_daemon(srv.daemon);
+    deadline = time(NULL) + SHUTDOWN_GRACE_S;
+    while (time(NULL) < deadline) {
+        const union MHD_DaemonInfo *di =
+            MHD_get_daemon_info(srv.daemon, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+        if (di == NULL || di->num_connections == 0)
+            break;
+        usleep(20000);
+    }
+    MHD_stop_daemon(srv.daemon);
+    srv.daemon = NULL;
+    sshcert_log(LOG_INFO, "stopped");
+    rc = 0;
+out:
+    if (srv.daemon != NULL)
+        MHD_stop_daemon(srv.daemon);
+    sshcert_ca_close(srv.ca);
+    sshcert_buf_free(srv.krl);
+    sshcert_config_free(srv.cfg);
+    sshcert_secmem_free_len(key_pem, key_len);
+    free(cert_pem);
+    free(err);
+    sshcert_totp_global_done();
+    return rc;
+}

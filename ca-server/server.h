@@ -1,0 +1,66 @@
+/* sshcert-server: the context every handler receives, and the handlers' entry points. */
+#ifndef SSHCERT_SERVER_H
+#define SSHCERT_SERVER_H
+
+#include <pthread.h>
+#include <semaphore.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <microhttpd.h>
+
+#include "ca.h"
+#include "config.h"
+#include "metrics.h"
+
+/* Largest request body (DESIGN: 16 KiB), enforced for chunked uploads too. */
+#define SSHCERT_MAX_BODY (16u * 1024u)
+/* How long a login waits for a free password-hash worker before 503. */
+#define SSHCERT_HASH_QUEUE_MS 3000
+
+struct sshcert_buf;
+
+struct server {
+    struct sshcert_config *cfg;
+    struct sshcert_ca *ca;
+    struct MHD_Daemon *daemon;
+    sem_t hash_slots; /* bounds concurrent argon2id runs (each holds its memory cost) */
+    struct metrics metrics;
+    pthread_mutex_t krl_mu;
+    struct sshcert_buf *krl; /* cached KRL, rebuilt when the store's krl_version changes */
+    uint64_t krl_version, krl_built_at;
+    char krl_etag[24];
+};
+
+/* A response the handlers build; http.c queues it. */
+struct reply {
+    unsigned status;
+    char *body; /* malloc'd */
+    size_t len;
+    const char *content_type;
+    char retry_after[24]; /* "" when none */
+    char etag[24];        /* "" when none */
+};
+
+/* {"error": code, "message": msg} with status. */
+void reply_error(struct reply *rep, unsigned status, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* Takes ownership of body. */
+void reply_take(struct reply *rep, unsigned status, const char *type, char *body, size_t len);
+
+/* POST /v1/certificates: the issuance flow of DESIGN.md. */
+void handle_issue(struct server *srv, const char *body, size_t len, const char *addr,
+    struct reply *rep);
+void handle_health(struct server *srv, struct reply *rep);
+void handle_ca(struct server *srv, int text, struct reply *rep);
+void handle_krl(struct server *srv, const char *if_none_match, struct reply *rep);
+void handle_metrics(struct server *srv, struct reply *rep);
+
+/* The MHD access handler and completion callback. */
+enum MHD_Result http_access(void *cls, struct MHD_Connection *conn, const char *url,
+    const char *method, const char *version, const char *upload_data, size_t *upload_size,
+    void **con_cls);
+void http_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+    enum MHD_RequestTerminationCode toe);
+
+#endif
