@@ -75,8 +75,8 @@ int sshcert_agent_parse_sign_reply(const uint8_t *msg, size_t len,
  * SSHCERT_ERR_INVALID_FORMAT for any other unexpected type, SSHCERT_ERR_TRUNCATED when the
  * bytes end early (including an empty msg), SSHCERT_ERR_TRAILING_DATA for bytes after the
  * structure, SSHCERT_ERR_TOO_LARGE when len > SSHCERT_AGENT_MAX_MSG. parse_identities also
- * gives SSHCERT_ERR_TOO_LARGE past SSHCERT_AGENT_MAX_IDENTITIES and SSHCERT_ERR_INVALID_FORMAT
- * for a comment holding NUL; parse_sign_reply SSHCERT_ERR_KEY_TYPE when the signature is not
+ * gives SSHCERT_ERR_TOO_LARGE past SSHCERT_AGENT_MAX_IDENTITIES or for a comment longer than
+ * SSHCERT_BUF_MAX_CSTRING, and SSHCERT_ERR_INVALID_FORMAT for a comment holding NUL; parse_sign_reply SSHCERT_ERR_KEY_TYPE when the signature is not
  * "ssh-ed25519" and SSHCERT_ERR_INVALID_FORMAT when it is not 64 bytes. sig is zeroed unless
  * the call succeeds. */
 /* 0 for SUCCESS, SSHCERT_ERR_AGENT for FAILURE, SSHCERT_ERR_INVALID_FORMAT otherwise. */

@@ -269,6 +269,42 @@ test_identities_comment_nul(void **state)
     sshcert_buf_free(b);
 }
 
+/* IDENTITIES_ANSWER of one identity whose comment is clen bytes of text. */
+static struct sshcert_buf *
+identities_comment(size_t clen)
+{
+    struct sshcert_buf *b = msg_new(12);
+    uint8_t *w;
+
+    assert_int_equal(sshcert_buf_put_u32(b, 1), 0);
+    assert_int_equal(sshcert_buf_put_cstring(b, "k"), 0);
+    assert_int_equal(sshcert_buf_put_u32(b, (uint32_t)clen), 0);
+    assert_int_equal(sshcert_buf_reserve(b, clen, &w), 0);
+    memset(w, 'c', clen);
+    return b;
+}
+
+static void
+test_identities_comment_cap(void **state)
+{
+    struct sshcert_buf *at = identities_comment(SSHCERT_BUF_MAX_CSTRING);
+    struct sshcert_buf *over = identities_comment(SSHCERT_BUF_MAX_CSTRING + 1);
+    struct sshcert_agent_identities *ids = NULL;
+
+    (void)state;
+    assert_int_equal(sshcert_agent_parse_identities(sshcert_buf_ptr(at), sshcert_buf_len(at), &ids),
+        0);
+    assert_int_equal(strlen(ids->ids[0].comment), SSHCERT_BUF_MAX_CSTRING);
+    sshcert_agent_identities_free(ids);
+    ids = NULL;
+    assert_int_equal(sshcert_agent_parse_identities(sshcert_buf_ptr(over), sshcert_buf_len(over),
+                         &ids),
+        SSHCERT_ERR_TOO_LARGE);
+    assert_null(ids);
+    sshcert_buf_free(at);
+    sshcert_buf_free(over);
+}
+
 static void
 test_identities_wrong_type(void **state)
 {
@@ -1118,6 +1154,7 @@ main(void)
         cmocka_unit_test(test_identities_count_beyond_data),
         cmocka_unit_test(test_identities_size_cap),
         cmocka_unit_test(test_identities_comment_nul),
+        cmocka_unit_test(test_identities_comment_cap),
         cmocka_unit_test(test_identities_wrong_type),
         cmocka_unit_test(test_sign_reply_valid),
         cmocka_unit_test(test_sign_reply_truncated_every_length),
