@@ -82,7 +82,7 @@ read_password(char *pw, size_t len)
 
 /* Draws the QR code with Unicode half blocks, dark on a forced light background. */
 static void
-print_qr(const char *uri)
+print_qr(FILE *out, const char *uri)
 {
     QRcode *q;
     int x, y, quiet = 2, w;
@@ -93,12 +93,12 @@ print_qr(const char *uri)
 #define DARK(xx, yy)                                                                           \
     ((xx) >= 0 && (yy) >= 0 && (xx) < w && (yy) < w && (q->data[(yy) * w + (xx)] & 1))
     for (y = -quiet; y < w + quiet; y += 2) {
-        fputs("\033[47;30m", stdout);
+        fputs("\033[47;30m", out);
         for (x = -quiet; x < w + quiet; x++) {
             int top = DARK(x, y), bot = DARK(x, y + 1);
-            fputs(top && bot ? "\u2588" : top ? "\u2580" : bot ? "\u2584" : " ", stdout);
+            fputs(top && bot ? "\u2588" : top ? "\u2580" : bot ? "\u2584" : " ", out);
         }
-        fputs("\033[0m\n", stdout);
+        fputs("\033[0m\n", out);
     }
 #undef DARK
     QRcode_free(q);
@@ -138,13 +138,18 @@ show_enrolment(const char *name, const char *principals, const char *b32, const 
         printf("%s\n", s);
         sshcert_secmem_free_str(s);
         json_decref(j);
+        /* JSON goes to a script; a person watching the terminal can still scan the code. */
+        if (isatty(STDERR_FILENO) && !isatty(STDOUT_FILENO)) {
+            fprintf(stderr, "Scan this with an authenticator app:\n");
+            print_qr(stderr, uri);
+        }
         return ADMIN_OK;
     }
     printf("user:        %s\nprincipals:  %s\nTOTP secret: %s\nTOTP URI:    %s\n", name,
         principals, b32, uri);
     if (isatty(STDOUT_FILENO)) {
         printf("Scan this with an authenticator app (Google Authenticator, Aegis, 1Password):\n");
-        print_qr(uri);
+        print_qr(stdout, uri);
     }
     return ADMIN_OK;
 }

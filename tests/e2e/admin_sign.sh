@@ -1,0 +1,118 @@
+#!/bin/bash
+# Issue 2 end to end: a throwaway sshd trusting a CA made by `sshcert-admin init` accepts a
+# certificate from `sshcert-admin sign` for its principal, refuses it for another user,
+# honours force-command and source-address, and refuses a certificate revoked in our KRL.
+. "$SSHCERT_SRC_DIR/tests/lib.sh"
+
+cd "$T_DIR" || exit 1
+cat >cfg.json <<JSON
+{"data_dir": "data", "cert": {"max_ttl": "8h", "backdate": "1m"}}
+JSON
+t_rc "init creates the CA" 0 "$ADMIN" -c cfg.json init
+t_eq "init prints the CA key line" "$(cat data/ca_key.pub)" "$T_OUT"
+t_eq "data_dir is 0700" "700" "$(stat -c %a data)"
+t_eq "ca_key is 0600" "600" "$(stat -c %a data/ca_key)"
+before=$(sha256sum data/ca_key data/ca_key.pub data/secret.key)
+t_rc "a second init exits 0" 0 "$ADMIN" -c cfg.json init
+t_eq "a second init changes nothing" "$before" "$(sha256sum data/ca_key data/ca_key.pub data/secret.key)"
+t_eq "our CA key is what ssh-keygen -y derives" "$(cut -d' ' -f1,2 data/ca_key.pub)" \
+  "$(ssh-keygen -y -f data/ca_key | cut -d' ' -f1,2)"
+
+U1=sshcerta$$
+U2=sshcertb$$
+t_user "$U1" || { t_bad "cannot create $U1"; t_done; }
+t_user "$U2" || { t_bad "cannot create $U2"; t_done; }
+ssh-keygen -q -t ed25519 -N '' -C "$U1@test" -f user
+t_rc "sign for $U1" 0 "$ADMIN" -c cfg.json sign user.pub --principals "$U1" --ttl 10m
+t_match "sign names the file and serial" "signed user-cert.pub: serial 1" "$T_ERR"
+L=$(ssh-keygen -L -f user-cert.pub)
+t_match "ssh-keygen -L: user certificate" "Type: ssh-ed25519-cert-v01@openssh.com user certificate" "$L"
+t_match "ssh-keygen -L: serial 1" "Serial: 1$" "$L"
+t_match "ssh-keygen -L: key id" "Key ID: \"$U1#1\"" "$L"
+
+krl="$T_DIR/revoked.krl"
+"$ADMIN" -c cfg.json krl -o "$krl"
+t_eq "an empty KRL is a valid KRL" "0" "$(ssh-keygen -Q -f "$krl" user-cert.pub >/dev/null 2>&1; echo $?)"
+t_sshd A "$T_DIR/data/ca_key.pub" "$krl" || { t_bad "sshd did not start"; t_done; }
+
+t_eq "sshd accepts the certificate for its principal" "hello" \
+  "$(t_ssh "$SSHD_PORT_A" "$U1" user user-cert.pub 'echo hello' 2>&1)"
+cafp=$(ssh-keygen -lf data/ca_key.pub | cut -d' ' -f2 | sed 's/[+.]/\\&/g')
+t_wait_file_match "$SSHD_LOG_A" "Accepted publickey for $U1 from 127.0.0.1 port [0-9]+ ssh2: ED25519-CERT SHA256:[^ ]+ ID $U1#1 \(serial 1\) CA ED25519 $cafp" 5
+t_eq "sshd logged the accepted certificate with key id and serial" 0 $?
+
+t_ssh "$SSHD_PORT_A" "$U2" user user-cert.pub true >/dev/null 2>&1
+t_eq "sshd refuses it for another user" 255 $?
+t_wait_file_match "$SSHD_LOG_A" "Certificate invalid: name is not a listed principal" 5
+t_eq "sshd says the name is not a listed principal" 0 $?
+
+ssh-keygen -q -t ed25519 -N '' -f fc
+"$ADMIN" -c cfg.json sign fc.pub --principals "$U1" --force-command "echo forced-$U1" >/dev/null 2>&1
+t_eq "force-command replaces the requested command" "forced-$U1" \
+  "$(t_ssh "$SSHD_PORT_A" "$U1" fc fc-cert.pub 'echo not-forced' 2>/dev/null)"
+
+ssh-keygen -q -t ed25519 -N '' -f sa
+"$ADMIN" -c cfg.json sign sa.pub --principals "$U1" --source-address 192.0.2.0/24 >/dev/null 2>&1
+t_ssh "$SSHD_PORT_A" "$U1" sa sa-cert.pub true >/dev/null 2>&1
+t_eq "source-address outside 127.0.0.1 is refused" 255 $?
+t_wait_file_match "$SSHD_LOG_A" "not from a permitted source address \(127.0.0.1\)" 5
+t_eq "sshd names the source-address refusal" 0 $?
+ssh-keygen -q -t ed25519 -N '' -f sa2
+"$ADMIN" -c cfg.json sign sa2.pub --principals "$U1" --source-address 127.0.0.0/8,::1 >/dev/null 2>&1
+t_eq "source-address including 127.0.0.1 is accepted" "ok" \
+  "$(t_ssh "$SSHD_PORT_A" "$U1" sa2 sa2-cert.pub 'echo ok' 2>/dev/null)"
+
+# Revoke serial 1 in the store, write the KRL, and sshd (re-reading RevokedKeys) refuses it.
+t_rc "cert revoke 1" 0 "$ADMIN" -c cfg.json cert revoke 1 --reason "laptop stolen"
+t_rc "krl -o writes the KRL" 0 "$ADMIN" -c cfg.json krl -o "$krl"
+t_match "ssh-keygen -Q says REVOKED" "REVOKED" "$(ssh-keygen -Q -f "$krl" user-cert.pub 2>&1)"
+t_ssh "$SSHD_PORT_A" "$U1" user user-cert.pub true >/dev/null 2>&1
+t_eq "sshd refuses the revoked certificate" 255 $?
+t_wait_file_match "$SSHD_LOG_A" "Authentication key ED25519-CERT SHA256:[^ ]+ revoked by file $krl" 5
+t_eq "sshd logs the revocation" 0 $?
+t_eq "another certificate of the same CA still works" "ok" \
+  "$(t_ssh "$SSHD_PORT_A" "$U1" sa2 sa2-cert.pub 'echo ok' 2>/dev/null)"
+
+# Refusals: clear message, non-zero exit, nothing written, nothing recorded.
+count() { sqlite3 data/sshcert.db "select count(*) from certificates"; }
+n0=$(count)
+ssh-keygen -q -t rsa -b 2048 -N '' -f rsa
+t_rc "an RSA key is refused" 1 "$ADMIN" -c cfg.json sign rsa.pub --principals "$U1"
+t_match "...with a clear message" "only ssh-ed25519 keys are supported" "$T_ERR"
+t_eq "...and no certificate file" "no" "$([ -e rsa-cert.pub ] && echo yes || echo no)"
+echo "ssh-ed25519 AAAAnotbase64!! x" >bad.pub
+t_rc "a malformed key line is refused" 1 "$ADMIN" -c cfg.json sign bad.pub --principals "$U1"
+t_match "...with a clear message" "not a valid OpenSSH public key line" "$T_ERR"
+ssh-keygen -q -t ed25519 -N '' -f k2
+t_rc "empty principals are refused" 1 "$ADMIN" -c cfg.json sign k2.pub --principals ""
+t_rc "a zero ttl is refused" 1 "$ADMIN" -c cfg.json sign k2.pub --principals "$U1" --ttl 0
+t_rc "a negative ttl is refused" 1 "$ADMIN" -c cfg.json sign k2.pub --principals "$U1" --ttl -5m
+t_rc "a ttl one second over cert.max_ttl is refused" 1 "$ADMIN" -c cfg.json sign k2.pub --principals "$U1" --ttl 28801
+t_match "...naming the ceiling" "exceeds cert.max_ttl \(28800s\)" "$T_ERR"
+t_eq "no certificate file after refusals" "no" "$([ -e k2-cert.pub ] && echo yes || echo no)"
+t_eq "no certificate recorded by refusals" "$n0" "$(count)"
+t_rc "a ttl exactly at cert.max_ttl is accepted" 0 "$ADMIN" -c cfg.json sign k2.pub --principals "$U1" --ttl 28800
+chmod 0640 data/ca_key
+t_rc "a CA key readable by group is refused" 1 "$ADMIN" -c cfg.json sign k2.pub --principals "$U1" -o k2b-cert.pub
+t_match "...naming the file" "data/ca_key: it is readable by group or others" "$T_ERR"
+chmod 0600 data/ca_key
+t_eq "serials increase and every certificate is recorded" "$(($n0 + 1))" "$(count)"
+t_eq "the operator signings are in the audit log" "$(count)" \
+  "$(sqlite3 data/sshcert.db "select count(*) from audit where event='cert_signed_offline'")"
+t_rc "the audit chain verifies" 0 "$ADMIN" -c cfg.json audit verify
+
+# An existing ssh-keygen CA key is adopted by init.
+mkdir -p ext/data && chmod 700 ext/data
+ssh-keygen -q -t ed25519 -N '' -C ext -f ext/data/ca_key
+echo '{"data_dir": "data"}' >ext/cfg.json
+t_rc "init accepts an ssh-keygen CA key" 0 "$ADMIN" -c ext/cfg.json init
+t_eq "...and keeps it" "$(ssh-keygen -y -f ext/data/ca_key | cut -d' ' -f2)" "$(cut -d' ' -f2 ext/data/ca_key.pub)"
+ssh-keygen -q -t ed25519 -N 'secret' -f enc
+mkdir -p enc_ca/data && chmod 700 enc_ca/data && cp enc enc_ca/data/ca_key
+echo '{"data_dir": "data"}' >enc_ca/cfg.json
+t_rc "an encrypted CA key is refused clearly" 1 "$ADMIN" -c enc_ca/cfg.json init
+t_match "...encrypted keys are not supported yet" "encrypted keys are not supported yet" "$T_ERR"
+echo '{"data_dir": "data", "bogus": 1}' >bad.json
+t_rc "an unknown config key is an error" 1 "$ADMIN" -c bad.json init
+t_match "...naming the key" 'unknown key "bogus"' "$T_ERR"
+t_done
