@@ -19,6 +19,8 @@
 
 #define CA_COMMENT "sshcert-ca"
 
+static int set_err(char **err, int r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 static int
 set_err(char **err, int r, const char *fmt, ...)
 {

@@ -135,6 +135,8 @@ sshcert_config_defaults(const char *base_dir, struct sshcert_config **out)
     return 0;
 }
 
+static int fail(char **err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 static int
 fail(char **err, const char *fmt, ...)
 {
@@ -384,13 +386,61 @@ parse_root(struct sshcert_config *c, json_t *root, const char *base, char **err)
     return 0;
 }
 
-int
-sshcert_config_load(const char *path, struct sshcert_config **out, char **err)
+/* The parse shared by sshcert_config_parse and sshcert_config_load; label names the source
+ * in error messages. */
+static int
+parse_text(const char *text, size_t len, const char *base, const char *label,
+    struct sshcert_config **out, char **err)
 {
     struct sshcert_config *c = NULL;
     json_error_t jerr;
     json_t *root = NULL;
-    char *text = NULL, *pcopy = NULL, *base;
+    int r = SSHCERT_ERR_INTERNAL;
+
+    if ((c = calloc(1, sizeof(*c))) == NULL) {
+        r = SSHCERT_ERR_ALLOC;
+        goto out;
+    }
+    if ((r = set_defaults(c, base)) != 0)
+        goto out;
+    if ((root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr)) == NULL) {
+        r = fail(err, "%s:%d: %s", label, jerr.line, jerr.text);
+        goto out;
+    }
+    if ((r = parse_root(c, root, base, err)) != 0)
+        goto out;
+    if ((r = derive_paths(c)) != 0)
+        goto out;
+    *out = c;
+    c = NULL;
+    r = 0;
+out:
+    json_decref(root);
+    sshcert_config_free(c);
+    return r;
+}
+
+int
+sshcert_config_parse(const char *text, size_t len, const char *base_dir,
+    struct sshcert_config **out, char **err)
+{
+    int r;
+
+    *out = NULL;
+    *err = NULL;
+    if (text == NULL || len > SSHCERT_MAX_CONFIG_FILE)
+        r = fail(err, "config: larger than %u bytes", SSHCERT_MAX_CONFIG_FILE);
+    else
+        r = parse_text(text, len, base_dir, "config", out, err);
+    if (r != 0 && *err == NULL)
+        fail(err, "config: %s", sshcert_err_str(r));
+    return r;
+}
+
+int
+sshcert_config_load(const char *path, struct sshcert_config **out, char **err)
+{
+    char *text = NULL, *pcopy = NULL;
     size_t len;
     int r = SSHCERT_ERR_INTERNAL;
 
@@ -404,29 +454,10 @@ sshcert_config_load(const char *path, struct sshcert_config **out, char **err)
         r = SSHCERT_ERR_ALLOC;
         goto out;
     }
-    base = dirname(pcopy);
-    if ((c = calloc(1, sizeof(*c))) == NULL) {
-        r = SSHCERT_ERR_ALLOC;
-        goto out;
-    }
-    if ((r = set_defaults(c, base)) != 0)
-        goto out;
-    if ((root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr)) == NULL) {
-        r = fail(err, "%s:%d: %s", path, jerr.line, jerr.text);
-        goto out;
-    }
-    if ((r = parse_root(c, root, base, err)) != 0)
-        goto out;
-    if ((r = derive_paths(c)) != 0)
-        goto out;
-    *out = c;
-    c = NULL;
-    r = 0;
+    r = parse_text(text, len, dirname(pcopy), path, out, err);
 out:
     if (r != 0 && *err == NULL)
         fail(err, "%s: %s", path, sshcert_err_str(r));
-    json_decref(root);
-    sshcert_config_free(c);
     free(pcopy);
     free(text);
     return r;

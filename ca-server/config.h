@@ -41,6 +41,13 @@ int sshcert_config_parse_duration(const char *s, uint64_t *out);
 /* Loads path; unknown keys and wrong types are errors. On failure *err (malloc'd) says what
  * is wrong, naming the key. */
 int sshcert_config_load(const char *path, struct sshcert_config **out, char **err);
+/* Parses text[0..len) (at most SSHCERT_MAX_CONFIG_FILE bytes, not necessarily NUL-terminated)
+ * as a config file whose relative paths are relative to base_dir (NULL: kept as given). Same
+ * rules and errors as sshcert_config_load, with "config" in place of the path. On success *out
+ * is the caller's (sshcert_config_free); on failure *out is NULL and *err (malloc'd, may be
+ * NULL only when out of memory) says what is wrong. */
+int sshcert_config_parse(const char *text, size_t len, const char *base_dir,
+    struct sshcert_config **out, char **err);
 /* Defaults only (for tests). data_dir relative to base_dir. */
 int sshcert_config_defaults(const char *base_dir, struct sshcert_config **out);
 void sshcert_config_free(struct sshcert_config *c);

@@ -11,127 +11,13 @@
 #include "auth.h"
 #include "cert.h"
 #include "err.h"
+#include "issue_decode.h"
 #include "key.h"
 #include "log.h"
 #include "policy.h"
 #include "secmem.h"
 #include "server.h"
 #include "totp.h"
-
-struct issue_request {
-    const char *username, *password, *totp, *public_key; /* point into the JSON tree */
-    int64_t ttl;                                          /* -1: not given */
-    struct sshcert_principals principals;                 /* n == 0: not given */
-    struct sshcert_pubkey key;
-};
-
-static int
-is_text(json_t *v)
-{
-    /* Strings with an embedded NUL would be cut short by C code: refuse them. */
-    return json_is_string(v) && strlen(json_string_value(v)) == json_string_length(v);
-}
-
-/* Strict decode: only known fields, right types, sane sizes. 0 or fills rep with a 400. */
-static int
-decode(json_t *root, struct issue_request *req, struct reply *rep)
-{
-    const char *k;
-    json_t *v, *e;
-    size_t i;
-    char *joined = NULL;
-    int r;
-
-    memset(req, 0, sizeof(*req));
-    req->ttl = -1;
-    if (!json_is_object(root)) {
-        reply_error(rep, 400, "bad_request", "the body must be a JSON object");
-        return -1;
-    }
-    json_object_foreach(root, k, v) {
-        if (strcmp(k, "username") == 0 || strcmp(k, "password") == 0 ||
-            strcmp(k, "totp") == 0 || strcmp(k, "public_key") == 0) {
-            if (!is_text(v) || json_string_length(v) == 0) {
-                reply_error(rep, 400, "bad_request", "field \"%s\" must be a non-empty string", k);
-                return -1;
-            }
-            if (k[0] == 'u')
-                req->username = json_string_value(v);
-            else if (k[0] == 'p' && k[1] == 'a')
-                req->password = json_string_value(v);
-            else if (k[0] == 't')
-                req->totp = json_string_value(v);
-            else
-                req->public_key = json_string_value(v);
-        } else if (strcmp(k, "ttl") == 0) {
-            if (!json_is_integer(v)) {
-                reply_error(rep, 400, "bad_request", "field \"ttl\" must be whole seconds");
-                return -1;
-            }
-            req->ttl = json_integer_value(v) < 0 ? 0 : json_integer_value(v);
-        } else if (strcmp(k, "principals") == 0) {
-            size_t total = 1;
-            if (!json_is_array(v) || json_array_size(v) == 0 ||
-                json_array_size(v) > SSHCERT_MAX_PRINCIPALS) {
-                reply_error(rep, 400, "bad_request",
-                    "field \"principals\" must be a list of 1 to %u names",
-                    SSHCERT_MAX_PRINCIPALS);
-                return -1;
-            }
-            json_array_foreach(v, i, e) {
-                if (!is_text(e) || json_string_length(e) == 0 ||
-                    strchr(json_string_value(e), ',') != NULL) {
-                    reply_error(rep, 400, "bad_request",
-                        "field \"principals\" must hold non-empty names without commas");
-                    return -1;
-                }
-                total += json_string_length(e) + 1;
-            }
-            if ((joined = calloc(1, total)) == NULL) {
-                reply_error(rep, 500, "internal", "out of memory");
-                return -1;
-            }
-            json_array_foreach(v, i, e) {
-                if (i > 0)
-                    strcat(joined, ",");
-                strcat(joined, json_string_value(e));
-            }
-            r = sshcert_policy_parse_principals(joined, &req->principals);
-            free(joined);
-            if (r != 0) {
-                reply_error(rep, 400, "bad_request", "field \"principals\": %s",
-                    r == SSHCERT_ERR_DUPLICATE ? "a name is listed twice" : "invalid name");
-                return -1;
-            }
-        } else {
-            reply_error(rep, 400, "bad_request", "unknown field \"%.64s\"", k);
-            return -1;
-        }
-    }
-    if (req->username == NULL || req->password == NULL || req->totp == NULL ||
-        req->public_key == NULL) {
-        reply_error(rep, 400, "bad_request", "missing field \"%s\"",
-            req->username == NULL   ? "username"
-            : req->password == NULL ? "password"
-            : req->totp == NULL     ? "totp"
-                                    : "public_key");
-        return -1;
-    }
-    if (strlen(req->username) > 256 || strlen(req->password) > SSHCERT_MAX_PASSWORD) {
-        reply_error(rep, 400, "bad_request", "username or password too long");
-        return -1;
-    }
-    r = sshcert_pubkey_parse_line(req->public_key, strlen(req->public_key), &req->key, NULL);
-    if (r == SSHCERT_ERR_KEY_TYPE) {
-        reply_error(rep, 400, "unsupported_key_type", "only ssh-ed25519 public keys are accepted");
-        return -1;
-    }
-    if (r != 0) {
-        reply_error(rep, 400, "bad_request", "public_key is not an OpenSSH public key line");
-        return -1;
-    }
-    return 0;
-}
 
 static void
 issued_reply(const struct sshcert_cert_record *rec, const struct sshcert_principals *pr,
@@ -156,19 +42,6 @@ issued_reply(const struct sshcert_cert_record *rec, const struct sshcert_princip
     reply_take(rep, 201, "application/json", s, strlen(s));
 }
 
-/* Wipes the secrets' copies inside the JSON tree before it is freed. */
-static void
-wipe_secrets(json_t *root)
-{
-    const char *names[] = {"password", "totp"};
-    json_t *v;
-    size_t i;
-
-    for (i = 0; i < 2; i++)
-        if ((v = json_object_get(root, names[i])) != NULL && json_is_string(v))
-            sshcert_secmem_wipe((char *)(uintptr_t)json_string_value(v), json_string_length(v));
-}
-
 void
 handle_issue(struct server *srv, const char *body, size_t len, const char *addr, struct reply *rep)
 {
@@ -179,20 +52,13 @@ handle_issue(struct server *srv, const char *body, size_t len, const char *addr,
     struct sshcert_issue_req ir;
     struct timespec t0, t1;
     enum auth_result ar;
-    json_error_t jerr;
-    json_t *root;
     uint64_t now = (uint64_t)time(NULL), retry = 0, ceiling, ttl;
     size_t i;
     int r;
 
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    memset(&req, 0, sizeof(req));
     /* 1. decode */
-    if ((root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr)) == NULL) {
-        reply_error(rep, 400, "bad_request", "malformed JSON: %s", jerr.text);
-        return;
-    }
-    if (decode(root, &req, rep) != 0)
+    if (issue_decode(body, len, &req, rep) != 0)
         goto out;
     /* 2. throttle and authenticate */
     ar = auth_login(srv, req.username, req.password, req.totp, addr, now, &user, &retry);
@@ -269,9 +135,7 @@ handle_issue(struct server *srv, const char *body, size_t len, const char *addr,
 out:
     for (i = 0; i < granted.n; i++)
         free(granted.v[i]);
-    sshcert_policy_principals_free(&req.principals);
     sshcert_cert_record_clear(&rec);
     sshcert_user_free(user);
-    wipe_secrets(root);
-    json_decref(root);
+    issue_request_free(&req);
 }

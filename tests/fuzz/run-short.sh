@@ -10,5 +10,8 @@ mkdir -p "$work/corpus"
 regress=$(dirname "$0")/regressions/$(basename "$target")
 args=()
 [ -d "$regress" ] && args+=("$regress")
-exec "$target" -max_total_time="${FUZZ_SECONDS:-20}" -timeout=10 -rss_limit_mb=2048 \
+dict=$(dirname "$0")/$(basename "$target").dict
+[ -f "$dict" ] && args=("-dict=$dict" "${args[@]+"${args[@]}"}")
+# Not exec: the EXIT trap must still remove the copied corpus.
+"$target" -max_total_time="${FUZZ_SECONDS:-20}" -timeout=10 -rss_limit_mb=2048 \
   -artifact_prefix="$(pwd)/$(basename "$target")-" "$work/corpus" "${args[@]}"
