@@ -1,0 +1,335 @@
+#!/bin/bash
+# Issue 7, the fleet: one CA (HTTPS, configured from deploy/sshcert.json.example) and three
+# devices (throwaway sshds on loopback, each enrolled into its own --etc folder by
+# deploy/enroll-device.sh). One login gets into all three; after `cert revoke` and
+# deploy/sshcert-krl-refresh on each, all three refuse that certificate; an expired certificate
+# is refused everywhere; a wrong fingerprint installs nothing; a refresh that cannot reach the
+# CA, or gets something that is not a good KRL, keeps the last good KRL; sshd -t failures roll
+# back; a config that would hide the drop-in is warned about; the units and install rules hold.
+. "$SSHCERT_SRC_DIR/tests/lib.sh"
+
+ENROLL="$SSHCERT_SRC_DIR/deploy/enroll-device.sh"
+REFRESH="$SSHCERT_SRC_DIR/deploy/sshcert-krl-refresh"
+SSHD=/usr/sbin/sshd
+cd "$T_DIR" || exit 1
+install -d -m 0755 /run/sshd
+PW="fleet-password-$$"
+U="fleet$$"
+t_user "$U" || { t_bad "cannot create login user $U"; t_done; }
+
+# Everything about a folder: paths, types, modes, sizes, file mtimes and contents.
+snapshot() {
+  (cd "$1" && find . -printf '%p %y %m %s\n' | sort &&
+    find . -type f -printf '%p %T@\n' | sort && find . -type f -exec sha256sum {} + | sort)
+}
+# A fixed string as an extended regex (fingerprints hold + and /).
+re() { printf '%s' "$1" | sed 's/[][\\.*^$+?(){}|]/\\&/g'; }
+serial_of() { ssh-keygen -L -f "$1" | sed -n 's/^ *Serial: //p'; }
+
+# --- the CA: the example production config, with test paths and a cheap password hash ------
+mkdir -p ca && chmod 700 ca
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+  -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 \
+  -keyout ca/tls.key -out ca/tls.pem >/dev/null 2>&1 || { t_bad "openssl cannot make a TLS cert"; t_done; }
+TLS="$T_DIR/ca/tls.pem"
+ca_config() { # PORT
+  sed -e "s#\"0.0.0.0:8443\"#\"127.0.0.1:$1\"#" -e 's#"/var/lib/sshcert"#"data"#' \
+    -e 's#"/etc/sshcert/tls/fullchain.pem"#"tls.pem"#' -e 's#"/etc/sshcert/tls/privkey.pem"#"tls.key"#' \
+    -e 's#"password_hash": "interactive"#"password_hash": "min"#' \
+    "$SSHCERT_SRC_DIR/deploy/sshcert.json.example" >ca/sshcert.json
+}
+ca_config 8443
+t_rc "sshcert-admin init with the example config" 0 "$ADMIN" -c ca/sshcert.json init
+CFG="$T_DIR/ca/sshcert.json"
+for try in 1 2 3 4 5; do
+  CA_PORT=$(t_free_port)
+  ca_config "$CA_PORT"
+  : >ca/server.log
+  "$SERVER" -c "$CFG" 2>ca/server.log &
+  CA_PID=$!
+  T_PIDS+=("$CA_PID")
+  t_wait_file_match ca/server.log "listening on 127\.0\.0\.1:$CA_PORT \(https\)" 10 && break
+  kill "$CA_PID" 2>/dev/null; wait "$CA_PID" 2>/dev/null
+  CA_PID=''
+done
+[ -n "$CA_PID" ] || { t_bad "the CA server did not start" "$(cat ca/server.log)"; t_done; }
+t_ok "the server runs the example config with TLS"
+URL="https://127.0.0.1:$CA_PORT"
+FP=$(ssh-keygen -lf ca/data/ca_key.pub | cut -d' ' -f2)
+t_match "GET /v1/ca names the same fingerprint" "\"fingerprint\": *\"$(re "$FP")\"" \
+  "$(curl -sS --cacert "$TLS" "$URL/v1/ca")"
+
+# A certificate that will have expired by the time we try it (made now, used last).
+ssh-keygen -q -t ed25519 -N '' -C expiring -f expiring
+t_rc "sign a 2-second certificate" 0 "$ADMIN" -c "$CFG" sign expiring.pub --principals "$U" --ttl 2s
+
+# --- users and logins ----------------------------------------------------------------------
+# add_user NAME: a CA user for login user $U; sets SECRET_<NAME>.
+add_user() {
+  local out
+  out=$(printf '%s\n' "$PW" | "$ADMIN" -c "$CFG" user add "$1" --principals "$U" --json) || return 1
+  eval "SECRET_$1=$(printf '%s' "$out" | sed -n 's/.*"totp_secret": *"\([A-Z2-7]*\)".*/\1/p')"
+}
+# login NAME DIR: a fresh key and certificate in DIR/id_ed25519{,-cert.pub}.
+login() {
+  local name=$1 dir=$2 secret code pub
+  secret=$(eval echo "\$SECRET_$name")
+  code=$(oathtool --totp -b "$secret")
+  mkdir -p "$dir" "$T_DIR/home"
+  if [ -x "$CLIENT" ]; then
+    printf '%s\n' "$PW" | HOME="$T_DIR/home" "$CLIENT" login --server "$URL" --ca-cert "$TLS" \
+      --user "$name" --password-stdin --totp "$code" --key-dir "$dir" --no-agent >"$dir/login.out" 2>&1
+    return
+  fi
+  ssh-keygen -q -t ed25519 -N '' -f "$dir/id_ed25519" || return 1
+  pub=$(cat "$dir/id_ed25519.pub")
+  curl -sS --fail --cacert "$TLS" -H 'Content-Type: application/json' \
+    -d "{\"username\":\"$name\",\"password\":\"$PW\",\"totp\":\"$code\",\"public_key\":\"$pub\",\"ttl\":600}" \
+    "$URL/v1/certificates" >"$dir/reply.json" || return 1
+  sed -n 's/.*"certificate": *"\([^"]*\)".*/\1/p' "$dir/reply.json" >"$dir/id_ed25519-cert.pub"
+  [ -s "$dir/id_ed25519-cert.pub" ]
+}
+if [ -x "$CLIENT" ]; then t_log "logging in with $CLIENT login"; else t_log "no client built: logging in with curl"; fi
+add_user alice && add_user bob || { t_bad "cannot add CA users"; t_done; }
+
+# --- devices -------------------------------------------------------------------------------
+ssh-keygen -q -t ed25519 -N '' -f hostkey
+# mkdev NAME [PORT]: $T_DIR/NAME/etc with an sshd_config that Includes its sshd_config.d.
+mkdev() {
+  local d="$T_DIR/$1"
+  mkdir -p "$d/etc"
+  cat >"$d/etc/sshd_config" <<EOF
+Include $d/etc/sshd_config.d/*.conf
+Port ${2:-22}
+ListenAddress 127.0.0.1
+HostKey $T_DIR/hostkey
+PidFile $d/sshd.pid
+UsePAM no
+AuthorizedKeysFile none
+EOF
+}
+enroll() { # NAME [ARGS...]
+  local n=$1
+  shift
+  "$ENROLL" --server "$URL" --fingerprint "$FP" --ca-cert "$TLS" --etc "$T_DIR/$n/etc" --no-reload "$@"
+}
+# start_dev NAME: starts sshd on a free port (retrying bind races); sets PORT_<NAME>, LOG_<NAME>.
+start_dev() {
+  local n=$1 d="$T_DIR/$1" port pid try
+  for try in 1 2 3 4 5; do
+    port=$(t_free_port)
+    sed -i "s/^Port .*/Port $port/" "$d/etc/sshd_config"
+    : >"$d/sshd.log"
+    "$SSHD" -D -f "$d/etc/sshd_config" -E "$d/sshd.log" 2>"$d/sshd.err" &
+    pid=$!
+    T_PIDS+=("$pid")
+    if t_wait_file_match "$d/sshd.log" "Server listening on 127.0.0.1 port $port" 10; then
+      eval "PORT_$n=$port LOG_$n=$d/sshd.log"
+      return 0
+    fi
+    kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
+  done
+  cat "$d/sshd.err" "$d/sshd.log"
+  return 1
+}
+
+# Refusals first: nothing may be installed.
+mkdev dev0
+before=$(snapshot dev0/etc)
+OTHER=$(ssh-keygen -q -t ed25519 -N '' -f otherca && ssh-keygen -lf otherca.pub | cut -d' ' -f2)
+t_rc "enrolment with a wrong fingerprint fails (3)" 3 "$ENROLL" --server "$URL" --fingerprint "$OTHER" \
+  --ca-cert "$TLS" --etc "$T_DIR/dev0/etc" --no-reload
+t_match "...naming both fingerprints" "has fingerprint $(re "$FP"), not $(re "$OTHER"): refusing to trust it; nothing installed" "$T_ERR"
+t_eq "...and installs nothing (the etc folder is byte-identical)" "$before" "$(snapshot dev0/etc)"
+t_rc "plain http to a non-loopback host is refused (2)" 2 "$ENROLL" --server http://192.0.2.1:8443 \
+  --fingerprint "$FP" --etc "$T_DIR/dev0/etc" --no-reload
+t_match "...saying why" "refusing plain http to 192.0.2.1" "$T_ERR"
+t_rc "a malformed fingerprint is a usage error (2)" 2 "$ENROLL" --server "$URL" --fingerprint SHA256:abc \
+  --etc "$T_DIR/dev0/etc" --no-reload
+t_rc "an untrusted TLS certificate fails (1)" 1 "$ENROLL" --server "$URL" --fingerprint "$FP" \
+  --etc "$T_DIR/dev0/etc" --no-reload
+t_match "...with curl's reason" "cannot fetch $URL/v1/ca.pub: curl: \(60\)" "$T_ERR"
+t_eq "after all refusals dev0/etc is byte-identical" "$before" "$(snapshot dev0/etc)"
+
+for n in dev1 dev2 dev3; do
+  mkdev $n
+  t_rc "enroll $n" 0 enroll $n
+  t_eq "...without warnings" "" "$T_ERR"
+  t_match "...installing the drop-in" "installed $T_DIR/$n/etc/sshd_config.d/50-sshcert.conf" "$T_OUT"
+done
+E="$T_DIR/dev1/etc"
+t_eq "sshcert_ca.pub is the CA key line" "$(cat ca/data/ca_key.pub)" "$(cat "$E/sshcert_ca.pub")"
+t_eq "modes: 0644 files, 0755 sshd_config.d" "644 644 644 755" \
+  "$(stat -c %a "$E/sshcert_ca.pub" "$E/sshcert.krl" "$E/sshd_config.d/50-sshcert.conf" "$E/sshd_config.d" | tr '\n' ' ' | sed 's/ $//')"
+t_rc "the first KRL is a valid KRL" 0 ssh-keygen -Q -l -f "$E/sshcert.krl"
+t_eq "no temp files are left behind" "" "$(find "$E" -name '.sshcert*')"
+eff=$("$SSHD" -T -f "$E/sshd_config" 2>&1)
+for kv in "trustedusercakeys $E/sshcert_ca.pub" "revokedkeys $E/sshcert.krl" \
+  "passwordauthentication no" "kbdinteractiveauthentication no" "permitrootlogin no" \
+  "permitemptypasswords no" "maxauthtries 3" "loglevel VERBOSE" "x11forwarding no"; do
+  t_match "sshd -T: $kv" "^$kv\$" "$eff"
+done
+before=$(snapshot dev1/etc)
+t_rc "enrolling again exits 0" 0 enroll dev1
+t_match "...says nothing changed" "already enrolled: .* nothing changed" "$T_OUT"
+t_eq "...and changes nothing (files, modes, mtimes)" "$before" "$(snapshot dev1/etc)"
+t_rc "a wrong fingerprint on an enrolled device fails (3)" 3 "$ENROLL" --server "$URL" \
+  --fingerprint "$OTHER" --ca-cert "$TLS" --etc "$E" --no-reload
+t_eq "...and leaves it byte-identical" "$before" "$(snapshot dev1/etc)"
+
+for n in dev1 dev2 dev3; do
+  start_dev $n || { t_bad "sshd $n did not start"; t_done; }
+done
+
+# --- one login, three devices --------------------------------------------------------------
+login alice alice || { t_bad "login alice failed" "$(cat alice/* 2>/dev/null)"; t_done; }
+S1=$(serial_of alice/id_ed25519-cert.pub)
+for n in dev1 dev2 dev3; do
+  eval "port=\$PORT_$n log=\$LOG_$n"
+  t_eq "alice's certificate gets into $n" "hello-$n" \
+    "$(t_ssh "$port" "$U" alice/id_ed25519 alice/id_ed25519-cert.pub "echo hello-$n" 2>&1)"
+  t_wait_file_match "$log" "Accepted publickey for $U from 127.0.0.1 port [0-9]+ ssh2: ED25519-CERT SHA256:[^ ]+ ID alice#$S1 \(serial $S1\)" 5
+  t_eq "...and $n logs key id alice#$S1 and the serial" 0 $?
+done
+
+# --- revocation reaches every device through the refresh -----------------------------------
+t_rc "cert revoke $S1" 0 "$ADMIN" -c "$CFG" cert revoke "$S1" --reason "fleet test"
+for n in dev1 dev2 dev3; do
+  t_rc "sshcert-krl-refresh on $n" 0 "$REFRESH" --server "$URL" --ca-cert "$TLS" --etc "$T_DIR/$n/etc"
+  t_match "...installs the new KRL" "installed a new $T_DIR/$n/etc/sshcert.krl \(1 revocation entries\)" "$T_OUT"
+  t_match "...which revokes alice's certificate (ssh-keygen -Q)" "REVOKED" \
+    "$(ssh-keygen -Q -f "$T_DIR/$n/etc/sshcert.krl" alice/id_ed25519-cert.pub 2>&1)"
+done
+for n in dev1 dev2 dev3; do
+  eval "port=\$PORT_$n log=\$LOG_$n"
+  t_ssh "$port" "$U" alice/id_ed25519 alice/id_ed25519-cert.pub true >/dev/null 2>&1
+  t_eq "$n refuses the revoked certificate" 255 $?
+  t_wait_file_match "$log" "Authentication key ED25519-CERT SHA256:[^ ]+ revoked by file $T_DIR/$n/etc/sshcert.krl" 5
+  t_eq "...and logs 'revoked by file'" 0 $?
+done
+login bob bob || { t_bad "login bob failed" "$(cat bob/* 2>/dev/null)"; t_done; }
+for n in dev1 dev2 dev3; do
+  eval "port=\$PORT_$n"
+  t_eq "another certificate still gets into $n" "ok" \
+    "$(t_ssh "$port" "$U" bob/id_ed25519 bob/id_ed25519-cert.pub 'echo ok' 2>&1)"
+done
+krl_before=$(sha256sum <"$E/sshcert.krl")
+t_rc "a refresh with nothing new exits 0" 0 "$REFRESH" --server "$URL" --ca-cert "$TLS" --etc "$E"
+t_match "...says the KRL is up to date" "is up to date \(1 revocation entries\)" "$T_OUT"
+t_eq "...and leaves the file as it was" "$krl_before" "$(sha256sum <"$E/sshcert.krl")"
+
+# --- a refresh that cannot get a good KRL keeps the last good one --------------------------
+CLOSED=$(t_free_port)
+t_rc "a refresh from an unreachable CA fails (1)" 1 "$REFRESH" --server "http://127.0.0.1:$CLOSED" --etc "$E"
+t_match "...saying why and what it keeps" "cannot fetch http://127.0.0.1:$CLOSED/v1/krl: curl: \(7\).*; keeping the last good KRL $E/sshcert.krl" "$T_ERR"
+t_eq "...and the KRL is unchanged" "$krl_before" "$(sha256sum <"$E/sshcert.krl")"
+t_rc "a refresh that cannot verify the CA's TLS fails (1)" 1 "$REFRESH" --server "$URL" --etc "$E"
+t_match "...with curl's reason" "curl: \(60\)" "$T_ERR"
+t_rc "plain http to a non-loopback CA is refused (2)" 2 "$REFRESH" --server http://192.0.2.1 --etc "$E"
+t_eq "the KRL survived every failed refresh" "$krl_before" "$(sha256sum <"$E/sshcert.krl")"
+t_eq "...and no temp files are left" "" "$(find "$E" -name '.sshcert*')"
+t_ssh "$PORT_dev1" "$U" alice/id_ed25519 alice/id_ed25519-cert.pub true >/dev/null 2>&1
+t_eq "dev1 still refuses the revoked certificate" 255 $?
+
+# A stand-in CA on plain http (loopback) serving chosen bytes as /v1/ca.pub and /v1/krl.
+if command -v python3 >/dev/null 2>&1; then
+  mkdir -p fake/v1
+  cp ca/data/ca_key.pub fake/v1/ca.pub
+  for try in 1 2 3 4 5; do
+    FAKE_PORT=$(t_free_port)
+    python3 -m http.server "$FAKE_PORT" --bind 127.0.0.1 --directory fake >fake.log 2>&1 &
+    FAKE_PID=$!
+    T_PIDS+=("$FAKE_PID")
+    for i in $(seq 50); do
+      curl -sf "http://127.0.0.1:$FAKE_PORT/v1/ca.pub" >/dev/null 2>&1 && break
+      sleep 0.1
+    done
+    curl -sf "http://127.0.0.1:$FAKE_PORT/v1/ca.pub" >/dev/null 2>&1 && break
+    kill "$FAKE_PID" 2>/dev/null; wait "$FAKE_PID" 2>/dev/null
+  done
+  FAKE="http://127.0.0.1:$FAKE_PORT"
+  echo "this is not a KRL" >fake/v1/krl
+  t_rc "a refresh that gets garbage fails (1)" 1 "$REFRESH" --server "$FAKE" --etc "$E"
+  t_match "...saying it is not a KRL" "did not answer with a KRL" "$T_ERR"
+  : >fake/v1/krl
+  t_rc "a refresh that gets an empty body fails (1)" 1 "$REFRESH" --server "$FAKE" --etc "$E"
+  t_match "...saying so (an empty file would revoke nothing)" "answered with an empty body" "$T_ERR"
+  head -c 40 "$E/sshcert.krl" >fake/v1/krl
+  t_rc "a refresh that gets a truncated KRL fails (1)" 1 "$REFRESH" --server "$FAKE" --etc "$E"
+  t_match "...saying it does not parse" "does not parse" "$T_ERR"
+  echo "serial: 1" >spec
+  ssh-keygen -q -k -f fake/v1/krl -s otherca.pub spec 2>/dev/null
+  t_rc "a refresh that gets another CA's KRL fails (1)" 1 "$REFRESH" --server "$FAKE" --etc "$E"
+  t_match "...naming the CA" "is for CA $(re "$OTHER"), but this device trusts $(re "$FP") \\($(re "$E")/sshcert_ca.pub\\)" "$T_ERR"
+  t_eq "the KRL survived the bad answers" "$krl_before" "$(sha256sum <"$E/sshcert.krl")"
+  # Enrolment when the KRL cannot be had: an empty valid one, so sshd accepts certificates.
+  rm -f fake/v1/krl
+  mkdev dev4
+  t_rc "enrolment without a KRL from the CA succeeds" 0 "$ENROLL" --server "$FAKE" --fingerprint "$FP" \
+    --etc "$T_DIR/dev4/etc" --no-reload
+  t_match "...warning that it installs an empty KRL" "cannot fetch $FAKE/v1/krl: curl: \(22\).*installing an empty KRL" \
+    "$(printf '%s' "$T_ERR" | tr '\n' ' ')"
+  t_eq "...which is valid and empty" "0" \
+    "$(ssh-keygen -Q -l -f "$T_DIR/dev4/etc/sshcert.krl" | grep -c '^[^#]')"
+else
+  t_log "python3 missing: skipped the stand-in CA checks"
+fi
+
+# --- sshd -t rejects the result: everything goes back as it was ----------------------------
+mkdev dev5
+mkdir -p dev5/etc/sshd_config.d
+echo "NoSuchKeyword yes" >dev5/etc/sshd_config.d/10-broken.conf
+echo "# an older enrolment" >dev5/etc/sshd_config.d/50-sshcert.conf
+cp otherca.pub dev5/etc/sshcert_ca.pub
+touch -d '2020-01-01 00:00' dev5/etc/sshcert_ca.pub dev5/etc/sshd_config.d/50-sshcert.conf
+before=$(snapshot dev5/etc)
+t_rc "enrolment that sshd -t rejects fails (4)" 4 enroll dev5
+t_match "...quoting sshd" "sshd -t -f $T_DIR/dev5/etc/sshd_config rejects the configuration: .*NoSuchKeyword" "$T_ERR"
+t_match "...and saying it restored the files" "restored the previous files" "$T_ERR"
+t_eq "...and the etc folder is as before (contents, modes, mtimes, no new files)" "$before" "$(snapshot dev5/etc)"
+
+# --- warnings when sshd would not see the drop-in ------------------------------------------
+mkdev dev6
+sed -i '/^Include /d' dev6/etc/sshd_config
+t_rc "enrolment with no Include in sshd_config still succeeds" 0 enroll dev6
+t_match "...warning that sshd ignores the drop-in" "has no 'Include $T_DIR/dev6/etc/sshd_config.d/\*\.conf'" "$T_ERR"
+mkdev dev7
+sed -i "1i PasswordAuthentication yes" dev7/etc/sshd_config
+mkdir -p dev7/etc/sshd_config.d
+echo "PermitRootLogin yes" >dev7/etc/sshd_config.d/10-local.conf
+t_rc "enrolment under overriding settings still succeeds" 0 enroll dev7
+t_match "...warning about the line before the Include" "sshd_config line 1 sets 'PasswordAuthentication yes' before the Include" "$T_ERR"
+t_match "...and about the earlier drop-in" "sshd uses 'permitrootlogin yes', not 'no'" "$T_ERR"
+
+# --- the expired certificate ---------------------------------------------------------------
+vb=$(ssh-keygen -L -f expiring-cert.pub | sed -n 's/.* to \([0-9T:-]*\)$/\1/p')
+while [ "$(date +%s)" -le "$(date -d "$vb" +%s)" ]; do sleep 0.2; done
+for n in dev1 dev2 dev3; do
+  eval "port=\$PORT_$n log=\$LOG_$n"
+  t_ssh "$port" "$U" expiring expiring-cert.pub true >/dev/null 2>&1
+  t_eq "$n refuses the expired certificate" 255 $?
+  t_wait_file_match "$log" "Certificate invalid: expired" 5
+  t_eq "...and logs 'Certificate invalid: expired'" 0 $?
+done
+
+# --- units and install rules ---------------------------------------------------------------
+if [ -f "$SSHCERT_BUILD_DIR/deploy/cmake_install.cmake" ]; then
+  t_rc "cmake --install (component deploy)" 0 cmake --install "$SSHCERT_BUILD_DIR" --prefix "$T_DIR/inst" --component deploy
+  for f in sbin/sshcert-enroll-device sbin/sshcert-krl-refresh lib/systemd/system/sshcert-server.service \
+    lib/systemd/system/sshcert-krl-refresh.service lib/systemd/system/sshcert-krl-refresh.timer \
+    lib/sysusers.d/sshcert.conf share/doc/sshcert/sshcert.json.example; do
+    t_eq "installed $f" yes "$([ -s "$T_DIR/inst/$f" ] && echo yes || echo no)"
+  done
+  t_eq "the scripts are executable" yes "$([ -x inst/sbin/sshcert-enroll-device ] && [ -x inst/sbin/sshcert-krl-refresh ] && echo yes)"
+fi
+if command -v systemd-analyze >/dev/null 2>&1; then
+  mkdir -p units
+  for u in sshcert-server.service sshcert-krl-refresh.service sshcert-krl-refresh.timer; do
+    sed -e "s#/usr/sbin/sshcert-server#$SERVER#" -e "s#/usr/sbin/sshcert-krl-refresh#$REFRESH#" \
+      "$SSHCERT_SRC_DIR/deploy/systemd/$u" >units/$u
+  done
+  t_rc "systemd-analyze verify accepts the units" 0 systemd-analyze verify units/sshcert-server.service \
+    units/sshcert-krl-refresh.service units/sshcert-krl-refresh.timer
+  t_eq "...without a complaint" "" "$T_ERR"
+fi
+t_done
