@@ -1,0 +1,306 @@
+#!/bin/bash
+# pam_sshcert.so in a real PAM stack: pamtester as root, a real ssh-agent run as the test user,
+# certificates from `sshcert-admin sign` and `ssh-keygen -s`, KRLs from both. Asserts the
+# exact PAM outcome (pamtester prints pam_strerror) and, with `debug`, the module's reason.
+. "${SSHCERT_SRC_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib.sh"
+
+MOD="$SSHCERT_BUILD_DIR/pam/pam_sshcert.so"
+skip() {
+  echo "skipped: $*"
+  t_done
+}
+
+[ -f "$MOD" ] || { echo "missing $MOD (build the pam_sshcert target)"; exit 1; }
+t_log "exported symbols"
+t_rc "nm -D lists only pam_sm_* in pam_sshcert.so" 0 sh "$SSHCERT_SRC_DIR/pam/check_exports.sh" "$MOD"
+
+[ "$(id -u)" = 0 ] || skip "the PAM end-to-end test needs root (useradd, /etc/pam.d, privilege drop)"
+command -v pamtester >/dev/null || skip "pamtester is not installed"
+# An ASan/UBSan module cannot be dlopen'ed by an uninstrumented pamtester.
+if grep -q '^SSHCERT_SANITIZE:BOOL=ON' "$SSHCERT_BUILD_DIR/CMakeCache.txt" 2>/dev/null ||
+  ldd "$MOD" | grep -Eq 'lib(asan|ubsan)'; then
+  skip "sanitizer build: pamtester cannot load an instrumented module; run in a plain build"
+fi
+
+UA="scpa$$"
+UB="scpb$$"
+t_user "$UA" || exit 1
+t_user "$UB" || exit 1
+GA=$(id -g "$UA")
+GB=$(id -g "$UB")
+SVC="sshcert-test-$$"
+PAMFILE="/etc/pam.d/$SVC"
+[ -e "$PAMFILE" ] && { echo "$PAMFILE exists already"; exit 1; }
+T_CLEANUPS+=("rm -f '$PAMFILE'")
+cd "$T_DIR" || exit 1
+
+as_a() { setpriv --reuid="$UA" --regid="$GA" --init-groups "$@"; }
+as_b() { setpriv --reuid="$UB" --regid="$GB" --init-groups "$@"; }
+
+# start_agent USER GID DIR: an ssh-agent run as USER on DIR/agent.sock (DIR 0700, USER's).
+start_agent() {
+  local u=$1 g=$2 d=$3
+  install -d -m 0700 -o "$u" -g "$g" "$d"
+  setpriv --reuid="$u" --regid="$g" --init-groups ssh-agent -D -a "$d/agent.sock" \
+    >"$d.log" 2>&1 &
+  T_PIDS+=("$!")
+  for _ in $(seq 1 100); do
+    [ -S "$d/agent.sock" ] && return 0
+    sleep 0.05
+  done
+  echo "ssh-agent for $u did not start:"
+  cat "$d.log"
+  exit 1
+}
+
+# pam_stack LINE...: writes the test service file.
+pam_stack() { printf '%s\n' "$@" >"$PAMFILE"; }
+# svc OPTIONS...: the module alone, `required`.
+svc() { pam_stack "auth required $MOD $*"; }
+
+# pam DESC WANT_RC WANT_MESSAGE SOCK USER: pamtester with SSH_AUTH_SOCK=SOCK in the process
+# environment ("-" leaves it unset). WANT_MESSAGE is pamtester's last line.
+pam() {
+  local desc=$1 rc=$2 msg=$3 sock=$4 user=$5
+  if [ "$sock" = - ]; then
+    t_rc "$desc: exit $rc" "$rc" env -u SSH_AUTH_SOCK pamtester "$SVC" "$user" authenticate
+  else
+    t_rc "$desc: exit $rc" "$rc" env SSH_AUTH_SOCK="$sock" pamtester "$SVC" "$user" authenticate
+  fi
+  t_eq "$desc: pamtester says" "$msg" "$( { printf '%s\n' "$T_OUT"; printf '%s\n' "$T_ERR"; } |
+    grep '^pamtester: ' | tail -n 1)"
+}
+OK="pamtester: successfully authenticated"
+AUTH_ERR="pamtester: Authentication failure"
+UNAVAIL="pamtester: Authentication service cannot retrieve authentication info"
+SERVICE_ERR="pamtester: Error in service module"
+
+# agent_holds KEY...: empties A's agent, then adds each KEY (and its -cert.pub) for 300 s.
+agent_holds() {
+  local k
+  SSH_AUTH_SOCK="$SA" as_a ssh-add -D >/dev/null 2>&1
+  for k in "$@"; do
+    SSH_AUTH_SOCK="$SA" as_a ssh-add -t 300 "$k" >/dev/null 2>&1 ||
+      { echo "ssh-add $k failed"; exit 1; }
+  done
+}
+
+# newkey NAME: an ed25519 key for user A in keys-a/NAME.
+newkey() { ssh-keygen -q -t ed25519 -N '' -C "$1" -f "keys-a/$1"; }
+# own_keys: hands keys-a to user A (ssh-add refuses keys it cannot read).
+own_keys() { chown -R "$UA:$GA" keys-a; }
+
+t_log "CAs, keys and certificates"
+install -d -m 0700 keys-a
+echo '{"data_dir": "admin-data"}' >admin.json
+"$ADMIN" -c admin.json init >admin-init.out 2>&1 || { cat admin-init.out; exit 1; }
+CA1=admin-data/ca_key.pub
+ssh-keygen -q -t ed25519 -N '' -C ca2 -f ca2
+ssh-keygen -q -t ed25519 -N '' -C ca3-untrusted -f ca3
+ssh-keygen -q -t rsa -b 2048 -N '' -C rsa-ca -f ca-rsa
+{
+  echo "# trusted sshcert CAs"
+  cat ca-rsa.pub
+  cat "$CA1"
+  echo
+  cat ca2.pub
+} >cas.pub
+chmod 0644 cas.pub
+
+admin_sign() { # KEY PRINCIPALS
+  "$ADMIN" -c admin.json sign "keys-a/$1.pub" --principals "$2" --ttl 30m >"$1.sign.out" 2>&1 ||
+    { cat "$1.sign.out"; exit 1; }
+}
+for k in ok_admin wrongp rev_admin admin_p ops_p ok_kg other expired future rev_kg forced \
+  plain; do
+  newkey "$k"
+done
+admin_sign ok_admin "$UA"
+admin_sign wrongp "someone-else"
+admin_sign rev_admin "$UA"
+admin_sign admin_p "admin-$UA"
+admin_sign ops_p "ops"
+ssh-keygen -q -s ca2 -I "kg-$UA" -n "$UA" -z 77 -V -5m:+1h keys-a/ok_kg.pub
+ssh-keygen -q -s ca3 -I untrusted -n "$UA" -z 78 -V -5m:+1h keys-a/other.pub
+ssh-keygen -q -s ca2 -I expired -n "$UA" -z 79 -V 20200101:20200102 keys-a/expired.pub
+ssh-keygen -q -s ca2 -I future -n "$UA" -z 80 -V +1h:+2h keys-a/future.pub
+ssh-keygen -q -s ca2 -I revoked -n "$UA" -z 500 -V -5m:+1h keys-a/rev_kg.pub
+ssh-keygen -q -s ca2 -I forced -n "$UA" -z 81 -V -5m:+1h -O force-command=/bin/true \
+  keys-a/forced.pub
+own_keys
+OK_SERIAL=$(ssh-keygen -L -f keys-a/ok_admin-cert.pub | awk '$1 == "Serial:" {print $2}')
+REV_SERIAL=$(ssh-keygen -L -f keys-a/rev_admin-cert.pub | awk '$1 == "Serial:" {print $2}')
+OK_KEYID=$(ssh-keygen -L -f keys-a/ok_admin-cert.pub | sed -n 's/^ *Key ID: "\(.*\)"$/\1/p')
+
+printf 'serial: 500\n' >krl-kg.spec
+ssh-keygen -q -k -f krl-kg -s ca2.pub krl-kg.spec
+"$ADMIN" -c admin.json cert revoke "$REV_SERIAL" >/dev/null 2>&1
+"$ADMIN" -c admin.json krl -o krl-admin >/dev/null 2>&1 || { echo "sshcert-admin krl failed"; exit 1; }
+chmod 0644 krl-kg krl-admin
+: >krl-empty
+head -c 200 /dev/urandom >krl-corrupt
+t_rc "oracle: ssh-keygen sees serial 500 revoked" 1 ssh-keygen -Q -f krl-kg keys-a/rev_kg-cert.pub
+t_rc "oracle: ssh-keygen sees the admin-revoked serial revoked" 1 \
+  ssh-keygen -Q -f krl-admin keys-a/rev_admin-cert.pub
+t_rc "oracle: ssh-keygen sees the good admin certificate not revoked" 0 \
+  ssh-keygen -Q -f krl-admin keys-a/ok_admin-cert.pub
+
+start_agent "$UA" "$GA" "$T_DIR/agent-a"
+SA="$T_DIR/agent-a/agent.sock"
+BASE="ca_keys=$T_DIR/cas.pub"
+
+t_log "success"
+svc "$BASE debug"
+agent_holds keys-a/ok_admin
+pam "sshcert-admin certificate in the user's own agent" 0 "$OK" "$SA" "$UA"
+t_match "debug: accepted with serial and key id" \
+  "^pam_sshcert: accepted user $UA: certificate serial $OK_SERIAL key id \"$OK_KEYID\" principal $UA CA SHA256:" \
+  "$T_ERR"
+t_nomatch "no key material in the output" "$(awk '{print $2}' keys-a/ok_admin.pub | cut -c 1-40)" \
+  "$T_ERR"
+t_nomatch "no certificate blob in the output" \
+  "$(awk '{print $2}' keys-a/ok_admin-cert.pub | cut -c 30-70)" "$T_ERR"
+t_rc "the agent socket path from the PAM environment (pamtester -E)" 0 env -u SSH_AUTH_SOCK \
+  pamtester -E "SSH_AUTH_SOCK=$SA" "$SVC" "$UA" authenticate
+t_rc "authenticate then setcred" 0 env SSH_AUTH_SOCK="$SA" pamtester "$SVC" "$UA" authenticate \
+  setcred
+t_rc "setcred alone does not succeed" 1 env SSH_AUTH_SOCK="$SA" pamtester "$SVC" "$UA" setcred
+
+agent_holds keys-a/ok_kg
+pam "ssh-keygen -s certificate" 0 "$OK" "$SA" "$UA"
+t_match "debug: serial 77 and key id" "accepted user $UA: certificate serial 77 key id \"kg-$UA\"" \
+  "$T_ERR"
+
+agent_holds keys-a/plain keys-a/expired keys-a/ok_kg
+pam "a plain key and an expired certificate before the good one" 0 "$OK" "$SA" "$UA"
+t_match "debug: the expired one is reported" "certificate serial 79 .*expired at 2020-01-02" "$T_ERR"
+
+t_log "refusals"
+agent_holds
+t_rc "the agent is empty (ssh-add -l exits 1)" 1 env SSH_AUTH_SOCK="$SA" \
+  setpriv --reuid="$UA" --regid="$GA" --init-groups ssh-add -l
+pam "empty agent" 1 "$AUTH_ERR" "$SA" "$UA"
+t_match "debug: reason" "refused user $UA: the agent holds no identities" "$T_ERR"
+
+agent_holds keys-a/plain
+pam "a plain key, no certificate" 1 "$AUTH_ERR" "$SA" "$UA"
+t_match "debug: reason" "no ssh-ed25519 certificate" "$T_ERR"
+
+agent_holds keys-a/wrongp
+pam "wrong principal" 1 "$AUTH_ERR" "$SA" "$UA"
+t_match "debug: reason" "no principal matches \(certificate has someone-else; allowed: $UA\)" \
+  "$T_ERR"
+
+agent_holds keys-a/other
+pam "another CA" 1 "$AUTH_ERR" "$SA" "$UA"
+t_match "debug: reason" "signed by CA SHA256:[^ ]+, which is not in ca_keys" "$T_ERR"
+
+agent_holds keys-a/expired
+pam "expired certificate" 1 "$AUTH_ERR" "$SA" "$UA"
+t_match "debug: reason" "expired at 2020-01-02 00:00:00 UTC" "$T_ERR"
+
+agent_holds keys-a/future
+pam "certificate not yet valid" 1 "$AUTH_ERR" "$SA" "$UA"
+t_match "debug: reason" "not valid before" "$T_ERR"
+
+agent_holds keys-a/forced
+pam "certificate with force-command" 1 "$AUTH_ERR" "$SA" "$UA"
+t_match "debug: reason" "critical option force-command" "$T_ERR"
+
+pam "the user has no agent (SSH_AUTH_SOCK unset)" 1 "$UNAVAIL" - "$UA"
+t_match "debug: reason" "SSH_AUTH_SOCK is not set" "$T_ERR"
+pam "SSH_AUTH_SOCK names nothing" 1 "$UNAVAIL" "$T_DIR/agent-a/nothing.sock" "$UA"
+pam "SSH_AUTH_SOCK relative" 1 "$UNAVAIL" "agent-a/agent.sock" "$UA"
+pam "unknown user" 1 "pamtester: User not known to the underlying authentication module" \
+  "$SA" "nosuchuser$$"
+
+t_log "revocation"
+agent_holds keys-a/rev_kg
+svc "$BASE revoked_keys=$T_DIR/krl-kg debug"
+pam "revoked in a KRL from ssh-keygen -k" 1 "$AUTH_ERR" "$SA" "$UA"
+t_match "debug: reason" "certificate serial 500 .*revoked by revoked_keys" "$T_ERR"
+svc "$BASE revoked_keys=$T_DIR/krl-empty debug"
+pam "the same certificate with a 0-byte KRL" 0 "$OK" "$SA" "$UA"
+agent_holds keys-a/rev_admin
+svc "$BASE revoked_keys=$T_DIR/krl-admin debug"
+pam "revoked in the KRL from sshcert-admin krl" 1 "$AUTH_ERR" "$SA" "$UA"
+agent_holds keys-a/ok_admin
+pam "a certificate the KRL does not list" 0 "$OK" "$SA" "$UA"
+svc "$BASE revoked_keys=$T_DIR/missing.krl debug"
+pam "missing KRL file" 1 "$UNAVAIL" "$SA" "$UA"
+t_match "debug: reason" "cannot open revoked_keys $T_DIR/missing.krl" "$T_ERR"
+svc "$BASE revoked_keys=$T_DIR/krl-corrupt debug"
+pam "corrupt KRL file" 1 "$UNAVAIL" "$SA" "$UA"
+t_match "debug: reason" "is not a usable KRL" "$T_ERR"
+
+t_log "configuration"
+svc "ca_keys=$T_DIR/missing.pub debug"
+pam "missing CA file" 1 "$UNAVAIL" "$SA" "$UA"
+t_match "debug: reason" "cannot open ca_keys $T_DIR/missing.pub" "$T_ERR"
+cp cas.pub cas-gw.pub
+chmod 0664 cas-gw.pub
+svc "ca_keys=$T_DIR/cas-gw.pub debug"
+pam "group-writable CA file" 1 "$UNAVAIL" "$SA" "$UA"
+cat ca3.pub >ca3-only.pub
+svc "ca_keys=$T_DIR/ca3-only.pub debug"
+pam "a CA file without the signing CA" 1 "$AUTH_ERR" "$SA" "$UA"
+svc "$BASE alwaysok"
+pam "unknown option" 1 "$SERVICE_ERR" "$SA" "$UA"
+svc "debug"
+pam "no ca_keys option" 1 "$SERVICE_ERR" "$SA" "$UA"
+svc "ca_keys=cas.pub"
+pam "relative ca_keys" 1 "$SERVICE_ERR" "$SA" "$UA"
+svc "$BASE principals=%h"
+pam "unknown % escape in principals" 1 "$SERVICE_ERR" "$SA" "$UA"
+
+t_log "principals="
+agent_holds keys-a/admin_p
+svc "$BASE debug"
+pam "admin-USER certificate under the default rule" 1 "$AUTH_ERR" "$SA" "$UA"
+svc "$BASE principals=admin-%u debug"
+pam "principals=admin-%u" 0 "$OK" "$SA" "$UA"
+agent_holds keys-a/ok_admin
+pam "principals=admin-%u refuses the plain USER certificate" 1 "$AUTH_ERR" "$SA" "$UA"
+svc "$BASE principals=%u,admin-%u"
+pam "principals=%u,admin-%u accepts USER" 0 "$OK" "$SA" "$UA"
+install -d -m 0755 principals
+printf '# who may sudo as %s\n\n  ops  \nadmins\n' "$UA" >"principals/$UA"
+agent_holds keys-a/ops_p
+svc "$BASE principals=file:$T_DIR/principals/%u debug"
+pam "principals file lists ops" 0 "$OK" "$SA" "$UA"
+t_match "debug: matched principal" "principal ops CA" "$T_ERR"
+agent_holds keys-a/ok_admin
+pam "principals file does not list the user's name" 1 "$AUTH_ERR" "$SA" "$UA"
+rm "principals/$UA"
+agent_holds keys-a/ops_p
+pam "missing principals file" 1 "$UNAVAIL" "$SA" "$UA"
+
+t_log "another user's agent"
+# B runs an agent holding a valid certificate for A's name.
+install -d -m 0700 keys-b
+cp keys-a/ok_admin keys-a/ok_admin.pub keys-a/ok_admin-cert.pub keys-b/
+chown -R "$UB:$GB" keys-b
+start_agent "$UB" "$GB" "$T_DIR/agent-b"
+SB="$T_DIR/agent-b/agent.sock"
+SSH_AUTH_SOCK="$SB" as_b ssh-add -t 300 keys-b/ok_admin >/dev/null 2>&1 || { echo "ssh-add for B failed"; exit 1; }
+svc "$BASE debug"
+pam "B's agent socket (in B's 0700 folder) for A" 1 "$UNAVAIL" "$SB" "$UA"
+t_match "debug: reason" "cannot connect to the agent at $SB: Permission denied" "$T_ERR"
+chmod 0711 "$T_DIR/agent-b"
+as_b chmod 0666 "$SB"
+pam "B's agent socket opened to everyone, for A" 1 "$AUTH_ERR" "$SB" "$UA"
+t_match "debug: reason" "belongs to uid $(id -u "$UB"), not to $UA" "$T_ERR"
+chown "$UA" "$SB"
+chmod 0600 "$SB"
+pam "B's agent behind a socket file chowned to A" 1 "$AUTH_ERR" "$SB" "$UA"
+t_match "debug: reason" "runs as uid $(id -u "$UB"), not as $UA" "$T_ERR"
+agent_holds keys-a/ok_admin
+pam "the same certificate from A's own agent" 0 "$OK" "$SA" "$UA"
+
+t_log "a sudo-like stack: sufficient, then pam_deny"
+pam_stack "auth sufficient $MOD $BASE" "auth requisite pam_deny.so"
+pam "sufficient with a good certificate" 0 "$OK" "$SA" "$UA"
+agent_holds
+pam "sufficient with an empty agent falls through to pam_deny" 1 "$AUTH_ERR" "$SA" "$UA"
+
+t_done
