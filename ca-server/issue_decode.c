@@ -19,6 +19,32 @@ is_text(json_t *v)
     return json_is_string(v) && strlen(json_string_value(v)) == json_string_length(v);
 }
 
+static const char *
+json_problem(const json_error_t *jerr)
+{
+    switch (json_error_code(jerr)) {
+    case json_error_invalid_utf8:
+        return "invalid UTF-8";
+    case json_error_premature_end_of_input:
+        return "unexpected end of input";
+    case json_error_end_of_input_expected:
+        return "trailing data after the object";
+    case json_error_null_character:
+    case json_error_null_byte_in_key:
+        return "NUL characters are not allowed";
+    case json_error_duplicate_key:
+        return "a field is given twice";
+    case json_error_numeric_overflow:
+        return "number out of range";
+    case json_error_stack_overflow:
+        return "nested too deeply";
+    case json_error_out_of_memory:
+        return "out of memory";
+    default:
+        return "invalid syntax";
+    }
+}
+
 static int
 decode_principals(json_t *v, struct issue_request *req, struct reply *rep)
 {
@@ -112,7 +138,10 @@ issue_decode(const char *body, size_t len, struct issue_request *req, struct rep
     memset(req, 0, sizeof(*req));
     req->ttl = -1;
     if ((req->root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr)) == NULL) {
-        reply_error(rep, 400, "bad_request", "malformed JSON: %s", jerr.text);
+        /* Not jerr.text: jansson appends " near 'TOKEN'" with the raw bytes where it stopped,
+         * which can be the password or the code and need not be UTF-8. */
+        reply_error(rep, 400, "bad_request", "malformed JSON at line %d, column %d: %s",
+            jerr.line, jerr.column, json_problem(&jerr));
         return -1;
     }
     if (decode_fields(req->root, req, rep) != 0)
