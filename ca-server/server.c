@@ -36,6 +36,16 @@ mhd_logger(void *cls, const char *fmt, va_list ap)
     sshcert_log(LOG_WARNING, "http: %s", msg);
 }
 
+/* URLs are matched as sent: no route needs an escape, and decoding "%00" would make
+ * "/v1/ca%00" (or "/metrics%00" past a proxy rule) reach "/v1/ca" ("/metrics"). */
+static size_t
+no_unescape(void *cls, struct MHD_Connection *conn, char *s)
+{
+    (void)cls;
+    (void)conn;
+    return strlen(s);
+}
+
 union addr {
     struct sockaddr sa;
     struct sockaddr_in v4;
@@ -175,6 +185,7 @@ main(int argc, char **argv)
         MHD_OPTION_CONNECTION_TIMEOUT, srv.cfg->connection_timeout,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32 * 1024),
         MHD_OPTION_NOTIFY_COMPLETED, http_completed, &srv,
+        MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, NULL,
         cert_pem != NULL ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, cert_pem,
         MHD_OPTION_HTTPS_MEM_KEY, key_pem,
         MHD_OPTION_HTTPS_PRIORITIES, tls_priorities,
