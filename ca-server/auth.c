@@ -61,7 +61,8 @@ record_failure(struct server *srv, const char *ukey, const char *akey, const cha
         ukey != NULL ? username : "(invalid name)", addr, metrics_reason_name(reason));
 }
 
-/* Decrypts the user's TOTP secret, checks the code, and claims its time step. */
+/* Decrypts the user's TOTP secret, checks the code, and claims its time step. *ok is 1 when
+ * accepted, 0 when refused (the reason is returned), -1 when the store failed. */
 static enum metrics_auth_reason
 check_totp(struct server *srv, const struct sshcert_user *u, const char *code, uint64_t now,
     int *ok)
@@ -79,8 +80,13 @@ check_totp(struct server *srv, const struct sshcert_user *u, const char *code, u
     sshcert_secmem_wipe(secret, sizeof(secret));
     if (r != 0)
         return AUTH_FAIL_BAD_TOTP;
-    if (sshcert_store_totp_advance(srv->ca->store, u->id, step) != 0)
-        return AUTH_FAIL_REPLAYED_TOTP;
+    /* Only a step that is not newer is a replay; a failed write is the store's error. */
+    if ((r = sshcert_store_totp_advance(srv->ca->store, u->id, step)) != 0) {
+        if (r == SSHCERT_ERR_DUPLICATE)
+            return AUTH_FAIL_REPLAYED_TOTP;
+        *ok = -1;
+        return AUTH_FAIL_REASONS;
+    }
     *ok = 1;
     return AUTH_FAIL_REASONS;
 }
@@ -142,6 +148,12 @@ auth_login(struct server *srv, const char *username, const char *password, const
         return AUTH_INVALID;
     }
     reason = check_totp(srv, u, totp, now, &ok);
+    if (ok < 0) {
+        sshcert_log(LOG_ERR, "login for %s from %s: cannot record the TOTP step: store error",
+            username, addr);
+        sshcert_user_free(u);
+        return AUTH_ERROR;
+    }
     if (!ok) {
         record_failure(srv, uk, akey, username, addr, reason, now);
         sshcert_user_free(u);

@@ -9,6 +9,7 @@
 
 #include <jansson.h>
 
+#include "cert.h"
 #include "config.h"
 #include "err.h"
 #include "file.h"
@@ -224,6 +225,27 @@ parse_listen(struct sshcert_config *c, json_t *v, char **err)
     return 0;
 }
 
+/* An extension name the certificate encoder accepts: 1..SSHCERT_MAX_OPTION_NAME bytes, no
+ * control characters or commas, not listed twice. */
+static int
+check_extension(const struct sshcert_config *c, size_t i, char **err)
+{
+    const char *name = c->extensions[i];
+    size_t j, n = strlen(name);
+
+    if (n > SSHCERT_MAX_OPTION_NAME)
+        return fail(err, "cert.extensions: \"%.32s...\" is longer than %u bytes", name,
+            SSHCERT_MAX_OPTION_NAME);
+    for (j = 0; j < n; j++)
+        if ((unsigned char)name[j] < 0x20 || name[j] == 0x7f || name[j] == ',')
+            return fail(err, "cert.extensions: \"%s\" holds a comma or a control character",
+                name);
+    for (j = 0; j < i; j++)
+        if (strcmp(c->extensions[j], name) == 0)
+            return fail(err, "cert.extensions: \"%s\" is listed twice", name);
+    return 0;
+}
+
 static int
 parse_cert(struct sshcert_config *c, json_t *o, char **err)
 {
@@ -253,6 +275,10 @@ parse_cert(struct sshcert_config *c, json_t *o, char **err)
                 if ((r = get_string(e, "cert.extensions[]", &c->extensions[i], err)) != 0)
                     return r;
                 c->nextensions = i + 1;
+                /* What the certificate encoder would refuse must fail here, at start-up,
+                 * not as a 500 on every issuance. */
+                if ((r = check_extension(c, i, err)) != 0)
+                    return r;
             }
             r = 0;
         } else

@@ -42,6 +42,17 @@ issued_reply(const struct sshcert_cert_record *rec, const struct sshcert_princip
     reply_take(rep, 201, "application/json", s, strlen(s));
 }
 
+/* A refusal by policy after a successful login: logged and audited like login failures, so
+ * an authenticated user probing for more (another principal, a longer ttl) leaves a trace. */
+static void
+refused(struct server *srv, const char *username, const char *addr, uint64_t now,
+    const char *reason)
+{
+    (void)sshcert_store_audit(srv->ca->store, now, "issue_refused", "server", username, 0, addr,
+        reason);
+    sshcert_log(LOG_WARNING, "refused %s from %s: %s", username, addr, reason);
+}
+
 void
 handle_issue(struct server *srv, const char *body, size_t len, const char *addr, struct reply *rep)
 {
@@ -90,8 +101,7 @@ handle_issue(struct server *srv, const char *body, size_t len, const char *addr,
         if (sshcert_policy_principals_subset(&req.principals, user->principals) != 0) {
             reply_error(rep, 403, "principal_not_allowed",
                 "a requested principal is not among this user's principals");
-            sshcert_log(LOG_WARNING, "refused %s from %s: principal not allowed", user->username,
-                addr);
+            refused(srv, user->username, addr, now, "principal_not_allowed");
             goto out;
         }
         granted = req.principals;
@@ -106,6 +116,7 @@ handle_issue(struct server *srv, const char *body, size_t len, const char *addr,
     if (ttl < 1 || ttl > ceiling) {
         reply_error(rep, 400, "bad_request", "ttl must be between 1 and %" PRIu64 " seconds",
             ceiling);
+        refused(srv, user->username, addr, now, "ttl_not_allowed");
         goto out;
     }
     /* 4. sign and record: nothing leaves unless it was committed */

@@ -20,9 +20,14 @@ void
 handle_health(struct server *srv, struct reply *rep)
 {
     static const char ok[] = "{\"status\":\"ok\"}";
+    int_fast64_t now = (int_fast64_t)time(NULL), last = atomic_load(&srv->health_at);
     char *s;
 
-    if (sshcert_store_writable(srv->ca->store) != 0) {
+    /* The probe costs an fsync, and load balancers poll this: one probe per second, the
+     * others reuse its result (a change shows within a second). */
+    if (now != last && atomic_compare_exchange_strong(&srv->health_at, &last, now))
+        atomic_store(&srv->health_r, sshcert_store_writable(srv->ca->store));
+    if (atomic_load(&srv->health_r) != 0) {
         reply_error(rep, 503, "unavailable", "the database is not writable");
         return;
     }

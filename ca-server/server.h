@@ -4,6 +4,7 @@
 
 #include <pthread.h>
 #include <semaphore.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -30,6 +31,9 @@ struct server {
     struct sshcert_buf *krl; /* cached KRL, rebuilt when the store's krl_version changes */
     uint64_t krl_version, krl_built_at;
     char krl_etag[24];
+    /* GET /v1/health probes the store with a durable write at most once a second. */
+    atomic_int_fast64_t health_at; /* Unix second of the last probe, 0: never */
+    atomic_int health_r;           /* its result */
 };
 
 /* A response the handlers build; http.c queues it. */

@@ -184,6 +184,7 @@ sshcert_store_open(const char *path, int create, struct sshcert_store **out)
     *out = NULL;
     if ((s = calloc(1, sizeof(*s))) == NULL)
         return SSHCERT_ERR_ALLOC;
+    s->wal_fd = -1;
     pthread_mutex_init(&s->mu, NULL);
     if (create)
         flags |= SQLITE_OPEN_CREATE;
@@ -195,12 +196,13 @@ sshcert_store_open(const char *path, int create, struct sshcert_store **out)
     sqlite3_busy_timeout(s->db, 5000);
     sqlite3_extended_result_codes(s->db, 0);
     /* WAL for concurrent readers (sshcert-admin while the server runs); FULL so a commit is
-     * on disk before the certificate leaves the server. */
+     * on disk before the certificate leaves the server, until store_sync_open moves the
+     * flush out of the lock (same guarantee, see store_sync.c). */
     if ((r = exec_sql(s, "PRAGMA journal_mode=WAL")) != 0 ||
         (r = exec_sql(s, "PRAGMA synchronous=FULL")) != 0 ||
         (r = exec_sql(s, "PRAGMA foreign_keys=ON")) != 0 ||
         (r = exec_sql(s, "PRAGMA secure_delete=ON")) != 0 ||
-        (r = migrate(s)) != 0) {
+        (r = migrate(s)) != 0 || (r = store_sync_open(s)) != 0) {
         sshcert_store_close(s);
         return r;
     }
@@ -215,6 +217,7 @@ sshcert_store_close(struct sshcert_store *s)
 
     if (s == NULL)
         return;
+    store_sync_close(s);
     for (i = 0; i < s->nstmt; i++)
         sqlite3_finalize(s->stmt[i]);
     if (s->db != NULL)
@@ -226,19 +229,24 @@ sshcert_store_close(struct sshcert_store *s)
 int
 sshcert_store_writable(struct sshcert_store *s)
 {
+    uint64_t seq;
+    /* Only a committed change reaches the disk: a rolled-back transaction never writes the
+     * WAL, and SQLite does not rewrite a page whose content is unchanged. So bump a counter
+     * that nothing else reads, and commit it (durably, like an issuance). */
+    static const char sql[] = "INSERT INTO meta(key, value) VALUES ('health_probe', 1) "
+                              "ON CONFLICT(key) DO UPDATE SET value = value + 1";
+    sqlite3_stmt *st;
     int r;
 
-    pthread_mutex_lock(&s->mu);
-    /* A write that changes nothing still takes the write lock and journals. */
-    if ((r = store_begin(s)) == 0 && (r = store_meta_set(s, "krl_version", 0)) == 0) {
-        uint64_t v;
-        store_rollback(s);
-        r = store_meta_get(s, "krl_version", &v);
-    } else {
-        store_rollback(s);
+    seq = store_lock(s);
+    if ((r = store_begin(s)) == 0) {
+        if ((st = store_stmt(s, sql)) == NULL)
+            r = SSHCERT_ERR_SYSTEM;
+        else
+            r = store_step_done(st);
+        r = r == 0 ? store_commit(s) : (store_rollback(s), r);
     }
-    pthread_mutex_unlock(&s->mu);
-    return r;
+    return store_unlock_durable(s, seq, r);
 }
 
 int
@@ -335,13 +343,14 @@ user_from_row(sqlite3_stmt *st, struct sshcert_user **out)
 int
 sshcert_store_user_add(struct sshcert_store *s, const struct sshcert_user *u, uint64_t now)
 {
+    uint64_t seq;
     static const char sql[] =
         "INSERT INTO users(username, password_hash, totp_secret, principals, max_ttl, disabled, "
         "totp_last_step, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, 0, 0, ?6, ?6)";
     sqlite3_stmt *st;
     int r;
 
-    pthread_mutex_lock(&s->mu);
+    seq = store_lock(s);
     if ((r = store_begin(s)) != 0)
         goto out;
     if ((st = store_stmt(s, sql)) == NULL) {
@@ -366,8 +375,7 @@ sshcert_store_user_add(struct sshcert_store *s, const struct sshcert_user *u, ui
 out:
     if (r != 0)
         store_rollback(s);
-    pthread_mutex_unlock(&s->mu);
-    return r;
+    return store_unlock_durable(s, seq, r);
 }
 
 int
@@ -454,12 +462,13 @@ int
 sshcert_store_user_set_password(struct sshcert_store *s, const char *username, const char *hash,
     uint64_t now)
 {
+    uint64_t seq;
     static const char sql[] =
         "UPDATE users SET password_hash = ?2, updated_at = ?3 WHERE username = ?1";
     sqlite3_stmt *st;
     int r;
 
-    pthread_mutex_lock(&s->mu);
+    seq = store_lock(s);
     if ((r = store_begin(s)) == 0) {
         if ((st = store_stmt(s, sql)) == NULL)
             r = SSHCERT_ERR_SYSTEM;
@@ -471,20 +480,20 @@ sshcert_store_user_set_password(struct sshcert_store *s, const char *username, c
         }
         r = r == 0 ? store_commit(s) : (store_rollback(s), r);
     }
-    pthread_mutex_unlock(&s->mu);
-    return r;
+    return store_unlock_durable(s, seq, r);
 }
 
 int
 sshcert_store_user_set_totp(struct sshcert_store *s, const char *username, const uint8_t *sealed,
     size_t len, uint64_t now)
 {
+    uint64_t seq;
     static const char sql[] = "UPDATE users SET totp_secret = ?2, totp_last_step = 0, "
                               "updated_at = ?3 WHERE username = ?1";
     sqlite3_stmt *st;
     int r;
 
-    pthread_mutex_lock(&s->mu);
+    seq = store_lock(s);
     if ((r = store_begin(s)) == 0) {
         if ((st = store_stmt(s, sql)) == NULL)
             r = SSHCERT_ERR_SYSTEM;
@@ -496,14 +505,14 @@ sshcert_store_user_set_totp(struct sshcert_store *s, const char *username, const
         }
         r = r == 0 ? store_commit(s) : (store_rollback(s), r);
     }
-    pthread_mutex_unlock(&s->mu);
-    return r;
+    return store_unlock_durable(s, seq, r);
 }
 
 int
 sshcert_store_user_set_disabled(struct sshcert_store *s, const char *username, int disabled,
     uint64_t now)
 {
+    uint64_t seq;
     static const char sql[] =
         "UPDATE users SET disabled = ?2, updated_at = ?3 WHERE username = ?1";
     static const char clear[] = "DELETE FROM failures WHERE key = ?1";
@@ -511,7 +520,7 @@ sshcert_store_user_set_disabled(struct sshcert_store *s, const char *username, i
     char key[8 + SSHCERT_MAX_USERNAME + 1];
     int r;
 
-    pthread_mutex_lock(&s->mu);
+    seq = store_lock(s);
     if ((r = store_begin(s)) == 0) {
         if ((st = store_stmt(s, sql)) == NULL)
             r = SSHCERT_ERR_SYSTEM;
@@ -534,18 +543,18 @@ sshcert_store_user_set_disabled(struct sshcert_store *s, const char *username, i
         }
         r = r == 0 ? store_commit(s) : (store_rollback(s), r);
     }
-    pthread_mutex_unlock(&s->mu);
-    return r;
+    return store_unlock_durable(s, seq, r);
 }
 
 int
 sshcert_store_user_delete(struct sshcert_store *s, const char *username, uint64_t now)
 {
+    uint64_t seq;
     static const char sql[] = "DELETE FROM users WHERE username = ?1";
     sqlite3_stmt *st;
     int r;
 
-    pthread_mutex_lock(&s->mu);
+    seq = store_lock(s);
     if ((r = store_begin(s)) == 0) {
         if ((st = store_stmt(s, sql)) == NULL)
             r = SSHCERT_ERR_SYSTEM;
@@ -555,8 +564,7 @@ sshcert_store_user_delete(struct sshcert_store *s, const char *username, uint64_
         }
         r = r == 0 ? store_commit(s) : (store_rollback(s), r);
     }
-    pthread_mutex_unlock(&s->mu);
-    return r;
+    return store_unlock_durable(s, seq, r);
 }
 
 int
@@ -610,6 +618,7 @@ int
 sshcert_store_failure_add(struct sshcert_store *s, const char *key, uint64_t now, uint64_t window,
     unsigned max, uint64_t *locked_until)
 {
+    uint64_t seq;
     /* A window that has passed starts a fresh count; reaching max locks for one window. */
     static const char sql[] =
         "INSERT INTO failures(key, count, first_at, locked_until) VALUES (?1, 1, ?2, "
@@ -624,7 +633,7 @@ sshcert_store_failure_add(struct sshcert_store *s, const char *key, uint64_t now
     int rc, r = 0;
 
     *locked_until = 0;
-    pthread_mutex_lock(&s->mu);
+    seq = store_lock(s);
     if ((st = store_stmt(s, sql)) == NULL)
         r = SSHCERT_ERR_SYSTEM;
     else {
@@ -641,26 +650,25 @@ sshcert_store_failure_add(struct sshcert_store *s, const char *key, uint64_t now
             r = store_err(rc);
         sqlite3_reset(st);
     }
-    pthread_mutex_unlock(&s->mu);
-    return r;
+    return store_unlock_durable(s, seq, r);
 }
 
 int
 sshcert_store_failure_clear(struct sshcert_store *s, const char *key)
 {
+    uint64_t seq;
     static const char sql[] = "DELETE FROM failures WHERE key = ?1";
     sqlite3_stmt *st;
     int r;
 
-    pthread_mutex_lock(&s->mu);
+    seq = store_lock(s);
     if ((st = store_stmt(s, sql)) == NULL)
         r = SSHCERT_ERR_SYSTEM;
     else {
         sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
         r = store_step_done(st);
     }
-    pthread_mutex_unlock(&s->mu);
-    return r;
+    return store_unlock_durable(s, seq, r);
 }
 
 int

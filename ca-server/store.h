@@ -54,7 +54,8 @@ struct sshcert_audit_event {
 /* Opens (create: also creates) the database and applies pending migrations. */
 int sshcert_store_open(const char *path, int create, struct sshcert_store **out);
 void sshcert_store_close(struct sshcert_store *s);
-/* 0 when a write transaction can be started and committed now. */
+/* 0 when a write transaction can be started and committed now: commits a change to the
+ * meta row 'health_probe' (one durable write, so callers should rate-limit it). */
 int sshcert_store_writable(struct sshcert_store *s);
 /* The schema version (PRAGMA user_version). */
 int sshcert_store_version(struct sshcert_store *s, int *version);

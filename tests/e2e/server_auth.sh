@@ -1,0 +1,158 @@
+#!/bin/bash
+# sshcert-server end to end, authentication (issue 3): one identical 401 for an unknown user,
+# a wrong password and a wrong or replayed TOTP code; 403 account_disabled only when both
+# factors are right; the lockout after auth.max_failures (429 with Retry-After, even with
+# correct credentials) and `sshcert-admin user unlock`; per-address throttling; failures in
+# the audit log, the server log and /metrics with exact counts; no secret in the log.
+. "${SSHCERT_SRC_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/e2e/server_common.sh"
+
+srv_start auth '"auth":{"password_hash":"min","max_failures":3,"lockout":"1m"}' || exit 1
+t_schema "the test's config matches config.schema.json" config "$SRV_CFG"
+DB="$SRV_DATA/sshcert.db"
+for u in amy ben cat; do srv_user "$u" "$u" || exit 1; done
+K="$T_DIR/key"
+ssh-keygen -q -t ed25519 -N '' -f "$K"
+PUB=$(cat "$K.pub")
+WRONG_PW='wrongpassword1'
+body() { # body USER PASSWORD CODE
+  json username="$1" password="$2" totp="$3" public_key="$PUB"
+}
+keep() { cp "$RESP" "$T_DIR/401-$1.json"; }
+
+# ---- 401: one answer for every way the credentials can be wrong ----
+post "$(body nobody "$PASSWORD" "$(totp amy)")"
+t_error "unknown user" 401 invalid_credentials
+keep unknown
+post "$(body amy "$WRONG_PW" "$(totp amy)")"
+t_error "wrong password (right code)" 401 invalid_credentials
+keep password
+post "$(body amy "$PASSWORD" "$(totp_wrong amy)")"
+t_error "wrong TOTP code" 401 invalid_credentials
+keep totp
+T0=$(date +%s)
+CODE=$(oathtool --totp -b "${TOTP_SECRET[amy]}" --now "@$T0")
+echo "$CODE" >>"$CODES"
+post "$(body amy "$PASSWORD" "$CODE")"
+t_eq "right password and code: 201" 201 "$HTTP_CODE"
+t_schema "201 matches certificate-response.schema.json" certificate-response "$RESP"
+post "$(body amy "$PASSWORD" "$CODE")"
+t_error "replayed TOTP code" 401 invalid_credentials
+keep replay
+post "$(body amy "$PASSWORD" "$(totp amy -1)")"
+t_error "the previous step's code (in the window, older than the last accepted)" 401 invalid_credentials
+keep older
+post "$(body ben "$PASSWORD" 12345a)"
+t_error "a code that is not 6 digits" 401 invalid_credentials
+keep format
+post "$(body Amy "$PASSWORD" "$(totp amy 1)")"
+t_error "a name that cannot exist (Amy)" 401 invalid_credentials
+keep badname
+post "$(body "$(printf 'a%.0s' $(seq 65))" "$PASSWORD" "$(totp amy 1)")"
+t_error "a 65-character name" 401 invalid_credentials
+keep longname
+for k in password totp replay older format badname longname; do
+  cmp -s "$T_DIR/401-unknown.json" "$T_DIR/401-$k.json"
+  t_eq "401 body for $k is byte-identical to the unknown user's" 0 "$?"
+done
+t_eq "the 401 body" '{"error":"invalid_credentials","message":"invalid username, password or code"}' \
+  "$(cat "$T_DIR/401-unknown.json")"
+t_eq "amy's last accepted step is the code's" "$((T0 / 30))" \
+  "$(sqlite3 "$DB" "select totp_last_step from users where username = 'amy'")"
+# The next step's code still works after the replay (the replay locked nothing).
+post "$(body amy "$PASSWORD" "$(totp amy 1)")"
+t_eq "the next step's code: 201" 201 "$HTTP_CODE"
+
+# ---- 403 account_disabled: only when both factors are right ----
+t_rc "user lock ben" 0 "$ADMIN" -c "$SRV_CFG" user lock ben
+"$ADMIN" -c "$SRV_CFG" user show ben --json >"$T_DIR/ben.json"
+t_eq "user show: disabled" true "$(jget disabled "$T_DIR/ben.json")"
+post "$(body ben "$PASSWORD" "$(totp ben)")"
+t_error "locked account, right password and code" 403 account_disabled
+post "$(body ben "$WRONG_PW" "$(totp ben 1)")"
+t_error "locked account, wrong password: no hint it is locked" 401 invalid_credentials
+post "$(body ben "$PASSWORD" "$(totp_wrong ben)")"
+t_error "locked account, wrong code: no hint it is locked" 401 invalid_credentials
+t_eq "nothing issued to ben" 0 "$(sqlite3 "$DB" "select count(*) from certificates where username = 'ben'")"
+t_rc "user unlock ben" 0 "$ADMIN" -c "$SRV_CFG" user unlock ben
+post "$(body ben "$PASSWORD" "$(totp ben 1)")"
+t_eq "unlocked: 201" 201 "$HTTP_CODE"
+
+# ---- 429: max_failures (3) failures lock the name for auth.lockout (1m) ----
+for i in 1 2 3; do
+  post "$(body cat "$WRONG_PW" "$(totp cat)")"
+  t_error "cat: wrong password $i" 401 invalid_credentials
+done
+post "$(body cat "$PASSWORD" "$(totp cat)")"
+t_error "cat: right credentials after 3 failures" 429 too_many_attempts
+RA=$(header Retry-After)
+t_match "429: Retry-After is whole seconds" '^[0-9]+$' "$RA"
+t_eq "429: Retry-After within the 60 s lockout" 1 "$(( RA >= 1 && RA <= 60 ))"
+t_match "429: the message says when" "retry in $RA seconds" "$(jget message)"
+post "$(body cat "$PASSWORD" "$(totp cat)")"
+t_error "cat: still locked" 429 too_many_attempts
+"$ADMIN" -c "$SRV_CFG" user show cat --json >"$T_DIR/cat.json"
+t_match "user show: locked_until" '^[0-9]+$' "$(jget locked_until "$T_DIR/cat.json")"
+t_match "user list: locked-out" '^cat +locked-out ' "$("$ADMIN" -c "$SRV_CFG" user list)"
+t_eq "metrics: one user locked" 1 "$(metric sshcert_users_locked)"
+t_rc "user unlock cat" 0 "$ADMIN" -c "$SRV_CFG" user unlock cat
+# The locked attempts never reached the TOTP check, so the current code is still unused.
+post "$(body cat "$PASSWORD" "$(totp cat)")"
+t_eq "cat after unlock: 201" 201 "$HTTP_CODE"
+t_eq "metrics: no user locked" 0 "$(metric sshcert_users_locked)"
+
+# Names that do not exist lock the same way (no telling them apart).
+for i in 1 2 3; do
+  post "$(body ghost "$PASSWORD" 123456)"
+  t_error "ghost: failure $i" 401 invalid_credentials
+done
+post "$(body ghost "$PASSWORD" 123456)"
+t_error "ghost (no such user) after 3 failures" 429 too_many_attempts
+t_match "ghost: Retry-After" '^[0-9]+$' "$(header Retry-After)"
+
+# ---- what was recorded ----
+t_eq "audit: failures by reason" \
+  "bad_password|5 bad_totp|3 replayed_totp|2 unknown_user|6" \
+  "$(sqlite3 "$DB" "select detail, count(*) from audit where event = 'login_failed' group by detail order by detail" | xargs)"
+t_eq "audit: refusals" "account_disabled|1 locked_out|3" \
+  "$(sqlite3 "$DB" "select detail, count(*) from audit where event = 'login_refused' group by detail order by detail" | xargs)"
+t_eq "metrics: unknown_user" 6 "$(metric 'sshcert_auth_failures_total{reason="unknown_user"}')"
+t_eq "metrics: bad_password" 5 "$(metric 'sshcert_auth_failures_total{reason="bad_password"}')"
+t_eq "metrics: bad_totp" 3 "$(metric 'sshcert_auth_failures_total{reason="bad_totp"}')"
+t_eq "metrics: replayed_totp" 2 "$(metric 'sshcert_auth_failures_total{reason="replayed_totp"}')"
+t_eq "metrics: locked_out" 3 "$(metric 'sshcert_auth_failures_total{reason="locked_out"}')"
+t_eq "metrics: disabled" 1 "$(metric 'sshcert_auth_failures_total{reason="disabled"}')"
+t_eq "metrics: issued" 4 "$(metric sshcert_certificates_issued_total)"
+t_eq "metrics: 401 answers" 16 "$(metric 'sshcert_http_requests_total{code="401"}')"
+t_eq "metrics: 429 answers" 3 "$(metric 'sshcert_http_requests_total{code="429"}')"
+t_eq "metrics: 403 answers" 1 "$(metric 'sshcert_http_requests_total{code="403"}')"
+LOG=$(cat "$SRV_LOG")
+t_has "server log: failure with its reason" "login failed for amy from 127.0.0.1: bad_password" "$LOG"
+t_has "server log: replay" "login failed for amy from 127.0.0.1: replayed_totp" "$LOG"
+t_has "server log: unknown user" "login failed for nobody from 127.0.0.1: unknown_user" "$LOG"
+t_has "server log: lockout" "login refused for cat from 127.0.0.1: locked out" "$LOG"
+t_has "server log: operator lock" "login refused for ben from 127.0.0.1: account locked by operator" "$LOG"
+t_eq "server log: not the password" 0 "$(grep -c -F "$PASSWORD" "$SRV_LOG")"
+t_eq "server log: not the wrong password" 0 "$(grep -c -F "$WRONG_PW" "$SRV_LOG")"
+t_no_codes "server log: none of the $(sort -u "$CODES" | wc -l) TOTP codes" "$SRV_LOG"
+t_eq "database: not the password" 0 "$(cat "$DB" "$DB-wal" 2>/dev/null | grep -c -a -F "$PASSWORD")"
+t_eq "database: not the wrong password" 0 "$(cat "$DB" "$DB-wal" 2>/dev/null | grep -c -a -F "$WRONG_PW")"
+srv_stop
+t_eq "SIGTERM: exit 0" 0 "$SRV_RC"
+
+# ---- per-address throttling: a second server whose address limit is 4 ----
+srv_start addr '"auth":{"password_hash":"min","max_failures":3,"lockout":"1m","client_max_failures":4}' ||
+  exit 1
+srv_user dan dan || exit 1
+for n in n1 n2 n3 n4; do
+  post "$(body "$n" "$PASSWORD" 123456)"
+  t_error "address: failure for $n" 401 invalid_credentials
+done
+post "$(body dan "$PASSWORD" "$(totp dan)")"
+t_error "address: after 4 failures from 127.0.0.1, even a good login waits" 429 too_many_attempts
+t_match "address: Retry-After" '^[0-9]+$' "$(header Retry-After)"
+t_eq "address: the lock is on the address" 1 \
+  "$(sqlite3 "$SRV_DATA/sshcert.db" "select count(*) from failures where key = 'addr:127.0.0.1' and locked_until > strftime('%s','now')")"
+t_error_bodies
+srv_stop
+t_eq "SIGTERM: exit 0" 0 "$SRV_RC"
+t_done
