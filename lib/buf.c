@@ -297,7 +297,10 @@ sshcert_buf_get_string_fixed(struct sshcert_buf *b, void *out, size_t len)
     size_t save;
     int r;
 
-    if (b == NULL || out == NULL)
+    if (out == NULL)
+        return SSHCERT_ERR_INVALID_ARGUMENT;
+    memset(out, 0, len);
+    if (b == NULL)
         return SSHCERT_ERR_INVALID_ARGUMENT;
     save = b->off;
     if ((r = sshcert_buf_get_string_direct(b, &p, &n)) != 0)
@@ -318,9 +321,11 @@ sshcert_buf_get_cstring(struct sshcert_buf *b, char **s, size_t max)
     char *out;
     int r;
 
-    if (s == NULL || b == NULL)
+    if (s == NULL)
         return SSHCERT_ERR_INVALID_ARGUMENT;
     *s = NULL;
+    if (b == NULL)
+        return SSHCERT_ERR_INVALID_ARGUMENT;
     if (max == 0)
         max = SSHCERT_BUF_MAX_CSTRING;
     save = b->off;
@@ -408,22 +413,24 @@ sshcert_buf_to_base64(const void *p, size_t len, char **out)
 int
 sshcert_buf_put_base64(struct sshcert_buf *b, const char *text, size_t len, const char *ignore)
 {
-    uint8_t *w;
+    uint8_t *bin;
     size_t maxbin = len / 4 * 3 + 3, bin_len = 0;
-    size_t before;
     int r;
 
     if (b == NULL || (text == NULL && len != 0))
         return SSHCERT_ERR_INVALID_ARGUMENT;
-    before = b->size;
-    if ((r = sshcert_buf_reserve(b, maxbin, &w)) != 0)
-        return r;
-    if (sodium_base642bin(w, maxbin, text, len, ignore, &bin_len, NULL,
-            sodium_base64_VARIANT_ORIGINAL) != 0) {
-        sodium_memzero(w, maxbin);
-        b->size = before;
-        return SSHCERT_ERR_INVALID_FORMAT;
-    }
-    b->size = before + bin_len;
-    return 0;
+    if (b->readonly)
+        return SSHCERT_ERR_INVALID_ARGUMENT;
+    /* Decode aside: maxbin over-estimates (padding, ignored characters), and reserving it in b
+     * would refuse input whose real decoded size still fits under b's cap. */
+    if ((bin = malloc(maxbin)) == NULL)
+        return SSHCERT_ERR_ALLOC;
+    if (sodium_base642bin(bin, maxbin, text, len, ignore, &bin_len, NULL,
+            sodium_base64_VARIANT_ORIGINAL) != 0)
+        r = SSHCERT_ERR_INVALID_FORMAT;
+    else
+        r = sshcert_buf_put(b, bin, bin_len);
+    sodium_memzero(bin, maxbin);
+    free(bin);
+    return r;
 }

@@ -202,9 +202,11 @@ sshcert_pubkey_to_line(const struct sshcert_pubkey *k, const char *comment, char
     size_t n;
     int r = SSHCERT_ERR_INTERNAL;
 
-    if (out == NULL || k == NULL)
+    if (out == NULL)
         return SSHCERT_ERR_INVALID_ARGUMENT;
     *out = NULL;
+    if (k == NULL)
+        return SSHCERT_ERR_INVALID_ARGUMENT;
     if ((b = sshcert_buf_new(256)) == NULL)
         return SSHCERT_ERR_ALLOC;
     if ((r = sshcert_pubkey_put_blob(b, k)) != 0)
