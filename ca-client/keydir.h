@@ -1,0 +1,52 @@
+/*
+ * The key dir (default ~/.ssh/sshcert, mode 0700): id_ed25519 (0600), id_ed25519.pub and
+ * id_ed25519-cert.pub, each replaced atomically, so an IdentityFile line in ~/.ssh/config keeps
+ * working across logins.
+ */
+#ifndef SSHCERT_CLIENT_KEYDIR_H
+#define SSHCERT_CLIENT_KEYDIR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct sshcert_cert;
+struct sshcert_privkey;
+
+#define KEYDIR_DEFAULT ".ssh/sshcert" /* under the home folder */
+#define KEYDIR_KEY "id_ed25519"
+#define KEYDIR_PUB "id_ed25519.pub"
+#define KEYDIR_CERT "id_ed25519-cert.pub"
+
+struct keydir {
+    char *dir, *key, *pub, *cert; /* malloc'd paths */
+};
+
+/* Paths for dir (NULL: ~/.ssh/sshcert). 0, or an exit code after printing the reason. */
+int keydir_init(struct keydir *kd, const char *dir);
+void keydir_free(struct keydir *kd);
+
+/* Creates the folder (and a missing parent, both 0700). 0, or an exit code after printing. */
+int keydir_create(const struct keydir *kd);
+/* Writes the three files, the certificate last. 0, or an exit code after printing. */
+int keydir_write(const struct keydir *kd, const struct sshcert_privkey *key, const char *pub_line,
+    const char *cert_line);
+
+/* Loads the certificate file. 0, SSHCERT_ERR_NOT_FOUND when there is none, or another
+ * SSHCERT_ERR_* (unreadable, malformed). */
+int keydir_load_cert(const struct keydir *kd, struct sshcert_cert **out);
+/* The blobs of the key dir's current public key and certificate, as the agent lists them, so
+ * identities made from these files can be recognised. Missing files give NULL/0. */
+struct keydir_blobs {
+    uint8_t *pub;
+    size_t pub_len;
+    uint8_t *cert;
+    size_t cert_len;
+};
+void keydir_blobs(const struct keydir *kd, struct keydir_blobs *out);
+void keydir_blobs_free(struct keydir_blobs *b);
+
+/* Removes the three files; *removed counts those that existed. 0, or an exit code after
+ * printing the reason. */
+int keydir_remove(const struct keydir *kd, unsigned *removed);
+
+#endif
