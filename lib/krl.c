@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <nettle/sha1.h>
 #include <sodium.h>
 
 #include "buf.h"
@@ -180,74 +181,16 @@ ed25519_blob(const struct sshcert_pubkey *k, uint8_t out[ED25519_BLOB_LEN])
     memcpy(out + 8 + tlen, k->pk, SSHCERT_ED25519_PK_LEN);
 }
 
-/*
- * SHA-1 (FIPS 180-4). libsodium has none, and ssh-keygen's "sha1:" lines put SHA-1
- * fingerprints in KRLs; it is used only to look keys up, never to protect anything.
- */
-static uint32_t
-rol32(uint32_t x, unsigned n)
-{
-    return x << n | x >> (32u - n);
-}
-
-static void
-sha1_block(uint32_t h[5], const uint8_t *blk)
-{
-    uint32_t w[80], a, b, c, d, e, f, kk, t;
-    int i;
-
-    for (i = 0; i < 16; i++)
-        w[i] = (uint32_t)blk[4 * i] << 24 | (uint32_t)blk[4 * i + 1] << 16 |
-            (uint32_t)blk[4 * i + 2] << 8 | blk[4 * i + 3];
-    for (; i < 80; i++)
-        w[i] = rol32(w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16], 1);
-    a = h[0], b = h[1], c = h[2], d = h[3], e = h[4];
-    for (i = 0; i < 80; i++) {
-        if (i < 20) {
-            f = (b & c) | (~b & d);
-            kk = 0x5a827999u;
-        } else if (i < 40) {
-            f = b ^ c ^ d;
-            kk = 0x6ed9eba1u;
-        } else if (i < 60) {
-            f = (b & c) | (b & d) | (c & d);
-            kk = 0x8f1bbcdcu;
-        } else {
-            f = b ^ c ^ d;
-            kk = 0xca62c1d6u;
-        }
-        t = rol32(a, 5) + f + e + kk + w[i];
-        e = d, d = c, c = rol32(b, 30), b = a, a = t;
-    }
-    h[0] += a, h[1] += b, h[2] += c, h[3] += d, h[4] += e;
-}
-
+/* SHA-1 through nettle (libsodium has none): ssh-keygen's "sha1:" lines put SHA-1
+ * fingerprints in KRLs; it is used only to look keys up, never to protect anything. */
 static void
 sha1(const uint8_t *p, size_t len, uint8_t out[SHA1_LEN])
 {
-    uint32_t h[5] = {0x67452301u, 0xefcdab89u, 0x98badcfeu, 0x10325476u, 0xc3d2e1f0u};
-    uint64_t bits = (uint64_t)len * 8;
-    uint8_t blk[64];
-    int i;
+    struct sha1_ctx ctx;
 
-    for (; len >= 64; p += 64, len -= 64)
-        sha1_block(h, p);
-    memset(blk, 0, sizeof(blk));
-    if (len > 0)
-        memcpy(blk, p, len);
-    blk[len] = 0x80;
-    if (len >= 56) {
-        sha1_block(h, blk);
-        memset(blk, 0, sizeof(blk));
-    }
-    store_u64(blk + 56, bits);
-    sha1_block(h, blk);
-    for (i = 0; i < 5; i++) {
-        out[4 * i] = (uint8_t)(h[i] >> 24);
-        out[4 * i + 1] = (uint8_t)(h[i] >> 16);
-        out[4 * i + 2] = (uint8_t)(h[i] >> 8);
-        out[4 * i + 3] = (uint8_t)h[i];
-    }
+    sha1_init(&ctx);
+    sha1_update(&ctx, len, p);
+    sha1_digest(&ctx, SHA1_LEN, out);
 }
 
 /* ---- storage ---- */
