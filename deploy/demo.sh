@@ -64,7 +64,7 @@ say "5. sshcert login (the TOTP code is computed with oathtool, as a phone would
 code=$(oathtool --totp -b "$secret")
 printf '%s\n%s\n' "$password" "$code" | "$CLIENT" login --server "http://127.0.0.1:$port" \
   --user "$user" --password-stdin --key-dir "$demo/keys" --no-agent
-ssh-keygen -L -f "$demo/keys/id_ed25519-cert.pub" | sed -n '1,12p'
+ssh-keygen -L -f "$demo/keys/id_ed25519-cert.pub" | sed -n '1,18p'
 
 say "6. A throwaway sshd on loopback that trusts only the CA key"
 if ! id "$user" >/dev/null 2>&1; then
