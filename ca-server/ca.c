@@ -42,6 +42,22 @@ why(int r)
     return r == SSHCERT_ERR_SYSTEM ? strerror(errno) : sshcert_err_str(r);
 }
 
+/* Why the store would not open. SQLite leaves errno at whatever it last probed (often ENOENT
+ * from a missing journal), so a system error is explained by what the server needs instead:
+ * write access to data_dir (for the -wal and -shm files) and to the database. */
+static const char *
+db_why(const struct sshcert_config *cfg, int r)
+{
+    if (r != SSHCERT_ERR_SYSTEM)
+        return sshcert_err_str(r);
+    if (access(cfg->data_dir, W_OK) != 0 || access(cfg->db_path, W_OK) != 0)
+        return errno == EROFS ? "not writable: read-only file system"
+               : errno == EACCES ? "not writable: permission denied (data_dir and the database "
+                                   "must be writable by this user)"
+                                 : strerror(errno);
+    return "SQLite could not open or set it up (disk full, locked or damaged?)";
+}
+
 static int
 ensure_dir(const char *path, int *created, char **err)
 {
@@ -147,7 +163,7 @@ sshcert_ca_init(const struct sshcert_config *cfg, int *created, char **err)
         return r;
     existed = stat(cfg->db_path, &sb) == 0;
     if ((r = sshcert_store_open(cfg->db_path, 1, &st)) != 0)
-        return set_err(err, r, "cannot open database %s: %s", cfg->db_path, why(r));
+        return set_err(err, r, "cannot open database %s: %s", cfg->db_path, db_why(cfg, r));
     if (!existed) {
         chmod(cfg->db_path, 0600);
         *created = 1;
@@ -219,7 +235,8 @@ sshcert_ca_open(const struct sshcert_config *cfg, struct sshcert_ca **out, char 
         goto fail;
     if ((r = sshcert_store_open(cfg->db_path, 0, &ca->store)) != 0) {
         set_err(err, r, "cannot open database %s: %s", cfg->db_path,
-            r == SSHCERT_ERR_NOT_FOUND ? "missing; run 'sshcert-admin -c CONFIG init'" : why(r));
+            r == SSHCERT_ERR_NOT_FOUND ? "missing; run 'sshcert-admin -c CONFIG init'"
+                                       : db_why(cfg, r));
         goto fail;
     }
     *out = ca;

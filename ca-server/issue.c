@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statvfs.h>
 #include <time.h>
 
 #include <jansson.h>
@@ -18,6 +19,22 @@
 #include "secmem.h"
 #include "server.h"
 #include "totp.h"
+
+/* The store reports a failed commit as a bare system error (SQLite does not log commit-time
+ * ENOSPC or EROFS): name the two causes an operator can fix at once. */
+static const char *
+store_hint(const struct server *srv)
+{
+    struct statvfs fs;
+
+    if (statvfs(srv->cfg->data_dir, &fs) != 0)
+        return "";
+    if (fs.f_flag & ST_RDONLY)
+        return " (data_dir is on a read-only file system)";
+    if ((uint64_t)fs.f_bavail * fs.f_frsize < 256u * 1024u)
+        return " (the file system holding data_dir is full)";
+    return "";
+}
 
 static void
 issued_reply(const struct sshcert_cert_record *rec, const struct sshcert_principals *pr,
@@ -130,8 +147,8 @@ handle_issue(struct server *srv, const char *body, size_t len, const char *addr,
     ir.issued_by = "server";
     ir.now = now;
     if ((r = sshcert_ca_issue(srv->ca, &ir, &rec)) != 0) {
-        sshcert_log(LOG_ERR, "issuing for %s from %s failed, nothing issued: %s",
-            user->username, addr, sshcert_err_str(r));
+        sshcert_log(LOG_ERR, "issuing for %s from %s failed, nothing issued: %s%s",
+            user->username, addr, sshcert_err_str(r), store_hint(srv));
         reply_error(rep, 500, "internal", "the certificate could not be recorded; none issued");
         goto out;
     }

@@ -10,6 +10,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
 #include "buf.h"
 #include "err.h"
 #include "file.h"
@@ -34,6 +36,34 @@ mhd_logger(void *cls, const char *fmt, va_list ap)
     vsnprintf(msg, sizeof(msg), fmt, ap);
     msg[strcspn(msg, "\n")] = '\0';
     sshcert_log(LOG_WARNING, "http: %s", msg);
+}
+
+/* SQLite tells why a write failed (disk full, read-only file system, locked, I/O error) only
+ * through its error log; without this the store's callers could only say "system error".
+ * Constraint and schema messages are normal operation and stay out. */
+static void
+sqlite_log(void *cls, int code, const char *msg)
+{
+    (void)cls;
+    switch (code & 0xff) {
+    case SQLITE_FULL:
+    case SQLITE_IOERR:
+    case SQLITE_READONLY:
+    case SQLITE_CANTOPEN:
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+    case SQLITE_PERM:
+    case SQLITE_NOMEM:
+        sshcert_log(LOG_ERR, "sqlite: %s (code %d)", msg, code);
+        break;
+    case SQLITE_NOTICE: /* e.g. frames recovered from the WAL after a crash */
+        sshcert_log(LOG_INFO, "sqlite: %s", msg);
+        break;
+    default:
+        break;
+    }
 }
 
 /* URLs are matched as sent: no route needs an escape, and decoding "%00" would make
@@ -129,6 +159,8 @@ main(int argc, char **argv)
         goto out;
     }
     sshcert_log_init(srv.cfg->log_syslog);
+    /* Before the first database is opened (SQLite reads its config once, at initialise). */
+    sqlite3_config(SQLITE_CONFIG_LOG, sqlite_log, NULL);
     if (parse_listen(srv.cfg, &la, &loopback) != 0) {
         sshcert_log(LOG_ERR, "listen: \"%s\" is not an IPv4 or IPv6 address",
             srv.cfg->listen_host);
