@@ -212,14 +212,14 @@ opt_insert(struct cert_opt **arr, size_t *n, const char *name, const uint8_t *da
     size_t i, pos;
     int cmp;
 
-    if (*n >= SSHCERT_MAX_CERT_OPTIONS)
-        return SSHCERT_ERR_TOO_LARGE;
     for (pos = 0; pos < *n; pos++) {
         if ((cmp = strcmp((*arr)[pos].name, name)) == 0)
             return SSHCERT_ERR_DUPLICATE;
         if (cmp > 0)
             break;
     }
+    if (*n >= SSHCERT_MAX_CERT_OPTIONS)
+        return SSHCERT_ERR_TOO_LARGE;
     if ((o.name = strdup(name)) == NULL)
         return SSHCERT_ERR_ALLOC;
     if (len > 0) {

@@ -56,7 +56,9 @@ ours-cert.pub:
 EOF
 )
 t_eq "ssh-keygen -L shows exactly our fields" "$expected" "$T_OUT"
-t_match "valid-from is local time (+05:30)" 'Valid: from 2023-11-15T03:43:20 to 2027-01-15T13:30:00' "$T_OUT"
+if [ -e /usr/share/zoneinfo/Asia/Kolkata ]; then
+  t_match "valid-from is local time (+05:30)" 'Valid: from 2023-11-15T03:43:20 to 2027-01-15T13:30:00' "$T_OUT"
+fi
 
 # Same certificate, read in UTC: the strings move with the zone, the instants do not.
 t_rc "ssh-keygen -L in UTC" 0 env TZ=UTC ssh-keygen -L -f ours-cert.pub
@@ -179,7 +181,7 @@ ssh-keygen -q -s ca -h -I 'host.example' -n host.example,10.0.0.1 -z 9 user.pub
 t_rc "parse a host certificate" 0 "$TT" cert show user-cert.pub
 t_match "host type" '^type: 2$' "$T_OUT"
 t_match "host principal" '^principal: host.example$' "$T_OUT"
-t_match "host: no extensions" '^signature: ok$' "$T_OUT"
+t_match "host: signature ok" '^signature: ok$' "$T_OUT"
 t_nomatch "host: no extensions listed" '^extension:' "$T_OUT"
 
 # A certificate signed by ssh-keygen with a CA key that sshcert generated.

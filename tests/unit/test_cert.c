@@ -1014,6 +1014,9 @@ test_option_caps(void **state)
     assert_int_equal(sshcert_cert_extension_count(c), SSHCERT_MAX_CERT_OPTIONS);
     assert_int_equal(sshcert_cert_set_option(c, "zzz", ""), SSHCERT_ERR_TOO_LARGE);
     assert_int_equal(sshcert_cert_add_extension(c, "zzz"), SSHCERT_ERR_TOO_LARGE);
+    /* A full list still reports a repeated name as a duplicate. */
+    assert_int_equal(sshcert_cert_set_option(c, "force-command", "x"), SSHCERT_ERR_DUPLICATE);
+    assert_int_equal(sshcert_cert_add_extension(c, "permit-pty"), SSHCERT_ERR_DUPLICATE);
     sshcert_cert_free(c);
 }
 
