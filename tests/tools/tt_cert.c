@@ -20,49 +20,65 @@ do_sign(int argc, char **argv)
     struct sshcert_privkey *ca = NULL;
     struct sshcert_pubkey cap, uk;
     struct sshcert_cert *c = NULL;
-    char *text, *line = NULL, *p, *save = NULL, *comment = NULL;
+    char *text = NULL, *line = NULL, *p, *save = NULL, *comment = NULL;
+    const char *what = "build";
     size_t len;
-    int i, r;
+    int i, r, rc = 1;
 
-    if ((r = sshcert_privkey_load(argv[2], &ca)) != 0)
-        return tt_fail("load CA", r);
+    if ((r = sshcert_privkey_load(argv[2], &ca)) != 0) {
+        what = "load CA";
+        goto out;
+    }
     sshcert_privkey_public(ca, &cap);
     text = tt_read_file(argv[3], &len);
-    if ((r = sshcert_pubkey_parse_line(text, len, &uk, &comment)) != 0)
-        return tt_fail("user key", r);
-    free(text);
+    if ((r = sshcert_pubkey_parse_line(text, len, &uk, &comment)) != 0) {
+        what = "user key";
+        goto out;
+    }
     if ((r = sshcert_cert_new(&c)) != 0 || (r = sshcert_cert_set_key(c, &uk)) != 0 ||
         (r = sshcert_cert_set_serial(c, strtoull(argv[4], NULL, 0))) != 0 ||
         (r = sshcert_cert_set_key_id(c, argv[5])) != 0 ||
         (r = sshcert_cert_set_validity(c, strtoull(argv[7], NULL, 0),
              strtoull(argv[8], NULL, 0))) != 0)
-        return tt_fail("build", r);
+        goto out;
+    what = "principal";
     for (p = strtok_r(argv[6], ",", &save); p != NULL; p = strtok_r(NULL, ",", &save))
         if ((r = sshcert_cert_add_principal(c, p)) != 0)
-            return tt_fail("principal", r);
+            goto out;
     for (i = 9; i + 1 < argc; i += 2) {
         if (strcmp(argv[i], "-O") == 0) {
             char *eq = strchr(argv[i + 1], '=');
-            if (eq == NULL)
-                return tt_fail("-O needs name=value", SSHCERT_ERR_INVALID_ARGUMENT);
+            what = "option";
+            if (eq == NULL) {
+                r = SSHCERT_ERR_INVALID_ARGUMENT;
+                goto out;
+            }
             *eq = '\0';
             if ((r = sshcert_cert_set_option(c, argv[i + 1], eq + 1)) != 0)
-                return tt_fail("option", r);
+                goto out;
         } else if (strcmp(argv[i], "-E") == 0) {
+            what = "extension";
             if ((r = sshcert_cert_add_extension(c, argv[i + 1])) != 0)
-                return tt_fail("extension", r);
+                goto out;
         }
     }
+    what = "sign";
     if ((r = sshcert_cert_sign(c, &cap, sshcert_cert_signer_privkey, ca)) != 0)
-        return tt_fail("sign", r);
+        goto out;
+    what = "format";
     if ((r = sshcert_cert_to_line(c, comment, &line)) != 0)
-        return tt_fail("format", r);
+        goto out;
     printf("%s\n", line);
+    rc = 0;
+out:
+    if (rc != 0)
+        tt_fail(what, r);
+    free(text);
     free(line);
     free(comment);
     sshcert_cert_free(c);
     sshcert_privkey_free(ca);
-    return 0;
+    return rc;
 }
 
 static int
