@@ -297,23 +297,6 @@ sshcert_agent_identities_free(struct sshcert_agent_identities *ids)
     free(ids);
 }
 
-/* The signature blob: string "ssh-ed25519", string sig64, nothing after. */
-static int
-get_ed25519_sig(struct sshcert_buf *sb, uint8_t sig[SSHCERT_ED25519_SIG_LEN])
-{
-    const uint8_t *t;
-    size_t tlen;
-    int r;
-
-    if ((r = sshcert_buf_get_string_direct(sb, &t, &tlen)) != 0)
-        return r;
-    if (tlen != strlen(SSHCERT_KEY_TYPE_ED25519) || memcmp(t, SSHCERT_KEY_TYPE_ED25519, tlen) != 0)
-        return SSHCERT_ERR_KEY_TYPE;
-    if ((r = sshcert_buf_get_string_fixed(sb, sig, SSHCERT_ED25519_SIG_LEN)) != 0)
-        return r;
-    return sshcert_buf_expect_end(sb);
-}
-
 int
 sshcert_agent_parse_sign_reply(const uint8_t *msg, size_t len,
     uint8_t sig[SSHCERT_ED25519_SIG_LEN])
@@ -328,7 +311,7 @@ sshcert_agent_parse_sign_reply(const uint8_t *msg, size_t len,
     if ((r = open_reply(msg, len, MSG_SIGN_RESPONSE, &b)) != 0)
         return r;
     if ((r = sshcert_buf_get_stringb(b, &sb)) != 0 ||
-        (r = get_ed25519_sig(sb, tmp)) != 0 ||
+        (r = sshcert_sig_from_blob(sb, tmp)) != 0 ||
         (r = sshcert_buf_expect_end(b)) != 0)
         goto out;
     memcpy(sig, tmp, sizeof(tmp));

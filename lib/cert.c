@@ -339,21 +339,6 @@ out:
     return r;
 }
 
-static int
-put_signature(struct sshcert_buf *b, const uint8_t sig[SSHCERT_ED25519_SIG_LEN])
-{
-    struct sshcert_buf *s;
-    int r;
-
-    if ((s = sshcert_buf_new(128)) == NULL)
-        return SSHCERT_ERR_ALLOC;
-    if ((r = sshcert_buf_put_cstring(s, SSHCERT_KEY_TYPE_ED25519)) == 0 &&
-        (r = sshcert_buf_put_string(s, sig, SSHCERT_ED25519_SIG_LEN)) == 0)
-        r = sshcert_buf_put_stringb(b, s);
-    sshcert_buf_free(s);
-    return r;
-}
-
 int
 sshcert_cert_sign(struct sshcert_cert *c, const struct sshcert_pubkey *ca_key,
     sshcert_signer_fn signer, void *signer_ctx)
@@ -380,7 +365,7 @@ sshcert_cert_sign(struct sshcert_cert *c, const struct sshcert_pubkey *ca_key,
     /* A signer that is not the CA key (wrong file, broken token) must not yield a cert. */
     if ((r = sshcert_pubkey_verify(ca_key, sig, sshcert_buf_ptr(b), tbs_len)) != 0)
         goto out;
-    if ((r = put_signature(b, sig)) != 0)
+    if ((r = sshcert_sig_put_blob(b, sig)) != 0)
         goto out;
     memcpy(c->sig, sig, sizeof(sig));
     c->ca = *ca_key;
@@ -491,22 +476,6 @@ parse_principals(struct sshcert_buf *pb, struct sshcert_cert *c)
     return 0;
 }
 
-static int
-parse_signature(struct sshcert_buf *sb, uint8_t sig[SSHCERT_ED25519_SIG_LEN])
-{
-    const uint8_t *t;
-    size_t tlen;
-    int r;
-
-    if ((r = sshcert_buf_get_string_direct(sb, &t, &tlen)) != 0)
-        return r;
-    if (tlen != strlen(SSHCERT_KEY_TYPE_ED25519) || memcmp(t, SSHCERT_KEY_TYPE_ED25519, tlen) != 0)
-        return SSHCERT_ERR_KEY_TYPE;
-    if ((r = sshcert_buf_get_string_fixed(sb, sig, SSHCERT_ED25519_SIG_LEN)) != 0)
-        return r;
-    return sshcert_buf_expect_end(sb);
-}
-
 int
 sshcert_cert_parse_blob(const uint8_t *blob, size_t len, struct sshcert_cert **out)
 {
@@ -562,7 +531,7 @@ sshcert_cert_parse_blob(const uint8_t *blob, size_t len, struct sshcert_cert **o
     c->has_ca = 1;
     c->signed_len = len - sshcert_buf_len(b);
     if ((r = sshcert_buf_get_stringb(b, &sb)) != 0 ||
-        (r = parse_signature(sb, c->sig)) != 0 ||
+        (r = sshcert_sig_from_blob(sb, c->sig)) != 0 ||
         (r = sshcert_buf_expect_end(b)) != 0)
         goto out;
     if ((c->blob = sshcert_buf_new(SSHCERT_MAX_CERT_BLOB)) == NULL) {

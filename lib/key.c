@@ -269,6 +269,37 @@ sshcert_pubkey_verify(const struct sshcert_pubkey *k, const uint8_t sig[SSHCERT_
                                                                            : SSHCERT_ERR_SIGNATURE;
 }
 
+int
+sshcert_sig_from_blob(struct sshcert_buf *b, uint8_t sig[SSHCERT_ED25519_SIG_LEN])
+{
+    const uint8_t *t;
+    size_t tlen;
+    int r;
+
+    if ((r = sshcert_buf_get_string_direct(b, &t, &tlen)) != 0)
+        return r;
+    if (tlen != strlen(SSHCERT_KEY_TYPE_ED25519) || memcmp(t, SSHCERT_KEY_TYPE_ED25519, tlen) != 0)
+        return SSHCERT_ERR_KEY_TYPE;
+    if ((r = sshcert_buf_get_string_fixed(b, sig, SSHCERT_ED25519_SIG_LEN)) != 0)
+        return r;
+    return sshcert_buf_expect_end(b);
+}
+
+int
+sshcert_sig_put_blob(struct sshcert_buf *b, const uint8_t sig[SSHCERT_ED25519_SIG_LEN])
+{
+    struct sshcert_buf *s;
+    int r;
+
+    if ((s = sshcert_buf_new(128)) == NULL)
+        return SSHCERT_ERR_ALLOC;
+    if ((r = sshcert_buf_put_cstring(s, SSHCERT_KEY_TYPE_ED25519)) == 0 &&
+        (r = sshcert_buf_put_string(s, sig, SSHCERT_ED25519_SIG_LEN)) == 0)
+        r = sshcert_buf_put_stringb(b, s);
+    sshcert_buf_free(s);
+    return r;
+}
+
 /* ---- private keys ---- */
 
 static struct sshcert_privkey *

@@ -49,6 +49,12 @@ int sshcert_pubkey_equal(const struct sshcert_pubkey *a, const struct sshcert_pu
 int sshcert_pubkey_verify(const struct sshcert_pubkey *k, const uint8_t sig[SSHCERT_ED25519_SIG_LEN],
     const uint8_t *msg, size_t len);
 
+/* Reads an ed25519 signature blob (string "ssh-ed25519", string sig64; all of b: use a
+ * sub-buffer) into sig. SSHCERT_ERR_KEY_TYPE for another algorithm. */
+int sshcert_sig_from_blob(struct sshcert_buf *b, uint8_t sig[SSHCERT_ED25519_SIG_LEN]);
+/* Appends that signature blob to b as one string. */
+int sshcert_sig_put_blob(struct sshcert_buf *b, const uint8_t sig[SSHCERT_ED25519_SIG_LEN]);
+
 /* Fresh random key pair. */
 int sshcert_privkey_generate(struct sshcert_privkey **out);
 /* Parses an unencrypted openssh-key-v1 file (the text with its armour). A passphrase-protected
