@@ -229,13 +229,13 @@ sshcert_store_close(struct sshcert_store *s)
 int
 sshcert_store_writable(struct sshcert_store *s)
 {
-    uint64_t seq;
     /* Only a committed change reaches the disk: a rolled-back transaction never writes the
      * WAL, and SQLite does not rewrite a page whose content is unchanged. So bump a counter
      * that nothing else reads, and commit it (durably, like an issuance). */
     static const char sql[] = "INSERT INTO meta(key, value) VALUES ('health_probe', 1) "
                               "ON CONFLICT(key) DO UPDATE SET value = value + 1";
     sqlite3_stmt *st;
+    uint64_t seq;
     int r;
 
     seq = store_lock(s);
@@ -343,11 +343,11 @@ user_from_row(sqlite3_stmt *st, struct sshcert_user **out)
 int
 sshcert_store_user_add(struct sshcert_store *s, const struct sshcert_user *u, uint64_t now)
 {
-    uint64_t seq;
     static const char sql[] =
         "INSERT INTO users(username, password_hash, totp_secret, principals, max_ttl, disabled, "
         "totp_last_step, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, 0, 0, ?6, ?6)";
     sqlite3_stmt *st;
+    uint64_t seq;
     int r;
 
     seq = store_lock(s);
@@ -462,10 +462,10 @@ int
 sshcert_store_user_set_password(struct sshcert_store *s, const char *username, const char *hash,
     uint64_t now)
 {
-    uint64_t seq;
     static const char sql[] =
         "UPDATE users SET password_hash = ?2, updated_at = ?3 WHERE username = ?1";
     sqlite3_stmt *st;
+    uint64_t seq;
     int r;
 
     seq = store_lock(s);
@@ -487,10 +487,10 @@ int
 sshcert_store_user_set_totp(struct sshcert_store *s, const char *username, const uint8_t *sealed,
     size_t len, uint64_t now)
 {
-    uint64_t seq;
     static const char sql[] = "UPDATE users SET totp_secret = ?2, totp_last_step = 0, "
                               "updated_at = ?3 WHERE username = ?1";
     sqlite3_stmt *st;
+    uint64_t seq;
     int r;
 
     seq = store_lock(s);
@@ -512,12 +512,12 @@ int
 sshcert_store_user_set_disabled(struct sshcert_store *s, const char *username, int disabled,
     uint64_t now)
 {
-    uint64_t seq;
     static const char sql[] =
         "UPDATE users SET disabled = ?2, updated_at = ?3 WHERE username = ?1";
     static const char clear[] = "DELETE FROM failures WHERE key = ?1";
     sqlite3_stmt *st;
     char key[8 + SSHCERT_MAX_USERNAME + 1];
+    uint64_t seq;
     int r;
 
     seq = store_lock(s);
@@ -549,9 +549,9 @@ sshcert_store_user_set_disabled(struct sshcert_store *s, const char *username, i
 int
 sshcert_store_user_delete(struct sshcert_store *s, const char *username, uint64_t now)
 {
-    uint64_t seq;
     static const char sql[] = "DELETE FROM users WHERE username = ?1";
     sqlite3_stmt *st;
+    uint64_t seq;
     int r;
 
     seq = store_lock(s);
@@ -618,7 +618,6 @@ int
 sshcert_store_failure_add(struct sshcert_store *s, const char *key, uint64_t now, uint64_t window,
     unsigned max, uint64_t *locked_until)
 {
-    uint64_t seq;
     /* A window that has passed starts a fresh count; reaching max locks for one window. */
     static const char sql[] =
         "INSERT INTO failures(key, count, first_at, locked_until) VALUES (?1, 1, ?2, "
@@ -630,6 +629,7 @@ sshcert_store_failure_add(struct sshcert_store *s, const char *key, uint64_t now
         "THEN ?2 + ?3 ELSE locked_until END "
         "RETURNING locked_until";
     sqlite3_stmt *st;
+    uint64_t seq;
     int rc, r = 0;
 
     *locked_until = 0;
@@ -656,9 +656,9 @@ sshcert_store_failure_add(struct sshcert_store *s, const char *key, uint64_t now
 int
 sshcert_store_failure_clear(struct sshcert_store *s, const char *key)
 {
-    uint64_t seq;
     static const char sql[] = "DELETE FROM failures WHERE key = ?1";
     sqlite3_stmt *st;
+    uint64_t seq;
     int r;
 
     seq = store_lock(s);

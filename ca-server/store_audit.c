@@ -109,15 +109,15 @@ int
 sshcert_store_audit(struct sshcert_store *s, uint64_t now, const char *event, const char *actor,
     const char *username, uint64_t serial, const char *client_address, const char *detail)
 {
+    uint64_t seq;
     int r;
 
-    pthread_mutex_lock(&s->mu);
+    seq = store_lock(s);
     if ((r = store_begin(s)) == 0) {
         r = store_audit_locked(s, now, event, actor, username, serial, client_address, detail);
         r = r == 0 ? store_commit(s) : (store_rollback(s), r);
     }
-    pthread_mutex_unlock(&s->mu);
-    return r;
+    return store_unlock_durable(s, seq, r);
 }
 
 static const char audit_all[] =

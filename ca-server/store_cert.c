@@ -43,12 +43,12 @@ sshcert_store_issue(struct sshcert_store *s, sshcert_store_sign_fn sign, void *c
         "valid_after, valid_before, issued_at, client_address, issued_by, certificate) "
         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
     sqlite3_stmt *st;
-    uint64_t serial;
+    uint64_t serial, seq;
     char detail[256];
     int r;
 
     memset(rec, 0, sizeof(*rec));
-    pthread_mutex_lock(&s->mu);
+    seq = store_lock(s);
     if ((r = store_begin(s)) != 0)
         goto out;
     if ((r = store_meta_get(s, "next_serial", &serial)) != 0)
@@ -90,11 +90,11 @@ sshcert_store_issue(struct sshcert_store *s, sshcert_store_sign_fn sign, void *c
         goto out;
     r = store_commit(s);
 out:
-    if (r != 0) {
+    if (r != 0)
         store_rollback(s);
+    /* The certificate goes back to the caller only once its row is on disk. */
+    if ((r = store_unlock_durable(s, seq, r)) != 0)
         sshcert_cert_record_clear(rec);
-    }
-    pthread_mutex_unlock(&s->mu);
     return r;
 }
 
@@ -261,16 +261,16 @@ int
 sshcert_store_cert_revoke(struct sshcert_store *s, uint64_t serial, const char *reason,
     uint64_t now, const char *actor)
 {
+    uint64_t seq;
     int r;
 
-    pthread_mutex_lock(&s->mu);
+    seq = store_lock(s);
     if ((r = store_begin(s)) == 0) {
         if ((r = revoke_locked(s, serial, reason, now, actor)) == 0)
             r = bump_krl_version(s);
         r = r == 0 ? store_commit(s) : (store_rollback(s), r);
     }
-    pthread_mutex_unlock(&s->mu);
-    return r;
+    return store_unlock_durable(s, seq, r);
 }
 
 int
@@ -280,12 +280,12 @@ sshcert_store_cert_revoke_user(struct sshcert_store *s, const char *username, co
     static const char sql[] = "SELECT serial FROM certificates WHERE username = ?1 AND "
                               "valid_before > ?2 AND revoked_at IS NULL ORDER BY serial";
     sqlite3_stmt *st;
-    uint64_t *serials = NULL, *ns;
+    uint64_t *serials = NULL, *ns, seq;
     size_t n = 0, i;
     int rc, r;
 
     *count = 0;
-    pthread_mutex_lock(&s->mu);
+    seq = store_lock(s);
     if ((r = store_begin(s)) != 0)
         goto out;
     if ((st = store_stmt(s, sql)) == NULL) {
@@ -316,8 +316,9 @@ sshcert_store_cert_revoke_user(struct sshcert_store *s, const char *username, co
 out:
     if (r != 0)
         store_rollback(s);
-    pthread_mutex_unlock(&s->mu);
     free(serials);
+    if ((r = store_unlock_durable(s, seq, r)) != 0)
+        *count = 0;
     return r;
 }
 

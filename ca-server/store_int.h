@@ -3,6 +3,8 @@
 #define SSHCERT_STORE_INT_H
 
 #include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <sqlite3.h>
 
 #include "store.h"
@@ -16,8 +18,23 @@ struct sshcert_store {
     const char *sql[STORE_MAX_STMTS];
     sqlite3_stmt *stmt[STORE_MAX_STMTS];
     size_t nstmt;
+    /* Group commit (store_sync.c): commits counted by the WAL hook, the count a finished
+     * flush covers, and the WAL file flushed outside the lock (-1: synchronous=FULL). */
+    atomic_uint_fast64_t commit_seq, synced_seq;
+    int wal_fd;
 };
 
+/* After the database is open and migrated: synchronous=NORMAL plus our own WAL flush in
+ * store_unlock_durable (or, if the WAL cannot be opened, synchronous=FULL as before). */
+int store_sync_open(struct sshcert_store *s);
+void store_sync_close(struct sshcert_store *s);
+/* Takes the lock; returns the commit count for store_unlock_durable. */
+uint64_t store_lock(struct sshcert_store *s);
+/* Releases the lock. When r is 0 and the caller committed a write since store_lock, returns
+ * only once that write is on disk (0) or the flush failed (SSHCERT_ERR_SYSTEM); else r. */
+int store_unlock_durable(struct sshcert_store *s, uint64_t seq, int r);
+/* Returns once every commit up to seq is on disk. Any thread, without the lock. */
+int store_wait_durable(struct sshcert_store *s, uint64_t seq);
 /* A reset, unbound cached statement for sql (a string literal), or NULL. Caller holds mu. */
 sqlite3_stmt *store_stmt(struct sshcert_store *s, const char *sql);
 /* Executes a statement that returns no rows; SQLITE_DONE -> 0. Resets it. */
