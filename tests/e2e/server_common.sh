@@ -125,6 +125,12 @@ t_no_codes() {
   done <"$CODES"
   t_eq "$1" "" "$hits"
 }
+# totp_settle SECONDS: waits for the next 30 s step unless SECONDS are left in this one, for
+# a sequence whose outcome depends on the server seeing the same step throughout.
+totp_settle() {
+  local left=$(( 30 - $(date +%s) % 30 ))
+  [ "$left" -ge "$1" ] || sleep "$left"
+}
 # totp_wrong NAME: a well-formed code that no step in the server's window (-1..+1) accepts.
 totp_wrong() {
   local k c
@@ -167,17 +173,19 @@ post() {
 post_as() {
   local type=$1 body=$2
   shift 2
+  : >"$RESP"
   HTTP_CODE=$(curl "${SRV_CURL[@]}" -o "$RESP" -D "$RESP_HDR" -w '%{http_code}' \
     -H "Content-Type:${type:+ $type}" --data-binary "$body" "$@" "$SRV_URL/v1/certificates")
-  HTTP_BODY=$(cat "$RESP")
+  HTTP_BODY=$(tr -d '\000' <"$RESP")
 }
 # get PATH [CURL_ARGS...]: GET, same outputs as post.
 get() {
   local path=$1
   shift
+  : >"$RESP" # curl writes nothing (and leaves the file alone) when there is no body
   HTTP_CODE=$(curl "${SRV_CURL[@]}" -o "$RESP" -D "$RESP_HDR" -w '%{http_code}' "$@" \
     "$SRV_URL$path")
-  HTTP_BODY=$(cat "$RESP")
+  HTTP_BODY=$(tr -d '\000' <"$RESP")
 }
 # header NAME: a header of the last answer (value only, no CR).
 header() {

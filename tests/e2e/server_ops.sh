@@ -1,0 +1,280 @@
+#!/bin/bash
+# sshcert-server end to end, revocation, audit and operations (the server side of issue 4):
+# GET /v1/krl parsed by ssh-keygen, ETag/If-None-Match, `cert revoke` (serials and --user) and
+# a real sshd with RevokedKeys refusing exactly the revoked certificate; `sshcert-admin krl`
+# writing the same list; `audit verify` and a row edited with sqlite3; /metrics with exact
+# values; a certificate that cannot be recorded is never returned (500); /v1/health 503 when
+# the database cannot be written; SIGTERM finishing a request in flight and exiting 0.
+. "${SSHCERT_SRC_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/e2e/server_common.sh"
+
+LU="scops$$" # the Unix login every certificate here is for; per run (see server_api.sh)
+srv_start ops '"auth":{"password_hash":"min","max_failures":3,"lockout":"1m"}' || exit 1
+t_schema "the test's config matches config.schema.json" config "$SRV_CFG"
+DB="$SRV_DATA/sshcert.db"
+t_user "$LU" || exit 1
+for u in olga oscar pia vic wen; do srv_user "$u" "$LU" || exit 1; done
+for k in a b c; do ssh-keygen -q -t ed25519 -N '' -f "$T_DIR/k$k"; done
+N304=0
+krl_get() { # krl_get FILE [ETAG]: GET /v1/krl into FILE, with If-None-Match when ETAG given
+  if [ -n "${2:-}" ]; then get /v1/krl -H "If-None-Match: $2"; else get /v1/krl; fi
+  cp "$RESP" "$1"
+  [ "$HTTP_CODE" = 304 ] && N304=$((N304 + 1))
+  return 0
+}
+issue() { # issue USER KEY STEP: a certificate for USER's KEY into KEY-USER-cert.pub
+  post "$(json username="$1" password="$PASSWORD" totp="$(totp "$1" "$3")" public_key="$(cat "$2.pub")")"
+  t_eq "issue for $1: 201" 201 "$HTTP_CODE"
+  jget certificate >"$2-$1-cert.pub"
+}
+revoked() { # revoked CERT: ssh-keygen -Q against the current served KRL says REVOKED
+  ssh-keygen -Q -f "$T_DIR/served.krl" "$1" 2>&1
+}
+
+# ---- the KRL before any revocation ----
+krl_get "$T_DIR/krl0"
+t_eq "GET /v1/krl: 200" 200 "$HTTP_CODE"
+t_eq "GET /v1/krl: octet-stream" application/octet-stream "$(header Content-Type)"
+E0=$(header ETag)
+t_match "GET /v1/krl: a quoted ETag" '^"[0-9a-f]+"$' "$E0"
+t_rc "empty KRL: ssh-keygen -Q -l parses it" 0 ssh-keygen -Q -l -f "$T_DIR/krl0"
+t_eq "empty KRL: no serials" 0 "$(printf '%s\n' "$T_OUT" | grep -c '^serial')"
+krl_get "$T_DIR/krl0b" "$E0"
+t_eq "If-None-Match with the ETag: 304" 304 "$HTTP_CODE"
+t_eq "304: no body" 0 "$(stat -c %s "$T_DIR/krl0b")"
+t_eq "304: the same ETag" "$E0" "$(header ETag)"
+krl_get "$T_DIR/krl0c" '"0000000000000000"'
+t_eq "If-None-Match with another tag: 200" 200 "$HTTP_CODE"
+
+# ---- certificates: 1 olga, 2 oscar, 3 and 4 pia ----
+issue olga "$T_DIR/ka" 0
+issue oscar "$T_DIR/kb" 0
+issue pia "$T_DIR/kc" 0
+issue pia "$T_DIR/kc" 1
+cp "$T_DIR/kc-pia-cert.pub" "$T_DIR/kc-pia4-cert.pub"
+t_eq "serials 1..4" "1 2 3 4" "$(sqlite3 "$DB" 'select serial from certificates order by serial' | xargs)"
+# pia's first certificate went to kc-pia-cert.pub and was overwritten: fetch serial 3 back.
+sqlite3 "$DB" 'select certificate from certificates where serial = 3' >"$T_DIR/kc-pia3-cert.pub"
+krl_get "$T_DIR/krl0d" "$E0"
+t_eq "issuing revokes nothing: still 304" 304 "$HTTP_CODE"
+
+# A device: sshd with RevokedKeys on the KRL it fetched, refreshed by rename.
+cp "$T_DIR/krl0" "$T_DIR/device.krl"
+t_sshd ops "$SRV_DATA/ca_key.pub" "$T_DIR/device.krl" || exit 1
+CERT1="$T_DIR/ka-olga-cert.pub"
+CERT2="$T_DIR/kb-oscar-cert.pub"
+t_rc "device, empty KRL: olga's certificate logs in" 0 t_ssh "$SSHD_PORT_ops" "$LU" "$T_DIR/ka" "$CERT1"
+t_wait_file_match "$SSHD_LOG_ops" "Accepted publickey for $LU .* ID olga#1 \(serial 1\)" 10
+t_eq "sshd log: accepted olga#1 (serial 1)" 0 "$?"
+
+# ---- revoke serial 1 ----
+t_rc "cert revoke 1" 0 "$ADMIN" -c "$SRV_CFG" cert revoke 1 --reason "laptop stolen"
+t_eq "cert revoke 1: says so" "revoked serial 1" "$T_OUT"
+krl_get "$T_DIR/served.krl" "$E0"
+t_eq "after a revocation the old ETag gets 200" 200 "$HTTP_CODE"
+E1=$(header ETag)
+t_eq "after a revocation: a new ETag" 1 "$([ -n "$E1" ] && [ "$E1" != "$E0" ] && echo 1 || echo 0)"
+t_rc "ssh-keygen -Q -l parses the KRL" 0 ssh-keygen -Q -l -f "$T_DIR/served.krl"
+t_eq "the KRL lists serial 1, nothing else" "serial: 1" "$(printf '%s\n' "$T_OUT" | grep -E '^(serial|id|hash|key)')"
+t_has "the KRL is for this CA" "$(ssh-keygen -l -E sha256 -f "$SRV_DATA/ca_key.pub" | awk '{print $2}')" "$T_OUT"
+t_rc "ssh-keygen -Q: serial 1 revoked (exit 1)" 1 ssh-keygen -Q -f "$T_DIR/served.krl" "$CERT1"
+t_has "ssh-keygen -Q: REVOKED" "$CERT1 (olga#1): REVOKED" "$T_OUT"
+t_rc "ssh-keygen -Q: serial 2 ok" 0 ssh-keygen -Q -f "$T_DIR/served.krl" "$CERT2"
+t_has "ssh-keygen -Q: ok" "(oscar#2): ok" "$T_OUT"
+krl_get "$T_DIR/krl1b" "$E1"
+t_eq "If-None-Match with the new ETag: 304" 304 "$HTTP_CODE"
+
+# sshcert-admin krl writes the same list (only generated_date, header bytes 20..27, differs).
+samekrl() { # samekrl A B: 0 when the KRLs are equal but for their generation date
+  "$PY" -c 'import sys
+a, b = (open(p, "rb").read() for p in sys.argv[1:3])
+sys.exit(0 if len(a) == len(b) and a[:20] + a[28:] == b[:20] + b[28:] else 1)' "$1" "$2"
+}
+t_rc "sshcert-admin krl -o FILE" 0 "$ADMIN" -c "$SRV_CFG" krl -o "$T_DIR/admin.krl"
+t_rc "krl -o: the same KRL as served" 0 samekrl "$T_DIR/served.krl" "$T_DIR/admin.krl"
+t_eq "krl -o: the same list for ssh-keygen" \
+  "$(ssh-keygen -Q -l -f "$T_DIR/served.krl" | grep -v '^# Generated')" \
+  "$(ssh-keygen -Q -l -f "$T_DIR/admin.krl" | grep -v '^# Generated')"
+t_eq "krl -o: mode 0644" 644 "$(stat -c %a "$T_DIR/admin.krl")"
+"$ADMIN" -c "$SRV_CFG" krl >"$T_DIR/stdout.krl"
+t_rc "krl to stdout: the same KRL" 0 samekrl "$T_DIR/served.krl" "$T_DIR/stdout.krl"
+
+# The device refreshes its KRL (rename into place): the revoked certificate is refused at once,
+# the others still work.
+cp "$T_DIR/served.krl" "$T_DIR/device.krl.new"
+mv "$T_DIR/device.krl.new" "$T_DIR/device.krl"
+t_rc "device: the revoked certificate is refused" 255 t_ssh "$SSHD_PORT_ops" "$LU" "$T_DIR/ka" "$CERT1"
+t_wait_file_match "$SSHD_LOG_ops" "revoked by file $(re_escape "$T_DIR/device.krl")" 10
+t_eq "sshd log: revoked by file" 0 "$?"
+t_rc "device: oscar's certificate still logs in" 0 t_ssh "$SSHD_PORT_ops" "$LU" "$T_DIR/kb" "$CERT2"
+t_wait_file_match "$SSHD_LOG_ops" "Accepted publickey for $LU .* ID oscar#2 \(serial 2\)" 10
+t_eq "sshd log: accepted oscar#2 (serial 2)" 0 "$?"
+
+# ---- revocation refusals, and --user ----
+t_rc "revoke 1 again: exit 1" 1 "$ADMIN" -c "$SRV_CFG" cert revoke 1
+t_has "revoke 1 again: already revoked" "serial 1: already revoked" "$T_ERR"
+t_rc "revoke an unknown serial: exit 1" 1 "$ADMIN" -c "$SRV_CFG" cert revoke 99
+t_has "revoke 99: no such certificate" "serial 99: no such certificate" "$T_ERR"
+t_rc "revoke abc: usage (exit 2)" 2 "$ADMIN" -c "$SRV_CFG" cert revoke abc
+t_rc "cert revoke --user pia" 0 "$ADMIN" -c "$SRV_CFG" cert revoke --user pia --reason "left the company"
+t_eq "revoke --user: how many" "revoked 2 certificate(s) of pia" "$T_OUT"
+t_rc "revoke --user pia again: exit 1" 1 "$ADMIN" -c "$SRV_CFG" cert revoke --user pia
+t_has "revoke --user again: nothing revoked" "nothing revoked" "$T_ERR"
+# An expired certificate (offline-signed for 1 s) is not silently "revoked".
+ssh-keygen -q -t ed25519 -N '' -f "$T_DIR/kx"
+t_rc "offline sign for 1s" 0 "$ADMIN" -c "$SRV_CFG" sign "$T_DIR/kx.pub" --principals "$LU" --ttl 1s
+XS=$(sqlite3 "$DB" "select max(serial) from certificates")
+t_eq "offline-signed: serial 5, issued by the operator" "5|operator" \
+  "$(sqlite3 "$DB" "select serial, issued_by from certificates where serial = $XS")"
+sleep 2
+t_rc "revoke an expired serial: exit 1" 1 "$ADMIN" -c "$SRV_CFG" cert revoke "$XS"
+t_has "revoke an expired serial: says so" "serial $XS: already expired" "$T_ERR"
+
+krl_get "$T_DIR/served.krl" "$E1"
+t_eq "KRL after revoke --user: 200" 200 "$HTTP_CODE"
+for c in "$CERT1" "$T_DIR/kc-pia3-cert.pub" "$T_DIR/kc-pia4-cert.pub"; do
+  t_rc "revoked: $(basename "$c")" 1 ssh-keygen -Q -f "$T_DIR/served.krl" "$c"
+done
+t_rc "not revoked: oscar's" 0 ssh-keygen -Q -f "$T_DIR/served.krl" "$CERT2"
+"$ADMIN" -c "$SRV_CFG" cert list --json >"$T_DIR/list.json"
+t_eq "cert list --json: status, revocation time set, reason" \
+  "1 revoked 1 laptop stolen;2 active 0 None;3 revoked 1 left the company;4 revoked 1 left the company;5 expired 0 None;" \
+  "$("$PY" -c 'import json, sys
+for c in json.load(open(sys.argv[1])):
+    print(c["serial"], c["status"], int(c["revoked_at"] is not None), c["revoke_reason"], end=";")' "$T_DIR/list.json")"
+"$ADMIN" -c "$SRV_CFG" cert show 1 --json >"$T_DIR/show1.json"
+t_eq "cert show 1 --json: the reason" "laptop stolen" "$(jget revoke_reason "$T_DIR/show1.json")"
+t_match "cert show 1: revoked, with the reason" 'revoked: .*\(laptop stolen\)' \
+  "$("$ADMIN" -c "$SRV_CFG" cert show 1)"
+t_eq "cert list --active: only oscar's" 2 \
+  "$("$ADMIN" -c "$SRV_CFG" cert list --active --json | "$PY" -c 'import json,sys; print(" ".join(str(c["serial"]) for c in json.load(sys.stdin)))')"
+t_eq "cert list --user pia" "3 4" \
+  "$("$ADMIN" -c "$SRV_CFG" cert list --user pia --json | "$PY" -c 'import json,sys; print(" ".join(str(c["serial"]) for c in json.load(sys.stdin)))')"
+
+# ---- a certificate that cannot be recorded is never returned ----
+sqlite3 "$DB" "CREATE TRIGGER test_no_insert BEFORE INSERT ON certificates BEGIN SELECT RAISE(ABORT, 'test'); END;"
+post "$(json username=vic password="$PASSWORD" totp="$(totp vic)" public_key="$(cat "$T_DIR/kb.pub")")"
+t_error "the insert fails: 500" 500 internal
+t_eq "500: no certificate in the answer" null "$(jget certificate)"
+t_eq "500: no row, next_serial unchanged" "0|6" \
+  "$(sqlite3 "$DB" "select (select count(*) from certificates where username = 'vic'), (select value from meta where key = 'next_serial')")"
+t_has "500: logged" "issuing for vic from 127.0.0.1 failed, nothing issued" "$(cat "$SRV_LOG")"
+sqlite3 "$DB" "DROP TRIGGER test_no_insert;"
+post "$(json username=vic password="$PASSWORD" totp="$(totp vic 1)" public_key="$(cat "$T_DIR/kb.pub")")"
+t_eq "after the store recovers: 201" 201 "$HTTP_CODE"
+t_eq "after the store recovers: the serial was not used up" 6 "$(jget serial)"
+
+# ---- /v1/health 503 when the database cannot be written ----
+# As root, file modes do not stop writes. Two ways that do: the immutable attribute on the
+# database and its WAL (ext4, xfs, btrfs; not every overlay or tmpfs supports it), and another
+# process holding SQLite's write lock (always available; the probe gives up after the 5 s busy
+# timeout). The health probe runs at most once a second, hence the sleeps.
+sleep 1.1
+get /v1/health # a probe that writes: the WAL file exists now
+t_eq "before: /v1/health 200" 200 "$HTTP_CODE"
+T_CLEANUPS+=("chattr -i '$DB' '$DB-wal' 2>/dev/null")
+if [ -f "$DB-wal" ] && chattr +i "$DB" "$DB-wal" 2>"$T_DIR/chattr.err"; then
+  sleep 1.1
+  get /v1/health
+  t_error "immutable database: /v1/health" 503 unavailable
+  post "$(json username=wen password="$PASSWORD" totp="$(totp wen)" public_key="$(cat "$T_DIR/kb.pub")")"
+  t_error "immutable database: issuing" 500 internal
+  chattr -i "$DB" "$DB-wal"
+  sleep 1.1
+  get /v1/health
+  t_eq "writable again: /v1/health 200" 200 "$HTTP_CODE"
+  post "$(json username=wen password="$PASSWORD" totp="$(totp wen)" public_key="$(cat "$T_DIR/kb.pub")")"
+  t_eq "writable again: the same code issues (it was not used up)" 201 "$HTTP_CODE"
+else
+  chattr -i "$DB" "$DB-wal" 2>/dev/null
+  t_log "chattr +i is not supported here ($(cat "$T_DIR/chattr.err" 2>/dev/null || echo no WAL file)); the write-lock case below covers 503"
+  post "$(json username=wen password="$PASSWORD" totp="$(totp wen)" public_key="$(cat "$T_DIR/kb.pub")")"
+  t_eq "wen: 201" 201 "$HTTP_CODE"
+fi
+"$PY" -c 'import sqlite3, sys, time
+c = sqlite3.connect(sys.argv[1], isolation_level=None)
+c.execute("BEGIN EXCLUSIVE")
+print("locked", flush=True)
+time.sleep(60)' "$DB" >"$T_DIR/locker.out" 2>&1 &
+LOCKER=$!
+T_PIDS+=("$LOCKER")
+for i in $(seq 100); do grep -q locked "$T_DIR/locker.out" && break; sleep 0.05; done
+t_eq "another process holds the write lock" locked "$(cat "$T_DIR/locker.out")"
+sleep 1.1
+get /v1/health
+t_error "database locked by another writer: /v1/health" 503 unavailable
+kill "$LOCKER"
+wait "$LOCKER" 2>/dev/null
+sleep 1.1
+get /v1/health
+t_eq "lock released: /v1/health 200" 200 "$HTTP_CODE"
+
+# ---- /metrics: exact values ----
+post "$(json username=oscar password=wrongpassword1 totp=123456 public_key="$(cat "$T_DIR/kb.pub")")"
+t_error "one wrong password" 401 invalid_credentials
+get /metrics
+t_eq "GET /metrics: 200" 200 "$HTTP_CODE"
+t_match "GET /metrics: Prometheus text" '^text/plain; version=0\.0\.4' "$(header Content-Type)"
+cp "$RESP" "$T_DIR/metrics.txt"
+m() { awk -v m="$1" '$1 == m { print $2 }' "$T_DIR/metrics.txt"; }
+t_eq "metrics: certificates issued by the server (not the offline one)" 6 "$(m sshcert_certificates_issued_total)"
+t_eq "metrics: certificates revoked" 3 "$(m sshcert_certificates_revoked_total)"
+t_eq "metrics: active certificates (oscar, vic, wen)" 3 "$(m sshcert_certificates_active)"
+t_eq "metrics: locked users" 0 "$(m sshcert_users_locked)"
+t_eq "metrics: auth failures bad_password" 1 "$(m 'sshcert_auth_failures_total{reason="bad_password"}')"
+for r in unknown_user bad_totp replayed_totp locked_out disabled; do
+  t_eq "metrics: auth failures $r" 0 "$(m "sshcert_auth_failures_total{reason=\"$r\"}")"
+done
+t_eq "metrics: 201 answers" 6 "$(m 'sshcert_http_requests_total{code="201"}')"
+t_eq "metrics: 304 answers" "$N304" "$(m 'sshcert_http_requests_total{code="304"}')"
+t_eq "metrics: 401 answers" 1 "$(m 'sshcert_http_requests_total{code="401"}')"
+t_eq "metrics: issuance histogram count" 6 "$(m sshcert_issue_duration_seconds_count)"
+t_eq "metrics: issuance histogram +Inf bucket" 6 "$(m 'sshcert_issue_duration_seconds_bucket{le="+Inf"}')"
+t_match "metrics: types declared" '# TYPE sshcert_issue_duration_seconds histogram' "$(cat "$T_DIR/metrics.txt")"
+# Each metric family once, each sample a name and a number.
+t_eq "metrics: every sample line is NAME VALUE" 0 \
+  "$(grep -v '^#' "$T_DIR/metrics.txt" | grep -cvE '^[a-z_]+(\{[a-z]+="[^"]*"\})? [0-9.e+-]+$')"
+
+# ---- the audit log ----
+N=$(sqlite3 "$DB" 'select count(*) from audit')
+t_rc "audit verify: intact" 0 "$ADMIN" -c "$SRV_CFG" audit verify
+t_eq "audit verify: counts every entry" "audit log intact: $N entries" "$T_OUT"
+"$ADMIN" -c "$SRV_CFG" audit export >"$T_DIR/audit.jsonl"
+t_eq "audit export: one JSON line per entry" "$N" "$("$PY" -c 'import json, sys
+print(sum(1 for l in open(sys.argv[1]) if json.loads(l)["hash"]))' "$T_DIR/audit.jsonl")"
+t_eq "audit export: the kinds of events" \
+  "cert_issued cert_revoked cert_signed_offline login_failed user_added" \
+  "$("$PY" -c 'import json, sys
+print(" ".join(sorted({json.loads(l)["event"] for l in open(sys.argv[1])})))' "$T_DIR/audit.jsonl")"
+t_eq "audit: the revocation with its reason" "cert_revoked|operator|olga|1|laptop stolen" \
+  "$(sqlite3 "$DB" "select event, actor, username, serial, detail from audit where event = 'cert_revoked' and serial = 1")"
+t_eq "audit export --since the future: nothing" "" \
+  "$("$ADMIN" -c "$SRV_CFG" audit export --since "$(( $(date +%s) + 100 ))")"
+ORIG=$(sqlite3 "$DB" "select detail from audit where id = 2")
+sqlite3 "$DB" "update audit set detail = 'x' where id = 2"
+t_rc "an edited row: audit verify exits 1" 1 "$ADMIN" -c "$SRV_CFG" audit verify
+t_has "an edited row: names entry 2" "audit log broken at entry 2" "$T_ERR"
+sqlite3 "$DB" "update audit set detail = '$ORIG' where id = 2"
+t_rc "the row restored: intact again" 0 "$ADMIN" -c "$SRV_CFG" audit verify
+sqlite3 "$DB" "update audit set ts = ts + 1 where id = 5"
+t_rc "an edited time: audit verify exits 1" 1 "$ADMIN" -c "$SRV_CFG" audit verify
+t_has "an edited time: names entry 5" "audit log broken at entry 5" "$T_ERR"
+sqlite3 "$DB" "update audit set ts = ts - 1 where id = 5; delete from audit where id = 3"
+t_rc "a deleted row: audit verify exits 1" 1 "$ADMIN" -c "$SRV_CFG" audit verify
+t_has "a deleted row: names the entry after the gap" "audit log broken at entry 4" "$T_ERR"
+t_error_bodies
+
+# ---- SIGTERM with a request in flight: it is answered, then the server exits 0 ----
+"$PY" -c 'import sys; open(sys.argv[1], "w").write("{\"pad\":\"" + "x" * 5990 + "\"}")' "$T_DIR/slow.json"
+curl -s -o "$T_DIR/slow.out" -w '%{http_code}' --limit-rate 2000 -H 'Content-Type: application/json' \
+  --data-binary "@$T_DIR/slow.json" "$SRV_URL/v1/certificates" >"$T_DIR/slow.code" &
+SLOW=$!
+sleep 1
+kill -TERM "$SRV_PID"
+wait "$SLOW"
+t_eq "the request in flight got its answer" 400 "$(cat "$T_DIR/slow.code")"
+t_eq "... the server's own (unknown field)" 'unknown field "pad"' "$(jget message "$T_DIR/slow.out")"
+wait "$SRV_PID"
+t_eq "SIGTERM: exit 0" 0 "$?"
+t_has "SIGTERM: logged" "signal 15: finishing in-flight requests" "$(cat "$SRV_LOG")"
+t_rc "SIGTERM: nothing listens any more" 7 curl -s -o /dev/null "$SRV_URL/v1/health"
+t_done
