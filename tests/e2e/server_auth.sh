@@ -18,6 +18,7 @@ body() { # body USER PASSWORD CODE
   json username="$1" password="$2" totp="$3" public_key="$PUB"
 }
 keep() { cp "$RESP" "$T_DIR/401-$1.json"; }
+BUSY=()
 
 # ---- 401: one answer for every way the credentials can be wrong ----
 post "$(body nobody "$PASSWORD" "$(totp amy)")"
@@ -154,6 +155,44 @@ t_error "address: after 4 failures from 127.0.0.1, even a good login waits" 429 
 t_match "address: Retry-After" '^[0-9]+$' "$(header Retry-After)"
 t_eq "address: the lock is on the address" 1 \
   "$(sqlite3 "$SRV_DATA/sshcert.db" "select count(*) from failures where key = 'addr:127.0.0.1' and locked_until > strftime('%s','now')")"
+srv_stop INT
+t_eq "SIGINT: exit 0" 0 "$SRV_RC"
+t_has "SIGINT: logged" "signal 2: finishing in-flight requests" "$(cat "$SRV_LOG")"
+
+# ---- the bounded password-hash pool: one worker at the "moderate" cost (256 MiB each), 16
+# logins at once on 16 HTTP threads; those that wait over 3 s for the worker get 503, and the
+# server's memory stays near one hash's worth ----
+srv_start busy '"auth":{"password_hash":"moderate","hash_workers":1,"max_failures":100},"threads":16' ||
+  exit 1
+for i in $(seq 16); do
+  curl -s -o "$T_DIR/busy$i.body" -D "$T_DIR/busy$i.hdr" -w '%{http_code}' --max-time 60 \
+    -H 'Content-Type: application/json' --data-binary "$(body "nobody$i" "$PASSWORD" 123456)" \
+    "$SRV_URL/v1/certificates" >"$T_DIR/busy$i.code" &
+  BUSY+=($!)
+done
+wait "${BUSY[@]}"
+N401=0 N503=0 OTHER=""
+for i in $(seq 16); do
+  c=$(cat "$T_DIR/busy$i.code")
+  case "$c" in
+  401) N401=$((N401 + 1)) ;;
+  503)
+    N503=$((N503 + 1))
+    cp "$T_DIR/busy$i.body" "$RESP"
+    HTTP_CODE=$c
+    t_error "busy: login $i" 503 unavailable
+    t_eq "busy: login $i: Retry-After 1" 1 "$(grep -i '^Retry-After:' "$T_DIR/busy$i.hdr" | tr -dc 0-9)"
+    ;;
+  *) OTHER="$OTHER $c" ;;
+  esac
+done
+t_eq "busy: every login answered 401 or 503" "" "$OTHER"
+t_eq "busy: some were hashed (401)" 1 "$(( N401 >= 1 ))"
+t_eq "busy: the rest waited too long (503)" 1 "$(( N503 >= 1 ))"
+t_has "busy: logged" "no password worker free, 503" "$(cat "$SRV_LOG")"
+HWM=$(awk '/^VmHWM:/ { print $2 }' "/proc/$SRV_PID/status")
+t_eq "busy: peak memory under 700 MiB (16 hashes at once would need 4 GiB): ${HWM} kB" 1 \
+  "$(( HWM < 700 * 1024 ))"
 t_error_bodies
 srv_stop
 t_eq "SIGTERM: exit 0" 0 "$SRV_RC"

@@ -92,9 +92,9 @@ srv_start() {
   return 1
 }
 
-# srv_stop: SIGTERM to the current server; sets SRV_RC to its exit status.
+# srv_stop [SIGNAL]: SIGTERM (or SIGNAL) to the current server; SRV_RC gets its exit status.
 srv_stop() {
-  kill -TERM "$SRV_PID" 2>/dev/null
+  kill -"${1:-TERM}" "$SRV_PID" 2>/dev/null
   wait "$SRV_PID"
   SRV_RC=$?
 }

@@ -263,6 +263,36 @@ t_rc "a deleted row: audit verify exits 1" 1 "$ADMIN" -c "$SRV_CFG" audit verify
 t_has "a deleted row: names the entry after the gap" "audit log broken at entry 4" "$T_ERR"
 t_error_bodies
 
+# ---- a KRL of 1,000,000 revoked serials, built by the server and by sshcert-admin ----
+# Every other serial from 1002 to 2001000 (no single range to hide in), revoked and unexpired,
+# written straight into the store; the version bump is what a revocation does.
+sqlite3 "$DB" "INSERT INTO certificates(serial, key_id, username, principals, key_fingerprint,
+  valid_after, valid_before, issued_at, issued_by, certificate, revoked_at)
+  SELECT 1000 + 2 * value, 'bulk#' || value, 'bulk', 'bulk', 'SHA256:x', 0, 4000000000, 0,
+  'server', 'x', 1 FROM generate_series(1, 1000000);
+  UPDATE meta SET value = value + 1 WHERE key = 'krl_version';"
+t_eq "1,000,000 revoked rows added" 1000000 "$(sqlite3 "$DB" "select count(*) from certificates where username = 'bulk'")"
+krl_get "$T_DIR/big.krl" "$E1"
+t_eq "1M KRL: 200" 200 "$HTTP_CODE"
+t_rc "1M KRL: ssh-keygen -Q -l parses it" 0 ssh-keygen -Q -l -f "$T_DIR/big.krl"
+printf '%s\n' "$T_OUT" | grep '^serial' >"$T_DIR/big.list"
+t_eq "1M KRL: 1,000,003 serials (1, 3 and 4, and the bulk)" 1000003 "$("$PY" -c 'import sys
+n = 0
+for line in open(sys.argv[1]):
+    lo, _, hi = line.split()[1].partition("-")
+    n += int(hi or lo) - int(lo) + 1
+print(n)' "$T_DIR/big.list")"
+t_eq "1M KRL: first and last" "serial: 1|serial: 3-4|serial: 1002|serial: 2001000" \
+  "$(head -3 "$T_DIR/big.list" | paste -sd'|')|$(tail -1 "$T_DIR/big.list")"
+t_eq "1M KRL: the gaps stay gaps" 0 "$(grep -c -E '^serial: (1001|1003|2000999|2)$' "$T_DIR/big.list")"
+t_rc "1M KRL: olga's certificate revoked" 1 ssh-keygen -Q -f "$T_DIR/big.krl" "$CERT1"
+t_rc "1M KRL: oscar's still ok" 0 ssh-keygen -Q -f "$T_DIR/big.krl" "$CERT2"
+t_rc "1M KRL: sshcert-admin krl -o" 0 "$ADMIN" -c "$SRV_CFG" krl -o "$T_DIR/big-admin.krl"
+t_rc "1M KRL: the same KRL from both" 0 samekrl "$T_DIR/big.krl" "$T_DIR/big-admin.krl"
+krl_get "$T_DIR/big2.krl" "$(header ETag)"
+t_eq "1M KRL: unchanged, 304" 304 "$HTTP_CODE"
+t_eq "1M KRL: metrics count the revocations" 1000003 "$(metric sshcert_certificates_revoked_total)"
+
 # ---- SIGTERM with a request in flight: it is answered, then the server exits 0 ----
 "$PY" -c 'import sys; open(sys.argv[1], "w").write("{\"pad\":\"" + "x" * 5990 + "\"}")' "$T_DIR/slow.json"
 curl -s -o "$T_DIR/slow.out" -w '%{http_code}' --limit-rate 2000 -H 'Content-Type: application/json' \
