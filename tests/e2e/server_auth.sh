@@ -139,6 +139,44 @@ t_eq "server log: not the wrong password" 0 "$(grep -c -F "$WRONG_PW" "$SRV_LOG"
 t_no_codes "server log: none of the $(sort -u "$CODES" | wc -l) TOTP codes" "$SRV_LOG"
 t_eq "database: not the password" 0 "$(cat "$DB" "$DB-wal" 2>/dev/null | grep -c -a -F "$PASSWORD")"
 t_eq "database: not the wrong password" 0 "$(cat "$DB" "$DB-wal" 2>/dev/null | grep -c -a -F "$WRONG_PW")"
+
+# ---- the operator's user commands, seen from the server ----
+printf '%s\n' "$PASSWORD" | "$ADMIN" -c "$SRV_CFG" user add eve --principals eve,ops --json >"$T_DIR/eve.json"
+t_eq "user add --json: the fields" "username principals totp_secret otpauth_uri" \
+  "$("$PY" -c 'import json,sys; print(" ".join(json.load(open(sys.argv[1]))))' "$T_DIR/eve.json")"
+TOTP_SECRET[eve]=$(jget totp_secret "$T_DIR/eve.json")
+t_match "user add: a 20-byte secret in base32 (32 characters)" '^[A-Z2-7]{32}$' "${TOTP_SECRET[eve]}"
+t_match "user add: the otpauth URI" "^otpauth://totp/sshcert:eve\?secret=${TOTP_SECRET[eve]}&issuer=sshcert(&|$)" \
+  "$(jget otpauth_uri "$T_DIR/eve.json")"
+printf '%s\n' "$PASSWORD" | "$ADMIN" -c "$SRV_CFG" user add eve --principals eve >/dev/null 2>"$T_DIR/dup.err"
+t_eq "user add an existing name: exit 1" 1 "$?"
+t_has "user add an existing name: says so" "user eve already exists" "$(cat "$T_DIR/dup.err")"
+printf 'short\n' | "$ADMIN" -c "$SRV_CFG" user add zed --principals zed >/dev/null 2>"$T_DIR/short.err"
+t_eq "user add with a 5-character password: exit 1" 1 "$?"
+t_has "user add with a short password: says so" "at least 8 characters" "$(cat "$T_DIR/short.err")"
+printf 'anotherpassword\n' | "$ADMIN" -c "$SRV_CFG" user passwd eve 2>/dev/null
+t_eq "user passwd eve" 0 "$?"
+post "$(body eve "$PASSWORD" "$(totp eve)")"
+t_error "after passwd: the old password" 401 invalid_credentials
+post "$(body eve anotherpassword "$(totp eve)")"
+t_eq "after passwd: the new password, 201" 201 "$HTTP_CODE"
+OLD_SECRET=${TOTP_SECRET[eve]}
+"$ADMIN" -c "$SRV_CFG" user totp-reset eve --json >"$T_DIR/eve2.json"
+TOTP_SECRET[eve]=$(jget totp_secret "$T_DIR/eve2.json")
+t_eq "totp-reset: a new secret" 1 "$([ "${TOTP_SECRET[eve]}" != "$OLD_SECRET" ] && echo 1)"
+post "$(body eve anotherpassword "$(oathtool --totp -b "$OLD_SECRET" --now "@$(( $(date +%s) + 30 ))" | tee -a "$CODES")")"
+t_error "after totp-reset: a code of the old secret" 401 invalid_credentials
+post "$(body eve anotherpassword "$(totp eve)")"
+t_eq "after totp-reset: a code of the new one, 201" 201 "$HTTP_CODE"
+t_rc "user del eve" 0 "$ADMIN" -c "$SRV_CFG" user del eve
+post "$(body eve anotherpassword "$(totp eve 1)")"
+t_error "a deleted user" 401 invalid_credentials
+t_eq "a deleted user's certificates stay on record" 2 \
+  "$("$ADMIN" -c "$SRV_CFG" cert list --user eve --json | "$PY" -c 'import json,sys; print(len(json.load(sys.stdin)))')"
+t_eq "a deleted user's audit history stays" \
+  "user_added user_password_changed cert_issued user_totp_reset cert_issued user_deleted" \
+  "$(sqlite3 "$DB" "select event from audit where username = 'eve' and event not like 'login%' order by id" | xargs)"
+t_rc "audit verify after all of it" 0 "$ADMIN" -c "$SRV_CFG" audit verify
 srv_stop
 t_eq "SIGTERM: exit 0" 0 "$SRV_RC"
 

@@ -53,7 +53,7 @@ t_schema_rejects() {
 }
 
 # srv_start NAME [EXTRA_MEMBERS [SCHEME]]: config {"listen":"127.0.0.1:PORT","data_dir":...,
-# EXTRA_MEMBERS} in $T_DIR/NAME, `sshcert-admin init` (once), then the server, retried on
+# EXTRA_MEMBERS} in $T_DIR/NAME, `sshcert-admin init`, then the server, retried on
 # another port if the bind races. Sets SRV_DIR SRV_CFG SRV_DATA SRV_LOG SRV_PID SRV_PORT SRV_URL.
 srv_start() {
   local name=$1 extra=${2:-} scheme=${3:-http} try i port
@@ -66,7 +66,8 @@ srv_start() {
     port=$(t_free_port)
     printf '{"listen":"127.0.0.1:%s","data_dir":"%s"%s}\n' "$port" "$SRV_DATA" \
       "${extra:+,$extra}" >"$SRV_CFG"
-    if [ ! -f "$SRV_DATA/ca_key" ] && ! "$ADMIN" -c "$SRV_CFG" init >"$SRV_DIR/init.out" 2>&1; then
+    # init keeps what exists (a CA key made by ssh-keygen, an earlier init), so always run it.
+    if ! "$ADMIN" -c "$SRV_CFG" init >"$SRV_DIR/init.out" 2>&1; then
       echo "sshcert-admin init failed:"; cat "$SRV_DIR/init.out"
       return 1
     fi

@@ -84,12 +84,27 @@ srv_stop
 t_eq "SIGTERM: exit 0" 0 "$SRV_RC"
 TLS_DATA=$SRV_DATA
 
-# ---- HTTPS with an ed25519 certificate ----
+# ---- HTTPS with an ed25519 certificate, and a CA key made by ssh-keygen ----
+mkdir -m 0700 -p "$T_DIR/tls-ed/data"
+ssh-keygen -q -t ed25519 -N '' -C 'made by ssh-keygen' -f "$T_DIR/tls-ed/data/ca_key"
+KEYGEN_FP=$(ssh-keygen -l -E sha256 -f "$T_DIR/tls-ed/data/ca_key.pub" | awk '{print $2}')
+KEYGEN_SUM=$(sha256sum <"$T_DIR/tls-ed/data/ca_key")
 srv_start tls-ed "\"tls\":{\"cert_file\":\"$D/ed.crt\",\"key_file\":\"$D/ed.key\"}" https || exit 1
 SRV_CURL=(-s --max-time 20 --cacert "$D/ed.crt")
 get /v1/ca
 t_eq "ed25519 TLS certificate: GET /v1/ca 200" 200 "$HTTP_CODE"
 t_schema "ed25519 TLS: /v1/ca matches ca-response.schema.json" ca-response "$RESP"
+t_eq "init kept the ssh-keygen CA key" "$KEYGEN_SUM" "$(sha256sum <"$SRV_DATA/ca_key")"
+t_eq "the server signs with it" "$KEYGEN_FP" "$(jget fingerprint)"
+t_rc "init again: exit 0" 0 "$ADMIN" -c "$SRV_CFG" init
+t_eq "init again: prints the CA key line" "$(cut -d' ' -f1,2 "$SRV_DATA/ca_key.pub")" \
+  "$(printf '%s\n' "$T_OUT" | cut -d' ' -f1,2)"
+t_has "init again: changes nothing" "nothing changed" "$T_ERR"
+t_eq "init again: the key is the same" "$KEYGEN_SUM" "$(sha256sum <"$SRV_DATA/ca_key")"
+t_eq "data dir 0700, ca_key 0600, secret.key 0600 and 32 bytes" "700 600 600 32" \
+  "$(stat -c %a "$SRV_DATA" "$SRV_DATA/ca_key" "$SRV_DATA/secret.key" | xargs) $(stat -c %s "$SRV_DATA/secret.key")"
+t_eq "the database: schema version 1, WAL" "1 wal" \
+  "$(sqlite3 "$SRV_DATA/sshcert.db" 'PRAGMA user_version; PRAGMA journal_mode;' | xargs)"
 srv_stop
 t_eq "SIGTERM: exit 0" 0 "$SRV_RC"
 
