@@ -129,6 +129,11 @@ chmod 640 "$TLS_DATA/secret.key"
 refuse "secret.key mode 640" "{\"listen\":\"127.0.0.1:@PORT@\",\"data_dir\":\"$TLS_DATA\",$P}" \
   "$(re_escape "$TLS_DATA/secret.key").*readable by group or others"
 chmod 600 "$TLS_DATA/secret.key"
+sqlite3 "$TLS_DATA/sshcert.db" 'PRAGMA user_version = 99'
+refuse "a database from a newer sshcert (schema 99)" \
+  "{\"listen\":\"127.0.0.1:@PORT@\",\"data_dir\":\"$TLS_DATA\",$P}" \
+  "cannot open database $(re_escape "$TLS_DATA/sshcert.db")"
+sqlite3 "$TLS_DATA/sshcert.db" 'PRAGMA user_version = 1'
 refuse "plain HTTP on 0.0.0.0" "{\"listen\":\"0.0.0.0:@PORT@\",\"data_dir\":\"$TLS_DATA\",$P}" \
   'refusing to serve plain HTTP on 0\.0\.0\.0'
 refuse "plain HTTP on [::]" "{\"listen\":\"[::]:@PORT@\",\"data_dir\":\"$TLS_DATA\",$P}" \
