@@ -17,8 +17,8 @@ enum route { R_NONE, R_ISSUE, R_HEALTH, R_CA, R_CA_PUB, R_KRL, R_METRICS };
 
 struct request {
     enum route route;
-    int is_post;
-    char body[SSHCERT_MAX_BODY + 1];
+    int is_get, is_head, is_post;
+    char *body; /* SSHCERT_MAX_BODY + 1 bytes, only for a POST being read */
     size_t len;
     int too_large;
     int replied; /* a response is queued; ignore whatever else arrives */
@@ -147,6 +147,31 @@ dispatch(struct server *srv, struct MHD_Connection *conn, struct request *rq, in
     }
 }
 
+/* A request that announces a body (any but POST is answered without reading it). */
+static int
+has_body(struct MHD_Connection *conn)
+{
+    const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
+
+    return MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Transfer-Encoding") != NULL ||
+           (cl != NULL && strtoull(cl, NULL, 10) != 0);
+}
+
+/* The answer to a request without a body (GET, HEAD, or a method not allowed), once MHD has
+ * all of it. */
+static void
+answer_bodyless(struct server *srv, struct MHD_Connection *conn, struct request *rq,
+    struct reply *rep)
+{
+    if (rq->route == R_NONE)
+        reply_error(rep, 404, "not_found", "no such endpoint");
+    else if (rq->route == R_ISSUE || (!rq->is_get && !rq->is_head))
+        reply_error(rep, 405, "method_not_allowed", "method %s not allowed here",
+            rq->route == R_ISSUE ? "other than POST" : "other than GET");
+    else
+        dispatch(srv, conn, rq, rq->is_head, rep);
+}
+
 enum MHD_Result
 http_access(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
     const char *version, const char *upload_data, size_t *upload_size, void **con_cls)
@@ -155,40 +180,42 @@ http_access(void *cls, struct MHD_Connection *conn, const char *url, const char 
     struct request *rq = *con_cls;
     struct reply rep;
     const char *cl;
-    int is_get, is_head, is_post;
 
     (void)version;
     memset(&rep, 0, sizeof(rep));
     if (rq == NULL) {
-        /* First call: headers only. Decide everything that does not need the body. */
+        /* First call: headers only. Refuse now what must not have its body read; answer
+         * everything else on a later call: libmicrohttpd keeps the connection open (HTTP
+         * keep-alive) only for an answer queued once the whole request is in. */
         if ((rq = calloc(1, sizeof(*rq))) == NULL)
             return MHD_NO;
         clock_gettime(CLOCK_MONOTONIC, &rq->start);
         client_addr(conn, rq->addr, sizeof(rq->addr));
         rq->route = route_of(url);
         *con_cls = rq;
-        is_get = strcmp(method, MHD_HTTP_METHOD_GET) == 0;
-        is_head = strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
-        is_post = strcmp(method, MHD_HTTP_METHOD_POST) == 0;
-        rq->is_post = is_post;
-        if (rq->route == R_NONE)
+        rq->is_get = strcmp(method, MHD_HTTP_METHOD_GET) == 0;
+        rq->is_head = strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
+        rq->is_post = strcmp(method, MHD_HTTP_METHOD_POST) == 0;
+        if (!rq->is_post && !has_body(conn))
+            return MHD_YES;
+        if (!rq->is_post)
+            answer_bodyless(srv, conn, rq, &rep); /* without reading the body, then close */
+        else if (rq->route == R_NONE)
             reply_error(&rep, 404, "not_found", "no such endpoint");
-        else if ((rq->route == R_ISSUE && !is_post) ||
-                 (rq->route != R_ISSUE && !is_get && !is_head))
+        else if (rq->route != R_ISSUE)
             reply_error(&rep, 405, "method_not_allowed", "method %s not allowed here",
-                rq->route == R_ISSUE ? "other than POST" : "other than GET");
-        else if (rq->route == R_ISSUE && !json_content_type(conn))
+                "other than GET");
+        else if (!json_content_type(conn))
             reply_error(&rep, 415, "unsupported_media_type",
                 "Content-Type must be application/json");
-        else if (rq->route == R_ISSUE &&
-                 (cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length")) !=
+        else if ((cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length")) !=
                      NULL &&
                  strtoull(cl, NULL, 10) > SSHCERT_MAX_BODY)
             reply_error(&rep, 413, "payload_too_large", "request body exceeds %u bytes",
                 SSHCERT_MAX_BODY);
-        else if (!is_post) {
-            dispatch(srv, conn, rq, is_head, &rep);
-        } else
+        else if ((rq->body = malloc(SSHCERT_MAX_BODY + 1)) == NULL)
+            reply_error(&rep, 500, "internal", "out of memory");
+        else
             return MHD_YES; /* wait for the body */
         rq->replied = 1;
         return send_reply(srv, conn, rq, method, url, &rep);
@@ -199,7 +226,7 @@ http_access(void *cls, struct MHD_Connection *conn, const char *url, const char 
     }
     if (*upload_size > 0) {
         /* Count every byte, chunked or not; past the cap keep discarding. */
-        if (!rq->too_large && *upload_size <= SSHCERT_MAX_BODY - rq->len) {
+        if (!rq->too_large && rq->body != NULL && *upload_size <= SSHCERT_MAX_BODY - rq->len) {
             memcpy(rq->body + rq->len, upload_data, *upload_size);
             rq->len += *upload_size;
         } else {
@@ -208,9 +235,13 @@ http_access(void *cls, struct MHD_Connection *conn, const char *url, const char 
         *upload_size = 0;
         return MHD_YES;
     }
-    rq->body[rq->len] = '\0';
     rq->replied = 1;
-    dispatch(srv, conn, rq, 0, &rep);
+    if (rq->is_post) {
+        rq->body[rq->len] = '\0';
+        dispatch(srv, conn, rq, 0, &rep);
+    } else {
+        answer_bodyless(srv, conn, rq, &rep);
+    }
     return send_reply(srv, conn, rq, method, url, &rep);
 }
 
@@ -225,7 +256,11 @@ http_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     (void)toe;
     if (rq == NULL)
         return;
-    /* The body held a password and a TOTP code. */
+    /* The body held a password and a TOTP code: wipe what was written of it. */
+    if (rq->body != NULL) {
+        explicit_bzero(rq->body, rq->len + 1);
+        free(rq->body);
+    }
     explicit_bzero(rq, sizeof(*rq));
     free(rq);
     *con_cls = NULL;

@@ -71,16 +71,29 @@ exec_sql(struct sshcert_store *s, const char *sql)
     return store_err(sqlite3_exec(s->db, sql, NULL, NULL, NULL));
 }
 
+/* BEGIN and COMMIT run for every write: prepared once, like the other statements, rather
+ * than parsed again by sqlite3_exec each time. */
+static int
+run_cached(struct sshcert_store *s, const char *sql)
+{
+    sqlite3_stmt *st = store_stmt(s, sql);
+
+    return st != NULL ? store_step_done(st) : SSHCERT_ERR_SYSTEM;
+}
+
 int
 store_begin(struct sshcert_store *s)
 {
-    return exec_sql(s, "BEGIN IMMEDIATE");
+    static const char sql[] = "BEGIN IMMEDIATE";
+
+    return run_cached(s, sql);
 }
 
 int
 store_commit(struct sshcert_store *s)
 {
-    int r = exec_sql(s, "COMMIT");
+    static const char sql[] = "COMMIT";
+    int r = run_cached(s, sql);
 
     if (r != 0)
         store_rollback(s);

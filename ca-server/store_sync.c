@@ -7,11 +7,10 @@
  *
  * Instead the connection runs with synchronous=NORMAL, under which a commit only appends its
  * frames to the WAL (checkpoints still flush the WAL before copying it into the database, and
- * the database before the WAL is reused). Every write function then flushes the WAL itself,
- * after releasing the lock and before returning: it still returns only once its transaction
- * is on disk, as under FULL, but the flush no longer blocks other callers, and commits made
- * while one flush runs are covered by the next one (the kernel merges concurrent flushes of
- * one file, and a caller whose commit an already finished flush covered skips its own).
+ * the database before the WAL is reused). Every write function then has the WAL flushed
+ * (fdatasync) after releasing the lock and before returning: it still returns only once its
+ * transaction is on disk, as under FULL, but the flush no longer blocks other callers, and
+ * all the commits made while one flush runs share the next one (group commit).
  *
  * The commit counter comes from SQLite's WAL hook, called in the committing thread (under the
  * lock) after each commit that wrote to the WAL. The hook replaces SQLite's automatic
@@ -60,6 +59,15 @@ store_sync_open(struct sshcert_store *s)
         close(fd);
         return SSHCERT_ERR_SYSTEM;
     }
+    if (pthread_mutex_init(&s->flush_mu, NULL) != 0) {
+        close(fd);
+        return SSHCERT_ERR_SYSTEM;
+    }
+    if (pthread_cond_init(&s->flush_cv, NULL) != 0) {
+        pthread_mutex_destroy(&s->flush_mu);
+        close(fd);
+        return SSHCERT_ERR_SYSTEM;
+    }
     sqlite3_wal_hook(s->db, on_commit, s);
     s->wal_fd = fd;
     return 0;
@@ -68,9 +76,12 @@ store_sync_open(struct sshcert_store *s)
 void
 store_sync_close(struct sshcert_store *s)
 {
-    if (s->wal_fd >= 0)
-        close(s->wal_fd);
+    if (s->wal_fd < 0)
+        return;
+    close(s->wal_fd);
     s->wal_fd = -1;
+    pthread_cond_destroy(&s->flush_cv);
+    pthread_mutex_destroy(&s->flush_mu);
 }
 
 uint64_t
@@ -83,18 +94,33 @@ store_lock(struct sshcert_store *s)
 int
 store_wait_durable(struct sshcert_store *s, uint64_t seq)
 {
-    uint64_t target, done;
+    uint64_t target;
+    int r = 0;
 
     if (s->wal_fd < 0 || atomic_load(&s->synced_seq) >= seq)
         return 0;
-    /* Every commit counted so far has its frames written: this flush covers them all. */
-    target = atomic_load(&s->commit_seq);
-    if (fdatasync(s->wal_fd) != 0)
-        return SSHCERT_ERR_SYSTEM;
-    done = atomic_load(&s->synced_seq);
-    while (done < target && !atomic_compare_exchange_weak(&s->synced_seq, &done, target))
-        ;
-    return 0;
+    /* One flush at a time: a caller whose commit came after the running flush started waits
+     * for it to end and then, unless another caller already did, starts the next one, which
+     * covers every commit made meanwhile. Under load each flush makes a batch durable. */
+    pthread_mutex_lock(&s->flush_mu);
+    while (r == 0 && atomic_load(&s->synced_seq) < seq) {
+        if (s->flushing) {
+            pthread_cond_wait(&s->flush_cv, &s->flush_mu);
+            continue;
+        }
+        s->flushing = 1;
+        /* Every commit counted so far has its frames written: this flush covers them. */
+        target = atomic_load(&s->commit_seq);
+        pthread_mutex_unlock(&s->flush_mu);
+        r = fdatasync(s->wal_fd) == 0 ? 0 : SSHCERT_ERR_SYSTEM;
+        pthread_mutex_lock(&s->flush_mu);
+        s->flushing = 0;
+        if (r == 0 && atomic_load(&s->synced_seq) < target)
+            atomic_store(&s->synced_seq, target);
+        pthread_cond_broadcast(&s->flush_cv);
+    }
+    pthread_mutex_unlock(&s->flush_mu);
+    return r;
 }
 
 int

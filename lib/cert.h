@@ -69,7 +69,10 @@ int sshcert_cert_add_extension(struct sshcert_cert *c, const char *name);
 /*
  * Encodes the certificate canonically with a fresh 32-byte nonce, has signer sign it as
  * ca_key, and keeps the blob. Fails with SSHCERT_ERR_NO_PRINCIPALS when there are no
- * principals and SSHCERT_ERR_INVALID_ARGUMENT when the key or validity is unset.
+ * principals and SSHCERT_ERR_INVALID_ARGUMENT when the key or validity is unset, and with
+ * SSHCERT_ERR_SIGNATURE when the signer is not ca_key: a signature from any signer but
+ * sshcert_cert_signer_privkey is verified; that one is checked by comparing its key's public
+ * half with ca_key.
  */
 int sshcert_cert_sign(struct sshcert_cert *c, const struct sshcert_pubkey *ca_key,
     sshcert_signer_fn signer, void *signer_ctx);
