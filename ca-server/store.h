@@ -1,8 +1,9 @@
 /*
  * The CA's SQLite store: users, throttling counters, certificates and the hash-chained audit
- * log. Every statement is prepared; every write that matters is one durable transaction
- * (WAL, synchronous=FULL). One connection guarded by a mutex: callers may use it from any
- * thread.
+ * log. Every statement is prepared; every write that matters is one transaction, on disk
+ * when the function returns (WAL; the flush runs after the lock is released and is shared by
+ * concurrent writers, see store_sync.c). One connection guarded by a mutex: callers may use it
+ * from any thread.
  */
 #ifndef SSHCERT_STORE_H
 #define SSHCERT_STORE_H
@@ -77,7 +78,9 @@ int sshcert_store_user_set_disabled(struct sshcert_store *s, const char *usernam
     uint64_t now);
 int sshcert_store_user_delete(struct sshcert_store *s, const char *username, uint64_t now);
 /* Records step as the last accepted TOTP step if it is newer than the stored one; otherwise
- * SSHCERT_ERR_DUPLICATE (a replayed or older code). Atomic. */
+ * SSHCERT_ERR_DUPLICATE (a replayed or older code). Atomic, and at once visible to every
+ * caller, but on disk only with the next durable write of this store (a login's issuance or
+ * audit event), which saves a login one flush of the disk. */
 int sshcert_store_totp_advance(struct sshcert_store *s, int64_t user_id, uint64_t step);
 
 /* Throttling. key is 'user:NAME' or 'addr:ADDRESS'. *locked_until > now means locked. */

@@ -19,13 +19,9 @@ struct sshcert_store {
     sqlite3_stmt *stmt[STORE_MAX_STMTS];
     size_t nstmt;
     /* Group commit (store_sync.c): commits counted by the WAL hook, the count a finished
-     * flush covers, and the WAL file flushed outside the lock (-1: synchronous=FULL); one
-     * flush runs at a time (flushing, under flush_mu), the others wait on flush_cv. */
+     * flush covers, and the WAL file flushed outside the lock (-1: synchronous=FULL). */
     atomic_uint_fast64_t commit_seq, synced_seq;
     int wal_fd;
-    pthread_mutex_t flush_mu;
-    pthread_cond_t flush_cv;
-    int flushing;
 };
 
 /* After the database is open and migrated: synchronous=NORMAL plus our own WAL flush in

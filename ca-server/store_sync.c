@@ -9,8 +9,11 @@
  * frames to the WAL (checkpoints still flush the WAL before copying it into the database, and
  * the database before the WAL is reused). Every write function then has the WAL flushed
  * (fdatasync) after releasing the lock and before returning: it still returns only once its
- * transaction is on disk, as under FULL, but the flush no longer blocks other callers, and
- * all the commits made while one flush runs share the next one (group commit).
+ * transaction is on disk, as under FULL, but the flush no longer blocks other callers. Each
+ * writer calls fdatasync itself, concurrently with the others: the kernel merges concurrent
+ * flushes of one file into few device flushes, and a writer whose commit a flush that began
+ * later has already covered skips its own. (A user-space leader that ran one flush at a time
+ * for everyone was measured too: same throughput, p99 ~15-20 ms instead of ~12 ms.)
  *
  * The commit counter comes from SQLite's WAL hook, called in the committing thread (under the
  * lock) after each commit that wrote to the WAL. The hook replaces SQLite's automatic
@@ -24,7 +27,10 @@
 #include "err.h"
 #include "store_int.h"
 
-/* WAL size (pages) that triggers a checkpoint: SQLite's default wal_autocheckpoint. */
+/* WAL size (pages) that triggers a checkpoint: SQLite's default wal_autocheckpoint. It also
+ * keeps the flushes cheap: a checkpointed WAL is rewritten from its start, in place, whereas a
+ * growing one makes every fdatasync write the file's size too (measured: ~2,900 against ~2,200
+ * issuances/s). 400 and 2,000 pages measured the same as 1,000. */
 #define STORE_CHECKPOINT_PAGES 1000
 
 static int
@@ -59,15 +65,6 @@ store_sync_open(struct sshcert_store *s)
         close(fd);
         return SSHCERT_ERR_SYSTEM;
     }
-    if (pthread_mutex_init(&s->flush_mu, NULL) != 0) {
-        close(fd);
-        return SSHCERT_ERR_SYSTEM;
-    }
-    if (pthread_cond_init(&s->flush_cv, NULL) != 0) {
-        pthread_mutex_destroy(&s->flush_mu);
-        close(fd);
-        return SSHCERT_ERR_SYSTEM;
-    }
     sqlite3_wal_hook(s->db, on_commit, s);
     s->wal_fd = fd;
     return 0;
@@ -80,8 +77,6 @@ store_sync_close(struct sshcert_store *s)
         return;
     close(s->wal_fd);
     s->wal_fd = -1;
-    pthread_cond_destroy(&s->flush_cv);
-    pthread_mutex_destroy(&s->flush_mu);
 }
 
 uint64_t
@@ -94,33 +89,19 @@ store_lock(struct sshcert_store *s)
 int
 store_wait_durable(struct sshcert_store *s, uint64_t seq)
 {
-    uint64_t target;
-    int r = 0;
+    uint64_t target, done;
 
+    /* Skip the flush when one that started after this commit has already finished. */
     if (s->wal_fd < 0 || atomic_load(&s->synced_seq) >= seq)
         return 0;
-    /* One flush at a time: a caller whose commit came after the running flush started waits
-     * for it to end and then, unless another caller already did, starts the next one, which
-     * covers every commit made meanwhile. Under load each flush makes a batch durable. */
-    pthread_mutex_lock(&s->flush_mu);
-    while (r == 0 && atomic_load(&s->synced_seq) < seq) {
-        if (s->flushing) {
-            pthread_cond_wait(&s->flush_cv, &s->flush_mu);
-            continue;
-        }
-        s->flushing = 1;
-        /* Every commit counted so far has its frames written: this flush covers them. */
-        target = atomic_load(&s->commit_seq);
-        pthread_mutex_unlock(&s->flush_mu);
-        r = fdatasync(s->wal_fd) == 0 ? 0 : SSHCERT_ERR_SYSTEM;
-        pthread_mutex_lock(&s->flush_mu);
-        s->flushing = 0;
-        if (r == 0 && atomic_load(&s->synced_seq) < target)
-            atomic_store(&s->synced_seq, target);
-        pthread_cond_broadcast(&s->flush_cv);
-    }
-    pthread_mutex_unlock(&s->flush_mu);
-    return r;
+    /* Every commit counted so far has its frames written: this flush covers them all. */
+    target = atomic_load(&s->commit_seq);
+    if (fdatasync(s->wal_fd) != 0)
+        return SSHCERT_ERR_SYSTEM;
+    done = atomic_load(&s->synced_seq);
+    while (done < target && !atomic_compare_exchange_weak(&s->synced_seq, &done, target))
+        ;
+    return 0;
 }
 
 int
