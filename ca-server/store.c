@@ -641,6 +641,8 @@ sshcert_store_failure_add(struct sshcert_store *s, const char *key, uint64_t now
         "locked_until = CASE WHEN (CASE WHEN first_at + ?3 <= ?2 THEN 1 ELSE count + 1 END) >= ?4 "
         "THEN ?2 + ?3 ELSE locked_until END "
         "RETURNING locked_until";
+    static const char prune[] =
+        "DELETE FROM failures WHERE first_at + ?2 <= ?1 AND locked_until <= ?1";
     sqlite3_stmt *st;
     uint64_t seq;
     int rc, r = 0;
@@ -662,6 +664,16 @@ sshcert_store_failure_add(struct sshcert_store *s, const char *key, uint64_t now
         if (rc != SQLITE_DONE)
             r = store_err(rc);
         sqlite3_reset(st);
+    }
+    /* Every name sprayed at the server leaves a row: drop rows whose window and lock are
+     * over, now and then, so the table stays the size of the recent attack. */
+    if (r == 0 && ++s->failures_since_prune >= STORE_FAILURE_PRUNE_EVERY) {
+        s->failures_since_prune = 0;
+        if ((st = store_stmt(s, prune)) != NULL) {
+            sqlite3_bind_int64(st, 1, (sqlite3_int64)now);
+            sqlite3_bind_int64(st, 2, (sqlite3_int64)window);
+            (void)store_step_done(st);
+        }
     }
     return store_unlock_durable(s, seq, r);
 }

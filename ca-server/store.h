@@ -85,6 +85,8 @@ int sshcert_store_totp_advance(struct sshcert_store *s, int64_t user_id, uint64_
 
 /* Throttling. key is 'user:NAME' or 'addr:ADDRESS'. *locked_until > now means locked. */
 int sshcert_store_failure_get(struct sshcert_store *s, const char *key, uint64_t *locked_until);
+/* Throttling rows past their window are pruned once per this many recorded failures. */
+#define STORE_FAILURE_PRUNE_EVERY 256u
 /* Counts one failure within window seconds; locks for window when count reaches max. */
 int sshcert_store_failure_add(struct sshcert_store *s, const char *key, uint64_t now,
     uint64_t window, unsigned max, uint64_t *locked_until);

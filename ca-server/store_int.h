@@ -22,6 +22,11 @@ struct sshcert_store {
      * flush covers, and the WAL file flushed outside the lock (-1: synchronous=FULL). */
     atomic_uint_fast64_t commit_seq, synced_seq;
     int wal_fd;
+    pthread_mutex_t flush_mu;
+    pthread_cond_t flush_cv;
+    uint64_t started_seq;
+    /* Failures recorded since the last prune of stale throttling rows (under mu). */
+    unsigned failures_since_prune;
 };
 
 /* After the database is open and migrated: synchronous=NORMAL plus our own WAL flush in
