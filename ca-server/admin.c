@@ -5,6 +5,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <jansson.h>
+
 #include "admin.h"
 #include "err.h"
 #include "secmem.h"
@@ -67,6 +69,21 @@ admin_time(uint64_t t, char *buf, size_t len)
     if (localtime_r(&tt, &tm) == NULL || strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm) == 0)
         snprintf(buf, len, "%llu", (unsigned long long)t);
     return buf;
+}
+
+int
+admin_print_json(json_t *j)
+{
+    char *s;
+
+    if (j == NULL || (s = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER)) == NULL) {
+        json_decref(j);
+        return admin_err("out of memory");
+    }
+    printf("%s\n", s);
+    free(s);
+    json_decref(j);
+    return ADMIN_OK;
 }
 
 static int

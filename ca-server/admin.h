@@ -30,6 +30,9 @@ int admin_check_opts(int argc, char **argv, const char *const *allowed_with_valu
     const char *const *allowed_flags);
 /* Positional arguments (not options or option values), in order. */
 int admin_positional(int argc, char **argv, const char *const *with_value, char **out, int max);
+/* Prints j indented on stdout and releases it; ADMIN_OK or ADMIN_FAIL. */
+struct json_t;
+int admin_print_json(struct json_t *j);
 uint64_t admin_now(void);
 /* Local time "2026-11-21 07:48:56" into buf. */
 const char *admin_time(uint64_t t, char *buf, size_t len);

@@ -173,21 +173,6 @@ cert_json(const struct sshcert_cert_record *c, uint64_t now)
 }
 
 static int
-print_json(json_t *j)
-{
-    char *s;
-
-    if (j == NULL || (s = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER)) == NULL) {
-        json_decref(j);
-        return admin_err("out of memory");
-    }
-    printf("%s\n", s);
-    free(s);
-    json_decref(j);
-    return ADMIN_OK;
-}
-
-static int
 cert_list(struct admin *a, int argc, char **argv)
 {
     static const char *const with_value[] = {"--user", NULL};
@@ -216,7 +201,7 @@ cert_list(struct admin *a, int argc, char **argv)
         for (i = 0; i < n; i++)
             json_array_append_new(arr, cert_json(&recs[i], now));
         sshcert_cert_records_free(recs, n);
-        return print_json(arr);
+        return admin_print_json(arr);
     }
     printf("%-8s %-16s %-14s %-20s %-13s %s\n", "SERIAL", "USER", "STATUS", "VALID_BEFORE",
         "ISSUED_BY", "PRINCIPALS");
@@ -264,7 +249,7 @@ cert_show(struct admin *a, int argc, char **argv)
                                                     : "cannot read certificate %" PRIu64,
             serial);
     if (admin_opt(argc, argv, "--json", 0, &bad) != NULL) {
-        r = print_json(cert_json(&rec, now));
+        r = admin_print_json(cert_json(&rec, now));
         sshcert_cert_record_clear(&rec);
         return r;
     }

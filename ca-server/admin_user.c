@@ -263,21 +263,6 @@ user_lock_until(struct admin *a, const char *name)
     return until;
 }
 
-static int
-print_json(json_t *j)
-{
-    char *s;
-
-    if (j == NULL || (s = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER)) == NULL) {
-        json_decref(j);
-        return admin_err("out of memory");
-    }
-    printf("%s\n", s);
-    free(s);
-    json_decref(j);
-    return ADMIN_OK;
-}
-
 static const char *
 user_state(const struct sshcert_user *u, uint64_t until, uint64_t now)
 {
@@ -309,7 +294,7 @@ user_list(struct admin *a, int argc, char **argv)
             json_array_append_new(arr, user_json(users[i], user_lock_until(a, users[i]->username),
                                            now));
         sshcert_store_users_free(users, n);
-        return print_json(arr);
+        return admin_print_json(arr);
     }
     printf("%-20s %-11s %-9s %s\n", "USER", "STATE", "MAX_TTL", "PRINCIPALS");
     for (i = 0; i < n; i++) {
@@ -356,7 +341,7 @@ user_show(struct admin *a, int argc, char **argv)
         return ADMIN_FAIL;
     until = user_lock_until(a, u->username);
     if (admin_opt(argc, argv, "--json", 0, &bad) != NULL) {
-        r = print_json(user_json(u, until, now));
+        r = admin_print_json(user_json(u, until, now));
         sshcert_user_free(u);
         return r;
     }

@@ -697,11 +697,8 @@ sshcert_store_failure_clear(struct sshcert_store *s, const char *key)
 }
 
 int
-sshcert_store_locked_count(struct sshcert_store *s, uint64_t now, uint64_t *n)
+store_count(struct sshcert_store *s, const char *sql, uint64_t now, uint64_t *n)
 {
-    static const char sql[] =
-        "SELECT (SELECT count(*) FROM failures WHERE key LIKE 'user:%' AND locked_until > ?1) + "
-        "(SELECT count(*) FROM users WHERE disabled = 1)";
     sqlite3_stmt *st;
     int rc, r = 0;
 
@@ -710,7 +707,8 @@ sshcert_store_locked_count(struct sshcert_store *s, uint64_t now, uint64_t *n)
     if ((st = store_stmt(s, sql)) == NULL)
         r = SSHCERT_ERR_SYSTEM;
     else {
-        sqlite3_bind_int64(st, 1, (sqlite3_int64)now);
+        /* Statements without ?1 ignore the binding (SQLITE_RANGE), which is fine. */
+        (void)sqlite3_bind_int64(st, 1, (sqlite3_int64)now);
         if ((rc = sqlite3_step(st)) == SQLITE_ROW)
             *n = (uint64_t)sqlite3_column_int64(st, 0);
         else
@@ -719,4 +717,14 @@ sshcert_store_locked_count(struct sshcert_store *s, uint64_t now, uint64_t *n)
     }
     pthread_mutex_unlock(&s->mu);
     return r;
+}
+
+int
+sshcert_store_locked_count(struct sshcert_store *s, uint64_t now, uint64_t *n)
+{
+    static const char sql[] =
+        "SELECT (SELECT count(*) FROM failures WHERE key LIKE 'user:%' AND locked_until > ?1) + "
+        "(SELECT count(*) FROM users WHERE disabled = 1)";
+
+    return store_count(s, sql, now, n);
 }

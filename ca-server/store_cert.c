@@ -380,43 +380,14 @@ sshcert_store_active_count(struct sshcert_store *s, uint64_t now, uint64_t *n)
 {
     static const char sql[] = "SELECT count(*) FROM certificates WHERE valid_before > ?1 "
                               "AND valid_after <= ?1 AND revoked_at IS NULL";
-    sqlite3_stmt *st;
-    int rc, r = 0;
 
-    *n = 0;
-    pthread_mutex_lock(&s->mu);
-    if ((st = store_stmt(s, sql)) == NULL)
-        r = SSHCERT_ERR_SYSTEM;
-    else {
-        sqlite3_bind_int64(st, 1, (sqlite3_int64)now);
-        if ((rc = sqlite3_step(st)) == SQLITE_ROW)
-            *n = (uint64_t)sqlite3_column_int64(st, 0);
-        else
-            r = store_err(rc);
-        sqlite3_reset(st);
-    }
-    pthread_mutex_unlock(&s->mu);
-    return r;
+    return store_count(s, sql, now, n);
 }
 
 int
 sshcert_store_revoked_count(struct sshcert_store *s, uint64_t *n)
 {
     static const char sql[] = "SELECT count(*) FROM certificates WHERE revoked_at IS NOT NULL";
-    sqlite3_stmt *st;
-    int rc, r = 0;
 
-    *n = 0;
-    pthread_mutex_lock(&s->mu);
-    if ((st = store_stmt(s, sql)) == NULL)
-        r = SSHCERT_ERR_SYSTEM;
-    else {
-        if ((rc = sqlite3_step(st)) == SQLITE_ROW)
-            *n = (uint64_t)sqlite3_column_int64(st, 0);
-        else
-            r = store_err(rc);
-        sqlite3_reset(st);
-    }
-    pthread_mutex_unlock(&s->mu);
-    return r;
+    return store_count(s, sql, 0, n);
 }

@@ -18,8 +18,9 @@ struct sshcert_store {
     const char *sql[STORE_MAX_STMTS];
     sqlite3_stmt *stmt[STORE_MAX_STMTS];
     size_t nstmt;
-    /* Group commit (store_sync.c): commits counted by the WAL hook, the count a finished
-     * flush covers, and the WAL file flushed outside the lock (-1: synchronous=FULL). */
+    /* Group commit (store_sync.c): commits counted by the WAL hook, the count finished
+     * flushes cover, the WAL file flushed outside the lock (-1: synchronous=FULL), and the
+     * count the latest started flush covers (under flush_mu; flush_cv signals each end). */
     atomic_uint_fast64_t commit_seq, synced_seq;
     int wal_fd;
     pthread_mutex_t flush_mu;
@@ -47,6 +48,8 @@ int store_step_done(sqlite3_stmt *st);
 int store_begin(struct sshcert_store *s);
 int store_commit(struct sshcert_store *s);
 void store_rollback(struct sshcert_store *s);
+/* Runs a one-row, one-column count query (now bound to ?1 if it has one) under the lock. */
+int store_count(struct sshcert_store *s, const char *sql, uint64_t now, uint64_t *n);
 /* Maps an SQLite result to an SSHCERT_ERR_*. */
 int store_err(int rc);
 /* Column text copy (NULL for SQL NULL); sets *fail on allocation failure. */
