@@ -178,6 +178,7 @@ main(int argc, char **argv)
         sshcert_log(LOG_ERR, "%s", err != NULL ? err : sshcert_err_str(r));
         goto out;
     }
+    sshcert_store_set_busy_timeout(srv.ca->store, SSHCERT_SERVER_BUSY_MS);
     if (srv.cfg->hash_cost == SSHCERT_HASH_MIN)
         sshcert_log(LOG_WARNING, "auth.password_hash is \"min\": for tests and benchmarks only, "
                                  "passwords are cheap to guess from a stolen database");

@@ -206,7 +206,7 @@ sshcert_store_open(const char *path, int create, struct sshcert_store **out)
         sshcert_store_close(s);
         return r == SSHCERT_ERR_SYSTEM && !create ? SSHCERT_ERR_NOT_FOUND : r;
     }
-    sqlite3_busy_timeout(s->db, 5000);
+    sqlite3_busy_timeout(s->db, SSHCERT_STORE_BUSY_MS);
     sqlite3_extended_result_codes(s->db, 0);
     /* WAL for concurrent readers (sshcert-admin while the server runs); FULL so a commit is
      * on disk before the certificate leaves the server, until store_sync_open moves the
@@ -237,6 +237,14 @@ sshcert_store_close(struct sshcert_store *s)
         sqlite3_close(s->db);
     pthread_mutex_destroy(&s->mu);
     free(s);
+}
+
+void
+sshcert_store_set_busy_timeout(struct sshcert_store *s, int ms)
+{
+    pthread_mutex_lock(&s->mu);
+    sqlite3_busy_timeout(s->db, ms);
+    pthread_mutex_unlock(&s->mu);
 }
 
 int
@@ -624,6 +632,43 @@ sshcert_store_failure_get(struct sshcert_store *s, const char *key, uint64_t *lo
         sqlite3_reset(st);
     }
     pthread_mutex_unlock(&s->mu);
+    return r;
+}
+
+int
+sshcert_store_throttle_get(struct sshcert_store *s, const char *akey, const char *ukey,
+    struct sshcert_throttle *t)
+{
+    /* Both rows in one statement: one read transaction per login instead of two. */
+    static const char sql[] = "SELECT key = ?1, locked_until FROM failures WHERE key IN (?1, ?2)";
+    sqlite3_stmt *st;
+    uint64_t until;
+    int rc, r = 0;
+
+    memset(t, 0, sizeof(*t));
+    pthread_mutex_lock(&s->mu);
+    if ((st = store_stmt(s, sql)) == NULL)
+        r = SSHCERT_ERR_SYSTEM;
+    else {
+        sqlite3_bind_text(st, 1, akey, -1, SQLITE_STATIC);
+        if (ukey != NULL)
+            sqlite3_bind_text(st, 2, ukey, -1, SQLITE_STATIC);
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+            until = (uint64_t)sqlite3_column_int64(st, 1);
+            if (sqlite3_column_int(st, 0))
+                t->addr_locked_until = until;
+            else {
+                t->user_locked_until = until;
+                t->user_row = 1;
+            }
+        }
+        if (rc != SQLITE_DONE)
+            r = store_err(rc);
+        sqlite3_reset(st);
+    }
+    pthread_mutex_unlock(&s->mu);
+    if (r != 0)
+        memset(t, 0, sizeof(*t));
     return r;
 }
 

@@ -52,9 +52,16 @@ struct sshcert_audit_event {
     char *prev_hash, *hash;
 };
 
+/* How long a call waits for a lock another process (sshcert-admin, sqlite3) holds. */
+#define SSHCERT_STORE_BUSY_MS 5000
+/* The server waits less: every request shares the store, so a stuck lock must fail fast. */
+#define SSHCERT_SERVER_BUSY_MS 1000
+
 /* Opens (create: also creates) the database and applies pending migrations. */
 int sshcert_store_open(const char *path, int create, struct sshcert_store **out);
 void sshcert_store_close(struct sshcert_store *s);
+/* Changes the lock wait (milliseconds) of an open store. */
+void sshcert_store_set_busy_timeout(struct sshcert_store *s, int ms);
 /* 0 when a write transaction can be started and committed now: commits a change to the
  * meta row 'health_probe' (one durable write, so callers should rate-limit it). */
 int sshcert_store_writable(struct sshcert_store *s);
@@ -85,6 +92,16 @@ int sshcert_store_totp_advance(struct sshcert_store *s, int64_t user_id, uint64_
 
 /* Throttling. key is 'user:NAME' or 'addr:ADDRESS'. *locked_until > now means locked. */
 int sshcert_store_failure_get(struct sshcert_store *s, const char *key, uint64_t *locked_until);
+/* A login's two throttling rows, read at once: *_locked_until > now means locked; user_row
+ * is 1 when the user key has a row (a failure to clear on success). */
+struct sshcert_throttle {
+    uint64_t addr_locked_until, user_locked_until;
+    int user_row;
+};
+/* Reads the rows of akey and of ukey (NULL: none) in one statement. On error, *t is zeroed
+ * and an SSHCERT_ERR_* returned (callers fail closed). */
+int sshcert_store_throttle_get(struct sshcert_store *s, const char *akey, const char *ukey,
+    struct sshcert_throttle *t);
 /* Throttling rows past their window are pruned once per this many recorded failures. */
 #define STORE_FAILURE_PRUNE_EVERY 256u
 /* Counts one failure within window seconds; locks for window when count reaches max. */

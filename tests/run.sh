@@ -21,10 +21,10 @@ cmake --build build-asan -j"$jobs"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 (cd build-asan && ctest --output-on-failure -j"$jobs") || status=1
 
-step "Plain build and PAM tests"
+step "Plain build: PAM module under pamtester, server under valgrind"
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSSHCERT_WERROR=ON >/dev/null
 cmake --build build -j"$jobs"
-(cd build && ctest --output-on-failure -R 'pam') || status=1
+(cd build && ctest --output-on-failure -R 'pam|valgrind') || status=1
 
 if [ "${SKIP_FUZZ:-0}" != 1 ]; then
   step "Fuzz targets (clang, ${FUZZ_SECONDS:=10}s each)"
