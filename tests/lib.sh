@@ -24,7 +24,13 @@ t_cleanup() {
   for p in "${T_PIDS[@]+"${T_PIDS[@]}"}"; do
     kill "$p" 2>/dev/null && wait "$p" 2>/dev/null
   done
-  for u in "${T_USERS[@]+"${T_USERS[@]}"}"; do userdel -r "$u" >/dev/null 2>&1 || true; done
+  for u in "${T_USERS[@]+"${T_USERS[@]}"}"; do
+    for _ in 1 2 3 4 5 6 7 8 9 10; do
+      userdel -r "$u" >/dev/null 2>&1 && break
+      id "$u" >/dev/null 2>&1 || break
+      sleep 0.3
+    done
+  done
   if [ "${T_KEEP:-0}" = 1 ]; then echo "kept $T_DIR"; else rm -rf "$T_DIR"; fi
 }
 trap t_cleanup EXIT
@@ -83,10 +89,18 @@ t_wait_file_match() {
 # t_user NAME: creates a login user for sshd (password '*', not locked) unless it exists;
 # removed at exit only if we created it.
 t_user() {
-  if ! id "$1" >/dev/null 2>&1; then
-    useradd --create-home --shell /bin/sh --password '*' "$1" || return 1
-    T_USERS+=("$1")
-  fi
+  local try
+  id "$1" >/dev/null 2>&1 && return 0
+  # Tests run in parallel: another useradd/userdel may hold /etc/passwd's lock for a moment.
+  for try in 1 2 3 4 5 6 7 8 9 10; do
+    if useradd --create-home --shell /bin/sh --password '*' "$1" 2>"$T_DIR/.useradd"; then
+      T_USERS+=("$1")
+      return 0
+    fi
+    sleep 0.3
+  done
+  cat "$T_DIR/.useradd"
+  return 1
 }
 
 # t_sshd NAME CA_PUB [KRL] [EXTRA_CONFIG_LINES]: starts a throwaway sshd on loopback.
