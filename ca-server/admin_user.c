@@ -85,7 +85,7 @@ static void
 print_qr(FILE *out, const char *uri)
 {
     QRcode *q;
-    int x, y, quiet = 2, w;
+    int x, y, quiet = 4, w; /* the quiet zone QR scanners expect */
 
     if ((q = QRcode_encodeString(uri, 0, QR_ECLEVEL_M, QR_MODE_8, 1)) == NULL)
         return;
