@@ -640,7 +640,8 @@ sshcert_store_throttle_get(struct sshcert_store *s, const char *akey, const char
     struct sshcert_throttle *t)
 {
     /* Both rows in one statement: one read transaction per login instead of two. */
-    static const char sql[] = "SELECT key = ?1, locked_until FROM failures WHERE key IN (?1, ?2)";
+    static const char sql[] = "SELECT 1, locked_until FROM failures WHERE key = ?1 UNION ALL "
+                              "SELECT 0, locked_until FROM failures WHERE key = ?2";
     sqlite3_stmt *st;
     uint64_t until;
     int rc, r = 0;
