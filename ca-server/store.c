@@ -465,18 +465,69 @@ out:
     return 0;
 }
 
-/* Runs one single-row UPDATE/DELETE keyed by username plus an audit event, in a transaction. */
+/* The value a user change writes as ?2 (the username is ?1, the time ?3). */
+struct user_value {
+    enum { UV_NONE, UV_TEXT, UV_BLOB, UV_INT } kind;
+    const char *text;
+    const void *blob;
+    size_t len;
+    int ival;
+};
+
+/*
+ * One single-row UPDATE/DELETE keyed by username, its audit event and, when asked, the
+ * user's failure lockout cleared: one durable transaction. SSHCERT_ERR_NOT_FOUND when no
+ * such user.
+ */
 static int
-user_change(struct sshcert_store *s, sqlite3_stmt *st, const char *username, uint64_t now,
-    const char *event, const char *detail)
+user_write(struct sshcert_store *s, const char *sql, const char *username,
+    const struct user_value *v, uint64_t now, const char *event, int clear_lockout)
 {
+    static const char clear[] = "DELETE FROM failures WHERE key = ?1";
+    char key[8 + SSHCERT_MAX_USERNAME + 1];
+    sqlite3_stmt *st;
+    uint64_t seq;
     int r;
 
+    seq = store_lock(s);
+    if ((r = store_begin(s)) != 0)
+        return store_unlock_durable(s, seq, r);
+    if ((st = store_stmt(s, sql)) == NULL) {
+        r = SSHCERT_ERR_SYSTEM;
+        goto out;
+    }
+    /* Statements without ?2 or ?3 ignore those bindings (SQLITE_RANGE). */
+    sqlite3_bind_text(st, 1, username, -1, SQLITE_STATIC);
+    if (v->kind == UV_TEXT)
+        sqlite3_bind_text(st, 2, v->text, -1, SQLITE_STATIC);
+    else if (v->kind == UV_BLOB)
+        sqlite3_bind_blob(st, 2, v->blob, (int)v->len, SQLITE_STATIC);
+    else if (v->kind == UV_INT)
+        sqlite3_bind_int(st, 2, v->ival);
+    (void)sqlite3_bind_int64(st, 3, (sqlite3_int64)now);
     if ((r = store_step_done(st)) != 0)
-        return r;
-    if (sqlite3_changes(s->db) != 1)
-        return SSHCERT_ERR_NOT_FOUND;
-    return store_audit_locked(s, now, event, "operator", username, 0, NULL, detail);
+        goto out;
+    if (sqlite3_changes(s->db) != 1) {
+        r = SSHCERT_ERR_NOT_FOUND;
+        goto out;
+    }
+    if ((r = store_audit_locked(s, now, event, "operator", username, 0, NULL, NULL)) != 0)
+        goto out;
+    if (clear_lockout) {
+        snprintf(key, sizeof(key), "user:%s", username);
+        if ((st = store_stmt(s, clear)) == NULL) {
+            r = SSHCERT_ERR_SYSTEM;
+            goto out;
+        }
+        sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+        if ((r = store_step_done(st)) != 0)
+            goto out;
+    }
+    r = store_commit(s);
+out:
+    if (r != 0)
+        store_rollback(s);
+    return store_unlock_durable(s, seq, r);
 }
 
 int
@@ -485,23 +536,9 @@ sshcert_store_user_set_password(struct sshcert_store *s, const char *username, c
 {
     static const char sql[] =
         "UPDATE users SET password_hash = ?2, updated_at = ?3 WHERE username = ?1";
-    sqlite3_stmt *st;
-    uint64_t seq;
-    int r;
+    struct user_value v = {.kind = UV_TEXT, .text = hash};
 
-    seq = store_lock(s);
-    if ((r = store_begin(s)) == 0) {
-        if ((st = store_stmt(s, sql)) == NULL)
-            r = SSHCERT_ERR_SYSTEM;
-        else {
-            sqlite3_bind_text(st, 1, username, -1, SQLITE_STATIC);
-            sqlite3_bind_text(st, 2, hash, -1, SQLITE_STATIC);
-            sqlite3_bind_int64(st, 3, (sqlite3_int64)now);
-            r = user_change(s, st, username, now, "user_password_changed", NULL);
-        }
-        r = r == 0 ? store_commit(s) : (store_rollback(s), r);
-    }
-    return store_unlock_durable(s, seq, r);
+    return user_write(s, sql, username, &v, now, "user_password_changed", 0);
 }
 
 int
@@ -510,23 +547,9 @@ sshcert_store_user_set_totp(struct sshcert_store *s, const char *username, const
 {
     static const char sql[] = "UPDATE users SET totp_secret = ?2, totp_last_step = 0, "
                               "updated_at = ?3 WHERE username = ?1";
-    sqlite3_stmt *st;
-    uint64_t seq;
-    int r;
+    struct user_value v = {.kind = UV_BLOB, .blob = sealed, .len = len};
 
-    seq = store_lock(s);
-    if ((r = store_begin(s)) == 0) {
-        if ((st = store_stmt(s, sql)) == NULL)
-            r = SSHCERT_ERR_SYSTEM;
-        else {
-            sqlite3_bind_text(st, 1, username, -1, SQLITE_STATIC);
-            sqlite3_bind_blob(st, 2, sealed, (int)len, SQLITE_STATIC);
-            sqlite3_bind_int64(st, 3, (sqlite3_int64)now);
-            r = user_change(s, st, username, now, "user_totp_reset", NULL);
-        }
-        r = r == 0 ? store_commit(s) : (store_rollback(s), r);
-    }
-    return store_unlock_durable(s, seq, r);
+    return user_write(s, sql, username, &v, now, "user_totp_reset", 0);
 }
 
 int
@@ -535,57 +558,20 @@ sshcert_store_user_set_disabled(struct sshcert_store *s, const char *username, i
 {
     static const char sql[] =
         "UPDATE users SET disabled = ?2, updated_at = ?3 WHERE username = ?1";
-    static const char clear[] = "DELETE FROM failures WHERE key = ?1";
-    sqlite3_stmt *st;
-    char key[8 + SSHCERT_MAX_USERNAME + 1];
-    uint64_t seq;
-    int r;
+    struct user_value v = {.kind = UV_INT, .ival = disabled ? 1 : 0};
 
-    seq = store_lock(s);
-    if ((r = store_begin(s)) == 0) {
-        if ((st = store_stmt(s, sql)) == NULL)
-            r = SSHCERT_ERR_SYSTEM;
-        else {
-            sqlite3_bind_text(st, 1, username, -1, SQLITE_STATIC);
-            sqlite3_bind_int(st, 2, disabled ? 1 : 0);
-            sqlite3_bind_int64(st, 3, (sqlite3_int64)now);
-            r = user_change(s, st, username, now, disabled ? "user_locked" : "user_unlocked",
-                NULL);
-        }
-        /* Unlock also lifts a failure lockout. */
-        if (r == 0 && !disabled) {
-            snprintf(key, sizeof(key), "user:%s", username);
-            if ((st = store_stmt(s, clear)) == NULL)
-                r = SSHCERT_ERR_SYSTEM;
-            else {
-                sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-                r = store_step_done(st);
-            }
-        }
-        r = r == 0 ? store_commit(s) : (store_rollback(s), r);
-    }
-    return store_unlock_durable(s, seq, r);
+    /* Unlock also lifts a failure lockout. */
+    return user_write(s, sql, username, &v, now, disabled ? "user_locked" : "user_unlocked",
+        !disabled);
 }
 
 int
 sshcert_store_user_delete(struct sshcert_store *s, const char *username, uint64_t now)
 {
     static const char sql[] = "DELETE FROM users WHERE username = ?1";
-    sqlite3_stmt *st;
-    uint64_t seq;
-    int r;
+    struct user_value v = {.kind = UV_NONE};
 
-    seq = store_lock(s);
-    if ((r = store_begin(s)) == 0) {
-        if ((st = store_stmt(s, sql)) == NULL)
-            r = SSHCERT_ERR_SYSTEM;
-        else {
-            sqlite3_bind_text(st, 1, username, -1, SQLITE_STATIC);
-            r = user_change(s, st, username, now, "user_deleted", NULL);
-        }
-        r = r == 0 ? store_commit(s) : (store_rollback(s), r);
-    }
-    return store_unlock_durable(s, seq, r);
+    return user_write(s, sql, username, &v, now, "user_deleted", 0);
 }
 
 int
