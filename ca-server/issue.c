@@ -36,50 +36,6 @@ store_hint(const struct server *srv)
     return "";
 }
 
-/* 1 when s goes into JSON as it is: printable ASCII without '"' or '\\'. */
-static int
-json_plain(const char *s)
-{
-    for (; *s != '\0'; s++)
-        if (*s < 0x20 || *s > 0x7e || *s == '"' || *s == '\\')
-            return 0;
-    return 1;
-}
-
-/* The reply as json_dumps(JSON_COMPACT | JSON_PRESERVE_ORDER) prints it, byte for byte, when
- * no string needs escaping (always, in practice: base64, names, principals). Building the
- * jansson tree and dumping it cost ~15% of an issuance's instructions. 0 when written. */
-static int
-issued_reply_plain(const struct sshcert_cert_record *rec, const struct sshcert_principals *pr,
-    struct reply *rep)
-{
-    size_t len, off, i;
-    char *s;
-    int n;
-
-    if (!json_plain(rec->certificate) || !json_plain(rec->key_id))
-        return -1;
-    len = strlen(rec->certificate) + strlen(rec->key_id) + 3 * 21 + 128;
-    for (i = 0; i < pr->n; i++) {
-        if (!json_plain(pr->v[i]))
-            return -1;
-        len += strlen(pr->v[i]) + 3;
-    }
-    if ((s = malloc(len)) == NULL)
-        return -1;
-    /* Numbers as jansson prints its json_int_t. The lengths above leave room for all. */
-    n = snprintf(s, len, "{\"certificate\":\"%s\",\"serial\":%" PRId64 ",\"key_id\":\"%s\","
-        "\"principals\":[", rec->certificate, (int64_t)rec->serial, rec->key_id);
-    off = (size_t)n;
-    for (i = 0; i < pr->n; i++)
-        off += (size_t)snprintf(s + off, len - off, "%s\"%s\"", i > 0 ? "," : "", pr->v[i]);
-    n = snprintf(s + off, len - off, "],\"valid_after\":%" PRId64 ",\"valid_before\":%" PRId64
-        "}", (int64_t)rec->valid_after, (int64_t)rec->valid_before);
-    off += (size_t)n;
-    reply_take(rep, 201, "application/json", s, off);
-    return 0;
-}
-
 static void
 issued_reply(const struct sshcert_cert_record *rec, const struct sshcert_principals *pr,
     struct reply *rep)
@@ -88,8 +44,6 @@ issued_reply(const struct sshcert_cert_record *rec, const struct sshcert_princip
     size_t i;
     char *s;
 
-    if (issued_reply_plain(rec, pr, rep) == 0)
-        return;
     arr = json_array();
     for (i = 0; i < pr->n; i++)
         json_array_append_new(arr, json_string(pr->v[i]));
