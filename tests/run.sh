@@ -1,9 +1,10 @@
 #!/bin/bash
 # The whole test suite, as CI runs it: installs what is missing, then
 #   1. a gcc build with -Werror under ASan+UBSan, and every test under ctest;
-#   2. a plain -Werror build (what gets installed), and the tests that load our PAM module
-#      into uninstrumented programs (pamtester), which an ASan build cannot do;
-#   3. clang libFuzzer targets, each run briefly over its seed corpus and regressions.
+#   2. a plain -Werror build (what gets installed), and the tests an ASan build cannot run:
+#      our PAM module loaded by an uninstrumented pamtester, and the server under valgrind;
+#   3. clang libFuzzer targets, each run briefly over its seed corpus and regressions;
+#   4. a 2-second benchmark smoke run, which prints figures and never fails.
 # Usage: tests/run.sh            (FUZZ_SECONDS=N to fuzz longer; SKIP_FUZZ=1 to skip)
 set -eu
 cd "$(dirname "$0")/.."
