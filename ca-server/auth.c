@@ -32,18 +32,22 @@ hash_slot_take(struct server *srv)
     return 0;
 }
 
-/* Seconds the address or the name is locked for; *user_row tells whether the name has a
- * failure row to clear after a success. */
+/* Seconds the address or the name is locked for. Reads the user in the same statement:
+ * *u is the user (or NULL), *user_r as in struct sshcert_throttle, *user_row tells whether
+ * the name has a failure row to clear after a success. */
 static uint64_t
-locked_for(struct server *srv, const char *akey, const char *ukey, uint64_t now, int *user_row)
+locked_for(struct server *srv, const char *akey, const char *ukey, const char *username,
+    uint64_t now, struct sshcert_user **u, int *user_r, int *user_row)
 {
     struct sshcert_throttle t;
 
     /* A store error counts as locked: fail closed. */
     *user_row = 0;
-    if (sshcert_store_throttle_get(srv->ca->store, akey, ukey, &t) != 0)
+    *user_r = SSHCERT_ERR_NOT_FOUND;
+    if (sshcert_store_login_get(srv->ca->store, akey, ukey, username, &t, u) != 0)
         return 60;
     *user_row = t.user_row;
+    *user_r = t.user_r;
     if (t.addr_locked_until > now)
         return t.addr_locked_until - now;
     return t.user_locked_until > now ? t.user_locked_until - now : 0;
@@ -106,7 +110,7 @@ auth_login(struct server *srv, const char *username, const char *password, const
     const char *uk = NULL;
     uint64_t wait;
     enum metrics_auth_reason reason;
-    int valid_name, r, ok, user_row;
+    int valid_name, r, ok, user_row, user_r;
 
     *user = NULL;
     *retry_after = 0;
@@ -116,9 +120,12 @@ auth_login(struct server *srv, const char *username, const char *password, const
         snprintf(ukey, sizeof(ukey), "user:%s", username);
         uk = ukey;
     }
-    /* Throttle before any hashing, so a locked name costs the server nothing. */
-    wait = locked_for(srv, akey, uk, now, &user_row);
+    /* Throttle before any hashing, so a locked name costs the server nothing. The user is
+     * read by the same statement (one read transaction, not two), so before the wait for a
+     * hash worker rather than after it: still one consistent read within the request. */
+    wait = locked_for(srv, akey, uk, uk != NULL ? username : NULL, now, &u, &user_r, &user_row);
     if (wait > 0) {
+        sshcert_user_free(u);
         atomic_fetch_add(&srv->metrics.auth_failures[AUTH_FAIL_LOCKED_OUT], 1);
         (void)sshcert_store_audit(srv->ca->store, now, "login_refused", "server",
             uk != NULL ? username : NULL, 0, addr, "locked_out");
@@ -128,13 +135,13 @@ auth_login(struct server *srv, const char *username, const char *password, const
         return AUTH_LOCKED;
     }
     if (hash_slot_take(srv) != 0) {
+        sshcert_user_free(u);
         sshcert_log(LOG_WARNING, "login from %s: no password worker free, 503", addr);
         return AUTH_BUSY;
     }
-    r = valid_name ? sshcert_store_user_get(srv->ca->store, username, &u) : SSHCERT_ERR_NOT_FOUND;
-    if (r != 0 && r != SSHCERT_ERR_NOT_FOUND) {
+    if (user_r != 0 && user_r != SSHCERT_ERR_NOT_FOUND) {
         sem_post(&srv->hash_slots);
-        sshcert_log(LOG_ERR, "login from %s: store error: %s", addr, sshcert_err_str(r));
+        sshcert_log(LOG_ERR, "login from %s: store error: %s", addr, sshcert_err_str(user_r));
         return AUTH_ERROR;
     }
     if (u == NULL) {

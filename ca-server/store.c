@@ -622,17 +622,21 @@ sshcert_store_failure_get(struct sshcert_store *s, const char *key, uint64_t *lo
 }
 
 int
-sshcert_store_throttle_get(struct sshcert_store *s, const char *akey, const char *ukey,
-    struct sshcert_throttle *t)
+sshcert_store_login_get(struct sshcert_store *s, const char *akey, const char *ukey,
+    const char *username, struct sshcert_throttle *t, struct sshcert_user **user)
 {
-    /* Both rows in one statement: one read transaction per login instead of two. */
-    static const char sql[] = "SELECT 1, locked_until FROM failures WHERE key = ?1 UNION ALL "
-                              "SELECT 0, locked_until FROM failures WHERE key = ?2";
+    /* The two throttling rows and the user in one statement, so one read transaction per
+     * login instead of two. The one-row base yields a row even when none of the three
+     * exists; each join is one lookup in a primary-key or unique index. */
+    static const char sql[] =
+        "SELECT " USER_COLS ", a.locked_until, f.locked_until, f.key IS NOT NULL "
+        "FROM (SELECT 1) LEFT JOIN users ON username = ?3 "
+        "LEFT JOIN failures AS a ON a.key = ?1 LEFT JOIN failures AS f ON f.key = ?2";
     sqlite3_stmt *st;
-    uint64_t until;
     int rc, r = 0;
 
     memset(t, 0, sizeof(*t));
+    *user = NULL;
     pthread_mutex_lock(&s->mu);
     if ((st = store_stmt(s, sql)) == NULL)
         r = SSHCERT_ERR_SYSTEM;
@@ -640,17 +644,16 @@ sshcert_store_throttle_get(struct sshcert_store *s, const char *akey, const char
         sqlite3_bind_text(st, 1, akey, -1, SQLITE_STATIC);
         if (ukey != NULL)
             sqlite3_bind_text(st, 2, ukey, -1, SQLITE_STATIC);
-        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-            until = (uint64_t)sqlite3_column_int64(st, 1);
-            if (sqlite3_column_int(st, 0))
-                t->addr_locked_until = until;
-            else {
-                t->user_locked_until = until;
-                t->user_row = 1;
-            }
-        }
-        if (rc != SQLITE_DONE)
-            r = store_err(rc);
+        if (username != NULL)
+            sqlite3_bind_text(st, 3, username, -1, SQLITE_STATIC);
+        if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+            t->addr_locked_until = (uint64_t)sqlite3_column_int64(st, 10);
+            t->user_locked_until = (uint64_t)sqlite3_column_int64(st, 11);
+            t->user_row = sqlite3_column_int(st, 12);
+            t->user_r = sqlite3_column_type(st, 0) == SQLITE_NULL ? SSHCERT_ERR_NOT_FOUND
+                                                                  : user_from_row(st, user);
+        } else
+            r = store_err(rc == SQLITE_DONE ? SQLITE_ERROR : rc);
         sqlite3_reset(st);
     }
     pthread_mutex_unlock(&s->mu);

@@ -92,16 +92,20 @@ int sshcert_store_totp_advance(struct sshcert_store *s, int64_t user_id, uint64_
 
 /* Throttling. key is 'user:NAME' or 'addr:ADDRESS'. *locked_until > now means locked. */
 int sshcert_store_failure_get(struct sshcert_store *s, const char *key, uint64_t *locked_until);
-/* A login's two throttling rows, read at once: *_locked_until > now means locked; user_row
- * is 1 when the user key has a row (a failure to clear on success). */
+/* What a login reads before hashing: *_locked_until > now means locked; user_row is 1 when
+ * the user key has a row (a failure to clear on success); user_r is 0 when the user was
+ * read, SSHCERT_ERR_NOT_FOUND for an unknown name, or the error copying the row. */
 struct sshcert_throttle {
     uint64_t addr_locked_until, user_locked_until;
     int user_row;
+    int user_r;
 };
-/* Reads the rows of akey and of ukey (NULL: none) in one statement. On error, *t is zeroed
- * and an SSHCERT_ERR_* returned (callers fail closed). */
-int sshcert_store_throttle_get(struct sshcert_store *s, const char *akey, const char *ukey,
-    struct sshcert_throttle *t);
+/* Reads the rows of akey and of ukey (NULL: none) and the user username (NULL: none) in one
+ * statement. On 0, *t is set and, when t->user_r is 0, *user is the user (free with
+ * sshcert_user_free). On error, *t is zeroed, *user NULL and an SSHCERT_ERR_* returned
+ * (callers fail closed). */
+int sshcert_store_login_get(struct sshcert_store *s, const char *akey, const char *ukey,
+    const char *username, struct sshcert_throttle *t, struct sshcert_user **user);
 /* Throttling rows past their window are pruned once per this many recorded failures. */
 #define STORE_FAILURE_PRUNE_EVERY 256u
 /* Counts one failure within window seconds; locks for window when count reaches max. */
