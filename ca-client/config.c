@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "duration.h"
 #include "err.h"
 #include "file.h"
 #include "out.h"
@@ -41,30 +42,10 @@ cfg_free(struct cfg *c)
 int
 cfg_parse_duration(const char *s, uint64_t *out)
 {
-    uint64_t v = 0, mul = 1;
-    size_t i, n;
+    int r = sshcert_duration_parse(s, CFG_MAX_TTL, out);
 
-    *out = 0;
-    if (s == NULL || (n = strlen(s)) == 0 || n > 12)
-        return SSHCERT_ERR_INVALID_FORMAT;
-    switch (s[n - 1]) {
-    case 's': mul = 1; n--; break;
-    case 'm': mul = 60; n--; break;
-    case 'h': mul = 3600; n--; break;
-    case 'd': mul = 86400; n--; break;
-    default: break;
-    }
-    if (n == 0)
-        return SSHCERT_ERR_INVALID_FORMAT;
-    for (i = 0; i < n; i++) {
-        if (!isdigit((unsigned char)s[i]))
-            return SSHCERT_ERR_INVALID_FORMAT;
-        v = v * 10 + (uint64_t)(s[i] - '0'); /* n <= 12 digits: cannot overflow */
-    }
-    if (v == 0 || v > CFG_MAX_TTL / mul)
-        return SSHCERT_ERR_INVALID_FORMAT;
-    *out = v * mul;
-    return 0;
+    /* A ttl of zero is never what a user means. */
+    return r == 0 && *out == 0 ? SSHCERT_ERR_INVALID_FORMAT : r;
 }
 
 char *

@@ -11,6 +11,7 @@
 
 #include "cert.h"
 #include "config.h"
+#include "duration.h"
 #include "err.h"
 #include "file.h"
 
@@ -20,33 +21,7 @@ static const char *const default_extensions[] = {
 int
 sshcert_config_parse_duration(const char *s, uint64_t *out)
 {
-    uint64_t v = 0, mul = 1;
-    size_t i, n;
-
-    if (out == NULL)
-        return SSHCERT_ERR_INVALID_ARGUMENT;
-    *out = 0;
-    if (s == NULL || (n = strlen(s)) == 0 || n > 12)
-        return SSHCERT_ERR_INVALID_FORMAT;
-    switch (s[n - 1]) {
-    case 's': mul = 1; n--; break;
-    case 'm': mul = 60; n--; break;
-    case 'h': mul = 3600; n--; break;
-    case 'd': mul = 86400; n--; break;
-    default:
-        break;
-    }
-    if (n == 0)
-        return SSHCERT_ERR_INVALID_FORMAT;
-    for (i = 0; i < n; i++) {
-        if (!isdigit((unsigned char)s[i]))
-            return SSHCERT_ERR_INVALID_FORMAT;
-        v = v * 10 + (uint64_t)(s[i] - '0');
-    }
-    if (v > SSHCERT_MAX_DURATION / mul)
-        return SSHCERT_ERR_INVALID_FORMAT;
-    *out = v * mul;
-    return 0;
+    return sshcert_duration_parse(s, SSHCERT_MAX_DURATION, out);
 }
 
 static char *
