@@ -15,6 +15,7 @@
 #include "buf.h"
 #include "err.h"
 #include "file.h"
+#include "listener.h"
 #include "log.h"
 #include "secmem.h"
 #include "server.h"
@@ -130,6 +131,7 @@ int
 main(int argc, char **argv)
 {
     struct server srv;
+    struct listener *lis = NULL;
     union addr la;
     sigset_t sigs;
     char *err = NULL, *cert_pem = NULL, *key_pem = NULL;
@@ -205,14 +207,19 @@ main(int argc, char **argv)
     sigaddset(&sigs, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
-    flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG;
-    if (la.sa.sa_family == AF_INET6)
-        flags |= MHD_USE_IPv6;
+    if ((lis = listener_open(&la.sa, la.sa.sa_family == AF_INET6 ? sizeof(la.v6)
+                                                                  : sizeof(la.v4))) == NULL) {
+        sshcert_log(LOG_ERR, "cannot listen on %s:%u: %s", srv.cfg->listen_host,
+            srv.cfg->listen_port, strerror(errno));
+        goto out;
+    }
+    /* listener.c accepts; libmicrohttpd's threads serve what it hands them. */
+    flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG |
+            MHD_USE_NO_LISTEN_SOCKET;
     if (cert_pem != NULL)
         flags |= MHD_USE_TLS;
-    srv.daemon = MHD_start_daemon(flags, srv.cfg->listen_port, NULL, NULL, http_access, &srv,
+    srv.daemon = MHD_start_daemon(flags, 0, NULL, NULL, http_access, &srv,
         MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, NULL,
-        MHD_OPTION_SOCK_ADDR, &la.sa,
         MHD_OPTION_THREAD_POOL_SIZE, threads,
         MHD_OPTION_CONNECTION_LIMIT, srv.cfg->max_connections,
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, srv.cfg->max_connections / 2 > 0
@@ -226,8 +233,12 @@ main(int argc, char **argv)
         MHD_OPTION_HTTPS_PRIORITIES, tls_priorities,
         MHD_OPTION_END);
     if (srv.daemon == NULL) {
-        sshcert_log(LOG_ERR, "cannot listen on %s:%u%s", srv.cfg->listen_host,
+        sshcert_log(LOG_ERR, "cannot start the HTTP service on %s:%u%s", srv.cfg->listen_host,
             srv.cfg->listen_port, cert_pem != NULL ? " (or the TLS key/certificate is invalid)" : "");
+        goto out;
+    }
+    if (listener_start(lis, srv.daemon) != 0) {
+        sshcert_log(LOG_ERR, "cannot start the accept thread: %s", strerror(errno));
         goto out;
     }
     sshcert_log(LOG_INFO, "sshcert-server listening on %s%s%s:%u (%s), CA %s, %u threads, %u "
@@ -239,7 +250,8 @@ main(int argc, char **argv)
         sshcert_log(LOG_INFO, "SIGHUP ignored; restart to reload the config");
     sshcert_log(LOG_INFO, "signal %d: finishing in-flight requests", sig);
     /* Stop accepting, let running requests finish (bounded), then stop. */
-    MHD_quiesce_daemon(srv.daemon);
+    listener_close(lis);
+    lis = NULL;
     deadline = time(NULL) + SHUTDOWN_GRACE_S;
     while (time(NULL) < deadline) {
         const union MHD_DaemonInfo *di =
@@ -253,6 +265,7 @@ main(int argc, char **argv)
     sshcert_log(LOG_INFO, "stopped");
     rc = 0;
 out:
+    listener_close(lis);
     if (srv.daemon != NULL)
         MHD_stop_daemon(srv.daemon);
     sshcert_ca_close(srv.ca);
