@@ -234,7 +234,8 @@ main(int argc, char **argv)
         MHD_OPTION_END);
     if (srv.daemon == NULL) {
         sshcert_log(LOG_ERR, "cannot start the HTTP service on %s:%u%s", srv.cfg->listen_host,
-            srv.cfg->listen_port, cert_pem != NULL ? " (or the TLS key/certificate is invalid)" : "");
+            srv.cfg->listen_port,
+            cert_pem != NULL ? " (or the TLS key/certificate is invalid)" : "");
         goto out;
     }
     if (listener_start(lis, srv.daemon) != 0) {
