@@ -1,0 +1,229 @@
+#!/bin/bash
+# sshcert-server end to end, connection limits at their boundary (listener.c accepts, then
+# libmicrohttpd applies MHD_OPTION_CONNECTION_LIMIT = max_connections and
+# MHD_OPTION_PER_IP_CONNECTION_LIMIT = max_connections/2 in MHD_add_connection): with
+# max_connections 8, four keep-alive connections from 127.0.0.1 get 200 and a fifth is closed
+# without a byte while 127.0.0.2 still gets in; with eight open (four from each), 127.0.0.3 is
+# closed without a byte, and gets 200 once one of the eight closes. Afterwards the eight still
+# answer, the log has no error, SIGTERM exits 0 promptly. Last, a server on [::1] answers curl.
+. "${SSHCERT_SRC_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/e2e/server_common.sh"
+
+# The client side: one python3 process holding named TCP connections, driven line by line
+# through a bash coprocess, so that connections stay open between the checks. Each command
+# gets exactly one answer line:
+#   open ID SRC     connect from SRC (any port) to the server: "connected" or "error: ..."
+#   get ID          GET /v1/health (HTTP/1.1, keep-alive) on ID: "STATUS BODY" for a whole
+#                   answer; "eof" or "reset" when the server closed with no byte sent;
+#                   "timeout N" / "partial N" when N bytes came and then nothing or EOF
+#   wait ID SECS    send nothing, read for up to SECS: "eof" when the server closes the
+#                   connection without a byte, "reset", "bytes N", or "open" when it stays open
+#   close ID        "closed"
+cat >"$T_DIR/peer.py" <<'PY'
+import socket, sys
+
+HOST, PORT = sys.argv[1], int(sys.argv[2])
+REQ = b"GET /v1/health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+conns = {}
+
+def get(c):
+    data = b""
+    try:
+        c.settimeout(10)
+        c.sendall(REQ)
+        while b"\r\n\r\n" not in data:
+            chunk = c.recv(4096)
+            if not chunk:
+                return "eof" if not data else "partial %d" % len(data)
+            data += chunk
+        head, _, body = data.partition(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
+        status = lines[0].split(" ")[1]
+        length = 0
+        for h in lines[1:]:
+            k, _, v = h.partition(":")
+            if k.strip().lower() == "content-length":
+                length = int(v.strip())
+        while len(body) < length:
+            chunk = c.recv(4096)
+            if not chunk:
+                return "partial %d" % (len(head) + 4 + len(body))
+            body += chunk
+        return "%s %s" % (status, body.decode("utf-8", "replace"))
+    except socket.timeout:
+        return "timeout %d" % len(data)
+    except (ConnectionResetError, BrokenPipeError):
+        return "reset" if not data else "partial %d" % len(data)
+
+def wait(c, secs):
+    c.settimeout(secs)
+    try:
+        chunk = c.recv(4096)
+    except socket.timeout:
+        return "open"
+    except ConnectionResetError:
+        return "reset"
+    return "eof" if not chunk else "bytes %d" % len(chunk)
+
+for line in sys.stdin:
+    cmd = line.split()
+    try:
+        if cmd[0] == "open":
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            s.bind((cmd[2], 0))
+            s.settimeout(10)
+            s.connect((HOST, PORT))
+            conns[cmd[1]] = s
+            out = "connected"
+        elif cmd[0] == "get":
+            out = get(conns[cmd[1]])
+        elif cmd[0] == "wait":
+            out = wait(conns[cmd[1]], float(cmd[2]))
+        elif cmd[0] == "close":
+            conns.pop(cmd[1]).close()
+            out = "closed"
+        else:
+            out = "error: unknown command"
+    except Exception as e:
+        out = "error: %r" % (e,)
+    print(out, flush=True)
+PY
+
+OK='200 {"status":"ok"}'
+# peer COMMAND...: one command to the client process; its answer in $P.
+peer() {
+  P="(no answer from the client process)"
+  [ -n "${PEER[1]:-}" ] || return 0 # unset once the process has ended
+  { printf '%s\n' "$*" >&"${PEER[1]}"; } 2>/dev/null || return 0
+  read -r -t 30 P <&"${PEER[0]}" || P="(no answer from the client process)"
+}
+# conn ID SRC: a new connection from SRC and one GET on it; its answer in $P.
+conn() {
+  peer open "$1" "$2"
+  [ "$P" = connected ] || return 0
+  peer get "$1"
+}
+# refused ID SRC: a new connection from SRC that the server must close without a byte.
+# Nothing is sent, so the answer is exactly "eof" (the server's FIN); a connection the
+# server kept would stay open past the wait (connection_timeout is 30 s) and answer "open".
+refused() {
+  peer open "$1" "$2"
+  [ "$P" = connected ] || return 0
+  peer wait "$1" 5
+}
+
+T0=$(date +%s)
+# threads 4: libmicrohttpd splits the connection limit over its worker threads (8/4 = 2
+# each) and MHD_add_connection falls over to the next worker; fixed so every machine runs
+# the same split.
+srv_start lim '"max_connections":8,"connection_timeout":30,"threads":4' || exit 1
+t_schema "the test's config matches config.schema.json" config "$SRV_CFG"
+t_has "log: 4 threads" ", 4 threads," "$(cat "$SRV_LOG")"
+
+coproc PEER { exec "$PY" -u "$T_DIR/peer.py" 127.0.0.1 "$SRV_PORT"; }
+T_PIDS+=("$PEER_PID") # it holds no connection once they are closed; stopped at exit
+
+# ---- per address: max_connections/2 = 4 from 127.0.0.1 ----
+for i in 1 2 3 4; do
+  conn "a$i" 127.0.0.1
+  t_eq "127.0.0.1 connection $i of 4: GET /v1/health 200" "$OK" "$P"
+done
+refused a5 127.0.0.1
+t_eq "127.0.0.1 connection 5: closed by the server without a byte" eof "$P"
+peer close a5
+peer get a1
+t_eq "127.0.0.1 connection 1 is still served after the refusal (keep-alive)" "$OK" "$P"
+conn b1 127.0.0.2
+t_eq "127.0.0.2 while 127.0.0.1 is at its limit: 200" "$OK" "$P"
+
+# ---- in total: 4 + 4 = max_connections ----
+for i in 2 3 4; do
+  conn "b$i" 127.0.0.2
+  t_eq "127.0.0.2 connection $i of 4 (total $((4 + i))): 200" "$OK" "$P"
+done
+refused c1 127.0.0.3
+t_eq "127.0.0.3 with 8 of 8 open: closed by the server without a byte" eof "$P"
+peer close c1
+refused b5 127.0.0.2
+t_eq "127.0.0.2 connection 5: closed by the server without a byte" eof "$P"
+peer close b5
+
+# One of the eight closes; libmicrohttpd frees its slot once its worker sees the EOF.
+peer close a4
+tries=0
+got=""
+while [ "$tries" -lt 20 ]; do
+  tries=$((tries + 1))
+  conn c2 127.0.0.3
+  got=$P
+  [ "$got" = "$OK" ] && break
+  peer close c2
+  sleep 0.1
+done
+t_eq "127.0.0.3 after one of the 8 closed: 200 within 2 s" "$OK" "$got"
+t_log "127.0.0.3 got in on try $tries"
+# 8 open again (3 + 4 + 1): 127.0.0.1 is under its own limit (3 of 4) but not the total's.
+refused a6 127.0.0.1
+t_eq "127.0.0.1 at 3 of 4 with 8 of 8 open: closed by the server without a byte" eof "$P"
+peer close a6
+
+# ---- the open connections still answer, the server still answers new clients ----
+for id in a1 a2 a3 b1 b2 b3 b4 c2; do
+  peer get "$id"
+  t_eq "open connection $id: a second GET on it gets 200" "$OK" "$P"
+done
+closed=""
+for id in a1 a2 a3 b1 b2 b3 b4 c2; do peer close "$id"; closed="$closed $P"; done
+t_eq "the client closes its 8 connections" "$(printf ' closed%.0s' 1 2 3 4 5 6 7 8)" "$closed"
+get /v1/health
+t_eq "after all connections closed: curl GET /v1/health 200" "200 {\"status\":\"ok\"}" "$HTTP_CODE $HTTP_BODY"
+t_eq "log: no error lines and no sanitizer report" "" \
+  "$(grep -E '^[^ ]+ error |ERROR|runtime error' "$SRV_LOG")"
+
+# ---- SIGTERM: exits 0 within 5 s ----
+kill -TERM "$SRV_PID"
+for i in $(seq 100); do
+  kill -0 "$SRV_PID" 2>/dev/null || break
+  sleep 0.05
+done
+gone=$(kill -0 "$SRV_PID" 2>/dev/null && echo running || echo exited)
+t_eq "SIGTERM: the server exits within 5 s" exited "$gone"
+wait "$SRV_PID"
+t_eq "SIGTERM: exit status 0" 0 "$?"
+t_has "log: stopped" " info stopped" "$(cat "$SRV_LOG")"
+t_log "limits part took $(( $(date +%s) - T0 )) s"
+
+# ---- IPv6 loopback: "listen": "[::1]:PORT" ----
+if ! awk '$1 == "00000000000000000000000000000001" { f = 1 } END { exit !f }' /proc/net/if_inet6 2>/dev/null; then
+  t_log "skip: this machine has no ::1 (not in /proc/net/if_inet6); IPv6 loopback not tested"
+else
+  V6="$T_DIR/v6"
+  mkdir -p "$V6"
+  started=0
+  for _ in 1 2 3 4 5; do
+    port=$("$PY" -c 'import socket; s = socket.socket(socket.AF_INET6); s.bind(("::1", 0)); print(s.getsockname()[1])')
+    printf '{"listen":"[::1]:%s","data_dir":"%s"}\n' "$port" "$V6/data" >"$V6/cfg.json"
+    "$ADMIN" -c "$V6/cfg.json" init >"$V6/init.out" 2>&1 || { cat "$V6/init.out"; break; }
+    : >"$V6/server.log"
+    "$SERVER" -c "$V6/cfg.json" 2>>"$V6/server.log" &
+    SRV_PID=$!
+    T_PIDS+=("$SRV_PID")
+    t_wait_file_match "$V6/server.log" "sshcert-server listening on|cannot listen" 10
+    if grep -q "sshcert-server listening on" "$V6/server.log"; then started=1; break; fi
+    kill "$SRV_PID" 2>/dev/null
+    wait "$SRV_PID" 2>/dev/null
+    grep -q "cannot listen" "$V6/server.log" || break
+  done
+  t_eq "IPv6: the server starts on [::1] (plain HTTP, loopback)" 1 "$started"
+  [ "$started" = 1 ] || cat "$V6/server.log"
+  if [ "$started" = 1 ]; then
+    t_schema "IPv6: the config matches config.schema.json" config "$V6/cfg.json"
+    t_has "IPv6: log names [::1]:$port" "listening on [::1]:$port (http)" "$(cat "$V6/server.log")"
+    code=$(curl -g -s --max-time 20 -o "$V6/health" -w '%{http_code}' "http://[::1]:$port/v1/health")
+    t_eq "IPv6: curl -g http://[::1]:$port/v1/health: 200" 200 "$code"
+    t_eq "IPv6: health body" '{"status":"ok"}' "$(cat "$V6/health")"
+    srv_stop TERM
+    t_eq "IPv6: SIGTERM: exit status 0" 0 "$SRV_RC"
+    t_eq "IPv6: log: no error lines" "" "$(grep -E '^[^ ]+ error |ERROR|runtime error' "$V6/server.log")"
+  fi
+fi
+t_done
