@@ -5,6 +5,7 @@
  * MHD_add_connection instead places a connection on the worker its descriptor number picks,
  * which spreads a burst evenly. Connection limits, the per-address limit and timeouts stay
  * libmicrohttpd's: MHD_add_connection applies them and closes what it refuses. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -60,6 +61,28 @@ backoff(void)
     nanosleep(&ts, NULL);
 }
 
+/* libmicrohttpd closes a connection over its limits without a word when every worker is
+ * full: say so, at most once a second, with how many were refused since. */
+static void
+log_refusal(const struct sockaddr_storage *ss, time_t *last, unsigned *refused)
+{
+    char addr[INET6_ADDRSTRLEN] = "unknown";
+    time_t now = time(NULL);
+
+    (*refused)++;
+    if (now == *last)
+        return;
+    if (ss->ss_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)ss)->sin_addr, addr, sizeof(addr));
+    else if (ss->ss_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)ss)->sin6_addr, addr, sizeof(addr));
+    sshcert_log(LOG_WARNING, "refused %u connection%s (last from %s): max_connections reached, "
+                             "or max_connections/2 from one address",
+        *refused, *refused == 1 ? "" : "s", addr);
+    *last = now;
+    *refused = 0;
+}
+
 static void *
 accept_loop(void *arg)
 {
@@ -68,6 +91,8 @@ accept_loop(void *arg)
         { .fd = l->stop[0], .events = POLLIN } };
     struct sockaddr_storage ss;
     socklen_t len;
+    time_t last_refusal = 0;
+    unsigned refused = 0;
     int c;
 
     for (;;) {
@@ -90,7 +115,8 @@ accept_loop(void *arg)
                 break; /* EAGAIN, or a connection that went away before it was taken */
             }
             /* Refused (connection or per-address limit, no memory): closed by libmicrohttpd. */
-            (void)MHD_add_connection(l->daemon, c, (struct sockaddr *)&ss, len);
+            if (MHD_add_connection(l->daemon, c, (struct sockaddr *)&ss, len) != MHD_YES)
+                log_refusal(&ss, &last_refusal, &refused);
         }
     }
 }

@@ -180,7 +180,6 @@ main(int argc, char **argv)
         sshcert_log(LOG_ERR, "%s", err != NULL ? err : sshcert_err_str(r));
         goto out;
     }
-    sshcert_store_set_busy_timeout(srv.ca->store, SSHCERT_SERVER_BUSY_MS);
     if (srv.cfg->hash_cost == SSHCERT_HASH_MIN)
         sshcert_log(LOG_WARNING, "auth.password_hash is \"min\": for tests and benchmarks only, "
                                  "passwords are cheap to guess from a stolen database");
@@ -197,6 +196,12 @@ main(int argc, char **argv)
     }
     threads = srv.cfg->threads != 0 ? srv.cfg->threads : (ncpu() * 2 < 4 ? 4 : ncpu() * 2);
     hash_workers = srv.cfg->hash_workers != 0 ? srv.cfg->hash_workers : ncpu();
+    /* One reader connection per HTTP thread: logins read without the writer's lock. */
+    if ((r = sshcert_store_open_readers(srv.ca->store,
+             threads < SSHCERT_STORE_MAX_READERS ? threads : SSHCERT_STORE_MAX_READERS)) != 0)
+        sshcert_log(LOG_WARNING, "logins share the writer's database connection: %s",
+            sshcert_err_str(r));
+    sshcert_store_set_busy_timeout(srv.ca->store, SSHCERT_SERVER_BUSY_MS);
     if (sem_init(&srv.hash_slots, 0, hash_workers) != 0 ||
         pthread_mutex_init(&srv.krl_mu, NULL) != 0)
         goto out;

@@ -188,6 +188,22 @@ migrate(struct sshcert_store *s)
     return store_commit(s);
 }
 
+static void
+readers_close(struct store_reader *rd, unsigned n)
+{
+    unsigned i;
+
+    if (rd == NULL)
+        return;
+    for (i = 0; i < n; i++) {
+        sqlite3_finalize(rd[i].login);
+        if (rd[i].db != NULL)
+            sqlite3_close(rd[i].db);
+        pthread_mutex_destroy(&rd[i].mu);
+    }
+    free(rd);
+}
+
 int
 sshcert_store_open(const char *path, int create, struct sshcert_store **out)
 {
@@ -230,6 +246,7 @@ sshcert_store_close(struct sshcert_store *s)
 
     if (s == NULL)
         return;
+    readers_close(s->readers, s->nreaders);
     store_sync_close(s);
     for (i = 0; i < s->nstmt; i++)
         sqlite3_finalize(s->stmt[i]);
@@ -242,9 +259,16 @@ sshcert_store_close(struct sshcert_store *s)
 void
 sshcert_store_set_busy_timeout(struct sshcert_store *s, int ms)
 {
+    unsigned i;
+
     pthread_mutex_lock(&s->mu);
     sqlite3_busy_timeout(s->db, ms);
     pthread_mutex_unlock(&s->mu);
+    for (i = 0; i < s->nreaders; i++) {
+        pthread_mutex_lock(&s->readers[i].mu);
+        sqlite3_busy_timeout(s->readers[i].db, ms);
+        pthread_mutex_unlock(&s->readers[i].mu);
+    }
 }
 
 int
@@ -621,42 +645,119 @@ sshcert_store_failure_get(struct sshcert_store *s, const char *key, uint64_t *lo
     return r;
 }
 
+/* The two throttling rows and the user in one statement, so one read transaction per login
+ * instead of two. The one-row base yields a row even when none of the three exists; each
+ * join is one lookup in a primary-key or unique index. */
+static const char login_sql[] =
+    "SELECT " USER_COLS ", a.locked_until, f.locked_until, f.key IS NOT NULL "
+    "FROM (SELECT 1) LEFT JOIN users ON username = ?3 "
+    "LEFT JOIN failures AS a ON a.key = ?1 LEFT JOIN failures AS f ON f.key = ?2";
+
+int
+sshcert_store_open_readers(struct sshcert_store *s, unsigned n)
+{
+    const char *path = sqlite3_db_filename(s->db, "main");
+    struct store_reader *rd;
+    unsigned i, opened = 0;
+    int r = SSHCERT_ERR_SYSTEM;
+
+    if (n == 0 || n > SSHCERT_STORE_MAX_READERS || s->nreaders != 0)
+        return SSHCERT_ERR_INVALID_ARGUMENT;
+    if (path == NULL || *path == '\0')
+        return SSHCERT_ERR_SYSTEM;
+    if ((rd = calloc(n, sizeof(*rd))) == NULL)
+        return SSHCERT_ERR_ALLOC;
+    for (i = 0; i < n; i++, opened++) {
+        if (pthread_mutex_init(&rd[i].mu, NULL) != 0)
+            goto out;
+        /* Read-write, then query_only: a read-only connection cannot open a WAL database's
+         * shared-memory index when it is the first to need it. Its own lock: no SQLite mutex. */
+        if (sqlite3_open_v2(path, &rd[i].db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
+                NULL) != SQLITE_OK) {
+            opened++; /* its mutex is initialised, and db may hold an error handle */
+            goto out;
+        }
+        sqlite3_busy_timeout(rd[i].db, SSHCERT_STORE_BUSY_MS);
+        sqlite3_extended_result_codes(rd[i].db, 0);
+        if (sqlite3_exec(rd[i].db, "PRAGMA query_only=ON", NULL, NULL, NULL) != SQLITE_OK ||
+            sqlite3_prepare_v3(rd[i].db, login_sql, -1, SQLITE_PREPARE_PERSISTENT, &rd[i].login,
+                NULL) != SQLITE_OK) {
+            opened++;
+            goto out;
+        }
+    }
+    s->readers = rd;
+    s->nreaders = n;
+    rd = NULL;
+    r = 0;
+out:
+    readers_close(rd, opened);
+    return r;
+}
+
+/* A reader nobody is using, else (all busy) one to wait for. Returned locked. */
+static struct store_reader *
+reader_take(struct sshcert_store *s)
+{
+    unsigned start = atomic_fetch_add(&s->next_reader, 1u) % s->nreaders, i;
+    struct store_reader *rd;
+
+    for (i = 0; i < s->nreaders; i++) {
+        rd = &s->readers[(start + i) % s->nreaders];
+        if (pthread_mutex_trylock(&rd->mu) == 0)
+            return rd;
+    }
+    rd = &s->readers[start];
+    pthread_mutex_lock(&rd->mu);
+    return rd;
+}
+
+/* Runs the login statement; the caller holds the statement's connection. */
+static int
+login_row(sqlite3_stmt *st, const char *akey, const char *ukey, const char *username,
+    struct sshcert_throttle *t, struct sshcert_user **user)
+{
+    int rc, r = 0;
+
+    sqlite3_bind_text(st, 1, akey, -1, SQLITE_STATIC);
+    if (ukey != NULL)
+        sqlite3_bind_text(st, 2, ukey, -1, SQLITE_STATIC);
+    if (username != NULL)
+        sqlite3_bind_text(st, 3, username, -1, SQLITE_STATIC);
+    if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        t->addr_locked_until = (uint64_t)sqlite3_column_int64(st, 10);
+        t->user_locked_until = (uint64_t)sqlite3_column_int64(st, 11);
+        t->user_row = sqlite3_column_int(st, 12);
+        t->user_r = sqlite3_column_type(st, 0) == SQLITE_NULL ? SSHCERT_ERR_NOT_FOUND
+                                                              : user_from_row(st, user);
+    } else
+        r = store_err(rc == SQLITE_DONE ? SQLITE_ERROR : rc);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return r;
+}
+
 int
 sshcert_store_login_get(struct sshcert_store *s, const char *akey, const char *ukey,
     const char *username, struct sshcert_throttle *t, struct sshcert_user **user)
 {
-    /* The two throttling rows and the user in one statement, so one read transaction per
-     * login instead of two. The one-row base yields a row even when none of the three
-     * exists; each join is one lookup in a primary-key or unique index. */
-    static const char sql[] =
-        "SELECT " USER_COLS ", a.locked_until, f.locked_until, f.key IS NOT NULL "
-        "FROM (SELECT 1) LEFT JOIN users ON username = ?3 "
-        "LEFT JOIN failures AS a ON a.key = ?1 LEFT JOIN failures AS f ON f.key = ?2";
+    struct store_reader *rd;
     sqlite3_stmt *st;
-    int rc, r = 0;
+    int r;
 
     memset(t, 0, sizeof(*t));
     *user = NULL;
-    pthread_mutex_lock(&s->mu);
-    if ((st = store_stmt(s, sql)) == NULL)
-        r = SSHCERT_ERR_SYSTEM;
-    else {
-        sqlite3_bind_text(st, 1, akey, -1, SQLITE_STATIC);
-        if (ukey != NULL)
-            sqlite3_bind_text(st, 2, ukey, -1, SQLITE_STATIC);
-        if (username != NULL)
-            sqlite3_bind_text(st, 3, username, -1, SQLITE_STATIC);
-        if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-            t->addr_locked_until = (uint64_t)sqlite3_column_int64(st, 10);
-            t->user_locked_until = (uint64_t)sqlite3_column_int64(st, 11);
-            t->user_row = sqlite3_column_int(st, 12);
-            t->user_r = sqlite3_column_type(st, 0) == SQLITE_NULL ? SSHCERT_ERR_NOT_FOUND
-                                                                  : user_from_row(st, user);
-        } else
-            r = store_err(rc == SQLITE_DONE ? SQLITE_ERROR : rc);
-        sqlite3_reset(st);
+    if (s->nreaders > 0) {
+        rd = reader_take(s);
+        r = login_row(rd->login, akey, ukey, username, t, user);
+        pthread_mutex_unlock(&rd->mu);
+    } else {
+        pthread_mutex_lock(&s->mu);
+        r = (st = store_stmt(s, login_sql)) == NULL
+                ? SSHCERT_ERR_SYSTEM
+                : login_row(st, akey, ukey, username, t, user);
+        pthread_mutex_unlock(&s->mu);
     }
-    pthread_mutex_unlock(&s->mu);
     if (r != 0)
         memset(t, 0, sizeof(*t));
     return r;

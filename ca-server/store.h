@@ -60,6 +60,13 @@ struct sshcert_audit_event {
 /* Opens (create: also creates) the database and applies pending migrations. */
 int sshcert_store_open(const char *path, int create, struct sshcert_store **out);
 void sshcert_store_close(struct sshcert_store *s);
+/* Opens n (1..SSHCERT_STORE_MAX_READERS) more connections to the same database, each with
+ * its own lock, that serve sshcert_store_login_get: with WAL a read needs no lock of the
+ * writer, so logins stop queueing behind writes (a multi-threaded server). A login reads the
+ * last committed state, as before. On failure nothing is opened and logins use the main
+ * connection. */
+#define SSHCERT_STORE_MAX_READERS 64u
+int sshcert_store_open_readers(struct sshcert_store *s, unsigned n);
 /* Changes the lock wait (milliseconds) of an open store. */
 void sshcert_store_set_busy_timeout(struct sshcert_store *s, int ms);
 /* 0 when a write transaction can be started and committed now: commits a change to the

@@ -12,6 +12,13 @@
 /* Prepared statements kept for the connection's life, keyed by their SQL text's address. */
 #define STORE_MAX_STMTS 64
 
+/* A read-only connection of its own for the login read (sshcert_store_open_readers). */
+struct store_reader {
+    pthread_mutex_t mu;
+    sqlite3 *db;
+    sqlite3_stmt *login;
+};
+
 struct sshcert_store {
     sqlite3 *db;
     pthread_mutex_t mu;
@@ -26,6 +33,11 @@ struct sshcert_store {
     pthread_mutex_t flush_mu;
     pthread_cond_t flush_cv;
     uint64_t started_seq;
+    /* Reader connections (none in sshcert-admin), and where the next search for a free one
+     * starts. */
+    struct store_reader *readers;
+    unsigned nreaders;
+    atomic_uint next_reader;
     /* Failures recorded since the last prune of stale throttling rows (under mu). */
     unsigned failures_since_prune;
 };

@@ -129,6 +129,8 @@ for i in 1 2 3 4; do
 done
 refused a5 127.0.0.1
 t_eq "127.0.0.1 connection 5: closed by the server without a byte" eof "$P"
+t_eq "log: the refusal is reported, with its address" 1 \
+  "$(grep -c 'warn refused 1 connection (last from 127.0.0.1): max_connections reached, or max_connections/2 from one address' "$SRV_LOG")"
 peer close a5
 peer get a1
 t_eq "127.0.0.1 connection 1 is still served after the refusal (keep-alive)" "$OK" "$P"
