@@ -179,14 +179,14 @@ fi
 # ---- 3. Logins at the real "interactive" cost ----
 # One login at a time, each between two timings of the bare hash (the machine's speed drifts
 # when other work runs); then 8 logins at once, which the hash workers must bound in memory.
-note "logins with argon2id interactive: 3 alone, then 8 at once"
+note "logins with argon2id interactive: 5 alone, then 8 at once"
 ARGON=
 if start_server interactive interactive; then
-  "$MKUSERS" -c "$SRV_CFG" -n 11 -p i -t 1 -o "$W/users-int.txt" 2>"$W/mk-int.err" ||
+  "$MKUSERS" -c "$SRV_CFG" -n 13 -p i -t 1 -o "$W/users-int.txt" 2>"$W/mk-int.err" ||
     note "mkusers failed: $(cat "$W/mk-int.err")"
   : >"$W/argon.txt"
   : >"$W/logins.txt"
-  for i in 0 1 2; do
+  for i in 0 1 2 3 4; do
     "$B/sshcert-bench-argon2" -C interactive -r 3 | awk '{ print $2 }' >>"$W/argon.txt"
     sed -n "$((i + 1))p" "$W/users-int.txt" >"$W/user-int-$i.txt"
     C=1 load "$W/login-$i.txt" -u "$W/user-int-$i.txt" -k "$W/user.pub" -n 1 -d 60
@@ -196,7 +196,7 @@ if start_server interactive interactive; then
   median() { sort -n "$1" | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)] }'; }
   ARGON=$(median "$W/argon.txt")
   LOGIN=$(median "$W/logins.txt")
-  sed -n '4,11p' "$W/users-int.txt" >"$W/users-int-8.txt"
+  sed -n '6,13p' "$W/users-int.txt" >"$W/users-int-8.txt"
   C=8 load "$W/logins8.txt" -u "$W/users-int-8.txt" -k "$W/user.pub" -n 8 -d 60
   [ "$(get errors "$W/logins8.txt")" = 0 ] || note "WARNING: some of the 8 concurrent logins failed"
   RSS_PEAK_INT=$(rss "$SRV_PID" VmHWM)
