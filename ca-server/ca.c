@@ -1,6 +1,5 @@
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,23 +17,6 @@
 #include "secmem.h"
 
 #define CA_COMMENT "sshcert-ca"
-
-static int set_err(char **err, int r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static int
-set_err(char **err, int r, const char *fmt, ...)
-{
-    va_list ap;
-    char *m = NULL;
-
-    va_start(ap, fmt);
-    if (vasprintf(&m, fmt, ap) < 0)
-        m = NULL;
-    va_end(ap);
-    free(*err);
-    *err = m;
-    return r;
-}
 
 static const char *
 why(int r)
@@ -68,9 +50,9 @@ ensure_dir(const char *path, int *created, char **err)
         return 0;
     }
     if (errno != EEXIST)
-        return set_err(err, SSHCERT_ERR_SYSTEM, "cannot create %s: %s", path, strerror(errno));
+        return sshcert_err_msg(err, SSHCERT_ERR_SYSTEM, "cannot create %s: %s", path, strerror(errno));
     if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
-        return set_err(err, SSHCERT_ERR_SYSTEM, "%s exists and is not a folder", path);
+        return sshcert_err_msg(err, SSHCERT_ERR_SYSTEM, "%s exists and is not a folder", path);
     return 0;
 }
 
@@ -87,16 +69,16 @@ ensure_ca_key(const struct sshcert_config *cfg, int *created, char **err)
         if ((r = sshcert_privkey_generate(&k)) != 0 ||
             (r = sshcert_privkey_set_comment(k, CA_COMMENT)) != 0 ||
             (r = sshcert_privkey_save(k, cfg->ca_key_path)) != 0) {
-            set_err(err, r, "cannot create %s: %s", cfg->ca_key_path, why(r));
+            sshcert_err_msg(err, r, "cannot create %s: %s", cfg->ca_key_path, why(r));
             goto out;
         }
         *created = 1;
     } else if (r != 0) {
-        set_err(err, r, "%s: %s", cfg->ca_key_path, why(r));
+        sshcert_err_msg(err, r, "%s: %s", cfg->ca_key_path, why(r));
         goto out;
     }
     if ((r = sshcert_file_check_private(cfg->ca_key_path)) != 0) {
-        set_err(err, r, "%s is readable by group or others; run: chmod 600 %s",
+        sshcert_err_msg(err, r, "%s is readable by group or others; run: chmod 600 %s",
             cfg->ca_key_path, cfg->ca_key_path);
         goto out;
     }
@@ -115,7 +97,7 @@ ensure_ca_key(const struct sshcert_config *cfg, int *created, char **err)
             r = sshcert_file_write_atomic(cfg->ca_pub_path, line, n + 1, 0644);
             line[n] = '\0';
             if (r != 0) {
-                set_err(err, r, "cannot write %s: %s", cfg->ca_pub_path, why(r));
+                sshcert_err_msg(err, r, "cannot write %s: %s", cfg->ca_pub_path, why(r));
                 goto out;
             }
             *created = 1;
@@ -138,12 +120,12 @@ ensure_secret_key(const struct sshcert_config *cfg, int *created, char **err)
     if (stat(cfg->secret_key_path, &st) == 0)
         return 0;
     if (errno != ENOENT)
-        return set_err(err, SSHCERT_ERR_SYSTEM, "%s: %s", cfg->secret_key_path, strerror(errno));
+        return sshcert_err_msg(err, SSHCERT_ERR_SYSTEM, "%s: %s", cfg->secret_key_path, strerror(errno));
     randombytes_buf(key, sizeof(key));
     r = sshcert_file_write_atomic(cfg->secret_key_path, key, sizeof(key), 0600);
     sodium_memzero(key, sizeof(key));
     if (r != 0)
-        return set_err(err, r, "cannot write %s: %s", cfg->secret_key_path, why(r));
+        return sshcert_err_msg(err, r, "cannot write %s: %s", cfg->secret_key_path, why(r));
     *created = 1;
     return 0;
 }
@@ -163,7 +145,7 @@ sshcert_ca_init(const struct sshcert_config *cfg, int *created, char **err)
         return r;
     existed = stat(cfg->db_path, &sb) == 0;
     if ((r = sshcert_store_open(cfg->db_path, 1, &st)) != 0)
-        return set_err(err, r, "cannot open database %s: %s", cfg->db_path, db_why(cfg, r));
+        return sshcert_err_msg(err, r, "cannot open database %s: %s", cfg->db_path, db_why(cfg, r));
     if (!existed) {
         chmod(cfg->db_path, 0600);
         *created = 1;
@@ -182,13 +164,13 @@ load_secret_key(const struct sshcert_config *cfg, uint8_t **out, char **err)
 
     *out = NULL;
     if ((r = sshcert_file_check_private(cfg->secret_key_path)) != 0)
-        return set_err(err, r, "%s: %s", cfg->secret_key_path,
+        return sshcert_err_msg(err, r, "%s: %s", cfg->secret_key_path,
             r == SSHCERT_ERR_PERMISSIONS ? "readable by group or others; run chmod 600"
                                          : why(r));
     if ((r = sshcert_file_read(cfg->secret_key_path, SSHCERT_SECRET_KEY_LEN, &d, &len)) != 0 ||
         len != SSHCERT_SECRET_KEY_LEN) {
         sshcert_secmem_free_len(d, len);
-        return set_err(err, r != 0 ? r : SSHCERT_ERR_INVALID_FORMAT,
+        return sshcert_err_msg(err, r != 0 ? r : SSHCERT_ERR_INVALID_FORMAT,
             "%s: must hold exactly %u bytes", cfg->secret_key_path, SSHCERT_SECRET_KEY_LEN);
     }
     if ((k = sshcert_secmem_alloc(SSHCERT_SECRET_KEY_LEN)) == NULL) {
@@ -214,17 +196,17 @@ sshcert_ca_open(const struct sshcert_config *cfg, struct sshcert_ca **out, char 
     ca->cfg = cfg;
     r = sshcert_file_check_private(cfg->ca_key_path);
     if (r == SSHCERT_ERR_PERMISSIONS) {
-        set_err(err, r, "refusing to use %s: it is readable by group or others (chmod 600 %s)",
+        sshcert_err_msg(err, r, "refusing to use %s: it is readable by group or others (chmod 600 %s)",
             cfg->ca_key_path, cfg->ca_key_path);
         goto fail;
     }
     if (r == SSHCERT_ERR_NOT_FOUND) {
-        set_err(err, r, "%s not found: run 'sshcert-admin -c CONFIG init' first",
+        sshcert_err_msg(err, r, "%s not found: run 'sshcert-admin -c CONFIG init' first",
             cfg->ca_key_path);
         goto fail;
     }
     if (r != 0 || (r = sshcert_privkey_load(cfg->ca_key_path, &ca->key)) != 0) {
-        set_err(err, r, "%s: %s", cfg->ca_key_path, why(r));
+        sshcert_err_msg(err, r, "%s: %s", cfg->ca_key_path, why(r));
         goto fail;
     }
     sshcert_privkey_public(ca->key, &ca->pub);
@@ -234,7 +216,7 @@ sshcert_ca_open(const struct sshcert_config *cfg, struct sshcert_ca **out, char 
     if ((r = load_secret_key(cfg, &ca->secret_key, err)) != 0)
         goto fail;
     if ((r = sshcert_store_open(cfg->db_path, 0, &ca->store)) != 0) {
-        set_err(err, r, "cannot open database %s: %s", cfg->db_path,
+        sshcert_err_msg(err, r, "cannot open database %s: %s", cfg->db_path,
             r == SSHCERT_ERR_NOT_FOUND ? "missing; run 'sshcert-admin -c CONFIG init'"
                                        : db_why(cfg, r));
         goto fail;
@@ -243,7 +225,7 @@ sshcert_ca_open(const struct sshcert_config *cfg, struct sshcert_ca **out, char 
     return 0;
 fail:
     if (*err == NULL)
-        set_err(err, r, "%s", sshcert_err_str(r));
+        sshcert_err_msg(err, r, "%s", sshcert_err_str(r));
     sshcert_ca_close(ca);
     return r;
 }

@@ -2,7 +2,6 @@
 #include <errno.h>
 #include <libgen.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -111,22 +110,8 @@ sshcert_config_defaults(const char *base_dir, struct sshcert_config **out)
     return 0;
 }
 
-static int fail(char **err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static int
-fail(char **err, const char *fmt, ...)
-{
-    va_list ap;
-    char *m = NULL;
-
-    va_start(ap, fmt);
-    if (vasprintf(&m, fmt, ap) < 0)
-        m = NULL;
-    va_end(ap);
-    free(*err);
-    *err = m;
-    return SSHCERT_ERR_INVALID_FORMAT;
-}
+/* Every config error is a format error with a message naming the key. */
+#define fail(err, ...) sshcert_err_msg((err), SSHCERT_ERR_INVALID_FORMAT, __VA_ARGS__)
 
 static int
 get_duration(json_t *v, const char *key, uint64_t *out, char **err)

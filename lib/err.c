@@ -1,3 +1,7 @@
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
 #include "err.h"
 
 const char *
@@ -32,4 +36,19 @@ sshcert_err_str(int err)
     case SSHCERT_ERR_UNSUPPORTED: return "unsupported";
     }
     return "unknown error";
+}
+
+int
+sshcert_err_msg(char **msg, int err, const char *fmt, ...)
+{
+    va_list ap;
+    char *m = NULL;
+
+    va_start(ap, fmt);
+    if (vasprintf(&m, fmt, ap) < 0)
+        m = NULL;
+    va_end(ap);
+    free(*msg);
+    *msg = m;
+    return err;
 }

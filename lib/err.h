@@ -34,4 +34,9 @@ enum sshcert_err {
 /* Static English text for an error code; never NULL. */
 const char *sshcert_err_str(int err);
 
+/* Replaces *msg (freed) with a formatted, malloc'd message for the caller to show, or NULL
+ * if it cannot be allocated; returns err, so a failure path reads
+ * `return sshcert_err_msg(msg, SSHCERT_ERR_..., "...", ...)`. Never put a secret in it. */
+int sshcert_err_msg(char **msg, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 #endif
