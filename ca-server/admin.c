@@ -27,16 +27,24 @@ static const char usage_text[] =
     "  audit verify | audit export [--since UNIX]\n"
     "CONFIG defaults to $SSHCERT_CONFIG, then /etc/sshcert/sshcert.json.\n";
 
+static void say(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
+
+static void
+say(const char *fmt, va_list ap)
+{
+    fputs("sshcert-admin: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+}
+
 int
 admin_err(const char *fmt, ...)
 {
     va_list ap;
 
-    fputs("sshcert-admin: ", stderr);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    say(fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
     return ADMIN_FAIL;
 }
 
@@ -45,11 +53,9 @@ admin_usage(const char *fmt, ...)
 {
     va_list ap;
 
-    fputs("sshcert-admin: ", stderr);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    say(fmt, ap);
     va_end(ap);
-    fputs("\n", stderr);
     fputs(usage_text, stderr);
     return ADMIN_USAGE;
 }
