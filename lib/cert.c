@@ -29,7 +29,6 @@ struct sshcert_cert {
     struct cert_opt *exts;
     size_t nexts;
     struct sshcert_pubkey ca;
-    int has_ca;
     uint8_t sig[SSHCERT_ED25519_SIG_LEN];
     struct sshcert_buf *blob; /* whole certificate, set by sign or parse */
     size_t signed_len;        /* bytes of blob covered by the signature */
@@ -393,7 +392,6 @@ sshcert_cert_sign(struct sshcert_cert *c, const struct sshcert_pubkey *ca_key,
         goto out;
     memcpy(c->sig, sig, sizeof(sig));
     c->ca = *ca_key;
-    c->has_ca = 1;
     c->signed_len = tbs_len;
     c->blob = b;
     b = NULL;
@@ -552,7 +550,6 @@ sshcert_cert_parse_blob(const uint8_t *blob, size_t len, struct sshcert_cert **o
         (r = sshcert_buf_get_stringb(b, &cab)) != 0 ||
         (r = sshcert_pubkey_from_blob(cab, &c->ca)) != 0)
         goto out;
-    c->has_ca = 1;
     c->signed_len = len - sshcert_buf_len(b);
     if ((r = sshcert_buf_get_stringb(b, &sb)) != 0 ||
         (r = sshcert_sig_from_blob(sb, c->sig)) != 0 ||
@@ -607,7 +604,7 @@ sshcert_cert_parse_line(const char *line, size_t len, struct sshcert_cert **out,
 int
 sshcert_cert_verify(const struct sshcert_cert *c)
 {
-    if (c == NULL || c->blob == NULL || !c->has_ca)
+    if (c == NULL || c->blob == NULL)
         return SSHCERT_ERR_INVALID_ARGUMENT;
     return sshcert_pubkey_verify(&c->ca, c->sig, sshcert_buf_ptr(c->blob), c->signed_len);
 }
@@ -654,7 +651,7 @@ sshcert_cert_key(const struct sshcert_cert *c)
 const struct sshcert_pubkey *
 sshcert_cert_ca_key(const struct sshcert_cert *c)
 {
-    return c == NULL || !c->has_ca ? NULL : &c->ca;
+    return c == NULL || c->blob == NULL ? NULL : &c->ca; /* only a signed one has a CA */
 }
 
 uint64_t

@@ -10,6 +10,7 @@
 
 #include "err.h"
 #include "file.h"
+#include "secmem.h"
 
 int
 sshcert_file_read(const char *path, size_t max, char **out, size_t *len)
@@ -81,10 +82,7 @@ sshcert_file_read(const char *path, size_t max, char **out, size_t *len)
     r = 0;
 out:
     saved = errno;
-    if (d != NULL) {
-        memset(d, 0, max + 1);
-        free(d);
-    }
+    sshcert_secmem_free_len(d, max + 1); /* it may hold part of a key */
     if (fd >= 0)
         close(fd);
     errno = saved;
