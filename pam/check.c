@@ -316,38 +316,90 @@ out:
     return best;
 }
 
-/* getpwnam_r with a buffer that grows until the entry fits. *buf is the caller's to free. */
+/* getpwnam_r with a buffer that grows until the entry fits. *buf is the caller's to free, also
+ * on failure. 0, SSHCERT_ERR_NOT_FOUND, SSHCERT_ERR_ALLOC, or SSHCERT_ERR_SYSTEM with *e. */
 static int
-lookup_user(const char *user, struct passwd *pw, char **buf, struct sshcert_pam_result *res)
+find_passwd(const char *name, struct passwd *pw, char **buf, int *e)
 {
     struct passwd *found = NULL;
     long hint = sysconf(_SC_GETPW_R_SIZE_MAX);
     size_t n = hint > 0 ? (size_t)hint : 4096;
-    int e;
 
     *buf = NULL;
+    *e = 0;
     for (;;) {
         free(*buf);
-        if ((*buf = malloc(n)) == NULL) {
-            sshcert_pam_refuse(res, SSHCERT_PAM_STAGE_USER, "out of memory");
+        if ((*buf = malloc(n)) == NULL)
             return SSHCERT_ERR_ALLOC;
-        }
-        e = getpwnam_r(user, pw, *buf, n, &found);
-        if (e != ERANGE || n >= SSHCERT_PAM_MAX_FILE)
+        *e = getpwnam_r(name, pw, *buf, n, &found);
+        if (*e != ERANGE || n >= SSHCERT_PAM_MAX_FILE)
             break;
         n *= 2;
     }
-    if (e != 0 || found == NULL) {
+    if (*e != 0)
+        return SSHCERT_ERR_SYSTEM;
+    return found == NULL ? SSHCERT_ERR_NOT_FOUND : 0;
+}
+
+static int
+lookup_user(const char *user, struct passwd *pw, char **buf, struct sshcert_pam_result *res)
+{
+    int e, r;
+
+    if ((r = find_passwd(user, pw, buf, &e)) == SSHCERT_ERR_ALLOC)
+        sshcert_pam_refuse(res, SSHCERT_PAM_STAGE_USER, "out of memory");
+    else if (r != 0)
         sshcert_pam_refuse(res, SSHCERT_PAM_STAGE_USER, "no such user%s%s", e != 0 ? ": " : "",
             e != 0 ? strerror(e) : "");
-        return e != 0 ? SSHCERT_ERR_SYSTEM : SSHCERT_ERR_NOT_FOUND;
-    }
-    return 0;
+    return r;
 }
 
 int
-sshcert_pam_authenticate(const struct sshcert_pam_opts *o, const char *user, const char *sock_path,
-    uint64_t now, const struct sshcert_pam_log *log, struct sshcert_pam_result *res)
+sshcert_pam_check_requester(uid_t ruid, const char *ruser, uid_t uid, const char *user,
+    struct sshcert_pam_result *res)
+{
+    struct passwd pw;
+    char *pwbuf = NULL, name[SSHCERT_PAM_KEY_ID_LEN], who[2 * SSHCERT_PAM_KEY_ID_LEN];
+    uid_t requester = ruid;
+    int e, r = SSHCERT_ERR_INTERNAL;
+
+    if (res == NULL)
+        return SSHCERT_ERR_INVALID_ARGUMENT;
+    /* A non-root real uid is the caller of a setuid program and cannot be faked by it;
+     * PAM_RUSER is whatever the application set, so it only speaks for root applications. */
+    if (ruid != 0) {
+        snprintf(who, sizeof(who), "(real uid %lu)", (unsigned long)ruid);
+    } else if (ruser == NULL) {
+        snprintf(who, sizeof(who), "root (real uid 0, no PAM_RUSER)");
+    } else {
+        sshcert_pam_sanitise(name, sizeof(name), ruser);
+        if ((r = find_passwd(ruser, &pw, &pwbuf, &e)) != 0) {
+            sshcert_pam_refuse(res, SSHCERT_PAM_STAGE_REQUESTER,
+                "the requesting user PAM_RUSER=\"%s\" is not a known user%s%s", name,
+                e != 0 ? ": " : "", e != 0 ? strerror(e) : "");
+            goto out;
+        }
+        requester = pw.pw_uid;
+        snprintf(who, sizeof(who), "%s (uid %lu, PAM_RUSER)", name, (unsigned long)requester);
+    }
+    if (requester != uid) {
+        sshcert_pam_sanitise(name, sizeof(name), user);
+        r = SSHCERT_ERR_PERMISSIONS;
+        sshcert_pam_refuse(res, SSHCERT_PAM_STAGE_REQUESTER,
+            "the requesting user %s is not the user being authenticated, %s (uid %lu)", who,
+            name, (unsigned long)uid);
+        goto out;
+    }
+    r = 0;
+out:
+    free(pwbuf);
+    return r;
+}
+
+int
+sshcert_pam_authenticate(const struct sshcert_pam_opts *o, const char *user, uid_t ruid,
+    const char *ruser, const char *sock_path, uint64_t now, const struct sshcert_pam_log *log,
+    struct sshcert_pam_result *res)
 {
     struct sshcert_pam_config *cfg = NULL;
     struct sshcert_agent *agent = NULL;
@@ -364,6 +416,10 @@ sshcert_pam_authenticate(const struct sshcert_pam_opts *o, const char *user, con
         return SSHCERT_ERR_INVALID_ARGUMENT;
     }
     if ((r = lookup_user(user, &pw, &pwbuf, res)) != 0)
+        goto out;
+    /* SSH_AUTH_SOCK is the requester's to choose: only the user may point us at the user's
+     * agent, and for root nothing below drops privileges at all. */
+    if ((r = sshcert_pam_check_requester(ruid, ruser, pw.pw_uid, user, res)) != 0)
         goto out;
     if ((r = sshcert_pam_config_load(o, user, &cfg, res)) != 0)
         goto out;

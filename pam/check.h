@@ -1,11 +1,12 @@
 /*
  * The checks behind pam_sshcert.so, free of libpam so unit tests call them directly.
  *
- * sshcert_pam_authenticate() is the one call the PAM glue makes: it looks the user up, loads
- * the configured files, opens the user's ssh-agent with that user's privileges and accepts
- * only a certificate that passes every check (CA key listed, CA signature, validity at `now`,
- * KRL, principal, no critical options, a fresh challenge signed by the certificate's key).
- * Every function returns 0 or a negative SSHCERT_ERR_*; anything but 0 is a refusal.
+ * sshcert_pam_authenticate() is the one call the PAM glue makes: it looks the user up, refuses
+ * unless the requesting user is that user, loads the configured files, opens the user's
+ * ssh-agent with that user's privileges and accepts only a certificate that passes every check
+ * (CA key listed, CA signature, validity at `now`, KRL, principal, no critical options, a fresh
+ * challenge signed by the certificate's key). Every function returns 0 or a negative
+ * SSHCERT_ERR_*; anything but 0 is a refusal.
  */
 #ifndef SSHCERT_PAM_CHECK_H
 #define SSHCERT_PAM_CHECK_H
@@ -53,12 +54,13 @@ int sshcert_pam_parse_opts(int argc, const char **argv, struct sshcert_pam_opts 
 /* Where a refusal happened; the PAM glue maps it to a PAM_* code. */
 enum sshcert_pam_stage {
     SSHCERT_PAM_STAGE_NONE = 0,
-    SSHCERT_PAM_STAGE_USER,   /* unknown user */
-    SSHCERT_PAM_STAGE_CONFIG, /* ca_keys, revoked_keys or the principals file */
-    SSHCERT_PAM_STAGE_AGENT,  /* no agent, cannot connect, listing failed */
-    SSHCERT_PAM_STAGE_SOCKET, /* the socket belongs to another account */
-    SSHCERT_PAM_STAGE_PRIVS,  /* dropping or restoring privileges failed */
-    SSHCERT_PAM_STAGE_CHECK,  /* the agent holds no certificate that passes every check */
+    SSHCERT_PAM_STAGE_USER,      /* unknown user */
+    SSHCERT_PAM_STAGE_REQUESTER, /* the requesting user is not the user, or is unknown */
+    SSHCERT_PAM_STAGE_CONFIG,    /* ca_keys, revoked_keys or the principals file */
+    SSHCERT_PAM_STAGE_AGENT,     /* no agent, cannot connect, listing failed */
+    SSHCERT_PAM_STAGE_SOCKET,    /* the socket belongs to another account */
+    SSHCERT_PAM_STAGE_PRIVS,     /* dropping or restoring privileges failed */
+    SSHCERT_PAM_STAGE_CHECK,     /* the agent holds no certificate that passes every check */
 };
 
 /* The outcome of one authentication: on success the accepted certificate, otherwise why. */
@@ -135,10 +137,23 @@ int sshcert_pam_agent_connect_as(const char *path, const char *user, uid_t uid, 
  * for user-controlled text (user names, key ids) in log lines. */
 void sshcert_pam_sanitise(char *dst, size_t n, const char *src);
 
-/* The whole check for `user` with the agent at sock_path, at time now. 0 when authenticated;
- * otherwise a negative code with res->stage and res->reason saying where and why. */
-int sshcert_pam_authenticate(const struct sshcert_pam_opts *o, const char *user,
-    const char *sock_path, uint64_t now, const struct sshcert_pam_log *log,
+/* Checks that whoever asks is the user being authenticated (uid), since the agent socket path
+ * comes from the asker's environment. ruid is the application's real uid (getuid()), ruser is
+ * PAM_RUSER or NULL. The requester is ruid when it is not 0: a setuid sudo or su keeps the
+ * caller's real uid, and ruser is then ignored. An application running as root (sshd,
+ * pamtester) asks for ruser when it is set (an unknown or empty name is refused), otherwise
+ * for root. 0 when the requester's uid is uid; otherwise SSHCERT_ERR_PERMISSIONS (another
+ * user), SSHCERT_ERR_NOT_FOUND (unknown ruser), SSHCERT_ERR_SYSTEM or SSHCERT_ERR_ALLOC (the
+ * lookup failed), with res->stage REQUESTER. `user` is only for the reason. */
+int sshcert_pam_check_requester(uid_t ruid, const char *ruser, uid_t uid, const char *user,
+    struct sshcert_pam_result *res);
+
+/* The whole check for `user`, asked for by ruid/ruser (see sshcert_pam_check_requester), with
+ * the agent at sock_path, at time now. 0 when authenticated; otherwise a negative code with
+ * res->stage and res->reason saying where and why. The requester is checked before any file
+ * or socket is opened. */
+int sshcert_pam_authenticate(const struct sshcert_pam_opts *o, const char *user, uid_t ruid,
+    const char *ruser, const char *sock_path, uint64_t now, const struct sshcert_pam_log *log,
     struct sshcert_pam_result *res);
 
 #endif

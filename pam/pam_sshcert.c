@@ -1,8 +1,8 @@
 /*
  * pam_sshcert.so: the PAM glue. Parses the options, asks sshcert_pam_authenticate() (check.c)
- * whether the user's ssh-agent holds an acceptable certificate, logs the outcome to syslog
- * (authpriv) and maps it to a PAM code. The default is failure; there is no switch to change
- * that.
+ * whether the requesting user is the user and the user's ssh-agent holds an acceptable
+ * certificate, logs the outcome to syslog (authpriv) and maps it to a PAM code. The default is
+ * failure; there is no switch to change that.
  *
  *   auth sufficient pam_sshcert.so ca_keys=FILE [revoked_keys=FILE]
  *                                  [principals=PATTERN|file:PATH] [debug]
@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <syslog.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <security/pam_appl.h>
 #include <security/pam_ext.h>
@@ -59,6 +60,7 @@ pam_code(int r, const struct sshcert_pam_result *res)
         return PAM_AUTHINFO_UNAVAIL;
     case SSHCERT_PAM_STAGE_PRIVS:
         return PAM_SYSTEM_ERR;
+    case SSHCERT_PAM_STAGE_REQUESTER:
     case SSHCERT_PAM_STAGE_SOCKET:
     case SSHCERT_PAM_STAGE_CHECK:
     case SSHCERT_PAM_STAGE_NONE:
@@ -75,6 +77,7 @@ pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
     struct sshcert_pam_log log;
     struct glue g = {pamh, 0};
     const char *user = NULL, *bad = NULL, *sock;
+    const void *ruser = NULL;
     char shown[SSHCERT_PAM_KEY_ID_LEN], msg[2 * SSHCERT_PAM_REASON_LEN];
     int r, rc = PAM_AUTH_ERR;
 
@@ -98,8 +101,12 @@ pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
     /* The PAM environment first (pam_env, an application's pam_putenv), then the process's. */
     if ((sock = pam_getenv(pamh, "SSH_AUTH_SOCK")) == NULL || sock[0] == '\0')
         sock = getenv("SSH_AUTH_SOCK");
+    /* Who asks: the real uid, or for an application running as root, PAM_RUSER. */
+    if (pam_get_item(pamh, PAM_RUSER, &ruser) != PAM_SUCCESS)
+        ruser = NULL;
 
-    r = sshcert_pam_authenticate(&o, user, sock, (uint64_t)time(NULL), &log, &res);
+    r = sshcert_pam_authenticate(&o, user, getuid(), ruser, sock, (uint64_t)time(NULL), &log,
+        &res);
     rc = pam_code(r, &res);
 
     sshcert_pam_sanitise(shown, sizeof(shown), user);

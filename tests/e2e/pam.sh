@@ -1,7 +1,9 @@
 #!/bin/bash
-# pam_sshcert.so in a real PAM stack: pamtester as root, a real ssh-agent run as the test user,
-# certificates from `sshcert-admin sign` and `ssh-keygen -s`, KRLs from both. Asserts the
-# exact PAM outcome (pamtester prints pam_strerror) and, with `debug`, the module's reason.
+# pam_sshcert.so in a real PAM stack: pamtester as root with PAM_RUSER naming the user (as
+# sudo and su set it), a real ssh-agent run as the test user, certificates from
+# `sshcert-admin sign` and `ssh-keygen -s`, KRLs from both; then who may ask (another PAM_RUSER,
+# none, an unknown one, pamtester run as the user). Asserts the exact PAM outcome (pamtester
+# prints pam_strerror) and, with `debug`, the module's reason (the line it sends to syslog).
 . "${SSHCERT_SRC_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib.sh"
 
 MOD="$SSHCERT_BUILD_DIR/pam/pam_sshcert.so"
@@ -58,15 +60,16 @@ pam_stack() { printf '%s\n' "$@" >"$PAMFILE"; }
 # svc OPTIONS...: the module alone, `required`.
 svc() { pam_stack "auth required $MOD $*"; }
 
-# pam DESC WANT_RC WANT_MESSAGE SOCK USER: pamtester with SSH_AUTH_SOCK=SOCK in the process
-# environment ("-" leaves it unset). WANT_MESSAGE is pamtester's last line.
+# pam DESC WANT_RC WANT_MESSAGE SOCK USER [RUSER [AS]]: pamtester with SSH_AUTH_SOCK=SOCK in
+# the process environment ("-" leaves it unset) and PAM_RUSER=RUSER (USER by default, "-" for
+# none), run as root or, with AS, as that user. WANT_MESSAGE is pamtester's last line.
 pam() {
-  local desc=$1 rc=$2 msg=$3 sock=$4 user=$5
-  if [ "$sock" = - ]; then
-    t_rc "$desc: exit $rc" "$rc" env -u SSH_AUTH_SOCK pamtester "$SVC" "$user" authenticate
-  else
-    t_rc "$desc: exit $rc" "$rc" env SSH_AUTH_SOCK="$sock" pamtester "$SVC" "$user" authenticate
-  fi
+  local desc=$1 rc=$2 msg=$3 sock=$4 user=$5 ruser=${6:-$5} as=${7:-} cmd=()
+  [ -n "$as" ] && cmd=(setpriv --reuid="$as" --regid="$(id -g "$as")" --init-groups)
+  if [ "$sock" = - ]; then cmd+=(env -u SSH_AUTH_SOCK); else cmd+=(env SSH_AUTH_SOCK="$sock"); fi
+  cmd+=(pamtester)
+  [ "$ruser" = - ] || cmd+=(-I "ruser=$ruser")
+  t_rc "$desc: exit $rc" "$rc" "${cmd[@]}" "$SVC" "$user" authenticate
   t_eq "$desc: pamtester says" "$msg" "$( { printf '%s\n' "$T_OUT"; printf '%s\n' "$T_ERR"; } |
     grep '^pamtester: ' | tail -n 1)"
 }
@@ -161,10 +164,11 @@ t_nomatch "no key material in the output" "$(awk '{print $2}' keys-a/ok_admin.pu
 t_nomatch "no certificate blob in the output" \
   "$(awk '{print $2}' keys-a/ok_admin-cert.pub | cut -c 30-70)" "$T_ERR"
 t_rc "the agent socket path from the PAM environment (pamtester -E)" 0 env -u SSH_AUTH_SOCK \
-  pamtester -E "SSH_AUTH_SOCK=$SA" "$SVC" "$UA" authenticate
-t_rc "authenticate then setcred" 0 env SSH_AUTH_SOCK="$SA" pamtester "$SVC" "$UA" authenticate \
-  setcred
-t_rc "setcred alone does not succeed" 1 env SSH_AUTH_SOCK="$SA" pamtester "$SVC" "$UA" setcred
+  pamtester -I "ruser=$UA" -E "SSH_AUTH_SOCK=$SA" "$SVC" "$UA" authenticate
+t_rc "authenticate then setcred" 0 env SSH_AUTH_SOCK="$SA" pamtester -I "ruser=$UA" "$SVC" "$UA" \
+  authenticate setcred
+t_rc "setcred alone does not succeed" 1 env SSH_AUTH_SOCK="$SA" pamtester -I "ruser=$UA" "$SVC" \
+  "$UA" setcred
 
 agent_holds keys-a/ok_kg
 pam "ssh-keygen -s certificate" 0 "$OK" "$SA" "$UA"
@@ -297,9 +301,52 @@ t_match "debug: reason" "runs as uid $(id -u "$UB"), not as $UA" "$T_ERR"
 agent_holds keys-a/ok_admin
 pam "the same certificate from A's own agent" 0 "$OK" "$SA" "$UA"
 
+t_log "who asks: PAM_RUSER for a root application, the real uid otherwise"
+# A's own agent with a good certificate for A: only the requester changes below.
+svc "$BASE debug"
+agent_holds keys-a/ok_admin
+REFUSED_BY="is not the user being authenticated, $UA \\(uid $(id -u "$UA")\\)"
+pam "PAM_RUSER is A, for A" 0 "$OK" "$SA" "$UA" "$UA"
+t_match "debug: accepted" "^pam_sshcert: accepted user $UA: certificate serial $OK_SERIAL " "$T_ERR"
+pam "PAM_RUSER is B, for A (B points at A's agent)" 1 "$AUTH_ERR" "$SA" "$UA" "$UB"
+t_match "debug: the refusal names the requester" \
+  "^pam_sshcert: refused user $UA: the requesting user $UB \\(uid $(id -u "$UB"), PAM_RUSER\\) $REFUSED_BY\$" \
+  "$T_ERR"
+t_nomatch "debug: refused before the files and the agent" \
+  "CA key\\(s\\)|holds [0-9]+ identities|accepted|certificate serial" "$T_ERR"
+pam "no PAM_RUSER from root, for A" 1 "$AUTH_ERR" "$SA" "$UA" -
+t_match "debug: the requester is root" \
+  "^pam_sshcert: refused user $UA: the requesting user root \\(real uid 0, no PAM_RUSER\\) $REFUSED_BY\$" \
+  "$T_ERR"
+pam "PAM_RUSER is root, for A" 1 "$AUTH_ERR" "$SA" "$UA" root
+t_match "debug: root by PAM_RUSER" "the requesting user root \\(uid 0, PAM_RUSER\\) $REFUSED_BY" \
+  "$T_ERR"
+pam "PAM_RUSER is an unknown name, for A" 1 "$AUTH_ERR" "$SA" "$UA" "nosuchuser$$"
+t_match "debug: the unknown requester" \
+  "^pam_sshcert: refused user $UA: the requesting user PAM_RUSER=\"nosuchuser$$\" is not a known user\$" \
+  "$T_ERR"
+pam "PAM_RUSER is A again (nothing sticks)" 0 "$OK" "$SA" "$UA" "$UA"
+# pamtester run as A itself (real uid A, like a setuid sudo's caller): the module needs no
+# privileges then (it opens A's own socket as A, and the config files are world-readable).
+if as_a test -r "$MOD" && as_a test -r "$T_DIR/cas.pub"; then
+  pam "pamtester run as A, no PAM_RUSER, for A" 0 "$OK" "$SA" "$UA" - "$UA"
+  t_match "debug: accepted as A" "^pam_sshcert: accepted user $UA: " "$T_ERR"
+  pam "pamtester run as A, PAM_RUSER B is ignored, for A" 0 "$OK" "$SA" "$UA" "$UB" "$UA"
+  pam "pamtester run as B, for A with A's agent" 1 "$AUTH_ERR" "$SA" "$UA" - "$UB"
+  t_match "debug: the real uid is the requester" \
+    "^pam_sshcert: refused user $UA: the requesting user \\(real uid $(id -u "$UB")\\) $REFUSED_BY\$" \
+    "$T_ERR"
+  pam "pamtester run as B, PAM_RUSER A does not help" 1 "$AUTH_ERR" "$SA" "$UA" "$UA" "$UB"
+  t_match "debug: PAM_RUSER ignored" "the requesting user \\(real uid $(id -u "$UB")\\) $REFUSED_BY" \
+    "$T_ERR"
+else
+  echo "# skipped pamtester run as $UA: $MOD or $T_DIR/cas.pub is not readable by $UA"
+fi
+
 t_log "a sudo-like stack: sufficient, then pam_deny"
 pam_stack "auth sufficient $MOD $BASE" "auth requisite pam_deny.so"
 pam "sufficient with a good certificate" 0 "$OK" "$SA" "$UA"
+pam "sufficient, another requester: falls through to pam_deny" 1 "$AUTH_ERR" "$SA" "$UA" "$UB"
 agent_holds
 pam "sufficient with an empty agent falls through to pam_deny" 1 "$AUTH_ERR" "$SA" "$UA"
 

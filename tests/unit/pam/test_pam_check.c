@@ -1,7 +1,8 @@
 /*
  * pam_sshcert's core (pam/check.h) without libpam: options, the policy files, every check on a
  * certificate with the clock as a parameter, the challenge through a fake signer, the socket
- * rules of connect_as, and the whole authentication against a fake agent on a Unix socket.
+ * rules of connect_as, who may ask (the requester's uids as parameters), and the whole
+ * authentication against a fake agent on a Unix socket.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -1027,6 +1028,80 @@ test_connect_as_root(void **state)
     close(lfd);
 }
 
+/* ---- who asks ---- */
+
+static void
+refused_requester(uid_t ruid, const char *ruser, uid_t uid, const char *user, int want,
+    const char *reason)
+{
+    struct sshcert_pam_result res;
+
+    memset(&res, 0, sizeof(res));
+    assert_int_equal(sshcert_pam_check_requester(ruid, ruser, uid, user, &res), want);
+    assert_int_equal(res.stage, SSHCERT_PAM_STAGE_REQUESTER);
+    assert_string_equal(res.reason, reason);
+}
+
+static void
+test_requester(void **state)
+{
+    struct sshcert_pam_result res;
+    const struct passwd *pw;
+    uid_t nobody;
+    char want[SSHCERT_PAM_REASON_LEN];
+
+    (void)state;
+    memset(&res, 0, sizeof(res));
+    assert_int_equal(sshcert_pam_check_requester(0, NULL, 0, "root", NULL),
+        SSHCERT_ERR_INVALID_ARGUMENT);
+    /* A non-root real uid (sudo, su) is the requester; PAM_RUSER does not change it. */
+    assert_int_equal(sshcert_pam_check_requester(1000, NULL, 1000, "alice", &res), 0);
+    assert_int_equal(res.stage, SSHCERT_PAM_STAGE_NONE);
+    assert_int_equal(sshcert_pam_check_requester(1000, "bob", 1000, "alice", &res), 0);
+    assert_int_equal(sshcert_pam_check_requester(1000, "no-such-user-sshcert", 1000, "alice", &res),
+        0);
+    refused_requester(1000, NULL, 1001, "bob", SSHCERT_ERR_PERMISSIONS,
+        "the requesting user (real uid 1000) is not the user being authenticated, bob (uid 1001)");
+    refused_requester(1000, "bob", 1001, "bob", SSHCERT_ERR_PERMISSIONS,
+        "the requesting user (real uid 1000) is not the user being authenticated, bob (uid 1001)");
+    refused_requester(1000, "root", 0, "root", SSHCERT_ERR_PERMISSIONS,
+        "the requesting user (real uid 1000) is not the user being authenticated, root (uid 0)");
+    refused_requester(1000, NULL, 0, "root", SSHCERT_ERR_PERMISSIONS,
+        "the requesting user (real uid 1000) is not the user being authenticated, root (uid 0)");
+
+    /* A root application without PAM_RUSER asks for root, and only for root. */
+    assert_int_equal(sshcert_pam_check_requester(0, NULL, 0, "root", &res), 0);
+    refused_requester(0, NULL, 1000, "alice", SSHCERT_ERR_PERMISSIONS,
+        "the requesting user root (real uid 0, no PAM_RUSER) is not the user being "
+        "authenticated, alice (uid 1000)");
+
+    /* A root application with PAM_RUSER asks for that user, who must exist. */
+    assert_int_equal(sshcert_pam_check_requester(0, "root", 0, "root", &res), 0);
+    refused_requester(0, "root", 1000, "alice", SSHCERT_ERR_PERMISSIONS,
+        "the requesting user root (uid 0, PAM_RUSER) is not the user being authenticated, "
+        "alice (uid 1000)");
+    refused_requester(0, "no-such-user-sshcert", 0, "root", SSHCERT_ERR_NOT_FOUND,
+        "the requesting user PAM_RUSER=\"no-such-user-sshcert\" is not a known user");
+    refused_requester(0, "", 0, "root", SSHCERT_ERR_NOT_FOUND,
+        "the requesting user PAM_RUSER=\"\" is not a known user");
+    refused_requester(0, "no\nsuch\x1b", 0, "ro\not", SSHCERT_ERR_NOT_FOUND,
+        "the requesting user PAM_RUSER=\"no?such?\" is not a known user");
+    if ((pw = getpwnam("nobody")) == NULL || pw->pw_uid == 0)
+        return;
+    nobody = pw->pw_uid;
+    assert_int_equal(sshcert_pam_check_requester(0, "nobody", nobody, "nobody", &res), 0);
+    snprintf(want, sizeof(want),
+        "the requesting user nobody (uid %lu, PAM_RUSER) is not the user being authenticated, "
+        "root (uid 0)",
+        (unsigned long)nobody);
+    refused_requester(0, "nobody", 0, "root", SSHCERT_ERR_PERMISSIONS, want);
+    snprintf(want, sizeof(want),
+        "the requesting user root (uid 0, PAM_RUSER) is not the user being authenticated, "
+        "no?body (uid %lu)",
+        (unsigned long)nobody);
+    refused_requester(0, "root", nobody, "no\tbody", SSHCERT_ERR_PERMISSIONS, want);
+}
+
 /* ---- the whole authentication against a fake agent ---- */
 
 struct fake_agent {
@@ -1132,7 +1207,8 @@ fake_agent_stop(struct fake_agent *f)
 }
 
 static int
-authenticate(const char *sock, uint64_t now, struct sshcert_pam_result *res, struct notes *n)
+authenticate_from(uid_t ruid, const char *ruser, const char *sock, uint64_t now,
+    struct sshcert_pam_result *res, struct notes *n)
 {
     char a[300];
     const char *argv[] = {a, "debug"}, *bad;
@@ -1142,7 +1218,14 @@ authenticate(const char *sock, uint64_t now, struct sshcert_pam_result *res, str
     write_ca_file("ca.pub", 1);
     snprintf(a, sizeof(a), "ca_keys=%s", path_of("ca.pub"));
     assert_int_equal(sshcert_pam_parse_opts(2, argv, &o, &bad), 0);
-    return sshcert_pam_authenticate(&o, me, sock, now, &log, res);
+    return sshcert_pam_authenticate(&o, me, ruid, ruser, sock, now, &log, res);
+}
+
+/* Asked for by ourselves: our real uid, which is `me` (or root without PAM_RUSER). */
+static int
+authenticate(const char *sock, uint64_t now, struct sshcert_pam_result *res, struct notes *n)
+{
+    return authenticate_from(getuid(), NULL, sock, now, res, n);
 }
 
 static void
@@ -1184,6 +1267,25 @@ test_authenticate(void **state)
     fake_agent_stop(&f);
     assert_int_equal(f.requests, 2);
 
+    /* Asked for by someone else: refused before the agent's socket is even tried (it is still
+     * there, nobody listens, which would be AGENT_UNAVAILABLE). */
+    assert_int_equal(authenticate_from(geteuid() + 1, NULL, path_of("agent.sock"), T0, &res, &n),
+        SSHCERT_ERR_PERMISSIONS);
+    assert_int_equal(res.stage, SSHCERT_PAM_STAGE_REQUESTER);
+    assert_non_null(strstr(res.reason, "is not the user being authenticated"));
+    assert_int_equal(
+        authenticate_from(0, "no-such-user-sshcert", path_of("agent.sock"), T0, &res, &n),
+        SSHCERT_ERR_NOT_FOUND);
+    assert_int_equal(res.stage, SSHCERT_PAM_STAGE_REQUESTER);
+    assert_int_equal(authenticate_from(0, geteuid() == 0 ? "nobody" : NULL, path_of("agent.sock"),
+                         T0, &res, &n),
+        SSHCERT_ERR_PERMISSIONS);
+    assert_int_equal(res.stage, SSHCERT_PAM_STAGE_REQUESTER);
+    /* PAM_RUSER naming ourselves, from a root application: on to the agent, which is gone. */
+    assert_int_equal(authenticate_from(0, me, path_of("agent.sock"), T0, &res, &n),
+        SSHCERT_ERR_AGENT_UNAVAILABLE);
+    assert_int_equal(res.stage, SSHCERT_PAM_STAGE_AGENT);
+
     /* No agent at all; then an unknown user. */
     assert_int_equal(authenticate(path_of("gone.sock"), T0, &res, &n),
         SSHCERT_ERR_AGENT_UNAVAILABLE);
@@ -1194,13 +1296,14 @@ test_authenticate(void **state)
         struct sshcert_pam_opts o;
 
         assert_int_equal(sshcert_pam_parse_opts(1, argv, &o, &bad), 0);
-        assert_int_equal(sshcert_pam_authenticate(&o, "no-such-user-sshcert", "/x", T0, NULL, &res),
+        assert_int_equal(sshcert_pam_authenticate(&o, "no-such-user-sshcert", getuid(), NULL,
+                             "/x", T0, NULL, &res),
             SSHCERT_ERR_NOT_FOUND);
         assert_int_equal(res.stage, SSHCERT_PAM_STAGE_USER);
-        assert_int_equal(sshcert_pam_authenticate(&o, me, "/x", T0, NULL, &res),
+        assert_int_equal(sshcert_pam_authenticate(&o, me, getuid(), NULL, "/x", T0, NULL, &res),
             SSHCERT_ERR_NOT_FOUND);
         assert_int_equal(res.stage, SSHCERT_PAM_STAGE_CONFIG);
-        assert_int_equal(sshcert_pam_authenticate(&o, "", "/x", T0, NULL, &res),
+        assert_int_equal(sshcert_pam_authenticate(&o, "", getuid(), NULL, "/x", T0, NULL, &res),
             SSHCERT_ERR_INVALID_ARGUMENT);
     }
     sshcert_agent_identities_free(f.ids);
@@ -1268,6 +1371,7 @@ main(void)
         cmocka_unit_test(test_connect_paths),
         cmocka_unit_test(test_connect_not_root),
         cmocka_unit_test(test_connect_as_root),
+        cmocka_unit_test(test_requester),
         cmocka_unit_test(test_authenticate),
     };
 
