@@ -53,22 +53,33 @@ locked_for(struct server *srv, const char *akey, const char *ukey, const char *u
     return t.user_locked_until > now ? t.user_locked_until - now : 0;
 }
 
-static void
+/* Counts the failure for the name and the address and audits it. Returns 0, or the store's
+ * error: a failure that cannot be counted must not be answered like one that was (the caller
+ * answers 500), or guesses would go uncounted while the store cannot write. */
+static int
 record_failure(struct server *srv, const char *ukey, const char *akey, const char *username,
     const char *addr, enum metrics_auth_reason reason, uint64_t now)
 {
     uint64_t until = 0;
+    int r = 0, r2;
 
     atomic_fetch_add(&srv->metrics.auth_failures[reason], 1);
     if (ukey != NULL)
-        (void)sshcert_store_failure_add(srv->ca->store, ukey, now, srv->cfg->lockout,
+        r = sshcert_store_failure_add(srv->ca->store, ukey, now, srv->cfg->lockout,
             srv->cfg->max_failures, &until);
-    (void)sshcert_store_failure_add(srv->ca->store, akey, now, srv->cfg->lockout,
-        srv->cfg->client_max_failures, &until);
-    (void)sshcert_store_audit(srv->ca->store, now, "login_failed", "server",
-        ukey != NULL ? username : NULL, 0, addr, metrics_reason_name(reason));
+    if ((r2 = sshcert_store_failure_add(srv->ca->store, akey, now, srv->cfg->lockout,
+             srv->cfg->client_max_failures, &until)) != 0 && r == 0)
+        r = r2;
+    if ((r2 = sshcert_store_audit(srv->ca->store, now, "login_failed", "server",
+             ukey != NULL ? username : NULL, 0, addr, metrics_reason_name(reason))) != 0 &&
+        r == 0)
+        r = r2;
     sshcert_log(LOG_WARNING, "login failed for %s from %s: %s",
         ukey != NULL ? username : "(invalid name)", addr, metrics_reason_name(reason));
+    if (r != 0)
+        sshcert_log(LOG_ERR, "login from %s: cannot record the failure: %s", addr,
+            sshcert_err_str(r));
+    return r;
 }
 
 /* Decrypts the user's TOTP secret, checks the code, and claims its time step. *ok is 1 when
@@ -120,7 +131,7 @@ auth_login(struct server *srv, const char *username, const char *password, const
         snprintf(ukey, sizeof(ukey), "user:%s", username);
         uk = ukey;
     }
-    /* Throttle before any hashing, so a locked name costs the server nothing. The user is
+    /* Throttle before any hashing, so a locked name or address costs no hash. The user is
      * read by the same statement (one read transaction, not two), so before the wait for a
      * hash worker rather than after it: still one consistent read within the request. */
     wait = locked_for(srv, akey, uk, uk != NULL ? username : NULL, now, &u, &user_r, &user_row);
@@ -148,15 +159,17 @@ auth_login(struct server *srv, const char *username, const char *password, const
         /* Same work as a real verify, so timing does not tell which names exist. */
         sshcert_password_dummy_verify(srv->cfg->hash_cost, password);
         sem_post(&srv->hash_slots);
-        record_failure(srv, uk, akey, username, addr, AUTH_FAIL_UNKNOWN_USER, now);
-        return AUTH_INVALID;
+        return record_failure(srv, uk, akey, username, addr, AUTH_FAIL_UNKNOWN_USER, now) == 0
+                   ? AUTH_INVALID
+                   : AUTH_ERROR;
     }
     r = sshcert_password_verify(u->password_hash, password);
     sem_post(&srv->hash_slots);
     if (r != 0) {
-        record_failure(srv, uk, akey, username, addr, AUTH_FAIL_BAD_PASSWORD, now);
         sshcert_user_free(u);
-        return AUTH_INVALID;
+        return record_failure(srv, uk, akey, username, addr, AUTH_FAIL_BAD_PASSWORD, now) == 0
+                   ? AUTH_INVALID
+                   : AUTH_ERROR;
     }
     reason = check_totp(srv, u, totp, now, &ok);
     if (ok < 0) {
@@ -166,9 +179,9 @@ auth_login(struct server *srv, const char *username, const char *password, const
         return AUTH_ERROR;
     }
     if (!ok) {
-        record_failure(srv, uk, akey, username, addr, reason, now);
         sshcert_user_free(u);
-        return AUTH_INVALID;
+        return record_failure(srv, uk, akey, username, addr, reason, now) == 0 ? AUTH_INVALID
+                                                                               : AUTH_ERROR;
     }
     /* Only a name with a failure row has one to clear: most logins skip that write. A failure
      * recorded by a concurrent request since the read above is kept (the stricter outcome). */

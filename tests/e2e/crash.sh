@@ -200,6 +200,14 @@ t_match "locked: with a JSON error" '"error":"(internal|unavailable)"' "$(cat "$
 t_nomatch "locked: and no certificate" 'certificate"' "$(cat "$DIR/locked.json")"
 t_log "locked: answered $st after $ms ms"
 if [ "$ms" -le 3500 ]; then t_ok "locked: within two busy timeouts (2 x 1 s) plus 1.5 s"; else t_bad "locked: answer took $ms ms"; fi
+# A wrong password while the failure cannot be counted: not a 401, or guesses would go
+# uncounted for as long as the store cannot write.
+: >"$DIR/locked-bad.json"
+st=$(curl -s -o "$DIR/locked-bad.json" -w '%{http_code}' --max-time 30 -H 'Content-Type: application/json' \
+  --data-binary "{\"username\":\"l1\",\"password\":\"wrong-$PASSWORD\",\"totp\":\"000000\",\"public_key\":\"$PUB\"}" \
+  "http://127.0.0.1:$PORT/v1/certificates")
+t_eq "locked: a wrong password that cannot be counted is a 500, not a 401" 500 "$st"
+t_match "locked: with the internal error" '"error":"internal"' "$(cat "$DIR/locked-bad.json")"
 t_eq "locked: GET /v1/health is 503" 503 "$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 "http://127.0.0.1:$PORT/v1/health")"
 wait "$LOCKER"
 sleep 1.1 # the health probe result is reused for a second
