@@ -2,9 +2,11 @@
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <curl/curl.h>
+#include <jansson.h>
 
 #include "cmd.h"
 #include "out.h"
@@ -80,7 +82,11 @@ main(int argc, char **argv)
             return out_fail(SSHCERT_EXIT_ERROR, "cannot initialise libsodium");
         /* No core dump or ptrace of a process that holds a password and a private key. */
         (void)sshcert_secmem_no_dump();
-        if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+        /* jansson and libcurl hold the password and code in buffers of their own (the
+         * request JSON, the POST body): their frees wipe. */
+        json_set_alloc_funcs(malloc, sshcert_secmem_free_wipe);
+        if (curl_global_init_mem(CURL_GLOBAL_DEFAULT, malloc, sshcert_secmem_free_wipe,
+                sshcert_secmem_realloc_wipe, strdup, calloc) != CURLE_OK)
             return out_fail(SSHCERT_EXIT_ERROR, "cannot initialise libcurl");
         r = commands[i].run(argc - 1, argv + 1);
         curl_global_cleanup();

@@ -210,6 +210,8 @@ main(int argc, char **argv)
         fprintf(stderr, "sshcert-admin: cannot initialise crypto\n");
         return ADMIN_FAIL;
     }
+    /* The enrolment JSON carries the TOTP secret and URI through jansson's buffers. */
+    json_set_alloc_funcs(malloc, sshcert_secmem_free_wipe);
     a.config_path = getenv("SSHCERT_CONFIG");
     if (a.config_path == NULL || *a.config_path == '\0')
         a.config_path = "/etc/sshcert/sshcert.json";

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <jansson.h>
 #include <sqlite3.h>
 
 #include "buf.h"
@@ -154,6 +155,9 @@ main(int argc, char **argv)
         fprintf(stderr, "sshcert-server: cannot initialise crypto\n");
         return 1;
     }
+    /* jansson's parser copies every token of a request (the password and code too) into
+     * buffers of its own: its frees wipe. */
+    json_set_alloc_funcs(malloc, sshcert_secmem_free_wipe);
     /* No core dumps and no ptrace: the CA key lives in this process. */
     if (sshcert_secmem_no_dump() != 0)
         fprintf(stderr, "sshcert-server: warning: cannot disable core dumps: %s\n",

@@ -1,3 +1,4 @@
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -72,6 +73,36 @@ sshcert_secmem_free_len(void *p, size_t len)
         return;
     sodium_memzero(p, len);
     free(p);
+}
+
+void
+sshcert_secmem_free_wipe(void *p)
+{
+    if (p == NULL)
+        return;
+    sodium_memzero(p, malloc_usable_size(p));
+    free(p);
+}
+
+void *
+sshcert_secmem_realloc_wipe(void *p, size_t n)
+{
+    size_t old;
+    void *q;
+
+    if (p == NULL)
+        return malloc(n);
+    if (n == 0) {
+        sshcert_secmem_free_wipe(p);
+        return NULL;
+    }
+    /* Always move, so the old block can be wiped: realloc may copy and free it unwiped. */
+    if ((q = malloc(n)) == NULL)
+        return NULL;
+    old = malloc_usable_size(p);
+    memcpy(q, p, old < n ? old : n);
+    sshcert_secmem_free_wipe(p);
+    return q;
 }
 
 int

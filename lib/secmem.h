@@ -20,6 +20,11 @@ void sshcert_secmem_free(void *p);
 void sshcert_secmem_free_str(char *s);
 /* Wipes len bytes of malloc'd memory and frees it. NULL-tolerant. */
 void sshcert_secmem_free_len(void *p, size_t len);
+/* free() and realloc() that wipe the whole malloc'd block first (malloc_usable_size), for
+ * libraries that copy secrets into buffers of their own and free them: jansson's parser and
+ * dumper (json_set_alloc_funcs), libcurl's request body (curl_global_init_mem). */
+void sshcert_secmem_free_wipe(void *p);
+void *sshcert_secmem_realloc_wipe(void *p, size_t n);
 /* Marks the process non-dumpable (no core files, no ptrace by other users). */
 int sshcert_secmem_no_dump(void);
 
