@@ -225,7 +225,10 @@ exchange(const struct http_client *c, const char *path, const char *body, size_t
         r = out_fail(SSHCERT_EXIT_ERROR, "libcurl refused an option");
         goto out;
     }
-    if (c->ca_cert != NULL && curl_easy_setopt(h, CURLOPT_CAINFO, c->ca_cert) != CURLE_OK) {
+    /* --ca-cert replaces the system's trust store: Debian's libcurl also has a CA folder
+     * (/etc/ssl/certs) built in, which a CA file alone leaves trusted. */
+    if (c->ca_cert != NULL && (curl_easy_setopt(h, CURLOPT_CAINFO, c->ca_cert) != CURLE_OK ||
+                                  curl_easy_setopt(h, CURLOPT_CAPATH, NULL) != CURLE_OK)) {
         r = out_fail(SSHCERT_EXIT_ERROR, "libcurl refused --ca-cert");
         goto out;
     }

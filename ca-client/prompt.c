@@ -92,9 +92,13 @@ prompt_tty(const char *prompt, int echo, size_t max, char **out)
         quiet.c_lflag |= ICANON;
         restore = tcsetattr(fd, TCSAFLUSH, &quiet) == 0;
     }
-    w = write(fd, prompt, strlen(prompt));
-    (void)w;
-    r = caught != 0 ? SSHCERT_ERR_SYSTEM : prompt_read_line(fd, max, out);
+    if (!echo && !restore) {
+        r = SSHCERT_ERR_SYSTEM; /* echo could not be turned off: do not read a secret */
+    } else {
+        w = write(fd, prompt, strlen(prompt));
+        (void)w;
+        r = caught != 0 ? SSHCERT_ERR_SYSTEM : prompt_read_line(fd, max, out);
+    }
     if (restore) {
         (void)tcsetattr(fd, TCSAFLUSH, &saved);
         w = write(fd, "\n", 1); /* the newline the person typed was not echoed */

@@ -7,6 +7,7 @@
 # itself, as your phone would), and connects with plain `ssh` to a throwaway sshd that trusts
 # the CA. Everything it starts it stops; everything it writes is under ./demo.
 set -eu
+umask 077 # the demo folder holds a CA key, a TOTP secret and a password
 cd "$(dirname "$0")/.."
 top=$PWD
 demo=$top/demo
@@ -61,7 +62,7 @@ for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/v1/health" >/dev/null 2
 curl -fs "http://127.0.0.1:$port/v1/health"; echo
 
 say "5. sshcert login (the TOTP code is computed with oathtool, as a phone would)"
-code=$(oathtool --totp -b "$secret")
+code=$(printf '%s\n' "$secret" | oathtool --totp -b -) # not on a command line
 printf '%s\n%s\n' "$password" "$code" | "$CLIENT" login --server "http://127.0.0.1:$port" \
   --user "$user" --password-stdin --key-dir "$demo/keys" --no-agent
 ssh-keygen -L -f "$demo/keys/id_ed25519-cert.pub" | sed -n '1,18p'

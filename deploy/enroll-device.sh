@@ -123,7 +123,10 @@ check_server() {
 # fetch URL OUT MAXBYTES: curl with TLS verification, no redirects, no ~/.curlrc.
 fetch() {
     if [ -n "$ca_cert" ]; then
+        # --capath to an empty folder: the CA file replaces curl's built-in CA folder too.
+        mkdir -p "$work/no-capath"
         curl -q --fail --silent --show-error --proto =https,http --tlsv1.2 --cacert "$ca_cert" \
+            --capath "$work/no-capath" \
             --connect-timeout 10 --max-time 60 --max-filesize "$3" -o "$2" -- "$1" \
             2>"$work/curl.err" </dev/null
     else
