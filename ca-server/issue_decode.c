@@ -155,7 +155,8 @@ issue_decode(const char *body, size_t len, struct issue_request *req, struct rep
                                     : "public_key");
         return -1;
     }
-    if (strlen(req->username) > 256 || strlen(req->password) > SSHCERT_MAX_PASSWORD) {
+    if (strlen(req->username) > SSHCERT_MAX_USERNAME_INPUT ||
+        strlen(req->password) > SSHCERT_MAX_PASSWORD) {
         reply_error(rep, 400, "bad_request", "username or password too long");
         return -1;
     }

@@ -12,6 +12,11 @@
 #include "policy.h"
 #include "server.h"
 
+/* Longest username the decoder accepts (400 beyond). Longer than the policy's
+ * SSHCERT_MAX_USERNAME on purpose: a name the policy refuses is answered like any unknown
+ * name (401 after the dummy hash), which tells nothing about the policy. */
+#define SSHCERT_MAX_USERNAME_INPUT 256u
+
 struct issue_request {
     json_t *root;                                         /* owns the strings below */
     const char *username, *password, *totp, *public_key; /* point into root */

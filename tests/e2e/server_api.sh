@@ -83,8 +83,20 @@ post "$(json username="$LU" password="$PASSWORD" totp=$CODE public_key="hello")"
 t_error "bad public key (not a key line)" 400 bad_request
 post "$(json username="$LU" password="$PASSWORD" totp=$CODE public_key="$(cat "$T_DIR/rsa.pub")")"
 t_error "RSA key" 400 unsupported_key_type
+post "$(json username="$(printf 'a%.0s' $(seq 257))" password="$PASSWORD" totp=$CODE public_key="$ED_PUB")"
+t_error "a 257-byte username (SSHCERT_MAX_USERNAME_INPUT + 1)" 400 bad_request
+t_eq "a 257-byte username: message" 'username or password too long' "$(jget message)"
+post "$(json username="$LU" password="$(printf 'p%.0s' $(seq 1025))" totp=$CODE public_key="$ED_PUB")"
+t_error "a 1025-byte password (SSHCERT_MAX_PASSWORD + 1)" 400 bad_request
+t_eq "a 1025-byte password: message" 'username or password too long' "$(jget message)"
 t_eq "nothing recorded by the refusals" 0 "$(sqlite3 "$DB" 'select count(*) from certificates')"
 t_eq "no failed login counted for them" 0 "$(sqlite3 "$DB" "select count(*) from failures")"
+# At the caps the body decodes: a 256-byte name is an unknown name (401, counted against
+# the address only), a 1024-byte password a wrong one.
+post "$(json username="$(printf 'a%.0s' $(seq 256))" password="$PASSWORD" totp=$CODE public_key="$ED_PUB")"
+t_error "a 256-byte username (at SSHCERT_MAX_USERNAME_INPUT)" 401 invalid_credentials
+post "$(json username="$LU" password="$(printf 'p%.0s' $(seq 1024))" totp=$CODE public_key="$ED_PUB")"
+t_error "a 1024-byte password (at SSHCERT_MAX_PASSWORD)" 401 invalid_credentials
 
 # ---- the happy path ----
 post "$(login_body "$LU" "$K.pub" ttl:=600)"
