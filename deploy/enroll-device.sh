@@ -7,30 +7,40 @@
 #    the one the operator gives (read it on the CA host: `sshcert-admin init` or GET /v1/ca).
 # 2. Installs, under --etc (default /etc/ssh), each by a temp file in the same folder + rename:
 #      sshcert_ca.pub                  the CA key (0644)
-#      sshcert.krl                     a first KRL from URL/v1/krl (checked with ssh-keygen);
-#                                      an empty valid KRL when the CA cannot give one, because
-#                                      sshd refuses every key when RevokedKeys is missing
+#      sshcert.krl                     the first KRL, from URL/v1/krl, checked as
+#                                      sshcert-krl-refresh checks every later one
 #      sshd_config.d/50-sshcert.conf   TrustedUserCAKeys, RevokedKeys and the hardening baseline
+#    Without a good KRL for this CA it installs nothing and fails (exit 1): sshd would accept
+#    certificates the CA has revoked. Only on a device already enrolled with this CA does a
+#    KRL already in place that passes the same checks stand in (a warning, not an error): it
+#    is the last good list, which sshd already uses and the refresh timer would keep too.
 # 3. Checks the whole config with `sshd -t`; when sshd rejects it, puts back exactly the files
 #    that were there before (and removes the ones it added).
 # 4. Reloads sshd unless --no-reload, and only when something changed.
 # Running it again changes nothing. Warnings (exit status unaffected) when sshd would not see
 # the drop-in, or sees other values first (in sshd the first value of a keyword wins).
 #
-# Exit status: 0 enrolled (or already enrolled); 1 failed, nothing changed; 2 usage;
-# 3 the CA key's fingerprint does not match, nothing changed; 4 sshd rejected the resulting
-# config, previous files restored; 5 installed and checked, but sshd could not be reloaded.
-# Needs: curl, ssh-keygen, sshd. POSIX sh.
+# Exit status: see usage below. Needs: curl, ssh-keygen, sshd, and sshcert-device-common.sh
+# (the code it shares with sshcert-krl-refresh). POSIX sh.
 set -u
-umask 022
-PATH=$PATH:/usr/sbin:/sbin
-export PATH
-LC_ALL=C
-export LC_ALL
-
 prog=enroll-device.sh
-nl='
-'
+
+# The code shared with sshcert-krl-refresh. cmake --install writes its installed path on the
+# next line; the copy in the source tree uses the file beside it. Root runs this: the file must
+# be a regular file that neither it nor its folder lets anyone but root or my owner write.
+common=''
+[ -n "$common" ] || case $0 in */*) common=${0%/*}/sshcert-device-common.sh ;; esac
+# shellcheck disable=SC2012 # ls -n: only types, modes and owners are read
+me=$(ls -ldLn -- "$0" 2>/dev/null | awk '{ print $3 }')
+# shellcheck disable=SC2012 # likewise
+ls -ldLn -- "$common" "${common%/*}" 2>/dev/null | awk -v o="${me:-0}" '/^-/ { f++ } /^d/ { d++ }
+    ($3 != 0 && $3 != o) || /^.....w/ || /^........w/ { bad = 1 } END { exit bad || f != 1 || d != 1 }' || {
+    echo "$prog: cannot load ${common:-sshcert-device-common.sh (run this script by its path)}: missing, or others may write it" >&2
+    exit 1
+}
+# shellcheck source=deploy/sshcert-device-common.sh
+. "$common"
+
 server=''
 fingerprint=''
 ca_cert=''
@@ -55,6 +65,20 @@ with sshd -t (rolling back on failure) and reloads sshd.
   --ca-cert PEM       trust this certificate (bundle) for the CA's TLS instead of the system's
   --etc DIR           sshd's folder (default /etc/ssh)
   --no-reload         do not reload sshd
+
+The first KRL must come from URL/v1/krl and pass the checks sshcert-krl-refresh makes (a
+KRL ssh-keygen reads, not empty, naming no CA but this one). If it cannot, nothing is
+installed, unless DIR/sshcert.krl already passes those checks for this CA (a device enrolled
+before): that KRL stays, with a warning.
+
+Exit status:
+  0  enrolled, or already enrolled (nothing changed)
+  1  failed, nothing changed: the CA key or a good KRL for it could not be had, or a file
+     could not be written
+  2  usage
+  3  the CA key's fingerprint is not FP; nothing changed
+  4  sshd -t rejected the resulting configuration; the previous files are back
+  5  installed and checked, but sshd could not be reloaded
 EOF
 }
 
@@ -67,84 +91,6 @@ fail() {
     printf '%s: %s\n' "$prog" "$*" >&2
     exit "$code"
 }
-usage_err() {
-    printf '%s: %s\n' "$prog" "$*" >&2
-    printf 'Try: %s --help\n' "$prog" >&2
-    exit 2
-}
-
-# --- the CA's URL (the same check as in sshcert-krl-refresh) --------------------------------
-# Sets base (no trailing slash). Refuses plain http to anything but a loopback address, and
-# anything a shell, curl or a reader could take two ways.
-check_server() {
-    s=$1
-    case $s in
-    *"$nl"*) usage_err "--server: the URL contains a newline" ;;
-    https://* | http://*) ;;
-    '') usage_err "--server URL is required" ;;
-    *) usage_err "--server must be an https:// URL (http:// only for a loopback address): $s" ;;
-    esac
-    if printf '%s' "$s" | grep -q '[^][A-Za-z0-9.:/_~%-]'; then
-        usage_err "--server: unexpected characters in the URL (no credentials, query or spaces): $s"
-    fi
-    rest=${s#*://}
-    hostport=${rest%%/*}
-    case $hostport in
-    \[*\]:* | \[*\]) host="${hostport%%\]*}]" ;;
-    *) host=${hostport%%:*} ;;
-    esac
-    port_part=${hostport#"$host"}
-    case $port_part in
-    '') ;;
-    :*[!0-9]* | :) usage_err "--server: bad port in $s" ;;
-    :*) ;;
-    *) usage_err "--server: cannot read the host of $s" ;;
-    esac
-    [ -n "$host" ] || usage_err "--server: no host in $s"
-    case $s in
-    http://*)
-        case $host in
-        localhost | \[::1\]) ;;
-        127.*[!0-9.]*) usage_err "--server: plain http is only allowed to a loopback address: $s" ;;
-        127.*) ;;
-        *) usage_err "--server: refusing plain http to $host: the CA key would cross the network unauthenticated; use https://" ;;
-        esac
-        ;;
-    esac
-    base=$s
-    while :; do
-        case $base in
-        */) base=${base%/} ;;
-        *) break ;;
-        esac
-    done
-}
-
-# fetch URL OUT MAXBYTES: curl with TLS verification, no redirects, no ~/.curlrc.
-fetch() {
-    if [ -n "$ca_cert" ]; then
-        # --capath to an empty folder: the CA file replaces curl's built-in CA folder too.
-        mkdir -p "$work/no-capath"
-        curl -q --fail --silent --show-error --proto =https,http --tlsv1.2 --cacert "$ca_cert" \
-            --capath "$work/no-capath" \
-            --connect-timeout 10 --max-time 60 --max-filesize "$3" -o "$2" -- "$1" \
-            2>"$work/curl.err" </dev/null
-    else
-        curl -q --fail --silent --show-error --proto =https,http --tlsv1.2 \
-            --connect-timeout 10 --max-time 60 --max-filesize "$3" -o "$2" -- "$1" \
-            2>"$work/curl.err" </dev/null
-    fi
-}
-curl_err() { { grep '^curl: (' "$work/curl.err" || cat "$work/curl.err"; } | sed -n 1p; }
-
-# A KRL's listing without the line that changes at every generation.
-krl_list() { ssh-keygen -Q -l -f "$1" 2>/dev/null | grep -v '^# Generated at'; }
-krl_count() { grep -c '^[^#]' "$1" || :; }
-krl_valid() {
-    [ -s "$1" ] && [ "$(dd if="$1" bs=6 count=1 2>/dev/null)" = SSHKRL ] &&
-        ssh-keygen -Q -l -f "$1" >/dev/null 2>&1
-}
-
 # shellcheck disable=SC2012 # only the mode string is read
 mode_of() { ls -ld -- "$1" | cut -c1-10; }
 # same NEW TARGET: TARGET exists, is a regular file with NEW's bytes and mode 0644.
@@ -274,28 +220,22 @@ if [ "$got" != "$fingerprint" ]; then
     fail 3 "the CA key at $base has fingerprint $got, not $fingerprint: refusing to trust it; nothing installed"
 fi
 
-# --- 2. a first KRL: the CA's, else the one already here, else an empty one --------------
-krl_src=''
-if fetch "$base/v1/krl" "$work/krl" 33554432; then
-    if krl_valid "$work/krl"; then
-        krl_src=$work/krl
-    else
-        warn "$base/v1/krl is not a valid KRL"
-    fi
-else
-    warn "cannot fetch $base/v1/krl: $(curl_err)"
-fi
-if [ -z "$krl_src" ]; then
-    if krl_valid "$krl_path"; then
-        warn "keeping the KRL already in $krl_path; run sshcert-krl-refresh once the CA answers"
-        krl_src=$krl_path
-    else
-        if ! ssh-keygen -k -f "$work/krl" 2>"$work/keygen.err" </dev/null || ! krl_valid "$work/krl"; then
-            fail 1 "cannot make an empty KRL: $(cat "$work/keygen.err")"
-        fi
-        warn "installing an empty KRL (nothing revoked) so that sshd accepts certificates; run sshcert-krl-refresh once the CA answers"
-        krl_src=$work/krl
-    fi
+# --- 2. the first KRL, checked against the CA key just fetched: never none, never empty -----
+# Without this CA's list sshd would accept every certificate the CA has revoked, so there is
+# one stand-in only: on a device already enrolled with this CA, the KRL already here when it
+# passes the same checks (it is what sshd uses now, and what a failed refresh would keep).
+krl_src=$work/krl
+if ! krl_get "$base/v1/krl" "$work/krl" "$work/ca.pub" "$base/v1/ca.pub" "$work/krl.list"; then
+    krl_why=$why
+    refusal="refusing to enrol without this CA's KRL (sshd would accept revoked certificates); nothing installed"
+    [ -e "$krl_path" ] || fail 1 "$krl_why; $refusal"
+    enrolled=$(ssh-keygen -l -E sha256 -f "$ca_path" 2>/dev/null </dev/null | awk '{ print $2 }')
+    [ "$enrolled" = "$fingerprint" ] ||
+        fail 1 "$krl_why; $krl_path cannot stand in: $ca_path does not hold this CA's key; $refusal"
+    krl_check "$krl_path" "$krl_path" "$work/ca.pub" "$base/v1/ca.pub" "$work/krl.list" ||
+        fail 1 "$krl_why; $krl_path cannot stand in: $why; $refusal"
+    warn "$krl_why; keeping the KRL already in $krl_path (for this CA, written $(krl_date "$krl_path")); run sshcert-krl-refresh once the CA answers"
+    krl_src=$krl_path
 fi
 
 # --- 3. the drop-in ----------------------------------------------------------------------
@@ -325,8 +265,8 @@ fi
 same "$work/ca.pub" "$ca_path" || put "$work/ca.pub" "$ca_path"
 if [ "$krl_src" != "$krl_path" ]; then
     # The KRL's generation date changes at every fetch; only its content counts.
-    if ! { krl_valid "$krl_path" && [ "$(mode_of "$krl_path")" = "-rw-r--r--" ] &&
-        [ "$(krl_list "$krl_src")" = "$(krl_list "$krl_path")" ]; }; then
+    if ! { [ -f "$krl_path" ] && [ "$(mode_of "$krl_path")" = "-rw-r--r--" ] &&
+        krl_same "$krl_path" "$work/krl.list"; }; then
         put "$krl_src" "$krl_path"
     fi
 fi
@@ -392,7 +332,7 @@ if [ -z "$changed" ]; then
     exit 0
 fi
 printf '%s' "$changed" | while read -r f; do say "installed $f"; done
-say "CA $fingerprint trusted; KRL with $(krl_list "$krl_path" >"$work/list"; krl_count "$work/list") revocation entries"
+say "CA $fingerprint trusted; KRL with $(krl_count "$work/krl.list") revocation entries"
 [ -f "$main_conf" ] && say "sshd -t: configuration OK"
 if [ "$reload" = 1 ]; then
     if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then

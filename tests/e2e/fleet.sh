@@ -4,8 +4,10 @@
 # deploy/enroll-device.sh). One login gets into all three; after `cert revoke` and
 # deploy/sshcert-krl-refresh on each, all three refuse that certificate; an expired certificate
 # is refused everywhere; a wrong fingerprint installs nothing; a refresh that cannot reach the
-# CA, or gets something that is not a good KRL, keeps the last good KRL; sshd -t failures roll
-# back; a config that would hide the drop-in is warned about; the units and install rules hold.
+# CA, or gets something that is not a good KRL, keeps the last good KRL; an enrolment that
+# cannot get a good KRL for its CA installs nothing (fail closed), unless the device already
+# holds one for that CA; sshd -t failures roll back; a config that would hide the drop-in is
+# warned about; the units and install rules hold, and the installed scripts work.
 . "$SSHCERT_SRC_DIR/tests/lib.sh"
 
 ENROLL="$SSHCERT_SRC_DIR/deploy/enroll-device.sh"
@@ -231,49 +233,177 @@ t_eq "...and no temp files are left" "" "$(find "$E" -name '.sshcert*')"
 t_ssh "$PORT_dev1" "$U" alice/id_ed25519 alice/id_ed25519-cert.pub true >/dev/null 2>&1
 t_eq "dev1 still refuses the revoked certificate" 255 $?
 
-# A stand-in CA on plain http (loopback) serving chosen bytes as /v1/ca.pub and /v1/krl.
+# A stand-in CA on plain http (loopback) serving chosen bytes as /v1/ca.pub and /v1/krl;
+# PATH.status holding a number makes it answer that HTTP status for PATH instead. With "once"
+# it closes its listening socket while answering the first request, and exits after it: the
+# CA stops between enrolment's fetch of the key and its fetch of the KRL.
+cat >standin.py <<'PY'
+import functools, http.server, os, sys
+port, root, once = int(sys.argv[1]), sys.argv[2], len(sys.argv) > 3
+class H(http.server.SimpleHTTPRequestHandler):
+    def do_GET(self):
+        status = os.path.join(root, self.path.lstrip("/") + ".status")
+        if once:
+            self.server.socket.close()
+        if os.path.exists(status):
+            self.send_error(int(open(status).read()))
+        else:
+            super().do_GET()
+    def log_message(self, *args):
+        pass
+srv = http.server.HTTPServer(("127.0.0.1", port), functools.partial(H, directory=root))
+print("ready", flush=True)
+srv.handle_request() if once else srv.serve_forever()
+PY
+# standin DIR [once]: starts it on a free port; sets STANDIN (its URL) and STANDIN_PID.
+standin() {
+  local port
+  for _ in 1 2 3 4 5; do
+    port=$(t_free_port)
+    python3 standin.py "$port" "$@" >standin.log 2>&1 &
+    STANDIN_PID=$!
+    T_PIDS+=("$STANDIN_PID")
+    if t_wait_file_match standin.log '^ready$' 10; then
+      STANDIN="http://127.0.0.1:$port"
+      return 0
+    fi
+    kill "$STANDIN_PID" 2>/dev/null; wait "$STANDIN_PID" 2>/dev/null
+  done
+  return 1
+}
+# absent DIR: which of enrolment's files DIR holds ("" when none).
+absent() {
+  local f
+  for f in sshcert_ca.pub sshcert.krl sshd_config.d; do [ ! -e "$1/$f" ] || printf '%s ' "$f"; done
+}
+REFUSAL="refusing to enrol without this CA's KRL \(sshd would accept revoked certificates\); nothing installed"
 if command -v python3 >/dev/null 2>&1; then
   mkdir -p fake/v1
   cp ca/data/ca_key.pub fake/v1/ca.pub
-  for try in 1 2 3 4 5; do
-    FAKE_PORT=$(t_free_port)
-    python3 -m http.server "$FAKE_PORT" --bind 127.0.0.1 --directory fake >fake.log 2>&1 &
-    FAKE_PID=$!
-    T_PIDS+=("$FAKE_PID")
-    for i in $(seq 50); do
-      curl -sf "http://127.0.0.1:$FAKE_PORT/v1/ca.pub" >/dev/null 2>&1 && break
-      sleep 0.1
-    done
-    curl -sf "http://127.0.0.1:$FAKE_PORT/v1/ca.pub" >/dev/null 2>&1 && break
-    kill "$FAKE_PID" 2>/dev/null; wait "$FAKE_PID" 2>/dev/null
-  done
-  FAKE="http://127.0.0.1:$FAKE_PORT"
+  standin fake || { t_bad "the stand-in CA did not start" "$(cat standin.log)"; t_done; }
+  FAKE=$STANDIN
   echo "this is not a KRL" >fake/v1/krl
   t_rc "a refresh that gets garbage fails (1)" 1 "$REFRESH" --server "$FAKE" --etc "$E"
-  t_match "...saying it is not a KRL" "did not answer with a KRL" "$T_ERR"
+  t_match "...saying it is not a KRL" "^sshcert-krl-refresh: $FAKE/v1/krl is not a KRL \(no SSHKRL header\); keeping the last good KRL $(re "$E")/sshcert.krl \(from " "$T_ERR"
   : >fake/v1/krl
   t_rc "a refresh that gets an empty body fails (1)" 1 "$REFRESH" --server "$FAKE" --etc "$E"
-  t_match "...saying so (an empty file would revoke nothing)" "answered with an empty body" "$T_ERR"
+  t_match "...saying so (an empty file would revoke nothing)" "$FAKE/v1/krl is empty, not a KRL" "$T_ERR"
   head -c 40 "$E/sshcert.krl" >fake/v1/krl
   t_rc "a refresh that gets a truncated KRL fails (1)" 1 "$REFRESH" --server "$FAKE" --etc "$E"
-  t_match "...saying it does not parse" "does not parse" "$T_ERR"
+  t_match "...saying it does not parse" "the KRL $FAKE/v1/krl does not parse" "$T_ERR"
   echo "serial: 1" >spec
-  ssh-keygen -q -k -f fake/v1/krl -s otherca.pub spec 2>/dev/null
+  ssh-keygen -q -k -f otherca.krl -s otherca.pub spec 2>/dev/null
+  cp otherca.krl fake/v1/krl
   t_rc "a refresh that gets another CA's KRL fails (1)" 1 "$REFRESH" --server "$FAKE" --etc "$E"
-  t_match "...naming the CA" "is for CA $(re "$OTHER"), but this device trusts $(re "$FP") \\($(re "$E")/sshcert_ca.pub\\)" "$T_ERR"
+  t_match "...naming the CA" "the KRL $FAKE/v1/krl is for CA $(re "$OTHER"), not for $(re "$FP") \\($(re "$E")/sshcert_ca.pub\\)" "$T_ERR"
   t_eq "the KRL survived the bad answers" "$krl_before" "$(sha256sum <"$E/sshcert.krl")"
-  # Enrolment when the KRL cannot be had: an empty valid one, so sshd accepts certificates.
-  rm -f fake/v1/krl
+  mkdir -p bare
+  cp "$E/sshcert.krl" bare/
+  t_rc "a refresh on a device with no CA key fails (1)" 1 "$REFRESH" --server "$URL" --ca-cert "$TLS" --etc "$T_DIR/bare"
+  t_match "...since it cannot tell whose KRL it got" "cannot read the CA key in $T_DIR/bare/sshcert_ca.pub, so cannot tell whose KRL $URL/v1/krl is; keeping the last good KRL" "$T_ERR"
+  t_eq "...and keeps the KRL" "$krl_before" "$(sha256sum <bare/sshcert.krl)"
+
+  # Enrolment fails closed: without a good KRL for its CA it installs nothing.
   mkdev dev4
-  t_rc "enrolment without a KRL from the CA succeeds" 0 "$ENROLL" --server "$FAKE" --fingerprint "$FP" \
-    --etc "$T_DIR/dev4/etc" --no-reload
-  t_match "...warning that it installs an empty KRL" "cannot fetch $FAKE/v1/krl: curl: \(22\).*installing an empty KRL" \
-    "$(printf '%s' "$T_ERR" | tr '\n' ' ')"
-  t_eq "...which is valid and empty" "0" \
-    "$(ssh-keygen -Q -l -f "$T_DIR/dev4/etc/sshcert.krl" | grep -c '^[^#]')"
+  before=$(snapshot dev4/etc)
+  # enroll_bad SERVER DESC ERROR_REGEX: enrolment into dev4 from SERVER exits 1 with exactly one
+  # line, ERROR_REGEX then the refusal, and installs nothing.
+  enroll_bad() {
+    t_rc "enrolment $2 fails (1)" 1 "$ENROLL" --server "$1" --fingerprint "$FP" --etc "$T_DIR/dev4/etc" --no-reload
+    t_match "...with one error line naming the URL and the reason" "^enroll-device\.sh: $3; $REFUSAL\$" "$T_ERR"
+    t_eq "...and nothing else on stderr" 1 "$(printf '%s\n' "$T_ERR" | wc -l)"
+    t_eq "...installing nothing (no CA key, KRL or drop-in)" "" "$(absent dev4/etc)"
+    t_eq "...leaving the etc folder byte-identical" "$before" "$(snapshot dev4/etc)"
+  }
+  rm -f fake/v1/krl
+  enroll_bad "$FAKE" "when /v1/krl is not there (404)" "cannot fetch $FAKE/v1/krl: curl: \(22\) The requested URL returned error: 404"
+  echo 503 >fake/v1/krl.status
+  enroll_bad "$FAKE" "when /v1/krl answers 503" "cannot fetch $FAKE/v1/krl: curl: \(22\) The requested URL returned error: 503"
+  rm -f fake/v1/krl.status
+  echo "this is not a KRL" >fake/v1/krl
+  enroll_bad "$FAKE" "when /v1/krl is not a KRL" "$FAKE/v1/krl is not a KRL \(no SSHKRL header\)"
+  : >fake/v1/krl
+  enroll_bad "$FAKE" "when /v1/krl is empty" "$FAKE/v1/krl is empty, not a KRL \(an empty file would revoke nothing\)"
+  head -c 40 "$E/sshcert.krl" >fake/v1/krl
+  enroll_bad "$FAKE" "when /v1/krl is truncated" "the KRL $FAKE/v1/krl does not parse: [^;]+"
+  cp otherca.krl fake/v1/krl
+  enroll_bad "$FAKE" "when /v1/krl is another CA's KRL" \
+    "the KRL $FAKE/v1/krl is for CA $(re "$OTHER"), not for $(re "$FP") \($FAKE/v1/ca\.pub\)"
+  mkdir -p once/v1
+  cp ca/data/ca_key.pub once/v1/ca.pub
+  cp "$E/sshcert.krl" once/v1/krl
+  if standin once once; then
+    enroll_bad "$STANDIN" "when the CA stops before the KRL is fetched" "cannot fetch $STANDIN/v1/krl: curl: \(7\) [^;]+"
+    wait "$STANDIN_PID"
+    t_eq "...(the stand-in answered the key and exited)" 0 $?
+    # Reaped: its PID may be reused, so the cleanup must not signal it.
+    pids=()
+    for p in "${T_PIDS[@]}"; do [ "$p" = "$STANDIN_PID" ] || pids+=("$p"); done
+    T_PIDS=("${pids[@]}")
+  else
+    t_bad "the one-shot stand-in did not start" "$(cat standin.log)"
+  fi
+
+  # On a device already enrolled with this CA, a KRL already there that passes the same
+  # checks stands in: it is the last good list, which sshd uses now and a refresh would keep.
+  rm -f fake/v1/krl
+  before=$(snapshot dev1/etc)
+  t_rc "re-enrolment while /v1/krl fails keeps the good KRL already there (0)" 0 \
+    "$ENROLL" --server "$FAKE" --fingerprint "$FP" --etc "$E" --no-reload
+  t_match "...warning why and what it keeps" "^enroll-device\.sh: warning: cannot fetch $FAKE/v1/krl: curl: \(22\) [^;]+; keeping the KRL already in $(re "$E")/sshcert\.krl \(for this CA, written [^)]+\); run sshcert-krl-refresh once the CA answers\$" "$T_ERR"
+  t_eq "...(one line)" 1 "$(printf '%s\n' "$T_ERR" | wc -l)"
+  t_match "...saying nothing changed" "already enrolled: .* nothing changed" "$T_OUT"
+  t_eq "...leaving dev1 byte-identical" "$before" "$(snapshot dev1/etc)"
+  t_match "...so alice's certificate stays revoked" "REVOKED" \
+    "$(ssh-keygen -Q -f "$E/sshcert.krl" alice/id_ed25519-cert.pub 2>&1)"
+  cp otherca.krl fake/v1/krl
+  t_rc "re-enrolment that gets another CA's KRL keeps the good one too (0)" 0 \
+    "$ENROLL" --server "$FAKE" --fingerprint "$FP" --etc "$E" --no-reload
+  t_match "...naming that CA" "warning: the KRL $FAKE/v1/krl is for CA $(re "$OTHER"), not for $(re "$FP") .*; keeping the KRL already in $(re "$E")/sshcert\.krl" "$T_ERR"
+  t_eq "...leaving dev1 byte-identical" "$before" "$(snapshot dev1/etc)"
+
+  # A KRL already there that is not good for this CA cannot stand in.
+  rm -f fake/v1/krl
+  mkdev dev8
+  t_rc "enroll dev8" 0 enroll dev8
+  D8="$T_DIR/dev8/etc"
+  # stand_in_bad DESC REASON_REGEX: re-enrolment of dev8 while /v1/krl is missing exits 1,
+  # saying why the KRL there cannot stand in, and changes nothing.
+  stand_in_bad() {
+    local before8
+    before8=$(snapshot dev8/etc)
+    t_rc "re-enrolment while /v1/krl fails, $1, fails (1)" 1 "$ENROLL" --server "$FAKE" --fingerprint "$FP" --etc "$D8" --no-reload
+    t_match "...saying why the KRL there cannot stand in" "^enroll-device\.sh: cannot fetch $FAKE/v1/krl: curl: \(22\) [^;]+; $(re "$D8")/sshcert\.krl cannot stand in: $2; $REFUSAL\$" "$T_ERR"
+    t_eq "...and changes nothing" "$before8" "$(snapshot dev8/etc)"
+  }
+  cp otherca.krl "$D8/sshcert.krl"
+  stand_in_bad "with another CA's KRL there" "the KRL $(re "$D8")/sshcert\.krl is for CA $(re "$OTHER"), not for $(re "$FP") \($FAKE/v1/ca\.pub\)"
+  : >"$D8/sshcert.krl"
+  stand_in_bad "with an empty file there" "$(re "$D8")/sshcert\.krl is empty, not a KRL \(an empty file would revoke nothing\)"
+  # An empty KRL naming no CA (what enrolment used to install when the CA gave none) passes
+  # the checks, as the CA's own KRL does while nothing is revoked; but only for the CA the
+  # device is enrolled with, not for one it is moving to.
+  rm -f "$D8/sshcert.krl"
+  ssh-keygen -q -k -f "$D8/sshcert.krl" 2>/dev/null
+  cp otherca.pub "$D8/sshcert_ca.pub"
+  stand_in_bad "on a device enrolled with another CA" "$(re "$D8")/sshcert_ca\.pub does not hold this CA's key"
+  cp ca/data/ca_key.pub "$D8/sshcert_ca.pub"
+  t_rc "re-enrolment while /v1/krl fails keeps an empty KRL for this CA (0)" 0 \
+    "$ENROLL" --server "$FAKE" --fingerprint "$FP" --etc "$D8" --no-reload
+  t_match "...with the warning" "warning: cannot fetch $FAKE/v1/krl: .*; keeping the KRL already in $(re "$D8")/sshcert\.krl" "$T_ERR"
 else
   t_log "python3 missing: skipped the stand-in CA checks"
 fi
+
+# --- the first KRL is the CA's: a device enrolled after a revocation refuses at once ----------
+mkdev dev9
+t_rc "enroll dev9 after the revocation" 0 enroll dev9
+t_match "...reporting the KRL's entry" "KRL with 1 revocation entries" "$T_OUT"
+t_match "...whose first KRL revokes alice's certificate" "REVOKED" \
+  "$(ssh-keygen -Q -f "$T_DIR/dev9/etc/sshcert.krl" alice/id_ed25519-cert.pub 2>&1)"
+"$ADMIN" -c "$CFG" krl -o ca.krl
+t_eq "...and lists what the CA's KRL lists" "$(ssh-keygen -Q -l -f ca.krl | grep -v '^# Generated')" \
+  "$(ssh-keygen -Q -l -f "$T_DIR/dev9/etc/sshcert.krl" | grep -v '^# Generated')"
 
 # --- sshd -t rejects the result: everything goes back as it was ----------------------------
 mkdev dev5
@@ -321,7 +451,60 @@ if [ -f "$SSHCERT_BUILD_DIR/deploy/cmake_install.cmake" ]; then
     t_eq "installed $f" yes "$([ -s "$T_DIR/inst/$f" ] && echo yes || echo no)"
   done
   t_eq "the scripts are executable" yes "$([ -x inst/sbin/sshcert-enroll-device ] && [ -x inst/sbin/sshcert-krl-refresh ] && echo yes)"
+  COMMON="$T_DIR/inst/share/sshcert/sshcert-device-common.sh"
+  t_eq "installed the shared code, 0644" 644 "$(stat -c %a "$COMMON" 2>&1)"
+  for f in sshcert-enroll-device sshcert-krl-refresh; do
+    t_eq "installed $f sources the shared code by its installed path" "common='$COMMON'" \
+      "$(grep '^common=' "inst/sbin/$f")"
+  done
+  # The installed scripts work on the installed shared code.
+  t_rc "installed sshcert-krl-refresh works" 0 inst/sbin/sshcert-krl-refresh --server "$URL" --ca-cert "$TLS" --etc "$E"
+  t_match "...and finds dev1's KRL up to date" "is up to date \(1 revocation entries\)" "$T_OUT"
+  before=$(snapshot dev1/etc)
+  t_rc "installed sshcert-enroll-device works" 0 inst/sbin/sshcert-enroll-device --server "$URL" \
+    --fingerprint "$FP" --ca-cert "$TLS" --etc "$E" --no-reload
+  t_match "...and finds dev1 enrolled" "already enrolled: .* nothing changed" "$T_OUT"
+  t_eq "...changing nothing" "$before" "$(snapshot dev1/etc)"
+  mv "$COMMON" "$COMMON.moved"
+  t_rc "installed scripts do not look beside themselves for the shared code (1)" 1 \
+    inst/sbin/sshcert-krl-refresh --server "$URL" --ca-cert "$TLS" --etc "$E"
+  t_match "...naming the installed path" "cannot load $(re "$COMMON"): missing, or others may write it" "$T_ERR"
+  mv "$COMMON.moved" "$COMMON"
 fi
+
+# --- root sources the shared code only from a place only root (or the script's owner) writes --
+mkdir -p loose
+cp "$SSHCERT_SRC_DIR/deploy/enroll-device.sh" "$SSHCERT_SRC_DIR/deploy/sshcert-krl-refresh" \
+  "$SSHCERT_SRC_DIR/deploy/sshcert-device-common.sh" loose/
+chmod 0755 loose
+mkdev dev4
+before=$(snapshot dev4/etc)
+# loose_bad DESC: the copies in loose/ refuse to run (1), and enrolment installs nothing.
+loose_bad() {
+  t_rc "the scripts refuse shared code $1 (1)" 1 loose/enroll-device.sh --server "$URL" --fingerprint "$FP" \
+    --ca-cert "$TLS" --etc "$T_DIR/dev4/etc" --no-reload
+  t_eq "...saying so" "enroll-device.sh: cannot load loose/sshcert-device-common.sh: missing, or others may write it" "$T_ERR"
+  t_eq "...installing nothing" "$before" "$(snapshot dev4/etc)"
+  t_rc "...sshcert-krl-refresh too (1)" 1 loose/sshcert-krl-refresh --server "$URL" --ca-cert "$TLS" --etc "$E"
+}
+chmod g+w loose/sshcert-device-common.sh
+loose_bad "that the group may write"
+chmod g-w,o+w loose/sshcert-device-common.sh
+loose_bad "that anyone may write"
+chmod o-w loose/sshcert-device-common.sh
+chmod 1777 loose
+loose_bad "in a folder anyone may write (even sticky)"
+chmod 0755 loose
+chown 65534 loose/sshcert-device-common.sh
+loose_bad "owned by another user"
+chown 0 loose/sshcert-device-common.sh
+mv loose/sshcert-device-common.sh loose/moved
+loose_bad "that is missing"
+mkdir loose/sshcert-device-common.sh
+loose_bad "that is not a file"
+rmdir loose/sshcert-device-common.sh
+mv loose/moved loose/sshcert-device-common.sh
+t_rc "the same copies run once the shared code is safe (0)" 0 loose/sshcert-krl-refresh --server "$URL" --ca-cert "$TLS" --etc "$E"
 if command -v systemd-analyze >/dev/null 2>&1; then
   mkdir -p units
   for u in sshcert-server.service sshcert-krl-refresh.service sshcert-krl-refresh.timer; do

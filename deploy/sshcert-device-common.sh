@@ -1,0 +1,149 @@
+# sshcert-device-common.sh: the code both device scripts share (DESIGN.md, "The device side"):
+# the environment they run in, the CA URL check, the fetch, and the checks a KRL passes before
+# sshd may use it. enroll-device.sh checks its first KRL, and sshcert-krl-refresh every later
+# one, with this one krl_check. Sourced, never run; POSIX sh.
+#
+# The caller sets prog (its name, for messages) before sourcing, and work (a private temp
+# folder) and ca_cert ('' or a PEM file) before fetching. The scripts run as root, so they
+# source this file only from a fixed path: the one cmake --install writes into them, or, in
+# the source tree, the file beside them; never one that group or others can write.
+# shellcheck shell=sh disable=SC2034,SC2154 # prog, work, ca_cert come from, why goes to, the caller
+umask 022
+PATH=$PATH:/usr/sbin:/sbin
+export PATH
+LC_ALL=C
+export LC_ALL
+nl='
+'
+
+# The largest KRL either script takes (curl --max-filesize).
+SSHCERT_KRL_MAX=33554432
+
+usage_err() {
+    printf '%s: %s\n' "$prog" "$*" >&2
+    printf 'Try: %s --help\n' "$prog" >&2
+    exit 2
+}
+
+# check_server URL [HINT]: sets base (URL without trailing slashes), or exits 2. Refuses plain
+# http to anything but a loopback address, and anything a shell, curl or a reader could take
+# two ways. HINT follows the message when URL is empty.
+check_server() {
+    s=$1
+    case $s in
+    *"$nl"*) usage_err "--server: the URL contains a newline" ;;
+    https://* | http://*) ;;
+    '') usage_err "--server URL is required${2:+ $2}" ;;
+    *) usage_err "--server must be an https:// URL (http:// only for a loopback address): $s" ;;
+    esac
+    if printf '%s' "$s" | grep -q '[^][A-Za-z0-9.:/_~%-]'; then
+        usage_err "--server: unexpected characters in the URL (no credentials, query or spaces): $s"
+    fi
+    rest=${s#*://}
+    hostport=${rest%%/*}
+    case $hostport in
+    \[*\]:* | \[*\]) host="${hostport%%\]*}]" ;;
+    *) host=${hostport%%:*} ;;
+    esac
+    port_part=${hostport#"$host"}
+    case $port_part in
+    '') ;;
+    :*[!0-9]* | :) usage_err "--server: bad port in $s" ;;
+    :*) ;;
+    *) usage_err "--server: cannot read the host of $s" ;;
+    esac
+    [ -n "$host" ] || usage_err "--server: no host in $s"
+    case $s in
+    http://*)
+        case $host in
+        localhost | \[::1\]) ;;
+        127.*[!0-9.]*) usage_err "--server: plain http is only allowed to a loopback address: $s" ;;
+        127.*) ;;
+        *) usage_err "--server: refusing plain http to $host: the CA key and the KRL would cross the network unauthenticated; use https://" ;;
+        esac
+        ;;
+    esac
+    base=$s
+    while :; do
+        case $base in
+        */) base=${base%/} ;;
+        *) break ;;
+        esac
+    done
+}
+
+# fetch URL OUT MAXBYTES: curl with TLS verification, no redirects, no ~/.curlrc; curl's
+# complaint goes to $work/curl.err (curl_err reads its first line).
+fetch() {
+    fetch_url=$1
+    set -- -q --fail --silent --show-error --proto =https,http --tlsv1.2 --connect-timeout 10 \
+        --max-time 120 --max-filesize "$3" -o "$2"
+    if [ -n "$ca_cert" ]; then
+        # --capath to an empty folder: the CA file replaces curl's built-in CA folder too.
+        mkdir -p "$work/no-capath" 2>"$work/curl.err" || return 1
+        set -- "$@" --cacert "$ca_cert" --capath "$work/no-capath"
+    fi
+    curl "$@" -- "$fetch_url" 2>"$work/curl.err" </dev/null
+}
+curl_err() { { grep '^curl: (' "$work/curl.err" || cat "$work/curl.err"; } | sed -n 1p; }
+
+# krl_check KRL WHAT CAKEYS CANAME LIST: 0 when sshd may use the file KRL for the CA whose key
+# is in the file CAKEYS: it is not empty, starts with SSHKRL, ssh-keygen reads it, and every CA
+# key it names is in CAKEYS (a KRL that names no CA, such as the CA's own while it has revoked
+# nothing, passes). Writes ssh-keygen's listing, less the generation date, to LIST. Otherwise
+# 1, with one line in why that starts with WHAT (a URL or a path); CANAME says where CAKEYS
+# came from.
+krl_check() {
+    why=''
+    # sshd takes an empty file for an empty KRL: a truncated answer must never un-revoke.
+    if [ ! -s "$1" ]; then
+        why="$2 is empty, not a KRL (an empty file would revoke nothing)"
+        return 1
+    fi
+    if [ "$(dd if="$1" bs=6 count=1 2>/dev/null)" != SSHKRL ]; then
+        why="$2 is not a KRL (no SSHKRL header)"
+        return 1
+    fi
+    if ! ssh-keygen -Q -l -f "$1" >"$work/krl.listing" 2>"$work/keygen.err" </dev/null; then
+        why="the KRL $2 does not parse: $(sed -n '$p' "$work/keygen.err")"
+        return 1
+    fi
+    krl_ours=$(ssh-keygen -l -E sha256 -f "$3" 2>/dev/null </dev/null | awk '{ print $2 }')
+    if [ -z "$krl_ours" ]; then
+        why="cannot read the CA key in $4, so cannot tell whose KRL $2 is"
+        return 1
+    fi
+    # A KRL for another CA revokes nothing here: it comes from the wrong server.
+    awk '/^# CA key / { print $5 }' "$work/krl.listing" >"$work/krl.cas"
+    while read -r krl_fp; do
+        case "$nl$krl_ours$nl" in
+        *"$nl$krl_fp$nl"*) ;;
+        *)
+            why="the KRL $2 is for CA $krl_fp, not for $(printf '%s' "$krl_ours" | tr '\n' ' ') ($4)"
+            return 1
+            ;;
+        esac
+    done <"$work/krl.cas"
+    grep -v '^# Generated at' "$work/krl.listing" >"$5" || :
+}
+
+# krl_get URL OUT CAKEYS CANAME LIST: fetches the KRL at URL into OUT and checks it as
+# krl_check does; 1 with the reason in why when either fails.
+krl_get() {
+    if ! fetch "$1" "$2" "$SSHCERT_KRL_MAX"; then
+        why="cannot fetch $1: $(curl_err)"
+        return 1
+    fi
+    krl_check "$2" "$1" "$3" "$4" "$5"
+}
+
+# krl_same OLD LIST: 0 when the file OLD is a KRL whose listing is LIST. The generation date,
+# which changes at every fetch, is left out: only the content counts.
+krl_same() {
+    [ -s "$1" ] && [ "$(dd if="$1" bs=6 count=1 2>/dev/null)" = SSHKRL ] &&
+        ssh-keygen -Q -l -f "$1" 2>/dev/null </dev/null | grep -v '^# Generated at' | cmp -s - "$2"
+}
+# krl_count LIST: how many revocation entries a listing holds.
+krl_count() { grep -c '^[^#]' "$1" || :; }
+# krl_date FILE: when FILE was last written, for messages.
+krl_date() { date -r "$1" '+%Y-%m-%d %H:%M:%S %Z' 2>/dev/null || echo 'an earlier run'; }
