@@ -56,6 +56,29 @@ ensure_dir(const char *path, int *created, char **err)
     return 0;
 }
 
+/* Reads and parses the CA key, checked on the descriptor it is read from: a private regular
+ * file. A refusal's *err names the file and why; PERMISSIONS adds the fix. */
+static int
+load_ca_key(const char *path, struct sshcert_privkey **out, char **err)
+{
+    char *text = NULL;
+    size_t len = 0;
+    int r;
+
+    r = sshcert_file_read_checked(path, NULL, SSHCERT_FILE_PRIVATE, SSHCERT_MAX_KEY_FILE, &text,
+        &len, err);
+    if (r == SSHCERT_ERR_PERMISSIONS)
+        /* *err is formatted into the new message before the old one is freed. */
+        sshcert_err_msg(err, r, "refusing to use %s; run: chmod 600 %s",
+            *err != NULL ? *err : path, path);
+    if (r != 0)
+        return r;
+    if ((r = sshcert_privkey_parse(text, len, out)) != 0)
+        sshcert_err_msg(err, r, "%s: %s", path, sshcert_err_str(r));
+    sshcert_secmem_free_len(text, len);
+    return r;
+}
+
 static int
 ensure_ca_key(const struct sshcert_config *cfg, int *created, char **err)
 {
@@ -64,7 +87,7 @@ ensure_ca_key(const struct sshcert_config *cfg, int *created, char **err)
     char *line = NULL;
     int r;
 
-    r = sshcert_privkey_load(cfg->ca_key_path, &k);
+    r = load_ca_key(cfg->ca_key_path, &k, err);
     if (r == SSHCERT_ERR_NOT_FOUND) {
         if ((r = sshcert_privkey_generate(&k)) != 0 ||
             (r = sshcert_privkey_set_comment(k, CA_COMMENT)) != 0 ||
@@ -72,14 +95,10 @@ ensure_ca_key(const struct sshcert_config *cfg, int *created, char **err)
             sshcert_err_msg(err, r, "cannot create %s: %s", cfg->ca_key_path, why(r));
             goto out;
         }
+        free(*err); /* the "cannot open" of the key that was missing */
+        *err = NULL;
         *created = 1;
     } else if (r != 0) {
-        sshcert_err_msg(err, r, "%s: %s", cfg->ca_key_path, why(r));
-        goto out;
-    }
-    if ((r = sshcert_file_check_private(cfg->ca_key_path)) != 0) {
-        sshcert_err_msg(err, r, "%s is readable by group or others; run: chmod 600 %s",
-            cfg->ca_key_path, cfg->ca_key_path);
         goto out;
     }
     /* The .pub file is derived; rewrite it only when missing or different. */
@@ -163,16 +182,19 @@ load_secret_key(const struct sshcert_config *cfg, uint8_t **out, char **err)
     int r;
 
     *out = NULL;
-    if ((r = sshcert_file_check_private(cfg->secret_key_path)) != 0)
-        return sshcert_err_msg(err, r, "%s: %s", cfg->secret_key_path,
-            r == SSHCERT_ERR_PERMISSIONS ? "readable by group or others; run chmod 600"
-                                         : why(r));
-    if ((r = sshcert_file_read(cfg->secret_key_path, SSHCERT_SECRET_KEY_LEN, &d, &len)) != 0 ||
-        len != SSHCERT_SECRET_KEY_LEN) {
+    r = sshcert_file_read_checked(cfg->secret_key_path, NULL, SSHCERT_FILE_PRIVATE,
+        SSHCERT_SECRET_KEY_LEN, &d, &len, err);
+    if (r == SSHCERT_ERR_PERMISSIONS)
+        /* *err is formatted into the new message before the old one is freed. */
+        return sshcert_err_msg(err, r, "refusing to use %s; run: chmod 600 %s",
+            *err != NULL ? *err : cfg->secret_key_path, cfg->secret_key_path);
+    if (r == SSHCERT_ERR_TOO_LARGE || (r == 0 && len != SSHCERT_SECRET_KEY_LEN)) {
         sshcert_secmem_free_len(d, len);
         return sshcert_err_msg(err, r != 0 ? r : SSHCERT_ERR_INVALID_FORMAT,
             "%s: must hold exactly %u bytes", cfg->secret_key_path, SSHCERT_SECRET_KEY_LEN);
     }
+    if (r != 0)
+        return r;
     if ((k = sshcert_secmem_alloc(SSHCERT_SECRET_KEY_LEN)) == NULL) {
         sshcert_secmem_free_len(d, len);
         return SSHCERT_ERR_ALLOC;
@@ -194,21 +216,12 @@ sshcert_ca_open(const struct sshcert_config *cfg, struct sshcert_ca **out, char 
     if ((ca = calloc(1, sizeof(*ca))) == NULL)
         return SSHCERT_ERR_ALLOC;
     ca->cfg = cfg;
-    r = sshcert_file_check_private(cfg->ca_key_path);
-    if (r == SSHCERT_ERR_PERMISSIONS) {
-        sshcert_err_msg(err, r, "refusing to use %s: it is readable by group or others (chmod 600 %s)",
-            cfg->ca_key_path, cfg->ca_key_path);
-        goto fail;
-    }
-    if (r == SSHCERT_ERR_NOT_FOUND) {
+    r = load_ca_key(cfg->ca_key_path, &ca->key, err);
+    if (r == SSHCERT_ERR_NOT_FOUND)
         sshcert_err_msg(err, r, "%s not found: run 'sshcert-admin -c CONFIG init' first",
             cfg->ca_key_path);
+    if (r != 0)
         goto fail;
-    }
-    if (r != 0 || (r = sshcert_privkey_load(cfg->ca_key_path, &ca->key)) != 0) {
-        sshcert_err_msg(err, r, "%s: %s", cfg->ca_key_path, why(r));
-        goto fail;
-    }
     sshcert_privkey_public(ca->key, &ca->pub);
     if ((r = sshcert_pubkey_fingerprint(&ca->pub, ca->fingerprint)) != 0 ||
         (r = sshcert_pubkey_to_line(&ca->pub, CA_COMMENT, &ca->pub_line)) != 0)

@@ -432,10 +432,9 @@ sshcert_config_load(const char *path, struct sshcert_config **out, char **err)
 
     *out = NULL;
     *err = NULL;
-    if ((r = sshcert_file_read(path, SSHCERT_MAX_CONFIG_FILE, &text, &len)) != 0) {
-        fail(err, "%s: %s", path, r == SSHCERT_ERR_SYSTEM ? strerror(errno) : sshcert_err_str(r));
+    if ((r = sshcert_file_read_checked(path, NULL, 0, SSHCERT_MAX_CONFIG_FILE, &text, &len,
+             err)) != 0)
         goto out;
-    }
     if ((pcopy = strdup(path)) == NULL) {
         r = SSHCERT_ERR_ALLOC;
         goto out;

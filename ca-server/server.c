@@ -188,13 +188,16 @@ main(int argc, char **argv)
         sshcert_log(LOG_WARNING, "auth.password_hash is \"min\": for tests and benchmarks only, "
                                  "passwords are cheap to guess from a stolen database");
     if (srv.cfg->tls_cert_file != NULL) {
-        if ((r = sshcert_file_read(srv.cfg->tls_cert_file, SSHCERT_MAX_PEM, &cert_pem, NULL)) !=
-                0 ||
-            (r = sshcert_file_read(srv.cfg->tls_key_file, SSHCERT_MAX_PEM, &key_pem, &key_len)) !=
-                0) {
-            sshcert_log(LOG_ERR, "cannot read TLS certificate or key (%s, %s): %s",
-                srv.cfg->tls_cert_file, srv.cfg->tls_key_file,
-                r == SSHCERT_ERR_SYSTEM ? strerror(errno) : sshcert_err_str(r));
+        /* The key guards every password and TOTP code on the wire: a secret like the CA key. */
+        if ((r = sshcert_file_read_checked(srv.cfg->tls_cert_file, "TLS certificate", 0,
+                 SSHCERT_MAX_PEM, &cert_pem, NULL, &err)) != 0 ||
+            (r = sshcert_file_read_checked(srv.cfg->tls_key_file, "TLS key",
+                 SSHCERT_FILE_PRIVATE, SSHCERT_MAX_PEM, &key_pem, &key_len, &err)) != 0) {
+            if (r == SSHCERT_ERR_PERMISSIONS)
+                sshcert_log(LOG_ERR, "refusing to use %s; run: chmod 600 %s",
+                    err != NULL ? err : sshcert_err_str(r), srv.cfg->tls_key_file);
+            else
+                sshcert_log(LOG_ERR, "%s", err != NULL ? err : sshcert_err_str(r));
             goto out;
         }
     }

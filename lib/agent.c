@@ -362,46 +362,55 @@ sshcert_agent_from_fd(int fd, struct sshcert_agent **out)
 }
 
 int
-sshcert_agent_connect(const char *path, struct sshcert_agent **out)
+sshcert_agent_connect_socket(const char *path, int *fd)
 {
     struct sockaddr_un sa;
     struct timeval tv;
     size_t plen;
-    int fd = -1, saved, r = SSHCERT_ERR_INTERNAL;
+    int s, saved, r;
+
+    if (fd == NULL)
+        return SSHCERT_ERR_INVALID_ARGUMENT;
+    *fd = -1;
+    if (path == NULL || (plen = strlen(path)) == 0 || plen >= sizeof(sa.sun_path))
+        return SSHCERT_ERR_AGENT_UNAVAILABLE;
+    memset(&sa, 0, sizeof(sa));
+    sa.sun_family = AF_UNIX;
+    memcpy(sa.sun_path, path, plen + 1);
+    if ((s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+        return SSHCERT_ERR_SYSTEM;
+    /* Linux bounds a connect that waits on a full listen backlog by the send timeout. */
+    tv.tv_sec = SSHCERT_AGENT_TIMEOUT_S;
+    tv.tv_usec = 0;
+    (void)setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+    while (connect(s, (const struct sockaddr *)&sa, sizeof(sa)) == -1) {
+        if (errno == EINTR)
+            continue;
+        saved = errno;
+        r = saved == ENOENT || saved == ENOTDIR || saved == ECONNREFUSED || saved == EAGAIN
+                ? SSHCERT_ERR_AGENT_UNAVAILABLE
+                : SSHCERT_ERR_SYSTEM;
+        close(s);
+        errno = saved;
+        return r;
+    }
+    *fd = s;
+    return 0;
+}
+
+int
+sshcert_agent_connect(const char *path, struct sshcert_agent **out)
+{
+    int fd, r;
 
     if (out == NULL)
         return SSHCERT_ERR_INVALID_ARGUMENT;
     *out = NULL;
     if (path == NULL)
         path = getenv("SSH_AUTH_SOCK");
-    if (path == NULL || (plen = strlen(path)) == 0 || plen >= sizeof(sa.sun_path))
-        return SSHCERT_ERR_AGENT_UNAVAILABLE;
-    memset(&sa, 0, sizeof(sa));
-    sa.sun_family = AF_UNIX;
-    memcpy(sa.sun_path, path, plen + 1);
-    if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
-        return SSHCERT_ERR_SYSTEM;
-    /* Linux bounds a connect that waits on a full listen backlog by the send timeout. */
-    tv.tv_sec = SSHCERT_AGENT_TIMEOUT_S;
-    tv.tv_usec = 0;
-    (void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-    while (connect(fd, (const struct sockaddr *)&sa, sizeof(sa)) == -1) {
-        if (errno == EINTR)
-            continue;
-        r = errno == ENOENT || errno == ENOTDIR || errno == ECONNREFUSED || errno == EAGAIN
-                ? SSHCERT_ERR_AGENT_UNAVAILABLE
-                : SSHCERT_ERR_SYSTEM;
-        goto out;
-    }
-    r = sshcert_agent_from_fd(fd, out);
-    fd = -1; /* owned by the agent handle, or closed by from_fd on failure */
-out:
-    if (fd != -1) {
-        saved = errno;
-        close(fd);
-        errno = saved;
-    }
-    return r;
+    if ((r = sshcert_agent_connect_socket(path, &fd)) != 0)
+        return r;
+    return sshcert_agent_from_fd(fd, out); /* owns fd, closes it on failure */
 }
 
 void

@@ -46,6 +46,12 @@ struct sshcert_agent_identities {
  * when unset, empty, too long for a socket address, missing or refusing; SSHCERT_ERR_SYSTEM
  * (errno kept) for other connect failures. */
 int sshcert_agent_connect(const char *path, struct sshcert_agent **out);
+/* The socket half of sshcert_agent_connect, for a caller that checks the peer before it trusts
+ * it (pam_sshcert's SO_PEERCRED): connects a stream socket to path (not NULL; no
+ * $SSH_AUTH_SOCK lookup) and sets *fd (close-on-exec, connect bounded by
+ * SSHCERT_AGENT_TIMEOUT_S). Same codes as sshcert_agent_connect, errno kept; *fd is -1 unless
+ * this succeeds. */
+int sshcert_agent_connect_socket(const char *path, int *fd);
 /* Uses an already connected stream socket (takes ownership of fd, which is closed even when
  * this fails). */
 int sshcert_agent_from_fd(int fd, struct sshcert_agent **out);

@@ -1,19 +1,16 @@
 /*
  * pam_sshcert's options and the files they name: ca_keys, revoked_keys and the principals.
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "cert.h"
 #include "check.h"
 #include "check_int.h"
 #include "err.h"
+#include "file.h"
 #include "key.h"
 #include "krl.h"
 
@@ -159,78 +156,16 @@ static int
 read_policy_file(const char *path, const char *what, size_t max, uint8_t **out, size_t *outlen,
     struct sshcert_pam_result *res)
 {
-    struct stat st;
-    uint8_t *d = NULL;
-    size_t got = 0;
-    ssize_t n;
-    int fd = -1, r = SSHCERT_ERR_INTERNAL;
+    char *d = NULL, *msg = NULL;
+    int r;
 
     *out = NULL;
-    *outlen = 0;
-    if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0) {
-        r = errno == ENOENT ? SSHCERT_ERR_NOT_FOUND : SSHCERT_ERR_SYSTEM;
-        sshcert_pam_refuse(res, SSHCERT_PAM_STAGE_CONFIG, "cannot open %s %s: %s", what, path,
-            strerror(errno));
-        goto out;
-    }
-    if (fstat(fd, &st) != 0) {
-        r = SSHCERT_ERR_SYSTEM;
-        sshcert_pam_refuse(res, SSHCERT_PAM_STAGE_CONFIG, "cannot stat %s %s: %s", what, path,
-            strerror(errno));
-        goto out;
-    }
-    if (!S_ISREG(st.st_mode)) {
-        r = SSHCERT_ERR_INVALID_FORMAT;
-        sshcert_pam_refuse(res, SSHCERT_PAM_STAGE_CONFIG, "%s %s is not a regular file", what,
-            path);
-        goto out;
-    }
-    if ((st.st_uid != 0 && st.st_uid != geteuid()) || (st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
-        r = SSHCERT_ERR_PERMISSIONS;
-        sshcert_pam_refuse(res, SSHCERT_PAM_STAGE_CONFIG,
-            "%s %s must be owned by root and not writable by group or others", what, path);
-        goto out;
-    }
-    if (st.st_size < 0 || (uint64_t)st.st_size > max) {
-        r = SSHCERT_ERR_TOO_LARGE;
-        sshcert_pam_refuse(res, SSHCERT_PAM_STAGE_CONFIG, "%s %s is larger than %zu bytes", what,
-            path, max);
-        goto out;
-    }
-    /* One byte more than allowed, to see a file that grew past the cap since fstat. */
-    if ((d = malloc((size_t)st.st_size + 1)) == NULL) {
-        r = SSHCERT_ERR_ALLOC;
-        sshcert_pam_refuse(res, SSHCERT_PAM_STAGE_CONFIG, "out of memory reading %s", what);
-        goto out;
-    }
-    while (got < (size_t)st.st_size + 1) {
-        n = read(fd, d + got, (size_t)st.st_size + 1 - got);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            r = SSHCERT_ERR_SYSTEM;
-            sshcert_pam_refuse(res, SSHCERT_PAM_STAGE_CONFIG, "cannot read %s %s: %s", what, path,
-                strerror(errno));
-            goto out;
-        }
-        if (n == 0)
-            break;
-        got += (size_t)n;
-    }
-    if (got != (size_t)st.st_size) {
-        r = SSHCERT_ERR_INVALID_FORMAT;
-        sshcert_pam_refuse(res, SSHCERT_PAM_STAGE_CONFIG, "%s %s changed while it was read", what,
-            path);
-        goto out;
-    }
-    *out = d;
-    *outlen = got;
-    d = NULL;
-    r = 0;
-out:
-    free(d);
-    if (fd >= 0)
-        close(fd);
+    r = sshcert_file_read_checked(path, what, SSHCERT_FILE_TRUSTED, max, &d, outlen, &msg);
+    if (r != 0)
+        sshcert_pam_refuse(res, SSHCERT_PAM_STAGE_CONFIG, "%s",
+            msg != NULL ? msg : sshcert_err_str(r));
+    free(msg);
+    *out = (uint8_t *)d;
     return r;
 }
 

@@ -10,7 +10,6 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -100,40 +99,6 @@ restore_privs(struct privs *p, struct sshcert_pam_result *res)
     return r;
 }
 
-/* connect() with the socket options the library's own connect uses. */
-static int
-open_socket(const char *path, int *fdp, struct sshcert_pam_result *res)
-{
-    struct sockaddr_un sa;
-    struct timeval tv = {SSHCERT_AGENT_TIMEOUT_S, 0};
-    int fd;
-
-    *fdp = -1;
-    memset(&sa, 0, sizeof(sa));
-    sa.sun_family = AF_UNIX;
-    memcpy(sa.sun_path, path, strlen(path) + 1);
-    if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0) {
-        sshcert_pam_refuse(res, SSHCERT_PAM_STAGE_AGENT, "socket: %s", strerror(errno));
-        return SSHCERT_ERR_SYSTEM;
-    }
-    (void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-    while (connect(fd, (const struct sockaddr *)&sa, sizeof(sa)) != 0) {
-        int e = errno;
-
-        if (e == EINTR)
-            continue;
-        close(fd);
-        sshcert_pam_refuse(res, SSHCERT_PAM_STAGE_AGENT, "cannot connect to the agent at %s: %s",
-            path, strerror(e));
-        errno = e;
-        return e == ENOENT || e == ENOTDIR || e == ECONNREFUSED || e == EAGAIN
-                   ? SSHCERT_ERR_AGENT_UNAVAILABLE
-                   : SSHCERT_ERR_SYSTEM;
-    }
-    *fdp = fd;
-    return 0;
-}
-
 int
 sshcert_pam_agent_connect_as(const char *path, const char *user, uid_t uid, gid_t gid,
     struct sshcert_agent **out, struct sshcert_pam_result *res)
@@ -173,8 +138,11 @@ sshcert_pam_agent_connect_as(const char *path, const char *user, uid_t uid, gid_
         r = SSHCERT_ERR_PERMISSIONS;
         goto out;
     }
-    if ((r = open_socket(path, &fd, res)) != 0)
+    if ((r = sshcert_agent_connect_socket(path, &fd)) != 0) {
+        sshcert_pam_refuse(res, SSHCERT_PAM_STAGE_AGENT, "cannot connect to the agent at %s: %s",
+            path, strerror(errno));
         goto out;
+    }
     /* Connected as the user; now the socket must also be the user's own. */
     if (stat(path, &st) != 0) {
         r = SSHCERT_ERR_SYSTEM;

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -1083,25 +1084,68 @@ test_connect_unavailable(void **state)
     unsetenv("SSH_AUTH_SOCK");
 }
 
+/* A listening Unix socket at path. */
+static int
+listen_unix(const char *path)
+{
+    struct sockaddr_un sa;
+    int lfd;
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sun_family = AF_UNIX;
+    memcpy(sa.sun_path, path, strlen(path) + 1);
+    assert_true((lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) >= 0);
+    assert_int_equal(bind(lfd, (const struct sockaddr *)&sa, sizeof(sa)), 0);
+    assert_int_equal(listen(lfd, 2), 0);
+    return lfd;
+}
+
+/* The socket half that pam_sshcert uses to check the peer before it trusts it. */
+static void
+test_connect_socket(void **state)
+{
+    struct timeval tv;
+    socklen_t tl = sizeof(tv);
+    char path[512];
+    int lfd, fd = 7;
+
+    (void)state;
+    snprintf(path, sizeof(path), "%s/sock.sock", tmpdir);
+    assert_int_equal(sshcert_agent_connect_socket(path, &fd), SSHCERT_ERR_AGENT_UNAVAILABLE);
+    assert_int_equal(errno, ENOENT);
+    assert_int_equal(fd, -1);
+    assert_int_equal(sshcert_agent_connect_socket(path, NULL), SSHCERT_ERR_INVALID_ARGUMENT);
+    lfd = listen_unix(path);
+    /* No $SSH_AUTH_SOCK lookup: a NULL path is no agent, even with a live one in the variable
+     * (pam must never fall back to the environment it runs in). */
+    assert_int_equal(setenv("SSH_AUTH_SOCK", path, 1), 0);
+    fd = 7;
+    assert_int_equal(sshcert_agent_connect_socket(NULL, &fd), SSHCERT_ERR_AGENT_UNAVAILABLE);
+    assert_int_equal(fd, -1);
+    unsetenv("SSH_AUTH_SOCK");
+    assert_int_equal(sshcert_agent_connect_socket(path, &fd), 0);
+    assert_true(fd >= 0);
+    assert_true((fcntl(fd, F_GETFD) & FD_CLOEXEC) != 0);
+    assert_int_equal(getsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, &tl), 0);
+    assert_int_equal(tv.tv_sec, SSHCERT_AGENT_TIMEOUT_S);
+    close(fd);
+    close(lfd);
+    unlink(path);
+}
+
 static void
 test_connect_listening(void **state)
 {
     struct sshcert_buf *m = identities_reply(), *f = framed(m);
     struct sshcert_agent_identities *ids = NULL;
     struct sshcert_agent *a = NULL;
-    struct sockaddr_un sa;
     struct peer p = {.read_request = 1};
     char path[512];
     int lfd, probe;
 
     (void)state;
     snprintf(path, sizeof(path), "%s/live.sock", tmpdir);
-    memset(&sa, 0, sizeof(sa));
-    sa.sun_family = AF_UNIX;
-    memcpy(sa.sun_path, path, strlen(path) + 1);
-    assert_true((lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) >= 0);
-    assert_int_equal(bind(lfd, (const struct sockaddr *)&sa, sizeof(sa)), 0);
-    assert_int_equal(listen(lfd, 1), 0);
+    lfd = listen_unix(path);
     /* The lowest free descriptor is the one connect will get. */
     assert_true((probe = dup(0)) >= 0);
     close(probe);
@@ -1177,6 +1221,7 @@ main(void)
         cmocka_unit_test(test_sock_sign_request_cap),
         cmocka_unit_test(test_sock_remove),
         cmocka_unit_test(test_connect_unavailable),
+        cmocka_unit_test(test_connect_socket),
         cmocka_unit_test(test_connect_listening),
         cmocka_unit_test(test_invalid_arguments),
     };

@@ -1047,7 +1047,12 @@ test_priv_save_load(void **state)
     assert_int_equal(sshcert_privkey_save(k, path), 0);
     assert_int_equal(stat(path, &st), 0);
     assert_int_equal(st.st_mode & 0777, 0600);
-    assert_int_equal(sshcert_file_check_private(path), 0);
+    assert_int_equal(
+        sshcert_file_read_checked(path, NULL, SSHCERT_FILE_PRIVATE, SSHCERT_MAX_KEY_FILE, &text,
+            &len, NULL),
+        0);
+    sshcert_secmem_free_len(text, len);
+    text = NULL;
     assert_int_equal(sshcert_privkey_load(path, &k2), 0);
     assert_memory_equal(sshcert_privkey_secret(k), sshcert_privkey_secret(k2), 64);
     assert_string_equal(sshcert_privkey_comment(k2), "fixture@sshcert");

@@ -423,6 +423,40 @@ test_config_ca_keys(void **state)
     free(b);
 }
 
+/* The policy files go through lib/file's checked read: what is not a regular file fails
+ * (a FIFO without waiting for a writer), and a symbolic link is followed with the rules
+ * applied to its target. */
+static void
+test_config_file_kinds(void **state)
+{
+    struct sshcert_pam_result res;
+    char arg[300], want[600];
+    const char *argv[] = {arg};
+
+    (void)state;
+    assert_int_equal(mkfifo(path_of("cas.fifo"), 0644), 0);
+    snprintf(arg, sizeof(arg), "ca_keys=%s", path_of("cas.fifo"));
+    alarm(5); /* kills the test, a failure, if opening the FIFO waits */
+    load(argv, 1, me, SSHCERT_ERR_INVALID_FORMAT, &res);
+    alarm(0);
+    snprintf(want, sizeof(want), "ca_keys %s is not a regular file", path_of("cas.fifo"));
+    assert_string_equal(res.reason, want);
+    (void)unlink(path_of("cas.fifo"));
+
+    write_ca_file("linked.pub", 0);
+    (void)unlink(path_of("cas.link"));
+    assert_int_equal(symlink(path_of("linked.pub"), path_of("cas.link")), 0);
+    snprintf(arg, sizeof(arg), "ca_keys=%s", path_of("cas.link"));
+    sshcert_pam_config_free(load(argv, 1, me, 0, &res));
+    assert_int_equal(chmod(path_of("linked.pub"), 0664), 0);
+    load(argv, 1, me, SSHCERT_ERR_PERMISSIONS, &res);
+    snprintf(want, sizeof(want),
+        "ca_keys %s must be owned by root and not writable by group or others",
+        path_of("cas.link"));
+    assert_string_equal(res.reason, want);
+    (void)unlink(path_of("cas.link"));
+}
+
 static void
 test_config_caps(void **state)
 {
@@ -1355,6 +1389,7 @@ main(void)
         cmocka_unit_test(test_opts_all),
         cmocka_unit_test(test_opts_refused),
         cmocka_unit_test(test_config_ca_keys),
+        cmocka_unit_test(test_config_file_kinds),
         cmocka_unit_test(test_config_caps),
         cmocka_unit_test(test_config_krl),
         cmocka_unit_test(test_config_krl_errors),

@@ -1,0 +1,376 @@
+/*
+ * lib/file: the checked read behind every key, secret and policy file. Each rule at its
+ * boundary with the exact code and message: modes, owners, what is not a regular file (a FIFO
+ * must not block), symbolic links (followed; the rules apply to the target), the size cap one
+ * byte under and over, a missing file, a file that changes while it is read.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <errno.h>
+#include <ftw.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "err.h"
+#include "file.h"
+#include "secmem.h"
+
+#define MAX 64u /* the cap the tests read with */
+
+static char dir[512];
+
+static const char *
+path_of(const char *name)
+{
+    static char p[4][600];
+    static int i;
+
+    i = (i + 1) % 4;
+    snprintf(p[i], sizeof(p[i]), "%s/%s", dir, name);
+    return p[i];
+}
+
+/* Writes len bytes of 'k' to name with mode (exactly: chmod, not the umask). */
+static const char *
+make_file(const char *name, size_t len, mode_t mode)
+{
+    const char *p = path_of(name);
+    FILE *f;
+    size_t i;
+
+    (void)unlink(p);
+    assert_non_null(f = fopen(p, "w"));
+    for (i = 0; i < len; i++)
+        assert_int_equal(fputc('k', f), 'k');
+    assert_int_equal(fclose(f), 0);
+    assert_int_equal(chmod(p, mode), 0);
+    return p;
+}
+
+/* A read that must fail with want and exactly the message "<pre><path><post>". */
+static void
+refused(const char *path, const char *what, unsigned rules, size_t max, int want, const char *pre,
+    const char *post)
+{
+    char *out = (char *)1, *msg = NULL, expect[1200];
+    size_t len = 99;
+
+    assert_int_equal(sshcert_file_read_checked(path, what, rules, max, &out, &len, &msg), want);
+    assert_null(out);
+    assert_int_equal(len, 0);
+    snprintf(expect, sizeof(expect), "%s%s%s%s%s", pre, what != NULL ? what : "",
+        what != NULL ? " " : "", path, post);
+    assert_non_null(msg);
+    assert_string_equal(msg, expect);
+    free(msg);
+}
+
+/* A read that must succeed with len bytes of 'k'. */
+static void
+accepted(const char *path, unsigned rules, size_t max, size_t want_len)
+{
+    char *out = NULL, *msg = NULL;
+    size_t len = 99, i;
+
+    assert_int_equal(sshcert_file_read_checked(path, NULL, rules, max, &out, &len, &msg), 0);
+    assert_null(msg);
+    assert_non_null(out);
+    assert_int_equal(len, want_len);
+    for (i = 0; i < len; i++)
+        assert_int_equal(out[i], 'k');
+    assert_int_equal(out[len], '\0');
+    sshcert_secmem_free_len(out, len);
+}
+
+static void
+test_private_modes(void **state)
+{
+    static const struct {
+        mode_t mode;
+        const char *post;
+    } bad[] = {
+        {0640, ": it is readable by group or others (mode 0640 lets group read it)"},
+        {0604, ": it is readable by group or others (mode 0604 lets others read it)"},
+        {0644, ": it is readable by group or others (mode 0644 lets group and others read it)"},
+        {0660, ": it is readable by group or others (mode 0660 lets group read and write it)"},
+        {0642, ": it is readable by group or others (mode 0642 lets group read it and others "
+               "write it)"},
+        {0620, ": it is writable by group or others (mode 0620 lets group write it)"},
+        {0601, ": it is executable by group or others (mode 0601 lets others execute it)"},
+        {0677, ": it is readable by group or others (mode 0677 lets group and others read, "
+               "write and execute it)"},
+    };
+    const char *p;
+    char *out = NULL;
+    size_t i, len;
+
+    (void)state;
+    p = make_file("key", 10, 0600);
+    accepted(p, SSHCERT_FILE_PRIVATE, MAX, 10);
+    assert_int_equal(chmod(p, 0400), 0);
+    accepted(p, SSHCERT_FILE_PRIVATE, MAX, 10);
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        assert_int_equal(chmod(p, bad[i].mode), 0);
+        refused(p, NULL, SSHCERT_FILE_PRIVATE, MAX, SSHCERT_ERR_PERMISSIONS, "", bad[i].post);
+    }
+    /* Named by the caller's word for it. */
+    assert_int_equal(chmod(p, 0640), 0);
+    refused(p, "TLS key", SSHCERT_FILE_PRIVATE, MAX, SSHCERT_ERR_PERMISSIONS, "",
+        ": it is readable by group or others (mode 0640 lets group read it)");
+    /* The rule is asked for: a public file may be read by all. */
+    assert_int_equal(chmod(p, 0644), 0);
+    accepted(p, 0, MAX, 10);
+    assert_int_equal(sshcert_file_read(p, MAX, &out, &len), 0);
+    assert_int_equal(len, 10);
+    free(out);
+}
+
+static void
+test_trusted_owner_and_mode(void **state)
+{
+    const char *p;
+
+    (void)state;
+    /* Ours and read-only for the rest: trusted (a policy file is public). */
+    p = make_file("cas.pub", 5, 0644);
+    accepted(p, SSHCERT_FILE_TRUSTED, MAX, 5);
+    assert_int_equal(chmod(p, 0664), 0);
+    refused(p, "ca_keys", SSHCERT_FILE_TRUSTED, MAX, SSHCERT_ERR_PERMISSIONS, "",
+        " must be owned by root and not writable by group or others");
+    assert_int_equal(chmod(p, 0646), 0);
+    refused(p, "ca_keys", SSHCERT_FILE_TRUSTED, MAX, SSHCERT_ERR_PERMISSIONS, "",
+        " must be owned by root and not writable by group or others");
+    /* Both rules: the owner rule speaks first, the private rule still holds. */
+    assert_int_equal(chmod(p, 0640), 0);
+    refused(p, NULL, SSHCERT_FILE_TRUSTED | SSHCERT_FILE_PRIVATE, MAX, SSHCERT_ERR_PERMISSIONS, "",
+        ": it is readable by group or others (mode 0640 lets group read it)");
+    assert_int_equal(chmod(p, 0600), 0);
+    accepted(p, SSHCERT_FILE_TRUSTED | SSHCERT_FILE_PRIVATE, MAX, 5);
+    /* Another account's file: only root can hand one over, so only root can test it. */
+    if (geteuid() != 0)
+        return;
+    assert_int_equal(chmod(p, 0644), 0);
+    assert_int_equal(chown(p, 65534, 65534), 0);
+    refused(p, "ca_keys", SSHCERT_FILE_TRUSTED, MAX, SSHCERT_ERR_PERMISSIONS, "",
+        " must be owned by root and not writable by group or others");
+    /* The private rule alone does not look at the owner. */
+    assert_int_equal(chmod(p, 0600), 0);
+    accepted(p, SSHCERT_FILE_PRIVATE, MAX, 5);
+}
+
+static void
+test_not_regular(void **state)
+{
+    const char *p;
+    char *out = NULL;
+
+    (void)state;
+    p = path_of("sub");
+    assert_int_equal(mkdir(p, 0700), 0);
+    refused(p, NULL, SSHCERT_FILE_PRIVATE, MAX, SSHCERT_ERR_INVALID_FORMAT, "",
+        " is not a regular file");
+    refused(p, "ca_keys", SSHCERT_FILE_TRUSTED, MAX, SSHCERT_ERR_INVALID_FORMAT, "",
+        " is not a regular file");
+    assert_int_equal(sshcert_file_read(p, MAX, &out, NULL), SSHCERT_ERR_INVALID_FORMAT);
+    assert_null(out);
+    /* A FIFO nobody writes to: opening it must not wait for a writer. The alarm kills the test
+     * (a failure) if it does. */
+    p = path_of("fifo");
+    assert_int_equal(mkfifo(p, 0600), 0);
+    alarm(5);
+    refused(p, NULL, SSHCERT_FILE_PRIVATE, MAX, SSHCERT_ERR_INVALID_FORMAT, "",
+        " is not a regular file");
+    assert_int_equal(sshcert_file_read(p, MAX, &out, NULL), SSHCERT_ERR_INVALID_FORMAT);
+    alarm(0);
+    assert_null(out);
+    /* A character device, read-write for all. */
+    refused("/dev/null", NULL, 0, MAX, SSHCERT_ERR_INVALID_FORMAT, "", " is not a regular file");
+}
+
+static void
+test_symlinks(void **state)
+{
+    const char *target, *link;
+
+    (void)state;
+    /* Followed; the rules apply to the file the link leads to, not to the link's own 0777. */
+    target = make_file("real_key", 7, 0600);
+    link = path_of("key_link");
+    assert_int_equal(symlink(target, link), 0);
+    accepted(link, SSHCERT_FILE_PRIVATE, MAX, 7);
+    accepted(link, SSHCERT_FILE_TRUSTED, MAX, 7);
+    assert_int_equal(chmod(target, 0644), 0);
+    refused(link, NULL, SSHCERT_FILE_PRIVATE, MAX, SSHCERT_ERR_PERMISSIONS, "",
+        ": it is readable by group or others (mode 0644 lets group and others read it)");
+    assert_int_equal(chmod(target, 0666), 0);
+    refused(link, "ca_keys", SSHCERT_FILE_TRUSTED, MAX, SSHCERT_ERR_PERMISSIONS, "",
+        " must be owned by root and not writable by group or others");
+    /* A link to a folder is not a regular file; a dangling link is a missing file. */
+    assert_int_equal(symlink(dir, path_of("dir_link")), 0);
+    refused(path_of("dir_link"), NULL, 0, MAX, SSHCERT_ERR_INVALID_FORMAT, "",
+        " is not a regular file");
+    assert_int_equal(symlink(path_of("nowhere"), path_of("dangling")), 0);
+    refused(path_of("dangling"), NULL, SSHCERT_FILE_PRIVATE, MAX, SSHCERT_ERR_NOT_FOUND,
+        "cannot open ", ": No such file or directory");
+}
+
+static void
+test_size_cap(void **state)
+{
+    const char *p;
+    char text[40], *out = NULL;
+
+    (void)state;
+    p = make_file("sized", MAX, 0600);
+    accepted(p, SSHCERT_FILE_PRIVATE, MAX, MAX);
+    p = make_file("sized", MAX + 1, 0600);
+    snprintf(text, sizeof(text), " is larger than %u bytes", MAX);
+    refused(p, NULL, SSHCERT_FILE_PRIVATE, MAX, SSHCERT_ERR_TOO_LARGE, "", text);
+    assert_int_equal(sshcert_file_read(p, MAX, &out, NULL), SSHCERT_ERR_TOO_LARGE);
+    assert_null(out);
+    accepted(p, SSHCERT_FILE_PRIVATE, MAX + 1, MAX + 1);
+    /* An empty file is a file of 0 bytes, also under a cap of 0; one byte is over it. */
+    p = make_file("empty", 0, 0600);
+    accepted(p, SSHCERT_FILE_PRIVATE, 0, 0);
+    p = make_file("one", 1, 0600);
+    refused(p, NULL, 0, 0, SSHCERT_ERR_TOO_LARGE, "", " is larger than 0 bytes");
+}
+
+static void
+test_missing_and_unreadable(void **state)
+{
+    const char *p;
+    char *out = NULL;
+
+    (void)state;
+    p = path_of("missing");
+    refused(p, NULL, SSHCERT_FILE_PRIVATE, MAX, SSHCERT_ERR_NOT_FOUND, "cannot open ",
+        ": No such file or directory");
+    refused(p, "revoked_keys", SSHCERT_FILE_TRUSTED, MAX, SSHCERT_ERR_NOT_FOUND, "cannot open ",
+        ": No such file or directory");
+    assert_int_equal(sshcert_file_read(p, MAX, &out, NULL), SSHCERT_ERR_NOT_FOUND);
+    /* A path through a file is ENOTDIR: a system error with errno kept. */
+    p = make_file("plain", 1, 0600);
+    {
+        char through[700];
+
+        snprintf(through, sizeof(through), "%s/x", p);
+        refused(through, NULL, 0, MAX, SSHCERT_ERR_SYSTEM, "cannot open ", ": Not a directory");
+        assert_int_equal(sshcert_file_read(through, MAX, &out, NULL), SSHCERT_ERR_SYSTEM);
+        assert_int_equal(errno, ENOTDIR);
+    }
+    /* Unreadable to us: root reads anything, so only others can see EACCES. */
+    if (geteuid() != 0) {
+        p = make_file("locked", 1, 0000);
+        refused(p, NULL, SSHCERT_FILE_PRIVATE, MAX, SSHCERT_ERR_SYSTEM, "cannot open ",
+            ": Permission denied");
+    }
+}
+
+static void
+test_changed_while_read(void **state)
+{
+    char *out = NULL, *msg = NULL;
+    size_t len = 99;
+
+    (void)state;
+    /* A regular file whose size fstat gives as 0 while it reads as more: the file changed
+     * between the check and the read, and what was read is not used. */
+    assert_int_equal(
+        sshcert_file_read_checked("/proc/self/status", "status", 0, MAX, &out, &len, &msg),
+        SSHCERT_ERR_INVALID_FORMAT);
+    assert_null(out);
+    assert_int_equal(len, 0);
+    assert_string_equal(msg, "status /proc/self/status changed while it was read");
+    free(msg);
+}
+
+static void
+test_arguments_and_message(void **state)
+{
+    const char *p;
+    char *out = NULL, *msg;
+    size_t len;
+
+    (void)state;
+    p = make_file("args", 3, 0600);
+    assert_int_equal(sshcert_file_read_checked(p, NULL, 0x4u, MAX, &out, &len, NULL),
+        SSHCERT_ERR_INVALID_ARGUMENT);
+    assert_null(out);
+    assert_int_equal(sshcert_file_read_checked(NULL, NULL, 0, MAX, &out, &len, NULL),
+        SSHCERT_ERR_INVALID_ARGUMENT);
+    assert_int_equal(
+        sshcert_file_read_checked(p, NULL, 0, MAX, NULL, &len, NULL), SSHCERT_ERR_INVALID_ARGUMENT);
+    assert_int_equal(sshcert_file_read_checked(p, NULL, 0, SIZE_MAX, &out, &len, NULL),
+        SSHCERT_ERR_INVALID_ARGUMENT);
+    /* No message wanted, no length wanted. */
+    assert_int_equal(chmod(p, 0640), 0);
+    assert_int_equal(
+        sshcert_file_read_checked(p, NULL, SSHCERT_FILE_PRIVATE, MAX, &out, NULL, NULL),
+        SSHCERT_ERR_PERMISSIONS);
+    assert_null(out);
+    /* On success an earlier message is left as it was. */
+    assert_int_equal(chmod(p, 0600), 0);
+    assert_non_null(msg = strdup("earlier"));
+    assert_int_equal(
+        sshcert_file_read_checked(p, NULL, SSHCERT_FILE_PRIVATE, MAX, &out, NULL, &msg), 0);
+    assert_string_equal(msg, "earlier");
+    assert_string_equal(out, "kkk");
+    free(out);
+    free(msg);
+}
+
+static int
+rm_entry(const char *p, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    return remove(p);
+}
+
+static int
+setup(void **state)
+{
+    const char *base = getenv("SSHCERT_TEST_TMP");
+
+    (void)state;
+    if (base != NULL && (mkdir(base, 0700) == 0 || errno == EEXIST))
+        snprintf(dir, sizeof(dir), "%s/test_file.XXXXXX", base);
+    else
+        snprintf(dir, sizeof(dir), "/tmp/test_file.XXXXXX");
+    return mkdtemp(dir) != NULL ? 0 : -1;
+}
+
+static int
+teardown(void **state)
+{
+    (void)state;
+    return nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_private_modes),
+        cmocka_unit_test(test_trusted_owner_and_mode),
+        cmocka_unit_test(test_not_regular),
+        cmocka_unit_test(test_symlinks),
+        cmocka_unit_test(test_size_cap),
+        cmocka_unit_test(test_missing_and_unreadable),
+        cmocka_unit_test(test_changed_while_read),
+        cmocka_unit_test(test_arguments_and_message),
+    };
+
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
