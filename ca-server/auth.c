@@ -10,8 +10,6 @@
 #include "secmem.h"
 #include "totp.h"
 
-#define KEY_LEN (8 + SSHCERT_MAX_USERNAME + 64)
-
 /* Waits for a hash worker; 0 when one was taken. */
 static int
 hash_slot_take(struct server *srv)
@@ -32,48 +30,54 @@ hash_slot_take(struct server *srv)
     return 0;
 }
 
-/* Seconds the address or the name is locked for. Reads the user in the same statement:
- * *u is the user (or NULL), *user_r as in struct sshcert_throttle, *user_row tells whether
- * the name has a failure row to clear after a success. */
-static uint64_t
+/* Reads the throttling rows and the user in one statement: *wait is the seconds the address
+ * or the name is locked for, *u the user (or NULL), *user_r as in struct sshcert_throttle,
+ * *user_row whether the name has a failure row to clear after a success. Returns the store's
+ * error, if any (the caller refuses without hashing: fail closed, as a 500). */
+static int
 locked_for(struct server *srv, const char *akey, const char *ukey, const char *username,
-    uint64_t now, struct sshcert_user **u, int *user_r, int *user_row)
+    uint64_t now, uint64_t *wait, struct sshcert_user **u, int *user_r, int *user_row)
 {
     struct sshcert_throttle t;
+    int r;
 
-    /* A store error counts as locked: fail closed. */
+    *wait = 0;
     *user_row = 0;
     *user_r = SSHCERT_ERR_NOT_FOUND;
-    if (sshcert_store_login_get(srv->ca->store, akey, ukey, username, &t, u) != 0)
-        return 60;
+    if ((r = sshcert_store_login_get(srv->ca->store, akey, ukey, username, &t, u)) != 0)
+        return r;
     *user_row = t.user_row;
     *user_r = t.user_r;
     if (t.addr_locked_until > now)
-        return t.addr_locked_until - now;
-    return t.user_locked_until > now ? t.user_locked_until - now : 0;
+        *wait = t.addr_locked_until - now;
+    else if (t.user_locked_until > now)
+        *wait = t.user_locked_until - now;
+    return 0;
 }
 
-/* Counts the failure for the name and the address and audits it. Returns 0, or the store's
- * error: a failure that cannot be counted must not be answered like one that was (the caller
- * answers 500), or guesses would go uncounted while the store cannot write. */
+/* Counts the failure for the name and the address and audits it, in one transaction.
+ * Returns 0, or the store's error: a failure that cannot be counted must not be answered like
+ * one that was (the caller answers 500), or guesses would go uncounted while the store cannot
+ * write. */
 static int
 record_failure(struct server *srv, const char *ukey, const char *akey, const char *username,
     const char *addr, enum metrics_auth_reason reason, uint64_t now)
 {
-    uint64_t until = 0;
-    int r = 0, r2;
+    struct sshcert_login_failure f = {
+        .now = now,
+        .window = srv->cfg->lockout,
+        .ukey = ukey,
+        .akey = akey,
+        .user_max = srv->cfg->max_failures,
+        .addr_max = srv->cfg->client_max_failures,
+        .username = ukey != NULL ? username : NULL,
+        .addr = addr,
+        .reason = metrics_reason_name(reason),
+    };
+    int r;
 
     atomic_fetch_add(&srv->metrics.auth_failures[reason], 1);
-    if (ukey != NULL)
-        r = sshcert_store_failure_add(srv->ca->store, ukey, now, srv->cfg->lockout,
-            srv->cfg->max_failures, &until);
-    if ((r2 = sshcert_store_failure_add(srv->ca->store, akey, now, srv->cfg->lockout,
-             srv->cfg->client_max_failures, &until)) != 0 && r == 0)
-        r = r2;
-    if ((r2 = sshcert_store_audit(srv->ca->store, now, "login_failed", "server",
-             ukey != NULL ? username : NULL, 0, addr, metrics_reason_name(reason))) != 0 &&
-        r == 0)
-        r = r2;
+    r = sshcert_store_login_failed(srv->ca->store, &f);
     sshcert_log(LOG_WARNING, "login failed for %s from %s: %s",
         ukey != NULL ? username : "(invalid name)", addr, metrics_reason_name(reason));
     if (r != 0)
@@ -82,64 +86,93 @@ record_failure(struct server *srv, const char *ukey, const char *akey, const cha
     return r;
 }
 
-/* Decrypts the user's TOTP secret, checks the code, and claims its time step. *ok is 1 when
- * accepted, 0 when refused (the reason is returned), -1 when the store failed. */
+/* Decrypts the user's TOTP secret and checks the code: 0 and *step, or the refusal's reason.
+ * The step is claimed later, with the certificate (auth_pending). */
 static enum metrics_auth_reason
 check_totp(struct server *srv, const struct sshcert_user *u, const char *code, uint64_t now,
-    int *ok)
+    uint64_t *step)
 {
     uint8_t secret[64];
     size_t slen = 0;
-    uint64_t step = 0;
     int r;
 
-    *ok = 0;
+    *step = 0;
     r = sshcert_ca_unseal(srv->ca, u->totp_secret, u->totp_secret_len, secret, sizeof(secret),
         &slen);
     if (r == 0)
-        r = sshcert_totp_verify(secret, slen, code, now, &step);
+        r = sshcert_totp_verify(secret, slen, code, now, step);
     sshcert_secmem_wipe(secret, sizeof(secret));
-    if (r != 0)
-        return AUTH_FAIL_BAD_TOTP;
+    return r == 0 ? AUTH_FAIL_REASONS : AUTH_FAIL_BAD_TOTP;
+}
+
+enum auth_result
+auth_replayed(struct server *srv, const struct auth_pending *p, const char *username,
+    const char *addr, uint64_t now)
+{
+    return record_failure(srv, p->ukey, p->akey, username, addr, AUTH_FAIL_REPLAYED_TOTP,
+               now) == 0
+               ? AUTH_INVALID
+               : AUTH_ERROR;
+}
+
+enum auth_result
+auth_claim(struct server *srv, const struct auth_pending *p, const char *username,
+    const char *addr, uint64_t now)
+{
+    int r;
+
     /* Only a step that is not newer is a replay; a failed write is the store's error. */
-    if ((r = sshcert_store_totp_advance(srv->ca->store, u->id, step)) != 0) {
+    if ((r = sshcert_store_totp_advance(srv->ca->store, p->claim.user_id, p->claim.totp_step)) !=
+        0) {
         if (r == SSHCERT_ERR_DUPLICATE)
-            return AUTH_FAIL_REPLAYED_TOTP;
-        *ok = -1;
-        return AUTH_FAIL_REASONS;
+            return auth_replayed(srv, p, username, addr, now);
+        sshcert_log(LOG_ERR, "login for %s from %s: cannot record the TOTP step: store error",
+            username, addr);
+        return AUTH_ERROR;
     }
-    *ok = 1;
-    return AUTH_FAIL_REASONS;
+    /* A failure recorded by a concurrent request since the login's read is kept (the
+     * stricter outcome): only the row that read saw is cleared, and only when it saw one. */
+    if (p->claim.clear_key != NULL)
+        (void)sshcert_store_failure_clear(srv->ca->store, p->claim.clear_key);
+    return AUTH_OK;
 }
 
 enum auth_result
 auth_login(struct server *srv, const char *username, const char *password, const char *totp,
-    const char *addr, uint64_t now, struct sshcert_user **user, uint64_t *retry_after)
+    const char *addr, uint64_t now, struct sshcert_user **user, uint64_t *retry_after,
+    struct auth_pending *pending)
 {
     struct sshcert_user *u = NULL;
-    char ukey[KEY_LEN], akey[KEY_LEN];
+    char *ukey = pending->ukey, *akey = pending->akey;
     const char *uk = NULL;
-    uint64_t wait;
+    uint64_t wait, step;
     enum metrics_auth_reason reason;
-    int valid_name, r, ok, user_row, user_r;
+    enum auth_result ar;
+    int valid_name, r, user_row, user_r;
 
     *user = NULL;
     *retry_after = 0;
+    memset(pending, 0, sizeof(*pending));
     valid_name = sshcert_policy_check_username(username) == 0;
-    snprintf(akey, sizeof(akey), "addr:%s", addr);
+    snprintf(akey, AUTH_KEY_LEN, "addr:%s", addr);
     if (valid_name) {
-        snprintf(ukey, sizeof(ukey), "user:%s", username);
+        snprintf(ukey, AUTH_KEY_LEN, "user:%s", username);
         uk = ukey;
     }
     /* Throttle before any hashing, so a locked name or address costs no hash. The user is
      * read by the same statement (one read transaction, not two), so before the wait for a
      * hash worker rather than after it: still one consistent read within the request. */
-    wait = locked_for(srv, akey, uk, uk != NULL ? username : NULL, now, &u, &user_r, &user_row);
+    if ((r = locked_for(srv, akey, uk, uk != NULL ? username : NULL, now, &wait, &u, &user_r,
+             &user_row)) != 0) {
+        sshcert_log(LOG_ERR, "login from %s: cannot read the throttling state: %s", addr,
+            sshcert_err_str(r));
+        return AUTH_ERROR;
+    }
     if (wait > 0) {
+        /* Audited once, when the lock began (sshcert_store_login_failed); counted and logged
+         * every time. */
         sshcert_user_free(u);
         atomic_fetch_add(&srv->metrics.auth_failures[AUTH_FAIL_LOCKED_OUT], 1);
-        (void)sshcert_store_audit(srv->ca->store, now, "login_refused", "server",
-            uk != NULL ? username : NULL, 0, addr, "locked_out");
         sshcert_log(LOG_WARNING, "login refused for %s from %s: locked out for %llus",
             uk != NULL ? username : "(invalid name)", addr, (unsigned long long)wait);
         *retry_after = wait;
@@ -171,23 +204,22 @@ auth_login(struct server *srv, const char *username, const char *password, const
                    ? AUTH_INVALID
                    : AUTH_ERROR;
     }
-    reason = check_totp(srv, u, totp, now, &ok);
-    if (ok < 0) {
-        sshcert_log(LOG_ERR, "login for %s from %s: cannot record the TOTP step: store error",
-            username, addr);
-        sshcert_user_free(u);
-        return AUTH_ERROR;
-    }
-    if (!ok) {
+    if ((reason = check_totp(srv, u, totp, now, &step)) != AUTH_FAIL_REASONS) {
         sshcert_user_free(u);
         return record_failure(srv, uk, akey, username, addr, reason, now) == 0 ? AUTH_INVALID
                                                                                : AUTH_ERROR;
     }
-    /* Only a name with a failure row has one to clear: most logins skip that write. A failure
-     * recorded by a concurrent request since the read above is kept (the stricter outcome). */
-    if (user_row)
-        (void)sshcert_store_failure_clear(srv->ca->store, ukey);
+    pending->claim.user_id = u->id;
+    pending->claim.totp_step = step;
+    /* Only a name with a failure row has one to clear: most logins skip that write. */
+    pending->claim.clear_key = user_row ? ukey : NULL;
     if (u->disabled) {
+        /* The code is used up first, as on every refusal after a right code: a replayed
+         * code on a disabled account is a 401, not a 403. */
+        if ((ar = auth_claim(srv, pending, username, addr, now)) != AUTH_OK) {
+            sshcert_user_free(u);
+            return ar;
+        }
         atomic_fetch_add(&srv->metrics.auth_failures[AUTH_FAIL_DISABLED], 1);
         (void)sshcert_store_audit(srv->ca->store, now, "login_refused", "server", username, 0,
             addr, "account_disabled");

@@ -16,10 +16,31 @@ enum auth_result {
     AUTH_ERROR,    /* 500: the store failed */
 };
 
-/* Runs the whole check. On AUTH_OK *user is the user (free with sshcert_user_free); on
- * AUTH_LOCKED *retry_after is seconds to wait. Every outcome is logged and audited. */
+#define AUTH_KEY_LEN (8 + SSHCERT_MAX_USERNAME + 64)
+
+/* A login whose password and code are right, the code's TOTP step not claimed yet. The
+ * issuance claims it in the certificate's own transaction (claim, with the name's failure row
+ * to clear); a refusal after the login (policy) claims it first with auth_claim, so a right
+ * code is used up whatever the answer. */
+struct auth_pending {
+    struct sshcert_store_claim claim;
+    char ukey[AUTH_KEY_LEN];
+    char akey[AUTH_KEY_LEN];
+};
+
+/* Runs the whole check. On AUTH_OK *user is the user (free with sshcert_user_free) and
+ * *pending the claim to make; on AUTH_LOCKED *retry_after is seconds to wait. Every other
+ * outcome is logged and audited here. */
 enum auth_result auth_login(struct server *srv, const char *username, const char *password,
     const char *totp, const char *addr, uint64_t now, struct sshcert_user **user,
-    uint64_t *retry_after);
+    uint64_t *retry_after, struct auth_pending *pending);
+/* Claims the pending step on its own: AUTH_OK; AUTH_INVALID when the code was used meanwhile
+ * (counted and audited as a replay); AUTH_ERROR when the store failed. */
+enum auth_result auth_claim(struct server *srv, const struct auth_pending *p,
+    const char *username, const char *addr, uint64_t now);
+/* Counts and audits a code the issuance found used already: AUTH_INVALID, or AUTH_ERROR when
+ * the failure cannot be recorded. */
+enum auth_result auth_replayed(struct server *srv, const struct auth_pending *p,
+    const char *username, const char *addr, uint64_t now);
 
 #endif

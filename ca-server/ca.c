@@ -279,7 +279,7 @@ join_principals(const char *const *p, size_t n)
     return s;
 }
 
-/* Runs inside the store's transaction once the serial is known. */
+/* Runs once the serial is known, before the store's transaction (store_cert.c). */
 static int
 issue_sign(void *vctx, uint64_t serial, struct sshcert_cert_record *rec)
 {
@@ -353,7 +353,7 @@ sshcert_ca_issue(struct sshcert_ca *ca, const struct sshcert_issue_req *req,
         return SSHCERT_ERR_NO_PRINCIPALS;
     if (req->ttl == 0 || req->ttl > SSHCERT_MAX_DURATION)
         return SSHCERT_ERR_INVALID_ARGUMENT;
-    return sshcert_store_issue(ca->store, issue_sign, &ctx, rec);
+    return sshcert_store_issue(ca->store, issue_sign, &ctx, req->claim, rec);
 }
 
 int

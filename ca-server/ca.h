@@ -37,6 +37,8 @@ struct sshcert_issue_req {
     const char *client_address;     /* NULL for offline signing */
     const char *issued_by;          /* "server" or "operator" */
     uint64_t now;
+    /* A login's TOTP step, claimed in the certificate's transaction (NULL: none). */
+    const struct sshcert_store_claim *claim;
 };
 
 /* Creates data_dir (0700), ca_key (0600), ca_key.pub, secret.key and the database, keeping
@@ -47,7 +49,8 @@ int sshcert_ca_init(const struct sshcert_config *cfg, int *created, char **err);
 int sshcert_ca_open(const struct sshcert_config *cfg, struct sshcert_ca **out, char **err);
 void sshcert_ca_close(struct sshcert_ca *ca);
 /* Signs and records one certificate; rec (cleared first) receives the stored row, including
- * the certificate line. Policy (who may get which principals and ttl) is the caller's. */
+ * the certificate line. Policy (who may get which principals and ttl) is the caller's.
+ * SSHCERT_ERR_DUPLICATE: req->claim's TOTP step was used already (nothing recorded). */
 int sshcert_ca_issue(struct sshcert_ca *ca, const struct sshcert_issue_req *req,
     struct sshcert_cert_record *rec);
 

@@ -70,6 +70,82 @@ refused(struct server *srv, const char *username, const char *addr, uint64_t now
     sshcert_log(LOG_WARNING, "refused %s from %s: %s", username, addr, reason);
 }
 
+/* The answer to a login that did not succeed. */
+static void
+auth_reply(enum auth_result ar, uint64_t retry, struct reply *rep)
+{
+    switch (ar) {
+    case AUTH_INVALID:
+        reply_error(rep, 401, "invalid_credentials", "invalid username, password or code");
+        break;
+    case AUTH_LOCKED:
+        snprintf(rep->retry_after, sizeof(rep->retry_after), "%" PRIu64, retry);
+        reply_error(rep, 429, "too_many_attempts", "too many failed attempts; retry in %" PRIu64
+            " seconds", retry);
+        break;
+    case AUTH_DISABLED:
+        reply_error(rep, 403, "account_disabled", "this account is disabled");
+        break;
+    case AUTH_BUSY:
+        snprintf(rep->retry_after, sizeof(rep->retry_after), "1");
+        reply_error(rep, 503, "unavailable", "server busy; retry shortly");
+        break;
+    case AUTH_OK:
+    case AUTH_ERROR:
+    default:
+        reply_error(rep, 500, "internal", "internal error");
+        break;
+    }
+}
+
+/* 3. policy, after a successful login: the principals and the ttl to grant. On a refusal,
+ * the code is used up first (auth_claim) and *rep holds the answer: 0. */
+static int
+issue_allowed(struct server *srv, struct issue_request *req, const struct sshcert_user *user,
+    const struct auth_pending *pending, const char *addr, uint64_t now,
+    struct sshcert_principals *granted, uint64_t *ttl, struct reply *rep)
+{
+    const char *why = NULL;
+    enum auth_result ar;
+    uint64_t ceiling;
+    int status = 0;
+
+    ceiling = sshcert_policy_ttl_ceiling(srv->cfg, user->max_ttl);
+    if (req->principals.n > 0) {
+        if (sshcert_policy_principals_subset(&req->principals, user->principals) != 0) {
+            status = 403;
+            why = "principal_not_allowed";
+        } else {
+            *granted = req->principals;
+            memset(&req->principals, 0, sizeof(req->principals));
+        }
+    } else if (sshcert_policy_parse_principals(user->principals, granted) != 0)
+        status = 500;
+    if (status == 0) {
+        *ttl = req->ttl < 0 ? (srv->cfg->default_ttl < ceiling ? srv->cfg->default_ttl : ceiling)
+                            : (uint64_t)req->ttl;
+        if (*ttl < 1 || *ttl > ceiling) {
+            status = 400;
+            why = "ttl_not_allowed";
+        }
+    }
+    if (status == 0)
+        return 1;
+    if ((ar = auth_claim(srv, pending, user->username, addr, now)) != AUTH_OK)
+        auth_reply(ar, 0, rep);
+    else if (status == 403)
+        reply_error(rep, 403, "principal_not_allowed",
+            "a requested principal is not among this user's principals");
+    else if (status == 400)
+        reply_error(rep, 400, "bad_request", "ttl must be between 1 and %" PRIu64 " seconds",
+            ceiling);
+    else
+        reply_error(rep, 500, "internal", "stored principals are invalid");
+    if (ar == AUTH_OK && why != NULL)
+        refused(srv, user->username, addr, now, why);
+    return 0;
+}
+
 void
 handle_issue(struct server *srv, const char *body, size_t len, const char *addr, struct reply *rep)
 {
@@ -78,9 +154,10 @@ handle_issue(struct server *srv, const char *body, size_t len, const char *addr,
     struct sshcert_principals granted = {0};
     struct sshcert_cert_record rec = {0};
     struct sshcert_issue_req ir;
+    struct auth_pending pending;
     struct timespec t0, t1;
     enum auth_result ar;
-    uint64_t now = (uint64_t)time(NULL), retry = 0, ceiling, ttl;
+    uint64_t now = (uint64_t)time(NULL), retry = 0, ttl = 0;
     size_t i;
     int r;
 
@@ -89,54 +166,17 @@ handle_issue(struct server *srv, const char *body, size_t len, const char *addr,
     if (issue_decode(body, len, &req, rep) != 0)
         goto out;
     /* 2. throttle and authenticate */
-    ar = auth_login(srv, req.username, req.password, req.totp, addr, now, &user, &retry);
-    switch (ar) {
-    case AUTH_OK:
-        break;
-    case AUTH_INVALID:
-        reply_error(rep, 401, "invalid_credentials", "invalid username, password or code");
-        goto out;
-    case AUTH_LOCKED:
-        snprintf(rep->retry_after, sizeof(rep->retry_after), "%" PRIu64, retry);
-        reply_error(rep, 429, "too_many_attempts", "too many failed attempts; retry in %" PRIu64
-            " seconds", retry);
-        goto out;
-    case AUTH_DISABLED:
-        reply_error(rep, 403, "account_disabled", "this account is disabled");
-        goto out;
-    case AUTH_BUSY:
-        snprintf(rep->retry_after, sizeof(rep->retry_after), "1");
-        reply_error(rep, 503, "unavailable", "server busy; retry shortly");
-        goto out;
-    case AUTH_ERROR:
-    default:
-        reply_error(rep, 500, "internal", "internal error");
+    ar = auth_login(srv, req.username, req.password, req.totp, addr, now, &user, &retry,
+        &pending);
+    if (ar != AUTH_OK) {
+        auth_reply(ar, retry, rep);
         goto out;
     }
     /* 3. policy */
-    if (req.principals.n > 0) {
-        if (sshcert_policy_principals_subset(&req.principals, user->principals) != 0) {
-            reply_error(rep, 403, "principal_not_allowed",
-                "a requested principal is not among this user's principals");
-            refused(srv, user->username, addr, now, "principal_not_allowed");
-            goto out;
-        }
-        granted = req.principals;
-        memset(&req.principals, 0, sizeof(req.principals));
-    } else if ((r = sshcert_policy_parse_principals(user->principals, &granted)) != 0) {
-        reply_error(rep, 500, "internal", "stored principals are invalid");
+    if (!issue_allowed(srv, &req, user, &pending, addr, now, &granted, &ttl, rep))
         goto out;
-    }
-    ceiling = sshcert_policy_ttl_ceiling(srv->cfg, user->max_ttl);
-    ttl = req.ttl < 0 ? (srv->cfg->default_ttl < ceiling ? srv->cfg->default_ttl : ceiling)
-                      : (uint64_t)req.ttl;
-    if (ttl < 1 || ttl > ceiling) {
-        reply_error(rep, 400, "bad_request", "ttl must be between 1 and %" PRIu64 " seconds",
-            ceiling);
-        refused(srv, user->username, addr, now, "ttl_not_allowed");
-        goto out;
-    }
-    /* 4. sign and record: nothing leaves unless it was committed */
+    /* 4. sign and record, claiming the code's step in the certificate's own transaction:
+     * nothing leaves unless it was committed */
     memset(&ir, 0, sizeof(ir));
     ir.key = &req.key;
     ir.username = user->username;
@@ -146,7 +186,12 @@ handle_issue(struct server *srv, const char *body, size_t len, const char *addr,
     ir.client_address = addr;
     ir.issued_by = "server";
     ir.now = now;
-    if ((r = sshcert_ca_issue(srv->ca, &ir, &rec)) != 0) {
+    ir.claim = &pending.claim;
+    if ((r = sshcert_ca_issue(srv->ca, &ir, &rec)) == SSHCERT_ERR_DUPLICATE) {
+        auth_reply(auth_replayed(srv, &pending, user->username, addr, now), 0, rep);
+        goto out;
+    }
+    if (r != 0) {
         sshcert_log(LOG_ERR, "issuing for %s from %s failed, nothing issued: %s%s",
             user->username, addr, sshcert_err_str(r), store_hint(srv));
         reply_error(rep, 500, "internal", "the certificate could not be recorded; none issued");

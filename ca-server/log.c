@@ -1,8 +1,10 @@
+#include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "log.h"
 
@@ -19,11 +21,12 @@ sshcert_log_init(int use_syslog)
 void
 sshcert_log(int priority, const char *fmt, ...)
 {
-    char msg[1024], ts[32];
+    char msg[1024], ts[32], line[sizeof(msg) + 64];
     struct timespec now;
     struct tm tm;
     va_list ap;
-    size_t i;
+    size_t i, len, off = 0;
+    int n;
 
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
@@ -39,7 +42,22 @@ sshcert_log(int priority, const char *fmt, ...)
     clock_gettime(CLOCK_REALTIME, &now);
     gmtime_r(&now.tv_sec, &tm);
     strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
-    /* One fprintf per line keeps lines whole across threads (stdio locks the stream). */
-    fprintf(stderr, "%s.%03ldZ %s %s\n", ts, now.tv_nsec / 1000000L,
+    n = snprintf(line, sizeof(line), "%s.%03ldZ %s %s\n", ts, now.tv_nsec / 1000000L,
         priority <= LOG_ERR ? "error" : priority == LOG_WARNING ? "warn" : "info", msg);
+    if (n < 0)
+        return;
+    len = (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1;
+    if (len > 0 && line[len - 1] != '\n')
+        line[len - 1] = '\n';
+    /* One write per line keeps lines whole across threads (stderr is unbuffered: fprintf
+     * wrote a line in two system calls). A log that cannot be written is not retried. */
+    while (len > 0) {
+        ssize_t w = write(STDERR_FILENO, line + off, len);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            break;
+        off += (size_t)w;
+        len -= (size_t)w;
+    }
 }

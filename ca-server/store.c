@@ -13,6 +13,10 @@
 static const char *const migrations[] = {sshcert_migration_001};
 #define NMIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
 
+const char store_sql_totp_advance[] =
+    "UPDATE users SET totp_last_step = ?2 WHERE id = ?1 AND totp_last_step < ?2";
+const char store_sql_failure_clear[] = "DELETE FROM failures WHERE key = ?1";
+
 int
 store_err(int rc)
 {
@@ -215,6 +219,9 @@ sshcert_store_open(const char *path, int create, struct sshcert_store **out)
         return SSHCERT_ERR_ALLOC;
     s->wal_fd = -1;
     pthread_mutex_init(&s->mu, NULL);
+    pthread_mutex_init(&s->batch_mu, NULL);
+    pthread_cond_init(&s->batch_cv, NULL);
+    s->batch_tail = &s->batch_head;
     if (create)
         flags |= SQLITE_OPEN_CREATE;
     if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK) {
@@ -253,6 +260,8 @@ sshcert_store_close(struct sshcert_store *s)
     if (s->db != NULL)
         sqlite3_close(s->db);
     pthread_mutex_destroy(&s->mu);
+    pthread_cond_destroy(&s->batch_cv);
+    pthread_mutex_destroy(&s->batch_mu);
     free(s);
 }
 
@@ -507,7 +516,7 @@ static int
 user_write(struct sshcert_store *s, const char *sql, const char *username,
     const struct user_value *v, uint64_t now, const char *event, int clear_lockout)
 {
-    static const char clear[] = "DELETE FROM failures WHERE key = ?1";
+    const char *clear = store_sql_failure_clear;
     char key[8 + SSHCERT_MAX_USERNAME + 1];
     sqlite3_stmt *st;
     uint64_t seq;
@@ -601,8 +610,7 @@ sshcert_store_user_delete(struct sshcert_store *s, const char *username, uint64_
 int
 sshcert_store_totp_advance(struct sshcert_store *s, int64_t user_id, uint64_t step)
 {
-    static const char sql[] =
-        "UPDATE users SET totp_last_step = ?2 WHERE id = ?1 AND totp_last_step < ?2";
+    const char *sql = store_sql_totp_advance;
     sqlite3_stmt *st;
     int r;
 
@@ -763,9 +771,11 @@ sshcert_store_login_get(struct sshcert_store *s, const char *akey, const char *u
     return r;
 }
 
-int
-sshcert_store_failure_add(struct sshcert_store *s, const char *key, uint64_t now, uint64_t window,
-    unsigned max, uint64_t *locked_until)
+/* Counts one failure for key within window; a count reaching max locks it for one window.
+ * *started is 1 when this failure began the lock. Caller holds mu inside a transaction. */
+static int
+failure_add_locked(struct sshcert_store *s, const char *key, uint64_t now, uint64_t window,
+    unsigned max, int *started)
 {
     /* A window that has passed starts a fresh count; reaching max locks for one window. */
     static const char sql[] =
@@ -776,48 +786,88 @@ sshcert_store_failure_add(struct sshcert_store *s, const char *key, uint64_t now
         "first_at = CASE WHEN first_at + ?3 <= ?2 THEN ?2 ELSE first_at END, "
         "locked_until = CASE WHEN (CASE WHEN first_at + ?3 <= ?2 THEN 1 ELSE count + 1 END) >= ?4 "
         "THEN ?2 + ?3 ELSE locked_until END "
-        "RETURNING locked_until";
+        "RETURNING count";
+    sqlite3_stmt *st;
+    uint64_t count = 0;
+    int rc;
+
+    *started = 0;
+    if ((st = store_stmt(s, sql)) == NULL)
+        return SSHCERT_ERR_SYSTEM;
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)now);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)window);
+    sqlite3_bind_int64(st, 4, (sqlite3_int64)max);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        count = (uint64_t)sqlite3_column_int64(st, 0);
+        rc = sqlite3_step(st);
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE)
+        return store_err(rc);
+    /* Failures are counted only while unlocked (a locked key is refused before any check),
+     * so the lock begins with the failure that brings the count to max. */
+    *started = count == (max > 1 ? max : 1);
+    return 0;
+}
+
+int
+sshcert_store_login_failed(struct sshcert_store *s, const struct sshcert_login_failure *f)
+{
     static const char prune[] =
         "DELETE FROM failures WHERE first_at + ?2 <= ?1 AND locked_until <= ?1";
+    char detail[64];
     sqlite3_stmt *st;
     uint64_t seq;
-    int rc, r = 0;
+    int r, name_locked = 0, addr_locked = 0;
 
-    *locked_until = 0;
     seq = store_lock(s);
-    if ((st = store_stmt(s, sql)) == NULL)
-        r = SSHCERT_ERR_SYSTEM;
-    else {
-        sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 2, (sqlite3_int64)now);
-        sqlite3_bind_int64(st, 3, (sqlite3_int64)window);
-        sqlite3_bind_int64(st, 4, (sqlite3_int64)max);
-        rc = sqlite3_step(st);
-        if (rc == SQLITE_ROW) {
-            *locked_until = (uint64_t)sqlite3_column_int64(st, 0);
-            rc = sqlite3_step(st);
-        }
-        if (rc != SQLITE_DONE)
-            r = store_err(rc);
-        sqlite3_reset(st);
-    }
+    if ((r = store_begin(s)) != 0)
+        goto out;
+    if (f->ukey != NULL &&
+        (r = failure_add_locked(s, f->ukey, f->now, f->window, f->user_max, &name_locked)) != 0)
+        goto out;
+    if ((r = failure_add_locked(s, f->akey, f->now, f->window, f->addr_max, &addr_locked)) != 0)
+        goto out;
+    if ((r = store_audit_locked(s, f->now, "login_failed", "server", f->username, 0, f->addr,
+             f->reason)) != 0)
+        goto out;
+    /* A lock is audited once, when it begins; the refusals while it lasts are only counted
+     * and logged, so a flood against a locked name or address cannot grow the audit log. */
+    snprintf(detail, sizeof(detail), "name locked for %llus", (unsigned long long)f->window);
+    if (name_locked && (r = store_audit_locked(s, f->now, "lockout", "server", f->username, 0,
+                            f->addr, detail)) != 0)
+        goto out;
+    snprintf(detail, sizeof(detail), "address locked for %llus", (unsigned long long)f->window);
+    if (addr_locked && (r = store_audit_locked(s, f->now, "lockout", "server", NULL, 0, f->addr,
+                            detail)) != 0)
+        goto out;
     /* Every name sprayed at the server leaves a row: drop rows whose window and lock are
      * over, now and then, so the table stays the size of the recent attack. */
-    if (r == 0 && ++s->failures_since_prune >= STORE_FAILURE_PRUNE_EVERY) {
+    s->failures_since_prune += f->ukey != NULL ? 2u : 1u; /* failures counted, one per key */
+    if (s->failures_since_prune >= STORE_FAILURE_PRUNE_EVERY) {
         s->failures_since_prune = 0;
-        if ((st = store_stmt(s, prune)) != NULL) {
-            sqlite3_bind_int64(st, 1, (sqlite3_int64)now);
-            sqlite3_bind_int64(st, 2, (sqlite3_int64)window);
-            (void)store_step_done(st);
+        if ((st = store_stmt(s, prune)) == NULL) {
+            r = SSHCERT_ERR_SYSTEM;
+            goto out;
         }
+        sqlite3_bind_int64(st, 1, (sqlite3_int64)f->now);
+        sqlite3_bind_int64(st, 2, (sqlite3_int64)f->window);
+        if ((r = store_step_done(st)) != 0)
+            goto out;
     }
+    r = store_commit(s);
+out:
+    if (r != 0)
+        store_rollback(s);
     return store_unlock_durable(s, seq, r);
 }
 
 int
 sshcert_store_failure_clear(struct sshcert_store *s, const char *key)
 {
-    static const char sql[] = "DELETE FROM failures WHERE key = ?1";
+    const char *sql = store_sql_failure_clear;
     sqlite3_stmt *st;
     uint64_t seq;
     int r;

@@ -115,22 +115,47 @@ int sshcert_store_login_get(struct sshcert_store *s, const char *akey, const cha
     const char *username, struct sshcert_throttle *t, struct sshcert_user **user);
 /* Throttling rows past their window are pruned once per this many recorded failures. */
 #define STORE_FAILURE_PRUNE_EVERY 256u
-/* Counts one failure within window seconds; locks for window when count reaches max. */
-int sshcert_store_failure_add(struct sshcert_store *s, const char *key, uint64_t now,
-    uint64_t window, unsigned max, uint64_t *locked_until);
+/* A failed login: ukey ('user:NAME', NULL for an invalid name) and akey ('addr:ADDRESS') each
+ * count one failure within window and lock for window when their count reaches user_max or
+ * addr_max. */
+struct sshcert_login_failure {
+    uint64_t now, window;
+    const char *ukey, *akey;
+    unsigned user_max, addr_max;
+    const char *username, *addr, *reason; /* for the audit event; username may be NULL */
+};
+/* Records a failed login in one durable transaction: both counts, the login_failed audit
+ * event, and a lockout event for each lock this failure begins. */
+int sshcert_store_login_failed(struct sshcert_store *s, const struct sshcert_login_failure *f);
 int sshcert_store_failure_clear(struct sshcert_store *s, const char *key);
 /* Number of usernames locked at now. */
 int sshcert_store_locked_count(struct sshcert_store *s, uint64_t now, uint64_t *n);
 
+/* What a login's issuance claims in the same transaction as its certificate: the user's TOTP
+ * step (as sshcert_store_totp_advance) and, when clear_key is not NULL, that throttling row
+ * (as sshcert_store_failure_clear). */
+struct sshcert_store_claim {
+    int64_t user_id;
+    uint64_t totp_step;
+    const char *clear_key;
+};
+
 /*
- * Issues one certificate in one durable transaction: allocates the next serial, calls
- * sign(ctx, serial, rec) which must fill every field of rec but serial (strings malloc'd,
- * owned by rec afterwards), inserts the certificate row and an audit event, commits. Nothing is
- * recorded when sign fails; a certificate is usable only when this returns 0.
+ * Issues one certificate: takes the next serial, calls sign(ctx, serial, rec) without holding
+ * the store's lock (it must fill every field of rec but serial; strings malloc'd, owned by rec
+ * afterwards), then, in one durable transaction, claims the TOTP step (claim may be NULL),
+ * inserts the certificate row, advances next_serial and appends the audit event. Concurrent
+ * issuances share that transaction and its flush (store_cert.c). Returns 0 only once the row
+ * is on disk; SSHCERT_ERR_DUPLICATE when the claim's step is not newer than the user's last
+ * (a replayed code: nothing recorded, the certificate discarded); any other error records
+ * nothing. A serial taken meanwhile by another process (sshcert-admin sign) is detected by the
+ * insert and the certificate signed again with the next free one. A certificate is usable only
+ * when this returns 0.
  */
 typedef int (*sshcert_store_sign_fn)(void *ctx, uint64_t serial, struct sshcert_cert_record *rec);
+#define STORE_ISSUE_ATTEMPTS 4
 int sshcert_store_issue(struct sshcert_store *s, sshcert_store_sign_fn sign, void *ctx,
-    struct sshcert_cert_record *rec);
+    const struct sshcert_store_claim *claim, struct sshcert_cert_record *rec);
 void sshcert_cert_record_clear(struct sshcert_cert_record *rec);
 int sshcert_store_cert_get(struct sshcert_store *s, uint64_t serial,
     struct sshcert_cert_record *out);

@@ -40,7 +40,19 @@ struct sshcert_store {
     atomic_uint next_reader;
     /* Failures recorded since the last prune of stale throttling rows (under mu). */
     unsigned failures_since_prune;
+    /* Issuance (store_cert.c): the next serial to hand out (0: not read from meta yet), and
+     * the queue of issuances waiting for a transaction, under batch_mu; batch_leader is 1
+     * while one thread writes a batch. */
+    atomic_uint_fast64_t serial_next;
+    pthread_mutex_t batch_mu;
+    pthread_cond_t batch_cv;
+    struct store_issue_job *batch_head, **batch_tail;
+    int batch_leader;
 };
+
+/* SQL shared by the single-statement writers in store.c and the issuance batch. */
+extern const char store_sql_totp_advance[];
+extern const char store_sql_failure_clear[];
 
 /* After the database is open and migrated: synchronous=NORMAL plus our own WAL flush in
  * store_unlock_durable (or, if the WAL cannot be opened, synchronous=FULL as before). */

@@ -116,8 +116,16 @@ t_match "ghost: Retry-After" '^[0-9]+$' "$(header Retry-After)"
 t_eq "audit: failures by reason" \
   "bad_password|5 bad_totp|3 replayed_totp|2 unknown_user|6" \
   "$(sqlite3 "$DB" "select detail, count(*) from audit where event = 'login_failed' group by detail order by detail" | xargs)"
-t_eq "audit: refusals" "account_disabled|1 locked_out|3" \
+# A lock is audited once, when it begins (cat's and ghost's third failure), not at each of the
+# 3 refusals while it lasts: those are counted (metrics below) and logged, so a flood against a
+# locked name cannot grow the audit log. (Until the fifth pass of issue 8 each refusal wrote a
+# login_refused/locked_out row.)
+t_eq "audit: refusals" "account_disabled|1" \
   "$(sqlite3 "$DB" "select detail, count(*) from audit where event = 'login_refused' group by detail order by detail" | xargs)"
+t_eq "audit: one lockout event per lock, at its start" "cat|name locked for 60s ghost|name locked for 60s" \
+  "$(sqlite3 "$DB" "select username, detail from audit where event = 'lockout' order by id" | xargs)"
+t_eq "audit: the lockout follows the failure that began it, in its transaction" "login_failed lockout" \
+  "$(sqlite3 "$DB" "select event from audit where id >= (select id - 1 from audit where event = 'lockout' and username = 'cat') order by id limit 2" | xargs)"
 t_eq "metrics: unknown_user" 6 "$(metric 'sshcert_auth_failures_total{reason="unknown_user"}')"
 t_eq "metrics: bad_password" 5 "$(metric 'sshcert_auth_failures_total{reason="bad_password"}')"
 t_eq "metrics: bad_totp" 3 "$(metric 'sshcert_auth_failures_total{reason="bad_totp"}')"
@@ -193,6 +201,8 @@ t_error "address: after 4 failures from 127.0.0.1, even a good login waits" 429 
 t_match "address: Retry-After" '^[0-9]+$' "$(header Retry-After)"
 t_eq "address: the lock is on the address" 1 \
   "$(sqlite3 "$SRV_DATA/sshcert.db" "select count(*) from failures where key = 'addr:127.0.0.1' and locked_until > strftime('%s','now')")"
+t_eq "address: one lockout event, for the address" "|127.0.0.1|address locked for 60s" \
+  "$(sqlite3 "$SRV_DATA/sshcert.db" "select username, client_address, detail from audit where event = 'lockout'" | tr '\n' ' ' | sed 's/ $//')"
 srv_stop INT
 t_eq "SIGINT: exit 0" 0 "$SRV_RC"
 t_has "SIGINT: logged" "signal 2: finishing in-flight requests" "$(cat "$SRV_LOG")"
