@@ -18,6 +18,9 @@
 #define SSHCERT_MAX_BODY (16u * 1024u)
 /* How long a login waits for a free password-hash worker before 503. */
 #define SSHCERT_HASH_QUEUE_MS 3000
+/* Default HTTP threads: 8 per CPU, within these bounds ("threads" in the config overrides). */
+#define SSHCERT_MIN_DEFAULT_THREADS 16u
+#define SSHCERT_MAX_DEFAULT_THREADS 64u
 
 struct sshcert_buf;
 

@@ -218,9 +218,9 @@ sshcert_store_open(const char *path, int create, struct sshcert_store **out)
     if ((s = calloc(1, sizeof(*s))) == NULL)
         return SSHCERT_ERR_ALLOC;
     s->wal_fd = -1;
+    atomic_init(&s->reader_busy_ms, SSHCERT_STORE_BUSY_MS);
     pthread_mutex_init(&s->mu, NULL);
     pthread_mutex_init(&s->batch_mu, NULL);
-    pthread_cond_init(&s->batch_cv, NULL);
     s->batch_tail = &s->batch_head;
     if (create)
         flags |= SQLITE_OPEN_CREATE;
@@ -254,13 +254,13 @@ sshcert_store_close(struct sshcert_store *s)
     if (s == NULL)
         return;
     readers_close(s->readers, s->nreaders);
+    free(s->reader_path);
     store_sync_close(s);
     for (i = 0; i < s->nstmt; i++)
         sqlite3_finalize(s->stmt[i]);
     if (s->db != NULL)
         sqlite3_close(s->db);
     pthread_mutex_destroy(&s->mu);
-    pthread_cond_destroy(&s->batch_cv);
     pthread_mutex_destroy(&s->batch_mu);
     free(s);
 }
@@ -273,9 +273,11 @@ sshcert_store_set_busy_timeout(struct sshcert_store *s, int ms)
     pthread_mutex_lock(&s->mu);
     sqlite3_busy_timeout(s->db, ms);
     pthread_mutex_unlock(&s->mu);
+    atomic_store(&s->reader_busy_ms, ms);
     for (i = 0; i < s->nreaders; i++) {
         pthread_mutex_lock(&s->readers[i].mu);
-        sqlite3_busy_timeout(s->readers[i].db, ms);
+        if (s->readers[i].db != NULL)
+            sqlite3_busy_timeout(s->readers[i].db, ms);
         pthread_mutex_unlock(&s->readers[i].mu);
     }
 }
@@ -661,45 +663,59 @@ static const char login_sql[] =
     "FROM (SELECT 1) LEFT JOIN users ON username = ?3 "
     "LEFT JOIN failures AS a ON a.key = ?1 LEFT JOIN failures AS f ON f.key = ?2";
 
+/* Opens rd's connection; the caller holds rd->mu. On failure rd is left closed. */
+static int
+reader_open(struct sshcert_store *s, struct store_reader *rd)
+{
+    /* Read-write, then query_only: a read-only connection cannot open a WAL database's
+     * shared-memory index when it is the first to need it. Its own lock: no SQLite mutex. */
+    if (sqlite3_open_v2(s->reader_path, &rd->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
+            NULL) == SQLITE_OK) {
+        sqlite3_busy_timeout(rd->db, atomic_load(&s->reader_busy_ms));
+        sqlite3_extended_result_codes(rd->db, 0);
+        if (sqlite3_exec(rd->db, "PRAGMA query_only=ON", NULL, NULL, NULL) == SQLITE_OK &&
+            sqlite3_prepare_v3(rd->db, login_sql, -1, SQLITE_PREPARE_PERSISTENT, &rd->login,
+                NULL) == SQLITE_OK)
+            return 0;
+    }
+    sqlite3_finalize(rd->login);
+    sqlite3_close(rd->db); /* db may hold an error handle */
+    rd->login = NULL;
+    rd->db = NULL;
+    return SSHCERT_ERR_SYSTEM;
+}
+
 int
 sshcert_store_open_readers(struct sshcert_store *s, unsigned n)
 {
     const char *path = sqlite3_db_filename(s->db, "main");
     struct store_reader *rd;
-    unsigned i, opened = 0;
+    unsigned i, inited = 0;
     int r = SSHCERT_ERR_SYSTEM;
 
     if (n == 0 || n > SSHCERT_STORE_MAX_READERS || s->nreaders != 0)
         return SSHCERT_ERR_INVALID_ARGUMENT;
     if (path == NULL || *path == '\0')
         return SSHCERT_ERR_SYSTEM;
-    if ((rd = calloc(n, sizeof(*rd))) == NULL)
+    if ((s->reader_path = strdup(path)) == NULL || (rd = calloc(n, sizeof(*rd))) == NULL) {
+        free(s->reader_path);
+        s->reader_path = NULL;
         return SSHCERT_ERR_ALLOC;
-    for (i = 0; i < n; i++, opened++) {
+    }
+    for (i = 0; i < n; i++, inited++)
         if (pthread_mutex_init(&rd[i].mu, NULL) != 0)
             goto out;
-        /* Read-write, then query_only: a read-only connection cannot open a WAL database's
-         * shared-memory index when it is the first to need it. Its own lock: no SQLite mutex. */
-        if (sqlite3_open_v2(path, &rd[i].db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
-                NULL) != SQLITE_OK) {
-            opened++; /* its mutex is initialised, and db may hold an error handle */
-            goto out;
-        }
-        sqlite3_busy_timeout(rd[i].db, SSHCERT_STORE_BUSY_MS);
-        sqlite3_extended_result_codes(rd[i].db, 0);
-        if (sqlite3_exec(rd[i].db, "PRAGMA query_only=ON", NULL, NULL, NULL) != SQLITE_OK ||
-            sqlite3_prepare_v3(rd[i].db, login_sql, -1, SQLITE_PREPARE_PERSISTENT, &rd[i].login,
-                NULL) != SQLITE_OK) {
-            opened++;
-            goto out;
-        }
-    }
+    /* The first now, so that a database readers cannot open shows at start; the others when
+     * a thread first needs one (each costs ~100 KiB, and an idle server uses one). */
+    if ((r = reader_open(s, &rd[0])) != 0)
+        goto out;
     s->readers = rd;
     s->nreaders = n;
-    rd = NULL;
-    r = 0;
+    return 0;
 out:
-    readers_close(rd, opened);
+    readers_close(rd, inited);
+    free(s->reader_path);
+    s->reader_path = NULL;
     return r;
 }
 
@@ -755,11 +771,14 @@ sshcert_store_login_get(struct sshcert_store *s, const char *akey, const char *u
 
     memset(t, 0, sizeof(*t));
     *user = NULL;
-    if (s->nreaders > 0) {
-        rd = reader_take(s);
+    rd = s->nreaders > 0 ? reader_take(s) : NULL;
+    if (rd != NULL && (rd->login != NULL || reader_open(s, rd) == 0)) {
         r = login_row(rd->login, akey, ukey, username, t, user);
         pthread_mutex_unlock(&rd->mu);
     } else {
+        /* No reader (sshcert-admin), or one that could not be opened: the writer's. */
+        if (rd != NULL)
+            pthread_mutex_unlock(&rd->mu);
         pthread_mutex_lock(&s->mu);
         r = (st = store_stmt(s, login_sql)) == NULL
                 ? SSHCERT_ERR_SYSTEM

@@ -66,6 +66,7 @@ struct store_issue_job {
     enum job_outcome outcome;
     int r;
     int done;
+    pthread_cond_t cv; /* under batch_mu */
     struct store_issue_job *next;
 };
 
@@ -227,7 +228,9 @@ batch_write(struct sshcert_store *s, struct store_issue_job *batch)
     return r == 0 && after != seq ? after : 0;
 }
 
-/* Queues job and returns once its batch is written and on disk (or failed). */
+/* Queues job and returns once its batch is written and on disk (or failed). Each waiter
+ * sleeps on its own condition and is woken only when its job is done or when it is the
+ * oldest queued job and the leader hands over: no thundering herd of waiters. */
 static void
 batch_join(struct sshcert_store *s, struct store_issue_job *job)
 {
@@ -237,34 +240,38 @@ batch_join(struct sshcert_store *s, struct store_issue_job *job)
 
     job->next = NULL;
     job->done = 0;
+    pthread_cond_init(&job->cv, NULL);
     pthread_mutex_lock(&s->batch_mu);
     *s->batch_tail = job;
     s->batch_tail = &job->next;
-    while (!job->done) {
-        if (s->batch_leader || s->batch_head == NULL) {
-            pthread_cond_wait(&s->batch_cv, &s->batch_mu);
-            continue;
-        }
+    while (!job->done && s->batch_leader)
+        pthread_cond_wait(&job->cv, &s->batch_mu);
+    if (!job->done) {
+        /* Lead: everything queued so far, this job included, is one batch. The leader stays
+         * leader through its flush: what arrives meanwhile waits and makes the next batch
+         * larger, rather than a transaction and a flush of its own. */
         s->batch_leader = 1;
         batch = s->batch_head;
         s->batch_head = NULL;
         s->batch_tail = &s->batch_head;
         pthread_mutex_unlock(&s->batch_mu);
-        /* The leader stays leader through its flush: what arrives meanwhile waits and makes
-         * the next batch larger, rather than a transaction and a flush of its own. */
         seq = batch_write(s, batch);
         rf = seq != 0 ? store_wait_durable(s, seq) : 0;
         pthread_mutex_lock(&s->batch_mu);
-        s->batch_leader = 0;
         for (j = batch; j != NULL; j = next) {
-            next = j->next; /* a job may be gone once it is marked done */
+            next = j->next;
             if (j->r == 0 && j->outcome == JOB_OK)
                 j->r = rf;
             j->done = 1;
+            if (j != job)
+                pthread_cond_signal(&j->cv);
         }
-        pthread_cond_broadcast(&s->batch_cv);
+        s->batch_leader = 0;
+        if (s->batch_head != NULL)
+            pthread_cond_signal(&s->batch_head->cv); /* the next leader */
     }
     pthread_mutex_unlock(&s->batch_mu);
+    pthread_cond_destroy(&job->cv);
 }
 
 int

@@ -12,7 +12,8 @@
 /* Prepared statements kept for the connection's life, keyed by their SQL text's address. */
 #define STORE_MAX_STMTS 64
 
-/* A read-only connection of its own for the login read (sshcert_store_open_readers). */
+/* A read-only connection of its own for the login read (sshcert_store_open_readers); db and
+ * login are NULL until first used. */
 struct store_reader {
     pthread_mutex_t mu;
     sqlite3 *db;
@@ -35,9 +36,11 @@ struct sshcert_store {
     uint64_t started_seq;
     /* Reader connections (none in sshcert-admin), and where the next search for a free one
      * starts. */
-    struct store_reader *readers;
+    struct store_reader *readers; /* each opened on first use */
     unsigned nreaders;
     atomic_uint next_reader;
+    char *reader_path;
+    atomic_int reader_busy_ms;
     /* Failures recorded since the last prune of stale throttling rows (under mu). */
     unsigned failures_since_prune;
     /* Issuance (store_cert.c): the next serial to hand out (0: not read from meta yet), and
@@ -45,7 +48,6 @@ struct sshcert_store {
      * while one thread writes a batch. */
     atomic_uint_fast64_t serial_next;
     pthread_mutex_t batch_mu;
-    pthread_cond_t batch_cv;
     struct store_issue_job *batch_head, **batch_tail;
     int batch_leader;
 };
