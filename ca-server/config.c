@@ -93,23 +93,6 @@ sshcert_config_free(struct sshcert_config *c)
     free(c);
 }
 
-int
-sshcert_config_defaults(const char *base_dir, struct sshcert_config **out)
-{
-    struct sshcert_config *c;
-    int r;
-
-    *out = NULL;
-    if ((c = calloc(1, sizeof(*c))) == NULL)
-        return SSHCERT_ERR_ALLOC;
-    if ((r = set_defaults(c, base_dir)) != 0 || (r = derive_paths(c)) != 0) {
-        sshcert_config_free(c);
-        return r;
-    }
-    *out = c;
-    return 0;
-}
-
 /* Every config error is a format error with a message naming the key. */
 #define fail(err, ...) sshcert_err_msg((err), SSHCERT_ERR_INVALID_FORMAT, __VA_ARGS__)
 

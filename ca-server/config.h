@@ -48,8 +48,6 @@ int sshcert_config_load(const char *path, struct sshcert_config **out, char **er
  * NULL only when out of memory) says what is wrong. */
 int sshcert_config_parse(const char *text, size_t len, const char *base_dir,
     struct sshcert_config **out, char **err);
-/* Defaults only (for tests). data_dir relative to base_dir. */
-int sshcert_config_defaults(const char *base_dir, struct sshcert_config **out);
 void sshcert_config_free(struct sshcert_config *c);
 
 #endif

@@ -113,10 +113,8 @@ send_reply(struct server *srv, struct MHD_Connection *conn, struct request *rq, 
 }
 
 static void
-dispatch(struct server *srv, struct MHD_Connection *conn, struct request *rq, int head,
-    struct reply *rep)
+dispatch(struct server *srv, struct MHD_Connection *conn, struct request *rq, struct reply *rep)
 {
-    (void)head;
     switch (rq->route) {
     case R_ISSUE:
         if (rq->too_large)
@@ -169,7 +167,7 @@ answer_bodyless(struct server *srv, struct MHD_Connection *conn, struct request 
         reply_error(rep, 405, "method_not_allowed", "method %s not allowed here",
             rq->route == R_ISSUE ? "other than POST" : "other than GET");
     else
-        dispatch(srv, conn, rq, rq->is_head, rep);
+        dispatch(srv, conn, rq, rep);
 }
 
 enum MHD_Result
@@ -238,7 +236,7 @@ http_access(void *cls, struct MHD_Connection *conn, const char *url, const char 
     rq->replied = 1;
     if (rq->is_post) {
         rq->body[rq->len] = '\0';
-        dispatch(srv, conn, rq, 0, &rep);
+        dispatch(srv, conn, rq, &rep);
     } else {
         answer_bodyless(srv, conn, rq, &rep);
     }

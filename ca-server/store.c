@@ -305,24 +305,6 @@ sshcert_store_writable(struct sshcert_store *s)
     return store_unlock_durable(s, seq, r);
 }
 
-int
-sshcert_store_version(struct sshcert_store *s, int *version)
-{
-    sqlite3_stmt *st = NULL;
-    int r = SSHCERT_ERR_SYSTEM;
-
-    *version = 0;
-    pthread_mutex_lock(&s->mu);
-    if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK &&
-        sqlite3_step(st) == SQLITE_ROW) {
-        *version = sqlite3_column_int(st, 0);
-        r = 0;
-    }
-    sqlite3_finalize(st);
-    pthread_mutex_unlock(&s->mu);
-    return r;
-}
-
 /* ---- users ---- */
 
 void

@@ -15,8 +15,6 @@ struct sshcert_store;
 
 /* Longest username. Usernames are [a-z_][a-z0-9_.-]* like POSIX login names. */
 #define SSHCERT_MAX_USERNAME 64u
-/* Most principals a user may hold (the certificate cap). */
-#define SSHCERT_MAX_USER_PRINCIPALS 256u
 
 struct sshcert_user {
     int64_t id;
@@ -72,8 +70,6 @@ void sshcert_store_set_busy_timeout(struct sshcert_store *s, int ms);
 /* 0 when a write transaction can be started and committed now: commits a change to the
  * meta row 'health_probe' (one durable write, so callers should rate-limit it). */
 int sshcert_store_writable(struct sshcert_store *s);
-/* The schema version (PRAGMA user_version). */
-int sshcert_store_version(struct sshcert_store *s, int *version);
 
 /* Users. Strings are copied. *_get returns SSHCERT_ERR_NOT_FOUND for an unknown name. */
 int sshcert_store_user_add(struct sshcert_store *s, const struct sshcert_user *u, uint64_t now);
