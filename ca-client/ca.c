@@ -69,9 +69,17 @@ cmd_ca(int argc, char **argv)
         r = cmd_usage("ca", "cannot read the CA file %s: %s", ca_cert, strerror(errno));
         goto out;
     }
-    /* No credentials travel here, so plain http to any host is allowed; --fingerprint is
-     * what makes the answer trustworthy. */
-    if ((r = http_client_init(&http, server, ca_cert)) != 0 || (r = api_get_ca(&http, &ca)) != 0)
+    if ((r = http_client_init(&http, server, ca_cert)) != 0)
+        goto out;
+    /* Over plain http to another host anyone on the path can hand out a key of their own, and
+     * this line ends up in TrustedUserCAKeys: only a fingerprint the operator gave makes such
+     * an answer trustworthy. Refused before anything is fetched. */
+    if (want == NULL && !http_channel_trusted(&http)) {
+        r = out_fail(SSHCERT_EXIT_USAGE, "refusing to print a CA key fetched over plain http:// "
+            "from a host that is not loopback; use https:// or --fingerprint");
+        goto out;
+    }
+    if ((r = api_get_ca(&http, &ca)) != 0)
         goto out;
     if (want != NULL && strcmp(want, ca.fp) != 0) {
         out_sanitize(want, shown, sizeof(shown));

@@ -20,7 +20,8 @@ static const char overview[] =
     "~/.config/sshcert/config (lines `key = value`; keys server, user, ca_cert, ttl).\n"
     "\n"
     "exit codes: 0 ok, 1 not logged in (status), 2 usage, 3 invalid credentials,\n"
-    "4 forbidden, 5 too many attempts, 6 network, TLS, server or local error.\n";
+    "4 forbidden, 5 too many attempts, 6 network, TLS, server or local error (a key dir\n"
+    "or certificate file that cannot be read or used).\n";
 
 static const char login_help[] =
     "usage: sshcert login [OPTIONS]\n"
@@ -38,20 +39,23 @@ static const char login_help[] =
     "  --password-stdin    read the password from stdin, then the code on the next line\n"
     "  --totp CODE         the TOTP code (not read from stdin or asked)\n"
     "  --no-agent          do not touch ssh-agent\n"
-    "  --key-dir DIR       where the files go (default ~/.ssh/sshcert)\n"
+    "  --key-dir DIR       where the files go (default ~/.ssh/sshcert); it must be yours and\n"
+    "                      not writable by group or others (else exit 6); made 0700 if missing\n"
     "  --json              print the result as JSON\n";
 
 static const char status_help[] =
     "usage: sshcert status [--json] [--key-dir DIR]\n"
     "\n"
     "Shows the certificate in the key dir: serial, principals, expiry and time left, and\n"
-    "whether ssh-agent holds it. Exits 1 when there is none or it has expired.\n";
+    "whether ssh-agent holds it. Exits 1 when there is none or it has expired, 6 when the\n"
+    "key dir or the certificate file cannot be read or does not hold a certificate.\n";
 
 static const char ca_help[] =
     "usage: sshcert ca [--server URL] [--ca-cert PEM] [--fingerprint SHA256:...] [--json]\n"
     "\n"
     "Prints the CA's public key line, e.g. for TrustedUserCAKeys. With --fingerprint it fails\n"
-    "(exit 6) unless the key has that fingerprint.\n";
+    "(exit 6) unless the key has that fingerprint. Over plain http to a host that is not\n"
+    "loopback nothing vouches for the key, so there --fingerprint is required (else exit 2).\n";
 
 static const char logout_help[] =
     "usage: sshcert logout [--no-agent] [--key-dir DIR]\n"

@@ -107,7 +107,7 @@ http_client_free(struct http_client *c)
 }
 
 int
-http_credentials_allowed(const struct http_client *c)
+http_channel_trusted(const struct http_client *c)
 {
     return c->https || c->loopback;
 }
@@ -220,7 +220,8 @@ exchange(const struct http_client *c, const char *path, const char *body, size_t
         r = out_fail(SSHCERT_EXIT_ERROR, "libcurl refused an option (too old?)");
         goto out;
     }
-    /* Plain http is only ever loopback (checked before credentials): never through a proxy. */
+    /* Plain http goes to loopback, or (sshcert ca --fingerprint) to a host whose answer the
+     * fingerprint checks: never through a proxy. */
     if (!c->https && curl_easy_setopt(h, CURLOPT_PROXY, "") != CURLE_OK) {
         r = out_fail(SSHCERT_EXIT_ERROR, "libcurl refused an option");
         goto out;

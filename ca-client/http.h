@@ -1,7 +1,8 @@
 /*
  * HTTP(S) transport on libcurl: server certificate verification (the system store, or one PEM
- * file), connect and total timeouts, a capped response, no redirects, and a check that refuses
- * plain http:// to anything but a loopback address before credentials are sent.
+ * file), connect and total timeouts, a capped response, no redirects, and the check that keeps
+ * credentials, and answers nothing else vouches for, off plain http:// to anything but a
+ * loopback address.
  */
 #ifndef SSHCERT_CLIENT_HTTP_H
 #define SSHCERT_CLIENT_HTTP_H
@@ -35,8 +36,10 @@ struct http_response {
  * and fills c. 0, or an exit code after printing the reason. Free with http_client_free. */
 int http_client_init(struct http_client *c, const char *url, const char *ca_cert);
 void http_client_free(struct http_client *c);
-/* 1 when credentials may go to this server: https, or plain http to a loopback address. */
-int http_credentials_allowed(const struct http_client *c);
+/* 1 when the channel itself can be trusted, with credentials going out and with answers
+ * coming back: https (the server's certificate is verified), or plain http to a loopback
+ * address. 0 for plain http to any other host. */
+int http_channel_trusted(const struct http_client *c);
 
 /* GET base+path, or POST a JSON body to it. 0 when any HTTP response arrived (resp filled, the
  * status may be an error), else SSHCERT_EXIT_ERROR after printing why (connect, TLS, timeout,

@@ -1,10 +1,13 @@
 /* Files in the key dir. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <sodium.h>
 
 #include "buf.h"
 #include "cert.h"
@@ -14,15 +17,27 @@
 #include "key.h"
 #include "keydir.h"
 #include "out.h"
+#include "secmem.h"
+
+/* The temp file beside each file it replaces: NAME.tmp and 16 random hex digits (the longest
+ * NAME is KEYDIR_CERT). */
+#define TMP_SUFFIX ".tmp"
+#define TMP_RANDOM_BYTES 8u
+#define TMP_NAME_MAX (sizeof(KEYDIR_CERT) + sizeof(TMP_SUFFIX) + 2 * TMP_RANDOM_BYTES)
 
 void
 keydir_free(struct keydir *kd)
 {
+    /* A zeroed keydir that never went through keydir_init has dir NULL and dfd 0, which is
+     * not a descriptor of ours. */
+    if (kd->dir != NULL && kd->dfd >= 0)
+        close(kd->dfd);
     free(kd->dir);
     free(kd->key);
     free(kd->pub);
     free(kd->cert);
     memset(kd, 0, sizeof(*kd));
+    kd->dfd = -1;
 }
 
 static char *
@@ -43,6 +58,7 @@ keydir_init(struct keydir *kd, const char *dir)
     int r = SSHCERT_EXIT_ERROR;
 
     memset(kd, 0, sizeof(*kd));
+    kd->dfd = -1;
     if (dir != NULL && *dir == '\0')
         return out_fail(SSHCERT_EXIT_USAGE, "--key-dir: empty path");
     if (dir != NULL)
@@ -67,58 +83,140 @@ oom:
     return out_fail(r, "out of memory");
 }
 
+/* ~/.ssh itself may not exist on a fresh account; make it the way ssh would (0700). */
 static int
-make_dir(const char *path)
-{
-    struct stat st;
-
-    if (mkdir(path, 0700) == 0)
-        return 0;
-    if (errno != EEXIST)
-        return -1;
-    if (stat(path, &st) != 0)
-        return -1;
-    if (!S_ISDIR(st.st_mode)) {
-        errno = ENOTDIR;
-        return -1;
-    }
-    return 0;
-}
-
-int
-keydir_create(const struct keydir *kd)
+make_parent(const char *dir)
 {
     char *parent = NULL, *slash;
     struct stat st;
     int r = 0;
 
-    if ((parent = strdup(kd->dir)) == NULL)
+    if ((parent = strdup(dir)) == NULL)
         return out_fail(SSHCERT_EXIT_ERROR, "out of memory");
-    /* ~/.ssh itself may not exist on a fresh account; make it the way ssh would (0700). */
     if ((slash = strrchr(parent, '/')) != NULL && slash != parent) {
         *slash = '\0';
-        if (stat(parent, &st) != 0 && errno == ENOENT && make_dir(parent) != 0)
+        if (stat(parent, &st) != 0 && errno == ENOENT && mkdir(parent, 0700) != 0 &&
+            errno != EEXIST)
             r = out_fail(SSHCERT_EXIT_ERROR, "cannot create %s: %s", parent, strerror(errno));
     }
-    if (r == 0 && make_dir(kd->dir) != 0)
-        r = out_fail(SSHCERT_EXIT_ERROR, "cannot create %s: %s", kd->dir, strerror(errno));
     free(parent);
     return r;
 }
 
+/* Why the opened folder st must not hold a private key, or NULL when it may. */
+static const char *
+unsafe_reason(const struct stat *st, char *buf, size_t n)
+{
+    if (st->st_uid != geteuid()) {
+        snprintf(buf, n, "is owned by uid %lu, not by you (uid %lu)", (unsigned long)st->st_uid,
+            (unsigned long)geteuid());
+        return buf;
+    }
+    if ((st->st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+        snprintf(buf, n, "is writable by group or others (mode %04o)",
+            (unsigned)(st->st_mode & 07777));
+        return buf;
+    }
+    return NULL;
+}
+
+int
+keydir_open(struct keydir *kd)
+{
+    struct stat st;
+    const char *why;
+    char reason[96];
+    int fd = -1, r;
+
+    if ((r = make_parent(kd->dir)) != 0)
+        return r;
+    if (mkdir(kd->dir, 0700) != 0 && errno != EEXIST)
+        return out_fail(SSHCERT_EXIT_ERROR, "cannot create %s: %s", kd->dir, strerror(errno));
+    /* Whatever sits at the path now is what gets checked and then written into: no second
+     * lookup of the path follows. */
+    if ((fd = open(kd->dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+        if (errno == ENOTDIR && lstat(kd->dir, &st) == 0 && S_ISLNK(st.st_mode))
+            return out_fail(SSHCERT_EXIT_ERROR, "key dir %s is a symbolic link: refusing to "
+                "write a private key there (give the folder it points to with --key-dir)",
+                kd->dir);
+        return out_fail(SSHCERT_EXIT_ERROR, "cannot open the key dir %s: %s", kd->dir,
+            strerror(errno));
+    }
+    if (fstat(fd, &st) != 0) {
+        r = out_fail(SSHCERT_EXIT_ERROR, "cannot check the key dir %s: %s", kd->dir,
+            strerror(errno));
+        close(fd);
+        return r;
+    }
+    if ((why = unsafe_reason(&st, reason, sizeof(reason))) != NULL) {
+        close(fd);
+        return out_fail(SSHCERT_EXIT_ERROR, "key dir %s %s: refusing to write a private key "
+            "there", kd->dir, why);
+    }
+    kd->dfd = fd;
+    return 0;
+}
+
+/* Replaces name in the opened folder atomically: a fresh temp file beside it (O_EXCL, never
+ * through a link) with mode, written, synced, renamed over name, then the folder synced. On
+ * failure the old file is untouched. 0, or -1 with errno set. */
 static int
-write_line(const char *path, const char *line)
+write_at(int dfd, const char *name, const char *data, size_t len, mode_t mode)
+{
+    char tmp[TMP_NAME_MAX], hex[2 * TMP_RANDOM_BYTES + 1];
+    unsigned char rnd[TMP_RANDOM_BYTES];
+    size_t off = 0;
+    ssize_t n;
+    int fd, closed, saved;
+
+    randombytes_buf(rnd, sizeof(rnd));
+    sodium_bin2hex(hex, sizeof(hex), rnd, sizeof(rnd));
+    snprintf(tmp, sizeof(tmp), "%s%s%s", name, TMP_SUFFIX, hex);
+    if ((fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)) < 0)
+        return -1;
+    /* Exactly mode, whatever the umask. */
+    if (fchmod(fd, mode) != 0)
+        goto out;
+    while (off < len) {
+        if ((n = write(fd, data + off, len - off)) < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            if (n == 0)
+                errno = EIO;
+            goto out;
+        }
+        off += (size_t)n;
+    }
+    if (fsync(fd) != 0)
+        goto out;
+    closed = close(fd);
+    fd = -1;
+    if (closed != 0 || renameat(dfd, tmp, dfd, name) != 0)
+        goto out;
+    (void)fsync(dfd); /* makes the rename itself durable */
+    return 0;
+out:
+    saved = errno;
+    if (fd >= 0)
+        close(fd);
+    (void)unlinkat(dfd, tmp, 0);
+    errno = saved;
+    return -1;
+}
+
+static int
+write_line(const struct keydir *kd, const char *name, const char *path, const char *line)
 {
     char *text = NULL;
-    int r, len;
+    int r, len, saved;
 
     if ((len = asprintf(&text, "%s\n", line)) < 0)
         return out_fail(SSHCERT_EXIT_ERROR, "out of memory");
-    r = sshcert_file_write_atomic(path, text, (size_t)len, 0644);
+    r = write_at(kd->dfd, name, text, (size_t)len, 0644);
+    saved = errno;
     free(text);
     if (r != 0)
-        return out_fail(SSHCERT_EXIT_ERROR, "cannot write %s: %s", path,
-            r == SSHCERT_ERR_SYSTEM ? strerror(errno) : sshcert_err_str(r));
+        return out_fail(SSHCERT_EXIT_ERROR, "cannot write %s: %s", path, strerror(saved));
     return 0;
 }
 
@@ -126,16 +224,24 @@ int
 keydir_write(const struct keydir *kd, const struct sshcert_privkey *key, const char *pub_line,
     const char *cert_line)
 {
-    int r;
+    char *text = NULL;
+    int r, saved;
 
+    if (kd->dfd < 0)
+        return out_fail(SSHCERT_EXIT_ERROR, "internal error: the key dir is not open");
     /* Each file is replaced atomically; the certificate goes last, so a reader never finds a
      * certificate whose key file is not there yet. */
-    if ((r = sshcert_privkey_save(key, kd->key)) != 0)
-        return out_fail(SSHCERT_EXIT_ERROR, "cannot write %s: %s", kd->key,
-            r == SSHCERT_ERR_SYSTEM ? strerror(errno) : sshcert_err_str(r));
-    if ((r = write_line(kd->pub, pub_line)) != 0)
+    if ((r = sshcert_privkey_to_text(key, &text)) != 0)
+        return out_fail(SSHCERT_EXIT_ERROR, "cannot encode the private key: %s",
+            sshcert_err_str(r));
+    r = write_at(kd->dfd, KEYDIR_KEY, text, strlen(text), 0600);
+    saved = errno;
+    sshcert_secmem_free_str(text);
+    if (r != 0)
+        return out_fail(SSHCERT_EXIT_ERROR, "cannot write %s: %s", kd->key, strerror(saved));
+    if ((r = write_line(kd, KEYDIR_PUB, kd->pub, pub_line)) != 0)
         return r;
-    return write_line(kd->cert, cert_line);
+    return write_line(kd, KEYDIR_CERT, kd->cert, cert_line);
 }
 
 int

@@ -19,15 +19,22 @@ struct sshcert_privkey;
 
 struct keydir {
     char *dir, *key, *pub, *cert; /* malloc'd paths */
+    int dfd;                      /* the folder, checked, after keydir_open; else -1 */
 };
 
-/* Paths for dir (NULL: ~/.ssh/sshcert). 0, or an exit code after printing the reason. */
+/* Paths for dir (NULL: ~/.ssh/sshcert). 0, or an exit code after printing the reason.
+ * keydir_free also closes the folder; it is safe on a zeroed keydir never initialised. */
 int keydir_init(struct keydir *kd, const char *dir);
 void keydir_free(struct keydir *kd);
 
-/* Creates the folder (and a missing parent, both 0700). 0, or an exit code after printing. */
-int keydir_create(const struct keydir *kd);
-/* Writes the three files, the certificate last. 0, or an exit code after printing. */
+/* Opens the folder for writing a private key into, creating it (and a missing parent) 0700.
+ * Refuses a folder that is a symbolic link, is not owned by the effective user, or is writable
+ * by group or others: its owner or those could read or swap the key. The checks are made on
+ * the opened folder and keydir_write works relative to it, so a folder swapped in after the
+ * check is never written to. 0, or SSHCERT_EXIT_ERROR after printing the reason. */
+int keydir_open(struct keydir *kd);
+/* Writes the three files into the folder keydir_open checked, each atomically, the
+ * certificate last. 0, or an exit code after printing. */
 int keydir_write(const struct keydir *kd, const struct sshcert_privkey *key, const char *pub_line,
     const char *cert_line);
 

@@ -348,13 +348,13 @@ cmd_login(int argc, char **argv)
     if ((r = keydir_init(&kd, o.key_dir)) != 0 ||
         (r = http_client_init(&http, server, ca_cert)) != 0)
         goto out;
-    if (!http_credentials_allowed(&http)) {
+    if (!http_channel_trusted(&http)) {
         r = out_fail(SSHCERT_EXIT_USAGE, "refusing to send credentials over plain http:// to a "
             "host that is not loopback; use https://");
         goto out;
     }
     /* 2. what can fail without a password fails first: the key dir, then the server */
-    if ((r = keydir_create(&kd)) != 0 || (r = api_get_ca(&http, &ca)) != 0)
+    if ((r = keydir_open(&kd)) != 0 || (r = api_get_ca(&http, &ca)) != 0)
         goto out;
     /* 3. credentials */
     if ((r = read_secrets(&o, user, &sec)) != 0)

@@ -1,4 +1,5 @@
 /* sshcert status: the certificate in the key dir, its principals and time left. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,11 +91,15 @@ cmd_status(int argc, char **argv)
         r = not_logged_in(json, "no_certificate", NULL, now);
         goto out;
     }
+    /* A file that cannot be read or parsed is something broken, not "logged out": a script
+     * must be able to tell the two apart, so it is a local error like any other. */
+    if (r == SSHCERT_ERR_SYSTEM) {
+        r = out_fail(SSHCERT_EXIT_ERROR, "cannot read %s: %s", kd.cert, strerror(errno));
+        goto out;
+    }
     if (r != 0) {
-        out_fail(SSHCERT_EXIT_NOT_LOGGED_IN,
-            "not logged in: %s is unreadable: %s (run sshcert login)", kd.cert,
+        r = out_fail(SSHCERT_EXIT_ERROR, "%s does not hold a valid certificate: %s", kd.cert,
             sshcert_err_str(r));
-        r = not_logged_in(json, "unreadable", NULL, now);
         goto out;
     }
     if (sshcert_cert_check_time(c, now) == SSHCERT_ERR_EXPIRED) {

@@ -4,7 +4,9 @@
 # files and their modes, ssh through the agent alone and through the files, one sshcert identity
 # after repeated logins, the agent dropping an expired identity by itself, every exit code,
 # `ca --fingerprint`, logout, --password-stdin, --json, the config file, a refusing agent, the
-# response cap and the no-echo password prompt.
+# response cap and the no-echo password prompt. Also what must fail closed: `status` on a broken
+# key dir or certificate file (6, not "not logged in"), `ca` over plain http to a host that is
+# not loopback without --fingerprint, and `login` into a key dir someone else could read or swap.
 . "${SSHCERT_SRC_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib.sh"
 
 cd "$T_DIR" || exit 1
@@ -104,6 +106,13 @@ for c in status ca logout; do
   t_rc "sshcert $c --help" 0 "$CLIENT" "$c" --help
   t_match "$c --help starts with its usage" "^usage: sshcert $c" "$T_OUT"
 done
+t_rc "sshcert status --help" 0 "$CLIENT" status --help
+t_match "status --help: 1 for none or expired, 6 for a broken file" \
+  'Exits 1 when there is none or it has expired, 6 when the$' "$T_OUT"
+t_rc "sshcert ca --help" 0 "$CLIENT" ca --help
+t_match "ca --help: plain http to a host that is not loopback needs --fingerprint" \
+  '^loopback nothing vouches for the key, so there --fingerprint is required \(else exit 2\)\.$' \
+  "$T_OUT"
 t_rc "sshcert help login" 0 "$CLIENT" help login
 t_rc "no command" 2 "$CLIENT"
 t_rc "unknown command" 2 "$CLIENT" frobnicate
@@ -140,6 +149,50 @@ t_eq "status reason" "sshcert: not logged in: no certificate in $KD (run sshcert
 t_rc "status --json with no certificate" 1 "$CLIENT" status --json
 t_eq "status --json" '{"logged_in":false,"reason":"no_certificate"}' "$T_OUT"
 
+# --- status when something is broken (exit 6, not 1) ------------------------------------------
+t_log "status with a broken key dir or certificate file"
+# "Not logged in" (1) and "something is broken" (6, a local error) must stay apart for scripts.
+BROKEN="$T_DIR/broken"
+mkdir -m 755 "$BROKEN"
+printf 'not a folder\n' >"$BROKEN/file"
+t_rc "status when the key dir is a file" 6 "$CLIENT" status --key-dir "$BROKEN/file"
+t_eq "reason names the file and the error" \
+  "sshcert: cannot read $BROKEN/file/id_ed25519-cert.pub: Not a directory" "$T_ERR"
+t_eq "nothing on stdout" "" "$T_OUT"
+t_rc "status --json when the key dir is a file" 6 "$CLIENT" status --json --key-dir "$BROKEN/file"
+t_eq "no JSON that says logged out" "" "$T_OUT"
+mkdir -m 700 "$BROKEN/garbage"
+printf 'ssh-ed25519-cert-v01@openssh.com AAAAnot-base64 x\n' >"$BROKEN/garbage/id_ed25519-cert.pub"
+t_rc "status with a certificate file that does not parse" 6 \
+  "$CLIENT" status --key-dir "$BROKEN/garbage"
+t_eq "parse failure reason" \
+  "sshcert: $BROKEN/garbage/id_ed25519-cert.pub does not hold a valid certificate: invalid format" \
+  "$T_ERR"
+t_rc "status --json with a certificate file that does not parse" 6 \
+  "$CLIENT" status --json --key-dir "$BROKEN/garbage"
+t_eq "no JSON for a broken file" "" "$T_OUT"
+# Permissions stop only a user other than root: a uid with no account, running a copy of the
+# client that it can reach wherever the build dir is.
+install -m 0755 "$CLIENT" "$T_DIR/sshcert-copy"
+as_uid_54321() { setpriv --reuid=54321 --regid=54321 --clear-groups -- "$@"; }
+mkdir -m 700 "$BROKEN/private"
+t_rc "status in a key dir the user cannot read" 6 \
+  as_uid_54321 "$T_DIR/sshcert-copy" status --key-dir "$BROKEN/private"
+t_eq "unreadable key dir reason" \
+  "sshcert: cannot read $BROKEN/private/id_ed25519-cert.pub: Permission denied" "$T_ERR"
+mkdir -m 755 "$BROKEN/locked"
+printf 'x\n' >"$BROKEN/locked/id_ed25519-cert.pub"
+chmod 600 "$BROKEN/locked/id_ed25519-cert.pub"
+t_rc "status with a certificate file the user cannot read" 6 \
+  as_uid_54321 "$T_DIR/sshcert-copy" status --key-dir "$BROKEN/locked"
+t_eq "unreadable certificate reason" \
+  "sshcert: cannot read $BROKEN/locked/id_ed25519-cert.pub: Permission denied" "$T_ERR"
+mkdir -m 755 "$BROKEN/empty"
+t_rc "a readable key dir without a certificate is still 'not logged in'" 1 \
+  as_uid_54321 "$T_DIR/sshcert-copy" status --key-dir "$BROKEN/empty"
+t_eq "no certificate reason" \
+  "sshcert: not logged in: no certificate in $BROKEN/empty (run sshcert login)" "$T_ERR"
+
 # --- ca ---------------------------------------------------------------------------------------
 t_log "sshcert ca"
 t_rc "ca" 0 "$CLIENT" ca --server "$URL"
@@ -165,6 +218,32 @@ t_rc "login, nothing listening (before any prompt)" 6 \
 t_rc "login to the wrong path" 6 with_stdin "$PW"$'\n'"123456"$'\n' \
   "$CLIENT" login --server "$URL/nope" --user alice --password-stdin
 t_match "404 reason" '^sshcert: not found: is the server URL right\?' "$T_ERR"
+
+# --- ca over plain http to a host that is not loopback (exit 2 without --fingerprint) ---------
+t_log "sshcert ca over plain http to a host that is not loopback"
+# [::ffff:127.0.0.1] reaches the loopback server, yet the client's loopback test (127.0.0.0/8,
+# ::1, localhost) does not count it: a host that is not loopback which a test can reach.
+MAPPED="http://[::ffff:127.0.0.1]:$PORT"
+HTTP_REFUSED="sshcert: refusing to print a CA key fetched over plain http:// from a host that is not loopback; use https:// or --fingerprint"
+t_rc "ca without --fingerprint is refused" 2 "$CLIENT" ca --server "$MAPPED"
+t_eq "plain http refusal reason" "$HTTP_REFUSED" "$T_ERR"
+t_eq "no key printed" "" "$T_OUT"
+t_rc "ca --json without --fingerprint is refused" 2 "$CLIENT" ca --server "$MAPPED" --json
+t_eq "no JSON printed" "" "$T_OUT"
+t_rc "refused before connecting (nothing listens there)" 2 \
+  "$CLIENT" ca --server "http://[::ffff:127.0.0.1]:$DEAD_PORT"
+t_eq "the refusal, not a connect failure" "$HTTP_REFUSED" "$T_ERR"
+t_rc "refused for the environment's server too" 2 env SSHCERT_SERVER="$MAPPED" "$CLIENT" ca
+t_eq "same refusal" "$HTTP_REFUSED" "$T_ERR"
+t_rc "with the right --fingerprint the key is printed" 0 \
+  "$CLIENT" ca --server "$MAPPED" --fingerprint "$CA_FP"
+t_eq "the CA key line over plain http, checked" "$(cat "$CA_PUB")" "$T_OUT"
+t_rc "with a wrong --fingerprint it fails" 6 "$CLIENT" ca --server "$MAPPED" --fingerprint "$WRONG_FP"
+t_eq "mismatch reason over plain http" \
+  "sshcert: CA key fingerprint mismatch: the server's key is $CA_FP, expected $WRONG_FP" "$T_ERR"
+t_eq "nothing printed on that mismatch" "" "$T_OUT"
+t_rc "plain http to localhost needs no --fingerprint" 0 "$CLIENT" ca --server "http://localhost:$PORT"
+t_eq "the CA key line from localhost" "$(cat "$CA_PUB")" "$T_OUT"
 
 # --- login through the agent ------------------------------------------------------------------
 t_log "login with an ssh-agent"
@@ -295,6 +374,108 @@ t_rc "erin is locked out, even with the right password and code" 5 login_as erin
 t_eq "lockout reason with the wait" "sshcert: too many attempts, retry in 10 min" "$T_ERR"
 t_eq "no files were touched by refusals" "olga" \
   "$(ssh-keygen -L -f "$KD/id_ed25519-cert.pub" | sed -n 's/.*Key ID: "\(.*\)#.*/\1/p')"
+
+# --- key dirs someone else could read or swap (exit 6) ---------------------------------------
+t_log "key dirs that are not safe for a private key"
+add_user kim "$LUSER"
+add_user leo "$LUSER"
+KDS="$T_DIR/keydirs"
+mkdir -m 755 "$KDS"
+# kd_refused DESC DIR REASON: login --key-dir DIR is refused with REASON before the password is
+# read (stdin is empty: reading it would be exit 2) and before the server is asked; DIR stays
+# empty.
+kd_refused() {
+  t_rc "$1" 6 "$CLIENT" login --server "$URL" --user kim --password-stdin --key-dir "$2"
+  t_eq "$1: reason" "sshcert: key dir $2 $3: refusing to write a private key there" "$T_ERR"
+  t_eq "$1: nothing written" "" "$(ls -A "$2")"
+}
+mkdir -m 700 "$KDS/theirs"
+chown 54321:54321 "$KDS/theirs"
+kd_refused "a key dir owned by another user" "$KDS/theirs" \
+  "is owned by uid 54321, not by you (uid $(id -u))"
+mkdir "$KDS/group" && chmod 770 "$KDS/group"
+kd_refused "a key dir writable by its group" "$KDS/group" \
+  "is writable by group or others (mode 0770)"
+mkdir "$KDS/others" && chmod 757 "$KDS/others"
+kd_refused "a key dir writable by others (not its group)" "$KDS/others" \
+  "is writable by group or others (mode 0757)"
+mkdir "$KDS/world" && chmod 1777 "$KDS/world"
+kd_refused "a key dir writable by anyone (sticky, like /tmp)" "$KDS/world" \
+  "is writable by group or others (mode 1777)"
+mkdir -m 700 "$KDS/target"
+ln -s target "$KDS/link"
+t_rc "a key dir that is a symbolic link" 6 \
+  "$CLIENT" login --server "$URL" --user kim --password-stdin --key-dir "$KDS/link"
+t_eq "symbolic link reason" \
+  "sshcert: key dir $KDS/link is a symbolic link: refusing to write a private key there (give the folder it points to with --key-dir)" \
+  "$T_ERR"
+t_eq "nothing written where the link points" "" "$(ls -A "$KDS/target")"
+kd_state() { (cd "$KD" && stat -c '%a %n' . * && sha256sum -- *); }
+KD_BEFORE=$(kd_state)
+chmod 775 "$KD"
+t_rc "the default key dir follows the same rules" 6 \
+  "$CLIENT" login --server "$URL" --user kim --password-stdin
+t_eq "default key dir reason" \
+  "sshcert: key dir $KD is writable by group or others (mode 0775): refusing to write a private key there" \
+  "$T_ERR"
+chmod 700 "$KD"
+t_eq "its files are unchanged" "$KD_BEFORE" "$(kd_state)"
+# Readable by others is fine (the key file itself is 0600); yours and not writable is enough.
+mkdir -m 755 "$KDS/mine"
+t_rc "login into an existing 0755 key dir of one's own" 0 \
+  login_as kim --no-agent --key-dir "$KDS/mine"
+t_eq "the three files, no temp files" "id_ed25519 id_ed25519-cert.pub id_ed25519.pub" \
+  "$(ls "$KDS/mine" | tr '\n' ' ' | sed 's/ $//')"
+t_eq "modes: folder as it was, key 0600, public files 0644" "755 600 644 644" \
+  "$(stat -c %a "$KDS/mine" "$KDS/mine/id_ed25519" "$KDS/mine/id_ed25519.pub" \
+    "$KDS/mine/id_ed25519-cert.pub" | tr '\n' ' ' | sed 's/ $//')"
+t_rc "ssh-keygen reads the key written there" 0 ssh-keygen -y -f "$KDS/mine/id_ed25519"
+t_rc "status reads it back" 0 "$CLIENT" status --key-dir "$KDS/mine"
+t_match "kim's certificate" "^serial [0-9]+, principals $LUSER, " "$T_OUT"
+# The folder checked is the folder written: login waits for the password with the key dir
+# open; meanwhile that folder is moved away and one anyone may write is put at its path.
+mkdir -m 700 "$KDS/swap"
+mkfifo "$T_DIR/pw.fifo"
+next_code kim
+"$CLIENT" login --server "$URL" --user kim --password-stdin --no-agent --key-dir "$KDS/swap" \
+  <"$T_DIR/pw.fifo" >"$T_DIR/swap.out" 2>"$T_DIR/swap.err" &
+SWAP_PID=$!
+T_PIDS+=("$SWAP_PID")
+exec 7>"$T_DIR/pw.fifo"
+for _ in $(seq 1 200); do
+  ls -l "/proc/$SWAP_PID/fd" 2>/dev/null | grep -q -- "-> $KDS/swap\$" && break
+  sleep 0.05
+done
+mv "$KDS/swap" "$KDS/swap.checked"
+mkdir -m 777 "$KDS/swap"
+printf '%s\n%s\n' "$PW" "$CODE" >&7
+exec 7>&-
+wait "$SWAP_PID"
+t_eq "login with the key dir swapped while it waited for the password" 0 "$?"
+t_eq "the files went into the folder that was checked" \
+  "id_ed25519 id_ed25519-cert.pub id_ed25519.pub" "$(ls "$KDS/swap.checked" | tr '\n' ' ' | sed 's/ $//')"
+t_eq "nothing went into the folder swapped in" "" "$(ls -A "$KDS/swap")"
+# with_umask MASK CMD..: CMD under another umask.
+with_umask() {
+  local m=$1
+  shift
+  (umask "$m" && "$@")
+}
+next_code leo
+t_rc "login into a new key dir (and new parent) under umask 000" 0 with_umask 000 \
+  with_stdin "$PW"$'\n'"$CODE"$'\n' "$CLIENT" login --server "$URL" --user leo --password-stdin \
+  --no-agent --key-dir "$KDS/new/sshcert"
+t_eq "made 0700 (parent and key dir), key 0600, public files 0644" "700 700 600 644 644" \
+  "$(stat -c %a "$KDS/new" "$KDS/new/sshcert" "$KDS/new/sshcert/id_ed25519" \
+    "$KDS/new/sshcert/id_ed25519.pub" "$KDS/new/sshcert/id_ed25519-cert.pub" | tr '\n' ' ' |
+    sed 's/ $//')"
+next_code leo
+t_rc "login again under umask 077" 0 with_umask 077 \
+  with_stdin "$PW"$'\n'"$CODE"$'\n' "$CLIENT" login --server "$URL" --user leo --password-stdin \
+  --no-agent --key-dir "$KDS/new/sshcert"
+t_eq "the files keep their modes whatever the umask" "600 644 644" \
+  "$(stat -c %a "$KDS/new/sshcert/id_ed25519" "$KDS/new/sshcert/id_ed25519.pub" \
+    "$KDS/new/sshcert/id_ed25519-cert.pub" | tr '\n' ' ' | sed 's/ $//')"
 
 # --- the config file and the environment ------------------------------------------------------
 t_log "defaults from the config file and the environment"
