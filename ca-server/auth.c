@@ -86,8 +86,9 @@ record_failure(struct server *srv, const char *ukey, const char *akey, const cha
     return r;
 }
 
-/* Decrypts the user's TOTP secret and checks the code: 0 and *step, or the refusal's reason.
- * The step is claimed later, with the certificate (auth_pending). */
+/* Decrypts the user's TOTP secret and checks the code: AUTH_FAIL_REASONS (no refusal) and
+ * *step, or the refusal's reason. The step is claimed later, with the certificate
+ * (auth_pending). */
 static enum metrics_auth_reason
 check_totp(struct server *srv, const struct sshcert_user *u, const char *code, uint64_t now,
     uint64_t *step)
@@ -105,7 +106,7 @@ check_totp(struct server *srv, const struct sshcert_user *u, const char *code, u
     return r == 0 ? AUTH_FAIL_REASONS : AUTH_FAIL_BAD_TOTP;
 }
 
-enum auth_result
+static enum auth_result
 auth_replayed(struct server *srv, const struct auth_pending *p, const char *username,
     const char *addr, uint64_t now)
 {
@@ -130,11 +131,50 @@ auth_claim(struct server *srv, const struct auth_pending *p, const char *usernam
             username, addr);
         return AUTH_ERROR;
     }
-    /* A failure recorded by a concurrent request since the login's read is kept (the
-     * stricter outcome): only the row that read saw is cleared, and only when it saw one. */
+    /* A success clears the name's failure count when the login's read saw one, unless a lock
+     * began since (sshcert_store_failure_clear). */
     if (p->claim.clear_key != NULL)
-        (void)sshcert_store_failure_clear(srv->ca->store, p->claim.clear_key);
+        (void)sshcert_store_failure_clear(srv->ca->store, p->claim.clear_key, now);
     return AUTH_OK;
+}
+
+/* Both factors right on an account an operator has locked: the code is used up first, as on
+ * every refusal after a right code, so a replayed code on a disabled account is a 401, not a
+ * 403. */
+static enum auth_result
+auth_disabled(struct server *srv, const struct auth_pending *p, const char *username,
+    const char *addr, uint64_t now)
+{
+    enum auth_result ar;
+
+    if ((ar = auth_claim(srv, p, username, addr, now)) != AUTH_OK)
+        return ar;
+    atomic_fetch_add(&srv->metrics.auth_failures[AUTH_FAIL_DISABLED], 1);
+    (void)sshcert_store_audit(srv->ca->store, now, "login_refused", "server", username, 0, addr,
+        "account_disabled");
+    sshcert_log(LOG_WARNING, "login refused for %s from %s: account locked by operator",
+        username, addr);
+    return AUTH_DISABLED;
+}
+
+enum auth_result
+auth_claim_refused(struct server *srv, struct auth_pending *p, const char *username,
+    const char *addr, uint64_t now)
+{
+    switch (p->claim.refused) {
+    case SSHCERT_CLAIM_DISABLED:
+        return auth_disabled(srv, p, username, addr, now);
+    case SSHCERT_CLAIM_GONE:
+        return record_failure(srv, p->ukey, p->akey, username, addr, AUTH_FAIL_UNKNOWN_USER,
+                   now) == 0
+                   ? AUTH_INVALID
+                   : AUTH_ERROR;
+    case SSHCERT_CLAIM_REPLAYED:
+        return auth_replayed(srv, p, username, addr, now);
+    case SSHCERT_CLAIM_OK:
+    default:
+        return AUTH_ERROR;
+    }
 }
 
 enum auth_result
@@ -147,7 +187,6 @@ auth_login(struct server *srv, const char *username, const char *password, const
     const char *uk = NULL;
     uint64_t wait, step;
     enum metrics_auth_reason reason;
-    enum auth_result ar;
     int valid_name, r, user_row, user_r;
 
     *user = NULL;
@@ -211,22 +250,12 @@ auth_login(struct server *srv, const char *username, const char *password, const
     }
     pending->claim.user_id = u->id;
     pending->claim.totp_step = step;
+    pending->claim.now = now;
     /* Only a name with a failure row has one to clear: most logins skip that write. */
     pending->claim.clear_key = user_row ? ukey : NULL;
     if (u->disabled) {
-        /* The code is used up first, as on every refusal after a right code: a replayed
-         * code on a disabled account is a 401, not a 403. */
-        if ((ar = auth_claim(srv, pending, username, addr, now)) != AUTH_OK) {
-            sshcert_user_free(u);
-            return ar;
-        }
-        atomic_fetch_add(&srv->metrics.auth_failures[AUTH_FAIL_DISABLED], 1);
-        (void)sshcert_store_audit(srv->ca->store, now, "login_refused", "server", username, 0,
-            addr, "account_disabled");
-        sshcert_log(LOG_WARNING, "login refused for %s from %s: account locked by operator",
-            username, addr);
         sshcert_user_free(u);
-        return AUTH_DISABLED;
+        return auth_disabled(srv, pending, username, addr, now);
     }
     *user = u;
     return AUTH_OK;

@@ -38,9 +38,11 @@ enum auth_result auth_login(struct server *srv, const char *username, const char
  * (counted and audited as a replay); AUTH_ERROR when the store failed. */
 enum auth_result auth_claim(struct server *srv, const struct auth_pending *p,
     const char *username, const char *addr, uint64_t now);
-/* Counts and audits a code the issuance found used already: AUTH_INVALID, or AUTH_ERROR when
- * the failure cannot be recorded. */
-enum auth_result auth_replayed(struct server *srv, const struct auth_pending *p,
+/* The answer to a claim the issuance's transaction refused (p->claim.refused): a replayed
+ * code or a user deleted meanwhile is AUTH_INVALID (counted and audited), an account locked
+ * meanwhile AUTH_DISABLED (its code used up first, as in auth_login); AUTH_ERROR when that
+ * cannot be recorded. */
+enum auth_result auth_claim_refused(struct server *srv, struct auth_pending *p,
     const char *username, const char *addr, uint64_t now);
 
 #endif

@@ -38,7 +38,7 @@ struct sshcert_issue_req {
     const char *issued_by;          /* "server" or "operator" */
     uint64_t now;
     /* A login's TOTP step, claimed in the certificate's transaction (NULL: none). */
-    const struct sshcert_store_claim *claim;
+    struct sshcert_store_claim *claim;
 };
 
 /* Creates data_dir (0700), ca_key (0600), ca_key.pub, secret.key and the database, keeping
@@ -50,7 +50,8 @@ int sshcert_ca_open(const struct sshcert_config *cfg, struct sshcert_ca **out, c
 void sshcert_ca_close(struct sshcert_ca *ca);
 /* Signs and records one certificate; rec (cleared first) receives the stored row, including
  * the certificate line. Policy (who may get which principals and ttl) is the caller's.
- * SSHCERT_ERR_DUPLICATE: req->claim's TOTP step was used already (nothing recorded). */
+ * SSHCERT_ERR_DUPLICATE: req->claim was refused (req->claim->refused says why; nothing
+ * recorded). */
 int sshcert_ca_issue(struct sshcert_ca *ca, const struct sshcert_issue_req *req,
     struct sshcert_cert_record *rec);
 

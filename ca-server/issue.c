@@ -188,7 +188,7 @@ handle_issue(struct server *srv, const char *body, size_t len, const char *addr,
     ir.now = now;
     ir.claim = &pending.claim;
     if ((r = sshcert_ca_issue(srv->ca, &ir, &rec)) == SSHCERT_ERR_DUPLICATE) {
-        auth_reply(auth_replayed(srv, &pending, user->username, addr, now), 0, rep);
+        auth_reply(auth_claim_refused(srv, &pending, user->username, addr, now), 0, rep);
         goto out;
     }
     if (r != 0) {

@@ -15,7 +15,8 @@ static const char *const migrations[] = {sshcert_migration_001};
 
 const char store_sql_totp_advance[] =
     "UPDATE users SET totp_last_step = ?2 WHERE id = ?1 AND totp_last_step < ?2";
-const char store_sql_failure_clear[] = "DELETE FROM failures WHERE key = ?1";
+const char store_sql_failure_clear[] =
+    "DELETE FROM failures WHERE key = ?1 AND locked_until <= ?2";
 
 int
 store_err(int rc)
@@ -77,8 +78,8 @@ exec_sql(struct sshcert_store *s, const char *sql)
 
 /* BEGIN and COMMIT run for every write: prepared once, like the other statements, rather
  * than parsed again by sqlite3_exec each time. */
-static int
-run_cached(struct sshcert_store *s, const char *sql)
+int
+store_run(struct sshcert_store *s, const char *sql)
 {
     sqlite3_stmt *st = store_stmt(s, sql);
 
@@ -90,14 +91,14 @@ store_begin(struct sshcert_store *s)
 {
     static const char sql[] = "BEGIN IMMEDIATE";
 
-    return run_cached(s, sql);
+    return store_run(s, sql);
 }
 
 int
 store_commit(struct sshcert_store *s)
 {
     static const char sql[] = "COMMIT";
-    int r = run_cached(s, sql);
+    int r = store_run(s, sql);
 
     if (r != 0)
         store_rollback(s);
@@ -500,7 +501,7 @@ static int
 user_write(struct sshcert_store *s, const char *sql, const char *username,
     const struct user_value *v, uint64_t now, const char *event, int clear_lockout)
 {
-    const char *clear = store_sql_failure_clear;
+    static const char clear[] = "DELETE FROM failures WHERE key = ?1";
     char key[8 + SSHCERT_MAX_USERNAME + 1];
     sqlite3_stmt *st;
     uint64_t seq;
@@ -705,14 +706,17 @@ out:
 static struct store_reader *
 reader_take(struct sshcert_store *s)
 {
-    unsigned start = atomic_fetch_add(&s->next_reader, 1u) % s->nreaders, i;
+    unsigned start, i;
     struct store_reader *rd;
 
+    /* The first free one: readers open on first use, so the server opens only as many as
+     * logins ever ran at once. */
     for (i = 0; i < s->nreaders; i++) {
-        rd = &s->readers[(start + i) % s->nreaders];
+        rd = &s->readers[i];
         if (pthread_mutex_trylock(&rd->mu) == 0)
             return rd;
     }
+    start = atomic_fetch_add(&s->next_reader, 1u) % s->nreaders;
     rd = &s->readers[start];
     pthread_mutex_lock(&rd->mu);
     return rd;
@@ -866,7 +870,7 @@ out:
 }
 
 int
-sshcert_store_failure_clear(struct sshcert_store *s, const char *key)
+sshcert_store_failure_clear(struct sshcert_store *s, const char *key, uint64_t now)
 {
     const char *sql = store_sql_failure_clear;
     sqlite3_stmt *st;
@@ -878,6 +882,7 @@ sshcert_store_failure_clear(struct sshcert_store *s, const char *key)
         r = SSHCERT_ERR_SYSTEM;
     else {
         sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, (sqlite3_int64)now);
         r = store_step_done(st);
     }
     return store_unlock_durable(s, seq, r);

@@ -123,35 +123,47 @@ struct sshcert_login_failure {
 /* Records a failed login in one durable transaction: both counts, the login_failed audit
  * event, and a lockout event for each lock this failure begins. */
 int sshcert_store_login_failed(struct sshcert_store *s, const struct sshcert_login_failure *f);
-int sshcert_store_failure_clear(struct sshcert_store *s, const char *key);
+/* Clears key's failure count after a successful login, unless a lock began on it meanwhile
+ * (locked_until > now): a success does not lift a lock it did not see. */
+int sshcert_store_failure_clear(struct sshcert_store *s, const char *key, uint64_t now);
 /* Number of usernames locked at now. */
 int sshcert_store_locked_count(struct sshcert_store *s, uint64_t now, uint64_t *n);
 
 /* What a login's issuance claims in the same transaction as its certificate: the user's TOTP
- * step (as sshcert_store_totp_advance) and, when clear_key is not NULL, that throttling row
- * (as sshcert_store_failure_clear). */
+ * step (as sshcert_store_totp_advance, and only while the account is enabled) and, when
+ * clear_key is not NULL, that throttling row (as sshcert_store_failure_clear at now). When
+ * the claim is refused, sshcert_store_issue sets refused to why. */
+enum sshcert_claim_refusal {
+    SSHCERT_CLAIM_OK,
+    SSHCERT_CLAIM_REPLAYED, /* the step is not newer than the user's last */
+    SSHCERT_CLAIM_DISABLED, /* an operator locked the account since the login read it */
+    SSHCERT_CLAIM_GONE,     /* the user was deleted since */
+};
 struct sshcert_store_claim {
     int64_t user_id;
     uint64_t totp_step;
     const char *clear_key;
+    uint64_t now;
+    enum sshcert_claim_refusal refused;
 };
 
 /*
- * Issues one certificate: takes the next serial, calls sign(ctx, serial, rec) without holding
- * the store's lock (it must fill every field of rec but serial; strings malloc'd, owned by rec
- * afterwards), then, in one durable transaction, claims the TOTP step (claim may be NULL),
- * inserts the certificate row, advances next_serial and appends the audit event. Concurrent
- * issuances share that transaction and its flush (store_cert.c). Returns 0 only once the row
- * is on disk; SSHCERT_ERR_DUPLICATE when the claim's step is not newer than the user's last
- * (a replayed code: nothing recorded, the certificate discarded); any other error records
- * nothing. A serial taken meanwhile by another process (sshcert-admin sign) is detected by the
- * insert and the certificate signed again with the next free one. A certificate is usable only
- * when this returns 0.
+ * Issues one certificate: sign(ctx, serial, rec) must fill every field of rec but serial
+ * (strings malloc'd, owned by rec afterwards); then, in one durable transaction, the TOTP step
+ * is claimed (claim may be NULL), the certificate row inserted, next_serial advanced and the
+ * audit event appended. With a claim (a login), the serial comes from a counter in memory,
+ * sign runs without the store's lock, and concurrent issuances share the transaction and its
+ * flush (store_cert.c); a serial taken meanwhile by another process is detected by the insert
+ * and the certificate signed again with the next free one. Without a claim (offline signing,
+ * another process), the serial is read and signed inside the transaction. Returns 0 only once
+ * the row is on disk; SSHCERT_ERR_DUPLICATE when the claim was refused (claim->refused says
+ * why; nothing recorded, the certificate discarded); any other error records nothing that the
+ * caller may use. A certificate is usable only when this returns 0.
  */
 typedef int (*sshcert_store_sign_fn)(void *ctx, uint64_t serial, struct sshcert_cert_record *rec);
 #define STORE_ISSUE_ATTEMPTS 4
 int sshcert_store_issue(struct sshcert_store *s, sshcert_store_sign_fn sign, void *ctx,
-    const struct sshcert_store_claim *claim, struct sshcert_cert_record *rec);
+    struct sshcert_store_claim *claim, struct sshcert_cert_record *rec);
 void sshcert_cert_record_clear(struct sshcert_cert_record *rec);
 int sshcert_store_cert_get(struct sshcert_store *s, uint64_t serial,
     struct sshcert_cert_record *out);

@@ -35,37 +35,40 @@ sshcert_cert_records_free(struct sshcert_cert_record *r, size_t n)
 }
 
 /*
- * Issuance, batched (group commit). A certificate is signed outside the store's lock (the
- * ed25519 signature and the certificate's encoding were most of the time the lock was held),
- * then joins a queue. One thread at a time (the leader) takes everything queued, writes it in
- * one transaction, commits, waits for the flush, and only then lets the next leader take what
- * queued meanwhile. The transaction, its file locks, the WAL pages that the issuances share
- * (the certificates and audit leaves, meta, the users' pages) and the flush are paid once per
- * batch instead of once per certificate, and the TOTP step claim is part of it rather than a
- * transaction of its own. Measured: tests/bench/README.md, fifth pass.
+ * Issuance, batched (group commit). A login's certificate is signed outside the store's lock
+ * (the ed25519 signature and the certificate's encoding were most of the time the lock was
+ * held), then joins a queue. One thread at a time (the leader) takes everything queued, writes
+ * it in one transaction, commits, waits for the flush, and only then lets the next leader take
+ * what queued meanwhile. The transaction, its file locks, the WAL pages that the issuances
+ * share (the certificates and audit leaves, meta, the users' pages) and the flush are paid once
+ * per batch instead of once per certificate, and the TOTP step claim is part of it rather than
+ * a transaction of its own. Measured: tests/bench/README.md, fifth pass.
  *
- * Each issuance runs inside a savepoint of the batch: a replayed code, a serial taken by
- * another process or any other constraint (a user deleted meanwhile) undoes that issuance
- * alone. Any other error (I/O, disk full, out of memory) rolls back the whole batch, and every
- * issuance in it fails: nothing of it is recorded and no certificate leaves. A reply still
+ * Each issuance runs inside a savepoint of the batch: a refused claim (a replayed code, an
+ * account locked or deleted since the login), a serial taken by another process or a refused
+ * certificate row (a constraint or trigger on the insert) undoes that issuance alone. Any other
+ * error (I/O, disk full, out of memory, a constraint elsewhere) rolls back the whole batch, and
+ * every issuance in it fails: nothing of it is recorded and no certificate leaves. A reply
  * leaves only once its batch is on disk.
  *
- * Serials come from a counter read once from meta (next_serial) and kept in memory, so that a
- * serial is known before the lock is taken. sshcert-admin sign, in another process, takes
- * serials from meta too: the insert then fails on the primary key, the counter catches up
- * with meta, and the certificate is signed again with a free serial. next_serial in meta only
- * ever rises to the highest recorded serial + 1. A failed issuance gives its serial back when
- * no later one was handed out meanwhile (a serial is never reused: one that was not recorded
- * never left the server).
+ * Serials for logins come from a counter read once from meta (next_serial) and kept in memory,
+ * so that a serial is known before the lock is taken; they are therefore committed roughly,
+ * not strictly, in audit order. sshcert-admin sign (another process, without a claim) reads
+ * and signs its serial inside its own write transaction, as before; when it took one the
+ * server had handed out, the server's insert fails on the primary key, its counter catches up
+ * with meta, and its certificate is signed again with the next free serial. next_serial in
+ * meta only ever rises to the highest recorded serial + 1. A failed issuance gives its serial
+ * back when nothing was committed and no later one was handed out (a serial is never reused:
+ * one that was not recorded never left the server).
  */
-enum job_outcome { JOB_OK, JOB_REPLAYED, JOB_SERIAL_TAKEN, JOB_REFUSED };
+enum job_outcome { JOB_OK, JOB_CLAIM_REFUSED, JOB_SERIAL_TAKEN, JOB_REFUSED };
 
 struct store_issue_job {
     struct sshcert_cert_record *rec;
-    const struct sshcert_store_claim *claim;
+    struct sshcert_store_claim *claim;
     enum job_outcome outcome;
     int r;
-    int done;
+    int done, committed;
     pthread_cond_t cv; /* under batch_mu */
     struct store_issue_job *next;
 };
@@ -111,17 +114,51 @@ serial_return(struct sshcert_store *s, uint64_t serial)
     (void)atomic_compare_exchange_strong(&s->serial_next, &expect, serial);
 }
 
+/* Claims the step while the account is enabled; on a refusal, reads why. Caller holds mu. */
 static int
-run_sql(struct sshcert_store *s, const char *sql)
+claim_write(struct sshcert_store *s, struct sshcert_store_claim *cl, enum job_outcome *out)
 {
-    sqlite3_stmt *st = store_stmt(s, sql);
+    static const char claim[] = "UPDATE users SET totp_last_step = ?2 "
+                                "WHERE id = ?1 AND totp_last_step < ?2 AND disabled = 0";
+    static const char why[] = "SELECT disabled, totp_last_step < ?2 FROM users WHERE id = ?1";
+    sqlite3_stmt *st;
+    int rc, r;
 
-    return st != NULL ? store_step_done(st) : SSHCERT_ERR_SYSTEM;
+    cl->refused = SSHCERT_CLAIM_OK;
+    if ((st = store_stmt(s, claim)) == NULL)
+        return SSHCERT_ERR_SYSTEM;
+    sqlite3_bind_int64(st, 1, cl->user_id);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)cl->totp_step);
+    if ((r = store_step_done(st)) != 0)
+        return r;
+    if (sqlite3_changes(s->db) == 1) {
+        if (cl->clear_key == NULL)
+            return 0;
+        if ((st = store_stmt(s, store_sql_failure_clear)) == NULL)
+            return SSHCERT_ERR_SYSTEM;
+        sqlite3_bind_text(st, 1, cl->clear_key, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, (sqlite3_int64)cl->now);
+        return store_step_done(st);
+    }
+    *out = JOB_CLAIM_REFUSED;
+    if ((st = store_stmt(s, why)) == NULL)
+        return SSHCERT_ERR_SYSTEM;
+    sqlite3_bind_int64(st, 1, cl->user_id);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)cl->totp_step);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        cl->refused = sqlite3_column_int(st, 0) != 0 && sqlite3_column_int(st, 1) != 0
+                          ? SSHCERT_CLAIM_DISABLED
+                          : SSHCERT_CLAIM_REPLAYED;
+    else if (rc == SQLITE_DONE)
+        cl->refused = SSHCERT_CLAIM_GONE;
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : store_err(rc);
 }
 
-/* One issuance's statements, inside the batch's transaction. Caller holds mu. Returns 0 with
+/* One issuance's statements, inside the caller's transaction. Caller holds mu. Returns 0 with
  * job->outcome set (JOB_OK or a refusal that only this issuance's savepoint undoes), or an
- * error that fails the batch. */
+ * error that fails the transaction. */
 static int
 job_write(struct sshcert_store *s, struct store_issue_job *job)
 {
@@ -132,31 +169,14 @@ job_write(struct sshcert_store *s, struct store_issue_job *job)
     static const char next[] =
         "UPDATE meta SET value = max(value, ?1) WHERE key = 'next_serial'";
     const struct sshcert_cert_record *rec = job->rec;
-    const struct sshcert_store_claim *cl = job->claim;
     sqlite3_stmt *st;
     char detail[256];
     int rc, r;
 
     job->outcome = JOB_OK;
-    if (cl != NULL) {
-        if ((st = store_stmt(s, store_sql_totp_advance)) == NULL)
-            return SSHCERT_ERR_SYSTEM;
-        sqlite3_bind_int64(st, 1, cl->user_id);
-        sqlite3_bind_int64(st, 2, (sqlite3_int64)cl->totp_step);
-        if ((r = store_step_done(st)) != 0)
-            return r;
-        if (sqlite3_changes(s->db) != 1) {
-            job->outcome = JOB_REPLAYED;
-            return 0;
-        }
-        if (cl->clear_key != NULL) {
-            if ((st = store_stmt(s, store_sql_failure_clear)) == NULL)
-                return SSHCERT_ERR_SYSTEM;
-            sqlite3_bind_text(st, 1, cl->clear_key, -1, SQLITE_STATIC);
-            if ((r = store_step_done(st)) != 0)
-                return r;
-        }
-    }
+    if (job->claim != NULL &&
+        ((r = claim_write(s, job->claim, &job->outcome)) != 0 || job->outcome != JOB_OK))
+        return r;
     if ((st = store_stmt(s, ins)) == NULL)
         return SSHCERT_ERR_SYSTEM;
     sqlite3_bind_int64(st, 1, (sqlite3_int64)rec->serial);
@@ -208,11 +228,11 @@ batch_write(struct sshcert_store *s, struct store_issue_job *batch)
     seq = store_lock(s);
     r = store_begin(s);
     for (j = batch; r == 0 && j != NULL; j = j->next) {
-        if ((r = run_sql(s, sp)) != 0 || (r = job_write(s, j)) != 0)
+        if ((r = store_run(s, sp)) != 0 || (r = job_write(s, j)) != 0)
             break;
-        if (j->outcome != JOB_OK && (r = run_sql(s, undo)) != 0)
+        if (j->outcome != JOB_OK && (r = store_run(s, undo)) != 0)
             break;
-        if ((r = run_sql(s, rel)) != 0)
+        if ((r = store_run(s, rel)) != 0)
             break;
         any |= j->outcome == JOB_OK;
     }
@@ -222,6 +242,10 @@ batch_write(struct sshcert_store *s, struct store_issue_job *batch)
         store_rollback(s);
     after = atomic_load(&s->commit_seq);
     pthread_mutex_unlock(&s->mu);
+    /* A constraint outside the certificate's insert fails the batch like any store error:
+     * it must not read as one issuance's refusal (SSHCERT_ERR_DUPLICATE is a refused claim). */
+    if (r == SSHCERT_ERR_DUPLICATE)
+        r = SSHCERT_ERR_SYSTEM;
     for (j = batch; j != NULL; j = j->next)
         j->r = r;
     /* Only this leader committed while it held the lock: a changed count is its commit. */
@@ -231,7 +255,7 @@ batch_write(struct sshcert_store *s, struct store_issue_job *batch)
 /* Queues job and returns once its batch is written and on disk (or failed). Each waiter
  * sleeps on its own condition and is woken only when its job is done or when it is the
  * oldest queued job and the leader hands over: no thundering herd of waiters. */
-static void
+static int
 batch_join(struct sshcert_store *s, struct store_issue_job *job)
 {
     struct store_issue_job *batch, *j, *next;
@@ -240,7 +264,9 @@ batch_join(struct sshcert_store *s, struct store_issue_job *job)
 
     job->next = NULL;
     job->done = 0;
-    pthread_cond_init(&job->cv, NULL);
+    job->committed = 0;
+    if (pthread_cond_init(&job->cv, NULL) != 0)
+        return SSHCERT_ERR_SYSTEM;
     pthread_mutex_lock(&s->batch_mu);
     *s->batch_tail = job;
     s->batch_tail = &job->next;
@@ -260,8 +286,10 @@ batch_join(struct sshcert_store *s, struct store_issue_job *job)
         pthread_mutex_lock(&s->batch_mu);
         for (j = batch; j != NULL; j = next) {
             next = j->next;
-            if (j->r == 0 && j->outcome == JOB_OK)
+            if (j->r == 0 && j->outcome == JOB_OK) {
+                j->committed = 1;
                 j->r = rf;
+            }
             j->done = 1;
             if (j != job)
                 pthread_cond_signal(&j->cv);
@@ -272,44 +300,83 @@ batch_join(struct sshcert_store *s, struct store_issue_job *job)
     }
     pthread_mutex_unlock(&s->batch_mu);
     pthread_cond_destroy(&job->cv);
+    return 0;
+}
+
+/* Offline signing (no claim): the serial is read and signed inside the write transaction, so
+ * a busy server cannot take it first; the server catches up instead. */
+static int
+issue_locked(struct sshcert_store *s, sshcert_store_sign_fn sign, void *ctx,
+    struct sshcert_cert_record *rec)
+{
+    struct store_issue_job job;
+    uint64_t seq, serial = 0;
+    int r;
+
+    memset(&job, 0, sizeof(job));
+    job.rec = rec;
+    seq = store_lock(s);
+    if ((r = store_begin(s)) == 0 && (r = store_meta_get(s, "next_serial", &serial)) == 0 &&
+        (serial == 0 || serial >= INT64_MAX))
+        r = SSHCERT_ERR_INTERNAL;
+    if (r == 0 && (r = sign(ctx, serial, rec)) == 0) {
+        rec->serial = serial;
+        if ((r = job_write(s, &job)) == 0 && job.outcome != JOB_OK)
+            r = SSHCERT_ERR_SYSTEM; /* refused by a constraint or trigger */
+    }
+    if (r == 0)
+        r = store_commit(s);
+    if (r == SSHCERT_ERR_DUPLICATE)
+        r = SSHCERT_ERR_SYSTEM;
+    if (r != 0)
+        store_rollback(s);
+    return store_unlock_durable(s, seq, r);
 }
 
 int
 sshcert_store_issue(struct sshcert_store *s, sshcert_store_sign_fn sign, void *ctx,
-    const struct sshcert_store_claim *claim, struct sshcert_cert_record *rec)
+    struct sshcert_store_claim *claim, struct sshcert_cert_record *rec)
 {
     struct store_issue_job job;
-    uint64_t serial;
+    uint64_t serial = 0;
     int attempt, r = SSHCERT_ERR_INTERNAL;
 
     memset(rec, 0, sizeof(*rec));
+    if (claim == NULL) {
+        r = issue_locked(s, sign, ctx, rec);
+        goto out;
+    }
     for (attempt = 0; attempt < STORE_ISSUE_ATTEMPTS; attempt++) {
         if ((r = serial_take(s, &serial)) != 0)
-            return r;
+            goto out;
         if ((r = sign(ctx, serial, rec)) != 0) {
-            sshcert_cert_record_clear(rec);
             serial_return(s, serial);
-            return r;
+            goto out;
         }
         rec->serial = serial;
         memset(&job, 0, sizeof(job));
         job.rec = rec;
         job.claim = claim;
-        batch_join(s, &job);
-        if (job.r == 0 && job.outcome == JOB_OK)
-            return 0; /* on disk */
-        /* Not recorded: the certificate never leaves. */
+        if ((r = batch_join(s, &job)) == 0)
+            r = job.r;
+        if (r == 0 && job.outcome == JOB_OK)
+            goto out; /* on disk */
+        /* Not recorded (or not known to be on disk): the certificate never leaves. */
         sshcert_cert_record_clear(rec);
-        if (job.r != 0 || job.outcome != JOB_SERIAL_TAKEN) {
-            serial_return(s, serial);
-            if (job.r != 0)
-                return job.r;
-            return job.outcome == JOB_REPLAYED ? SSHCERT_ERR_DUPLICATE : SSHCERT_ERR_SYSTEM;
+        if (r != 0 || job.outcome != JOB_SERIAL_TAKEN) {
+            if (!job.committed)
+                serial_return(s, serial);
+            if (r == 0)
+                r = job.outcome == JOB_CLAIM_REFUSED ? SSHCERT_ERR_DUPLICATE : SSHCERT_ERR_SYSTEM;
+            goto out;
         }
         if ((r = serial_sync(s)) != 0)
-            return r;
+            goto out;
         r = SSHCERT_ERR_INTERNAL;
     }
+out:
+    if (r != 0)
+        sshcert_cert_record_clear(rec);
     return r;
 }
 

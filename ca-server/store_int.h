@@ -31,6 +31,7 @@ struct sshcert_store {
      * count the latest started flush covers (under flush_mu; flush_cv signals each end). */
     atomic_uint_fast64_t commit_seq, synced_seq;
     int wal_fd;
+    atomic_int flush_failed; /* sticky: see store_wait_durable */
     pthread_mutex_t flush_mu;
     pthread_cond_t flush_cv;
     uint64_t started_seq;
@@ -71,6 +72,8 @@ int store_wait_durable(struct sshcert_store *s, uint64_t seq);
 sqlite3_stmt *store_stmt(struct sshcert_store *s, const char *sql);
 /* Executes a statement that returns no rows; SQLITE_DONE -> 0. Resets it. */
 int store_step_done(sqlite3_stmt *st);
+/* Runs a cached statement without parameters that returns no rows (BEGIN, SAVEPOINT...). */
+int store_run(struct sshcert_store *s, const char *sql);
 int store_begin(struct sshcert_store *s);
 int store_commit(struct sshcert_store *s);
 void store_rollback(struct sshcert_store *s);

@@ -105,10 +105,16 @@ store_wait_durable(struct sshcert_store *s, uint64_t seq)
     uint64_t target;
     int r = 0;
 
+    if (atomic_load(&s->flush_failed))
+        return SSHCERT_ERR_SYSTEM;
     if (s->wal_fd < 0 || atomic_load(&s->synced_seq) >= seq)
         return 0;
     pthread_mutex_lock(&s->flush_mu);
     while (atomic_load(&s->synced_seq) < seq) {
+        if (atomic_load(&s->flush_failed)) {
+            r = SSHCERT_ERR_SYSTEM;
+            break;
+        }
         /* A flush that started after this commit is running: it covers us, wait for it. */
         if (s->started_seq >= seq) {
             pthread_cond_wait(&s->flush_cv, &s->flush_mu);
@@ -122,8 +128,12 @@ store_wait_durable(struct sshcert_store *s, uint64_t seq)
         pthread_mutex_unlock(&s->flush_mu);
         r = fdatasync(s->wal_fd) == 0 ? 0 : SSHCERT_ERR_SYSTEM;
         pthread_mutex_lock(&s->flush_mu);
+        /* After a failed flush Linux may report the next one of the same file as a success
+         * although the pages it lost never reached the disk: nothing written since can be
+         * called durable again, so every later flush fails too, until a restart reopens the
+         * database (health answers 503 meanwhile). */
         if (r != 0)
-            s->started_seq = atomic_load(&s->synced_seq); /* waiters must flush for themselves */
+            atomic_store(&s->flush_failed, 1);
         else if (atomic_load(&s->synced_seq) < target)
             atomic_store(&s->synced_seq, target);
         pthread_cond_broadcast(&s->flush_cv);

@@ -70,6 +70,23 @@ t_has "serial 14 is the serial signed into the certificate" "Serial: 14" \
 t_eq "serial 14's row, and next_serial 15" "xia|server|15" \
   "$(sqlite3 "$DB" "select username, issued_by, (select value from meta where key = 'next_serial') from certificates where serial = 14")"
 
+# ---- sshcert-admin sign while issuances run: it reads and signs its serial inside its own
+# write transaction, so a busy server cannot take it first ----
+issue_all "$T_DIR/l" 1 u5 u6 u7 u8 u9 u10 u11 u12 &
+lpid=$!
+arc=""
+for i in 1 2 3; do
+  "$ADMIN" -c "$SRV_CFG" sign "$T_DIR/k.pub" --principals "$LU" --ttl 5m -o "$T_DIR/op$i-cert.pub" \
+    >/dev/null 2>"$T_DIR/op$i.err"
+  arc="$arc$?"
+done
+wait "$lpid"
+t_eq "3 admin signs during 8 issuances: all succeed" "000" "$arc"
+t_eq "... and the 8 issuances: 8 x 201" "201x8" "$(codes "$T_DIR/l" u5 u6 u7 u8 u9 u10 u11 u12)"
+t_eq "... 11 more rows, 11 distinct serials, next_serial above the last" "25|25|$(( $(sqlite3 "$DB" "select max(serial) from certificates") + 1 ))" \
+  "$(sqlite3 "$DB" "select count(*), count(distinct serial), (select value from meta where key = 'next_serial') from certificates")"
+t_rc "... the audit chain is intact" 0 "$ADMIN" -c "$SRV_CFG" audit verify
+
 # ---- one code sent 8 times at once: exactly one certificate ----
 code=$(totp yan)
 body=$(json username=yan password="$PASSWORD" totp="$code" public_key="$PUB")
@@ -110,8 +127,8 @@ t_eq "zed: the same code again once the store recovers: 201 (the failed issuance
   201 "$HTTP_CODE"
 post "$(json username=zed password="$PASSWORD" totp="$zcode" public_key="$PUB")"
 t_error "zed: and now it is used" 401 invalid_credentials
-t_eq "20 certificates in all (12 + 1 operator + xia + yan + 4 + zed), next_serial above the last" \
-  "20|$(( $(sqlite3 "$DB" "select max(serial) from certificates") + 1 ))" \
+t_eq "31 certificates in all (12 + 1 + xia + 8 + 3 operator + yan + 4 + zed), next_serial above the last" \
+  "31|$(( $(sqlite3 "$DB" "select max(serial) from certificates") + 1 ))" \
   "$(sqlite3 "$DB" "select count(*), (select value from meta where key = 'next_serial') from certificates")"
 t_rc "the audit chain is intact" 0 "$ADMIN" -c "$SRV_CFG" audit verify
 srv_stop
