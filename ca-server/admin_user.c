@@ -255,10 +255,10 @@ user_json(const struct sshcert_user *u, uint64_t locked_until, uint64_t now)
 static uint64_t
 user_lock_until(struct admin *a, const char *name)
 {
-    char key[8 + SSHCERT_MAX_USERNAME + 1];
+    char key[SSHCERT_THROTTLE_KEY_LEN];
     uint64_t until = 0;
 
-    snprintf(key, sizeof(key), "user:%s", name);
+    sshcert_store_user_key(key, name);
     (void)sshcert_store_failure_get(a->ca->store, key, &until);
     return until;
 }

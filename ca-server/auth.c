@@ -193,9 +193,9 @@ auth_login(struct server *srv, const char *username, const char *password, const
     *retry_after = 0;
     memset(pending, 0, sizeof(*pending));
     valid_name = sshcert_policy_check_username(username) == 0;
-    snprintf(akey, AUTH_KEY_LEN, "addr:%s", addr);
+    sshcert_store_addr_key(akey, addr);
     if (valid_name) {
-        snprintf(ukey, AUTH_KEY_LEN, "user:%s", username);
+        sshcert_store_user_key(ukey, username);
         uk = ukey;
     }
     /* Throttle before any hashing, so a locked name or address costs no hash. The user is

@@ -16,16 +16,14 @@ enum auth_result {
     AUTH_ERROR,    /* 500: the store failed */
 };
 
-#define AUTH_KEY_LEN (8 + SSHCERT_MAX_USERNAME + 64)
-
 /* A login whose password and code are right, the code's TOTP step not claimed yet. The
  * issuance claims it in the certificate's own transaction (claim, with the name's failure row
  * to clear); a refusal after the login (policy) claims it first with auth_claim, so a right
  * code is used up whatever the answer. */
 struct auth_pending {
     struct sshcert_store_claim claim;
-    char ukey[AUTH_KEY_LEN];
-    char akey[AUTH_KEY_LEN];
+    char ukey[SSHCERT_THROTTLE_KEY_LEN];
+    char akey[SSHCERT_THROTTLE_KEY_LEN];
 };
 
 /* Runs the whole check. On AUTH_OK *user is the user (free with sshcert_user_free) and

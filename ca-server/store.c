@@ -13,8 +13,18 @@
 static const char *const migrations[] = {sshcert_migration_001};
 #define NMIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
 
-const char store_sql_totp_advance[] =
-    "UPDATE users SET totp_last_step = ?2 WHERE id = ?1 AND totp_last_step < ?2";
+void
+sshcert_store_user_key(char key[SSHCERT_THROTTLE_KEY_LEN], const char *username)
+{
+    snprintf(key, SSHCERT_THROTTLE_KEY_LEN, "user:%s", username);
+}
+
+void
+sshcert_store_addr_key(char key[SSHCERT_THROTTLE_KEY_LEN], const char *addr)
+{
+    snprintf(key, SSHCERT_THROTTLE_KEY_LEN, "addr:%s", addr);
+}
+
 const char store_sql_failure_clear[] =
     "DELETE FROM failures WHERE key = ?1 AND locked_until <= ?2";
 
@@ -502,7 +512,7 @@ user_write(struct sshcert_store *s, const char *sql, const char *username,
     const struct user_value *v, uint64_t now, const char *event, int clear_lockout)
 {
     static const char clear[] = "DELETE FROM failures WHERE key = ?1";
-    char key[8 + SSHCERT_MAX_USERNAME + 1];
+    char key[SSHCERT_THROTTLE_KEY_LEN];
     sqlite3_stmt *st;
     uint64_t seq;
     int r;
@@ -532,7 +542,7 @@ user_write(struct sshcert_store *s, const char *sql, const char *username,
     if ((r = store_audit_locked(s, now, event, "operator", username, 0, NULL, NULL)) != 0)
         goto out;
     if (clear_lockout) {
-        snprintf(key, sizeof(key), "user:%s", username);
+        sshcert_store_user_key(key, username);
         if ((st = store_stmt(s, clear)) == NULL) {
             r = SSHCERT_ERR_SYSTEM;
             goto out;
@@ -595,7 +605,8 @@ sshcert_store_user_delete(struct sshcert_store *s, const char *username, uint64_
 int
 sshcert_store_totp_advance(struct sshcert_store *s, int64_t user_id, uint64_t step)
 {
-    const char *sql = store_sql_totp_advance;
+    static const char sql[] =
+        "UPDATE users SET totp_last_step = ?2 WHERE id = ?1 AND totp_last_step < ?2";
     sqlite3_stmt *st;
     int r;
 

@@ -93,7 +93,12 @@ int sshcert_store_user_delete(struct sshcert_store *s, const char *username, uin
  * audit event), which saves a login one flush of the disk. */
 int sshcert_store_totp_advance(struct sshcert_store *s, int64_t user_id, uint64_t step);
 
-/* Throttling. key is 'user:NAME' or 'addr:ADDRESS'. *locked_until > now means locked. */
+/* Throttling keys: 'user:NAME' and 'addr:ADDRESS' (the only place that spells them), at most
+ * SSHCERT_THROTTLE_KEY_LEN bytes with the NUL. */
+#define SSHCERT_THROTTLE_KEY_LEN (8 + SSHCERT_MAX_USERNAME + 64)
+void sshcert_store_user_key(char key[SSHCERT_THROTTLE_KEY_LEN], const char *username);
+void sshcert_store_addr_key(char key[SSHCERT_THROTTLE_KEY_LEN], const char *addr);
+/* *locked_until > now means locked. */
 int sshcert_store_failure_get(struct sshcert_store *s, const char *key, uint64_t *locked_until);
 /* What a login reads before hashing: *_locked_until > now means locked; user_row is 1 when
  * the user key has a row (a failure to clear on success); user_r is 0 when the user was

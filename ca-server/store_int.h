@@ -53,8 +53,8 @@ struct sshcert_store {
     int batch_leader;
 };
 
-/* SQL shared by the single-statement writers in store.c and the issuance batch. */
-extern const char store_sql_totp_advance[];
+/* The failure-row clear after a successful login, shared by sshcert_store_failure_clear and
+ * the issuance batch. */
 extern const char store_sql_failure_clear[];
 
 /* After the database is open and migrated: synchronous=NORMAL plus our own WAL flush in
