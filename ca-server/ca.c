@@ -407,8 +407,7 @@ sshcert_ca_build_krl(struct sshcert_ca *ca, uint64_t now, struct sshcert_buf **o
     int r;
 
     *out = NULL;
-    if ((r = sshcert_store_revoked_serials(ca->store, now, &serials, &n)) != 0 ||
-        (r = sshcert_store_krl_version(ca->store, &version)) != 0)
+    if ((r = sshcert_store_krl_read(ca->store, now, &serials, &n, &version)) != 0)
         goto out;
     if ((r = sshcert_krl_new(&ca->pub, &k)) != 0)
         goto out;

@@ -134,14 +134,19 @@ handle_krl(struct server *srv, const char *if_none_match, struct reply *rep)
 void
 handle_metrics(struct server *srv, struct reply *rep)
 {
-    uint64_t now = (uint64_t)time(NULL), revoked = 0, active = 0, locked = 0;
+    struct sshcert_store_counts c;
     char *s = NULL;
     size_t n = 0;
+    int r;
 
-    (void)sshcert_store_revoked_count(srv->ca->store, &revoked);
-    (void)sshcert_store_active_count(srv->ca->store, now, &active);
-    (void)sshcert_store_locked_count(srv->ca->store, now, &locked);
-    if (metrics_render(&srv->metrics, revoked, active, locked, &s, &n) != 0) {
+    /* On a reader connection: a scrape neither waits for nor holds up issuance. */
+    if ((r = sshcert_store_counts(srv->ca->store, (uint64_t)time(NULL), &c)) != 0) {
+        sshcert_log(LOG_ERR, "cannot read the store's counts for /metrics: %s",
+            sshcert_err_str(r));
+        reply_error(rep, 500, "internal", "the store could not be read");
+        return;
+    }
+    if (metrics_render(&srv->metrics, c.revoked, c.active, c.locked, &s, &n) != 0) {
         reply_error(rep, 500, "internal", "out of memory");
         return;
     }

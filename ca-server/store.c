@@ -10,7 +10,7 @@
 #include "store_int.h"
 
 /* Migrations in order; migration N brings user_version from N-1 to N. */
-static const char *const migrations[] = {sshcert_migration_001};
+static const char *const migrations[] = {sshcert_migration_001, sshcert_migration_002};
 #define NMIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
 
 void
@@ -733,6 +733,40 @@ reader_take(struct sshcert_store *s)
     return rd;
 }
 
+/* A reader for a read outside the writer's lock, returned locked and open; NULL when the
+ * store has none (sshcert-admin) or the one taken cannot be opened: the caller then reads on
+ * the writer's connection, under mu. */
+static struct store_reader *
+reader_acquire(struct sshcert_store *s)
+{
+    struct store_reader *rd;
+
+    if (s->nreaders == 0)
+        return NULL;
+    rd = reader_take(s);
+    if (rd->db != NULL || reader_open(s, rd) == 0)
+        return rd;
+    pthread_mutex_unlock(&rd->mu);
+    return NULL;
+}
+
+int
+store_read(struct sshcert_store *s, store_read_fn fn, void *ctx)
+{
+    struct store_reader *rd;
+    int r;
+
+    if ((rd = reader_acquire(s)) != NULL) {
+        r = fn(rd->db, ctx);
+        pthread_mutex_unlock(&rd->mu);
+        return r;
+    }
+    pthread_mutex_lock(&s->mu);
+    r = fn(s->db, ctx);
+    pthread_mutex_unlock(&s->mu);
+    return r;
+}
+
 /* Runs the login statement; the caller holds the statement's connection. */
 static int
 login_row(sqlite3_stmt *st, const char *akey, const char *ukey, const char *username,
@@ -768,14 +802,10 @@ sshcert_store_login_get(struct sshcert_store *s, const char *akey, const char *u
 
     memset(t, 0, sizeof(*t));
     *user = NULL;
-    rd = s->nreaders > 0 ? reader_take(s) : NULL;
-    if (rd != NULL && (rd->login != NULL || reader_open(s, rd) == 0)) {
+    if ((rd = reader_acquire(s)) != NULL) {
         r = login_row(rd->login, akey, ukey, username, t, user);
         pthread_mutex_unlock(&rd->mu);
     } else {
-        /* No reader (sshcert-admin), or one that could not be opened: the writer's. */
-        if (rd != NULL)
-            pthread_mutex_unlock(&rd->mu);
         pthread_mutex_lock(&s->mu);
         r = (st = store_stmt(s, login_sql)) == NULL
                 ? SSHCERT_ERR_SYSTEM
@@ -899,35 +929,52 @@ sshcert_store_failure_clear(struct sshcert_store *s, const char *key, uint64_t n
     return store_unlock_durable(s, seq, r);
 }
 
-int
-store_count(struct sshcert_store *s, const char *sql, uint64_t now, uint64_t *n)
-{
-    sqlite3_stmt *st;
-    int rc, r = 0;
+/* The live figures in one statement; each count reads an index of what it counts (migration
+ * 002), named so that a missing one is an error rather than a scan of the whole history. The
+ * failures range is the 'user:' keys ('user;' is the next key after every 'user:...'). */
+const char store_sql_counts[] =
+    "SELECT (SELECT count(*) FROM certificates INDEXED BY certificates_unrevoked "
+    "WHERE revoked_at IS NULL AND valid_before > ?1 AND valid_after <= ?1), "
+    "(SELECT count(*) FROM certificates INDEXED BY certificates_revoked_live "
+    "WHERE revoked_at IS NOT NULL), "
+    "(SELECT count(*) FROM failures WHERE key >= 'user:' AND key < 'user;' "
+    "AND locked_until > ?1) + "
+    "(SELECT count(*) FROM users INDEXED BY users_disabled WHERE disabled = 1)";
 
-    *n = 0;
-    pthread_mutex_lock(&s->mu);
-    if ((st = store_stmt(s, sql)) == NULL)
-        r = SSHCERT_ERR_SYSTEM;
-    else {
-        /* Statements without ?1 ignore the binding (SQLITE_RANGE), which is fine. */
-        (void)sqlite3_bind_int64(st, 1, (sqlite3_int64)now);
-        if ((rc = sqlite3_step(st)) == SQLITE_ROW)
-            *n = (uint64_t)sqlite3_column_int64(st, 0);
-        else
-            r = store_err(rc);
-        sqlite3_reset(st);
+struct counts_read {
+    uint64_t now;
+    struct sshcert_store_counts *c;
+};
+
+static int
+counts_read(sqlite3 *db, void *ctx)
+{
+    struct counts_read *q = ctx;
+    struct sshcert_store_counts *c = q->c;
+    sqlite3_stmt *st = NULL;
+    int rc;
+
+    if ((rc = sqlite3_prepare_v2(db, store_sql_counts, -1, &st, NULL)) == SQLITE_OK) {
+        sqlite3_bind_int64(st, 1, (sqlite3_int64)q->now);
+        if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+            c->active = (uint64_t)sqlite3_column_int64(st, 0);
+            c->revoked = (uint64_t)sqlite3_column_int64(st, 1);
+            c->locked = (uint64_t)sqlite3_column_int64(st, 2);
+            rc = SQLITE_OK;
+        }
     }
-    pthread_mutex_unlock(&s->mu);
-    return r;
+    sqlite3_finalize(st);
+    return rc == SQLITE_OK ? 0 : store_err(rc == SQLITE_DONE ? SQLITE_ERROR : rc);
 }
 
 int
-sshcert_store_locked_count(struct sshcert_store *s, uint64_t now, uint64_t *n)
+sshcert_store_counts(struct sshcert_store *s, uint64_t now, struct sshcert_store_counts *c)
 {
-    static const char sql[] =
-        "SELECT (SELECT count(*) FROM failures WHERE key LIKE 'user:%' AND locked_until > ?1) + "
-        "(SELECT count(*) FROM users WHERE disabled = 1)";
+    struct counts_read q = {.now = now, .c = c};
+    int r;
 
-    return store_count(s, sql, now, n);
+    memset(c, 0, sizeof(*c));
+    if ((r = store_read(s, counts_read, &q)) != 0)
+        memset(c, 0, sizeof(*c));
+    return r;
 }

@@ -59,10 +59,11 @@ struct sshcert_audit_event {
 int sshcert_store_open(const char *path, int create, struct sshcert_store **out);
 void sshcert_store_close(struct sshcert_store *s);
 /* Opens n (1..SSHCERT_STORE_MAX_READERS) more connections to the same database, each with
- * its own lock, that serve sshcert_store_login_get: with WAL a read needs no lock of the
- * writer, so logins stop queueing behind writes (a multi-threaded server). A login reads the
- * last committed state, as before. On failure nothing is opened and logins use the main
- * connection. */
+ * its own lock, that serve sshcert_store_login_get, sshcert_store_counts and the KRL reads:
+ * with WAL a read needs no lock of the writer, so logins, /metrics and KRL rebuilds neither
+ * queue behind writes nor hold them up (a multi-threaded server). Each read sees the last
+ * committed state, as before. On failure nothing is opened and reads use the main
+ * connection, under its lock. */
 #define SSHCERT_STORE_MAX_READERS 64u
 int sshcert_store_open_readers(struct sshcert_store *s, unsigned n);
 /* Changes the lock wait (milliseconds) of an open store. */
@@ -131,8 +132,6 @@ int sshcert_store_login_failed(struct sshcert_store *s, const struct sshcert_log
 /* Clears key's failure count after a successful login, unless a lock began on it meanwhile
  * (locked_until > now): a success does not lift a lock it did not see. */
 int sshcert_store_failure_clear(struct sshcert_store *s, const char *key, uint64_t now);
-/* Number of usernames locked at now. */
-int sshcert_store_locked_count(struct sshcert_store *s, uint64_t now, uint64_t *n);
 
 /* What a login's issuance claims in the same transaction as its certificate: the user's TOTP
  * step (as sshcert_store_totp_advance, and only while the account is enabled) and, when
@@ -183,14 +182,20 @@ int sshcert_store_cert_revoke(struct sshcert_store *s, uint64_t serial, const ch
 /* Revokes every unexpired, unrevoked certificate of username; *count how many. */
 int sshcert_store_cert_revoke_user(struct sshcert_store *s, const char *username,
     const char *reason, uint64_t now, const char *actor, uint64_t *count);
-/* Serials revoked and not yet expired at now, ascending; *out malloc'd. */
-int sshcert_store_revoked_serials(struct sshcert_store *s, uint64_t now, uint64_t **out,
-    size_t *n);
+/* What the KRL is built from, read in one read transaction so that the version and the list
+ * agree: the serials revoked and not yet expired at now, ascending (*serials malloc'd, NULL
+ * when none), and meta's krl_version. Reads on a reader connection when the store has one, so
+ * neither this nor the two below wait for or hold up the writer. */
+int sshcert_store_krl_read(struct sshcert_store *s, uint64_t now, uint64_t **serials,
+    size_t *n, uint64_t *version);
 int sshcert_store_krl_version(struct sshcert_store *s, uint64_t *version);
-/* Count of certificates ever revoked. */
-int sshcert_store_revoked_count(struct sshcert_store *s, uint64_t *n);
-/* Count of certificates valid at now and not revoked. */
-int sshcert_store_active_count(struct sshcert_store *s, uint64_t now, uint64_t *n);
+/* The live figures of /metrics, read in one statement: certificates valid at now and not
+ * revoked, certificates ever revoked, and usernames locked at now (by the throttle or by an
+ * operator). Each reads an index of what it counts (migration 002), not the history. */
+struct sshcert_store_counts {
+    uint64_t active, revoked, locked;
+};
+int sshcert_store_counts(struct sshcert_store *s, uint64_t now, struct sshcert_store_counts *c);
 
 /* Appends one audit event in its own transaction. */
 int sshcert_store_audit(struct sshcert_store *s, uint64_t now, const char *event,

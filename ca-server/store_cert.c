@@ -604,72 +604,112 @@ out:
     return r;
 }
 
-int
-sshcert_store_revoked_serials(struct sshcert_store *s, uint64_t now, uint64_t **out, size_t *n)
-{
-    static const char sql[] = "SELECT serial FROM certificates WHERE revoked_at IS NOT NULL "
-                              "AND valid_before > ?1 ORDER BY serial";
-    sqlite3_stmt *st;
-    uint64_t *arr = NULL, *na;
-    size_t cnt = 0, cap = 0;
-    int rc = SQLITE_DONE, r = 0;
+/* The KRL's serials: revocations still in force, from their index (migration 002). */
+const char store_sql_krl_serials[] =
+    "SELECT serial FROM certificates INDEXED BY certificates_revoked_live "
+    "WHERE revoked_at IS NOT NULL AND valid_before > ?1 ORDER BY serial";
 
-    *out = NULL;
-    *n = 0;
-    pthread_mutex_lock(&s->mu);
-    if ((st = store_stmt(s, sql)) == NULL)
-        r = SSHCERT_ERR_SYSTEM;
-    else {
-        sqlite3_bind_int64(st, 1, (sqlite3_int64)now);
-        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-            if (cnt == cap) {
-                cap = cap == 0 ? 64 : cap * 2;
-                if ((na = realloc(arr, cap * sizeof(*na))) == NULL) {
-                    r = SSHCERT_ERR_ALLOC;
-                    break;
-                }
-                arr = na;
-            }
-            arr[cnt++] = (uint64_t)sqlite3_column_int64(st, 0);
-        }
-        if (r == 0 && rc != SQLITE_DONE)
-            r = store_err(rc);
-        sqlite3_reset(st);
+static const char krl_version_sql[] = "SELECT value FROM meta WHERE key = 'krl_version'";
+
+/* One row, one integer column. */
+static int
+read_uint(sqlite3 *db, const char *sql, uint64_t *v)
+{
+    sqlite3_stmt *st = NULL;
+    int rc;
+
+    *v = 0;
+    if ((rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL)) == SQLITE_OK &&
+        (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        *v = (uint64_t)sqlite3_column_int64(st, 0);
+        rc = SQLITE_OK;
     }
-    pthread_mutex_unlock(&s->mu);
-    if (r != 0) {
-        free(arr);
+    sqlite3_finalize(st);
+    return rc == SQLITE_OK ? 0 : store_err(rc == SQLITE_DONE ? SQLITE_ERROR : rc);
+}
+
+struct krl_read {
+    uint64_t now;
+    uint64_t *serials;
+    size_t n;
+    uint64_t version;
+};
+
+static int
+serials_read(sqlite3 *db, struct krl_read *q)
+{
+    sqlite3_stmt *st = NULL;
+    uint64_t *na;
+    size_t cap = 0;
+    int rc;
+
+    if ((rc = sqlite3_prepare_v2(db, store_sql_krl_serials, -1, &st, NULL)) != SQLITE_OK)
+        return store_err(rc);
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)q->now);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (q->n == cap) {
+            cap = cap == 0 ? 64 : cap * 2;
+            if ((na = realloc(q->serials, cap * sizeof(*na))) == NULL) {
+                sqlite3_finalize(st);
+                return SSHCERT_ERR_ALLOC;
+            }
+            q->serials = na;
+        }
+        q->serials[q->n++] = (uint64_t)sqlite3_column_int64(st, 0);
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : store_err(rc);
+}
+
+/* The version and the list in one read transaction: a revocation committed between two
+ * separate reads could otherwise give a KRL that carries its new version without its serial,
+ * and a cache keyed by the version would keep serving it. */
+static int
+krl_read(sqlite3 *db, void *ctx)
+{
+    struct krl_read *q = ctx;
+    int rc, r;
+
+    if ((rc = sqlite3_exec(db, "BEGIN", NULL, NULL, NULL)) != SQLITE_OK)
+        return store_err(rc);
+    if ((r = read_uint(db, krl_version_sql, &q->version)) == 0)
+        r = serials_read(db, q);
+    if ((rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL)) != SQLITE_OK) {
+        (void)sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+        if (r == 0)
+            r = store_err(rc);
+    }
+    return r;
+}
+
+int
+sshcert_store_krl_read(struct sshcert_store *s, uint64_t now, uint64_t **serials, size_t *n,
+    uint64_t *version)
+{
+    struct krl_read q = {.now = now};
+    int r;
+
+    *serials = NULL;
+    *n = 0;
+    *version = 0;
+    if ((r = store_read(s, krl_read, &q)) != 0) {
+        free(q.serials);
         return r;
     }
-    *out = arr;
-    *n = cnt;
+    *serials = q.serials;
+    *n = q.n;
+    *version = q.version;
     return 0;
+}
+
+static int
+krl_version_read(sqlite3 *db, void *ctx)
+{
+    return read_uint(db, krl_version_sql, ctx);
 }
 
 int
 sshcert_store_krl_version(struct sshcert_store *s, uint64_t *version)
 {
-    int r;
-
-    pthread_mutex_lock(&s->mu);
-    r = store_meta_get(s, "krl_version", version);
-    pthread_mutex_unlock(&s->mu);
-    return r;
-}
-
-int
-sshcert_store_active_count(struct sshcert_store *s, uint64_t now, uint64_t *n)
-{
-    static const char sql[] = "SELECT count(*) FROM certificates WHERE valid_before > ?1 "
-                              "AND valid_after <= ?1 AND revoked_at IS NULL";
-
-    return store_count(s, sql, now, n);
-}
-
-int
-sshcert_store_revoked_count(struct sshcert_store *s, uint64_t *n)
-{
-    static const char sql[] = "SELECT count(*) FROM certificates WHERE revoked_at IS NOT NULL";
-
-    return store_count(s, sql, 0, n);
+    return store_read(s, krl_version_read, version);
 }

@@ -77,8 +77,16 @@ int store_run(struct sshcert_store *s, const char *sql);
 int store_begin(struct sshcert_store *s);
 int store_commit(struct sshcert_store *s);
 void store_rollback(struct sshcert_store *s);
-/* Runs a one-row, one-column count query (now bound to ?1 if it has one) under the lock. */
-int store_count(struct sshcert_store *s, const char *sql, uint64_t now, uint64_t *n);
+/* Runs fn(db, ctx) on a reader connection when the store has one (no writer lock taken or
+ * waited for), else on the writer's connection under mu; returns fn's result. fn prepares and
+ * finalizes its own statements (these reads are rare: /metrics, the KRL) and leaves no
+ * transaction open. */
+typedef int (*store_read_fn)(sqlite3 *db, void *ctx);
+int store_read(struct sshcert_store *s, store_read_fn fn, void *ctx);
+/* The statements of sshcert_store_counts and sshcert_store_krl_read (named for the unit test
+ * that checks their query plans). */
+extern const char store_sql_counts[];
+extern const char store_sql_krl_serials[];
 /* Maps an SQLite result to an SSHCERT_ERR_*. */
 int store_err(int rc);
 /* Column text copy (NULL for SQL NULL); sets *fail on allocation failure. */

@@ -112,6 +112,59 @@ load() {
   sed 's/^/#   /' "$out.err" >&2
 }
 
+# median FILE: the median of a file of numbers, one per line
+median() { sort -n "$1" | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)] }'; }
+# ms_of URL: the time of one GET, in milliseconds, or nothing when it did not answer 200
+ms_of() {
+  curl -s -o /dev/null --max-time 30 -w '%{http_code} %{time_total}\n' "$1" |
+    awk '$1 == 200 { printf "%.2f\n", $2 * 1000 }'
+}
+
+# big_store: the running main server's store grows by 1,000,000 certificates of the past
+# (1,000 of them revoked and still in force), written by another process as sshcert-admin
+# would. Then: GET /metrics and a KRL rebuild against that store, and a second issuance load
+# while /metrics is scraped 5 times a second. Until migration 002 every scrape and every
+# rebuild read all 1,000,000 rows under the writer's lock, and issuance waited for them.
+big_store() {
+  local db=$W/main/data/sshcert.db i p q scraper
+  command -v sqlite3 >/dev/null || { note "sqlite3 is missing: no big-store figures"; return; }
+  note "a store of 1,000,000 more certificates: /metrics, the KRL, issuance while scraped"
+  sql() { sqlite3 -cmd '.timeout 10000' "$db" "$@"; }
+  p=$(sql "SELECT value FROM meta WHERE key = 'next_serial'") || return
+  q=$(date +%s)
+  sql "BEGIN IMMEDIATE;
+    INSERT INTO certificates(serial, key_id, username, principals, key_fingerprint,
+      valid_after, valid_before, issued_at, client_address, issued_by, certificate,
+      revoked_at, revoke_reason)
+    SELECT $p + value, 'old#' || value, 'old' || (value % 5000), 'old', 'SHA256:x',
+      $q - 200000 - value, CASE WHEN value % 1000 = 0 THEN $q + 86400 ELSE $q - 1000 - value END,
+      $q - 200000 - value, '127.0.0.1', 'server', 'x',
+      CASE WHEN value % 1000 = 0 THEN $q - 150000 END, NULL
+    FROM generate_series(1, 1000000);
+    UPDATE meta SET value = $p + 1000001 WHERE key = 'next_serial';
+    UPDATE meta SET value = value + 1 WHERE key = 'krl_version';
+    COMMIT;" >"$W/big.err" 2>&1 || { note "bulk insert failed: $(cat "$W/big.err")"; return; }
+  base="http://127.0.0.1:$SRV_PORT"
+  : >"$W/metrics-ms.txt"
+  for i in 1 2 3 4 5; do ms_of "$base/metrics" >>"$W/metrics-ms.txt"; done
+  METRICS_MS=$(median "$W/metrics-ms.txt")
+  curl -s "$base/metrics" | awk '$1 == "sshcert_certificates_revoked_total" { print $2 }' \
+    >"$W/revoked.txt"
+  : >"$W/krl-ms.txt"
+  for i in 1 2 3; do
+    sql "UPDATE meta SET value = value + 1 WHERE key = 'krl_version'"
+    ms_of "$base/v1/krl" >>"$W/krl-ms.txt"
+  done
+  KRL_REBUILD_MS=$(median "$W/krl-ms.txt")
+  "$MKUSERS" -c "$SRV_CFG" -n "$nusers" -p v -t 16 -o "$W/users2.txt" 2>"$W/mk2.err" ||
+    note "mkusers failed: $(cat "$W/mk2.err")"
+  ( while :; do curl -s -o /dev/null --max-time 30 "$base/metrics"; sleep 0.2; done ) &
+  scraper=$!
+  load "$W/issue-scraped.txt" -u "$W/users2.txt" -k "$W/user.pub" -d "$S"
+  kill "$scraper" 2>/dev/null
+  wait "$scraper" 2>/dev/null
+}
+
 note "sshcert benchmarks: ${S}s per load, $C clients, $(nproc) CPUs, scratch $W"
 ssh-keygen -q -t ed25519 -N '' -C bench -f "$W/user" || exit 0
 
@@ -153,6 +206,7 @@ if start_server main min; then
   RSS_AFTER=$(rss "$SRV_PID" VmRSS)
   HASH_WORKERS=$(sed -n 's/.* \([0-9]*\) hash workers.*/\1/p' "$W/main/server.log" | head -1)
   THREADS=$(sed -n 's/.* \([0-9]*\) threads, .*/\1/p' "$W/main/server.log" | head -1)
+  big_store
   stop_server
 fi
 ISSUE=$(get rate_per_s "$W/issue.txt")
@@ -194,7 +248,6 @@ if start_server interactive interactive; then
     get p50_ms "$W/login-$i.txt" >>"$W/logins.txt"
   done
   "$B/sshcert-bench-argon2" -C interactive -r 3 | awk '{ print $2 }' >>"$W/argon.txt"
-  median() { sort -n "$1" | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)] }'; }
   ARGON=$(median "$W/argon.txt")
   LOGIN=$(median "$W/logins.txt")
   sed -n '6,13p' "$W/users-int.txt" >"$W/users-int-8.txt"
@@ -230,6 +283,11 @@ fig rss_after_load_kb "${RSS_AFTER:-n/a}"
 fig rss_peak_interactive_kb "${RSS_PEAK_INT:-n/a}"
 fig krl_1m_serials_ms "$(get krl_1m_serials_ms "$W/krl.txt")"
 fig krl_1m_bytes "$(get krl_bytes "$W/krl.txt")"
+fig metrics_1m_certs_ms "${METRICS_MS:-n/a}"
+fig krl_rebuild_1m_certs_ms "${KRL_REBUILD_MS:-n/a}"
+fig issue_scraped_rate_per_s "$(get rate_per_s "$W/issue-scraped.txt")"
+fig issue_scraped_p99_ms "$(get p99_ms "$W/issue-scraped.txt")"
+fig issue_scraped_max_ms "$(get max_ms "$W/issue-scraped.txt")"
 
 # ---- summary: issue 8's goals ----
 # verdict VALUE OP LIMIT: pass, MISS, or n/a
@@ -273,6 +331,10 @@ row "RSS peak, 8 interactive logins at once (KiB)" "${FIG[rss_peak_interactive_k
   "<= $peak_int_limit" "$(verdict "${FIG[rss_peak_interactive_kb]}" le "$peak_int_limit")"
 row "KRL of 1,000,000 serials (ms)" "${FIG[krl_1m_serials_ms]}" "<= 500" \
   "$(verdict "${FIG[krl_1m_serials_ms]}" le 500)"
+echo "  With 1,000,000 more certificates in the store ($(cat "$W/revoked.txt" 2>/dev/null || echo ?) revoked):"
+echo "  GET /metrics ${FIG[metrics_1m_certs_ms]} ms, a KRL rebuild ${FIG[krl_rebuild_1m_certs_ms]} ms;"
+echo "  issuance while /metrics is scraped 5 times a second: ${FIG[issue_scraped_rate_per_s]}/s,"
+echo "  p99 ${FIG[issue_scraped_p99_ms]} ms, max ${FIG[issue_scraped_max_ms]} ms."
 [ "${FIG[issue_errors]}" != 0 ] && [ "${FIG[issue_errors]}" != n/a ] &&
   echo "  note: ${FIG[issue_errors]} issuance requests failed (see the load notes above)"
 exit 0

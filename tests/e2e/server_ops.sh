@@ -293,6 +293,17 @@ krl_get "$T_DIR/big2.krl" "$(header ETag)"
 t_eq "1M KRL: unchanged, 304" 304 "$HTTP_CODE"
 t_eq "1M KRL: metrics count the revocations" 1000003 "$(metric sshcert_certificates_revoked_total)"
 
+# ---- /metrics reads the store through its indexes, and says so when it cannot ----
+sqlite3 "$DB" "DROP INDEX certificates_unrevoked"
+t_eq "/metrics without its index: 500, not a scan or zeros" 500 \
+  "$(curl -s -o "$T_DIR/m500.json" -w '%{http_code}' "$SRV_URL/metrics")"
+t_eq "... error internal" internal "$(jget error "$T_DIR/m500.json")"
+t_has "... logged" "cannot read the store's counts for /metrics: " "$(cat "$SRV_LOG")"
+sqlite3 "$DB" "CREATE INDEX certificates_unrevoked ON certificates(valid_before, valid_after,
+  revoked_at) WHERE revoked_at IS NULL"
+t_eq "the index back: /metrics 200 again" 200 \
+  "$(curl -s -o /dev/null -w '%{http_code}' "$SRV_URL/metrics")"
+
 # ---- SIGTERM with a request in flight: it is answered, then the server exits 0 ----
 "$PY" -c 'import sys; open(sys.argv[1], "w").write("{\"pad\":\"" + "x" * 5990 + "\"}")' "$T_DIR/slow.json"
 curl -s -o "$T_DIR/slow.out" -w '%{http_code}' --limit-rate 2000 -H 'Content-Type: application/json' \
