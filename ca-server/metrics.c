@@ -40,8 +40,7 @@ metrics_issue_latency(struct metrics *m, uint64_t us)
 }
 
 int
-metrics_render(struct metrics *m, uint64_t revoked_total, uint64_t active, uint64_t locked,
-    char **out, size_t *len)
+metrics_render(struct metrics *m, const struct sshcert_store_counts *c, char **out, size_t *len)
 {
     char *buf = NULL;
     size_t n = 0;
@@ -59,7 +58,7 @@ metrics_render(struct metrics *m, uint64_t revoked_total, uint64_t active, uint6
     fprintf(f, "# HELP sshcert_certificates_revoked_total Certificates revoked (all time).\n"
                "# TYPE sshcert_certificates_revoked_total counter\n"
                "sshcert_certificates_revoked_total %llu\n",
-        (unsigned long long)revoked_total);
+        (unsigned long long)c->revoked);
     fprintf(f, "# HELP sshcert_auth_failures_total Failed logins by reason.\n"
                "# TYPE sshcert_auth_failures_total counter\n");
     for (i = 0; i < AUTH_FAIL_REASONS; i++)
@@ -92,7 +91,16 @@ metrics_render(struct metrics *m, uint64_t revoked_total, uint64_t active, uint6
                "# HELP sshcert_users_locked Users locked by an operator or a failure lockout.\n"
                "# TYPE sshcert_users_locked gauge\n"
                "sshcert_users_locked %llu\n",
-        (unsigned long long)active, (unsigned long long)locked);
+        (unsigned long long)c->active, (unsigned long long)c->locked);
+    fprintf(f, "# HELP sshcert_issue_batches_total Transactions that recorded issuances from "
+               "logins; under load several share one (and one flush).\n"
+               "# TYPE sshcert_issue_batches_total counter\n"
+               "sshcert_issue_batches_total %llu\n"
+               "# HELP sshcert_issue_batched_total Issuances from logins those transactions "
+               "recorded.\n"
+               "# TYPE sshcert_issue_batched_total counter\n"
+               "sshcert_issue_batched_total %llu\n",
+        (unsigned long long)c->issue_batches, (unsigned long long)c->issue_batched);
     if (fclose(f) != 0) {
         free(buf);
         return SSHCERT_ERR_ALLOC;

@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "store.h"
+
 #define METRICS_LATENCY_BUCKETS 12
 
 enum metrics_auth_reason {
@@ -30,8 +32,8 @@ struct metrics {
 const char *metrics_reason_name(enum metrics_auth_reason r);
 void metrics_http(struct metrics *m, unsigned code);
 void metrics_issue_latency(struct metrics *m, uint64_t us);
-/* Renders the text format with the gauges passed in; *out malloc'd. */
-int metrics_render(struct metrics *m, uint64_t revoked_total, uint64_t active, uint64_t locked,
+/* Renders the text format with the store's counts c; *out malloc'd. */
+int metrics_render(struct metrics *m, const struct sshcert_store_counts *c,
     char **out, size_t *len);
 
 #endif

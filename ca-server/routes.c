@@ -146,7 +146,7 @@ handle_metrics(struct server *srv, struct reply *rep)
         reply_error(rep, 500, "internal", "the store could not be read");
         return;
     }
-    if (metrics_render(&srv->metrics, c.revoked, c.active, c.locked, &s, &n) != 0) {
+    if (metrics_render(&srv->metrics, &c, &s, &n) != 0) {
         reply_error(rep, 500, "internal", "out of memory");
         return;
     }

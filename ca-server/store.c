@@ -974,7 +974,11 @@ sshcert_store_counts(struct sshcert_store *s, uint64_t now, struct sshcert_store
     int r;
 
     memset(c, 0, sizeof(*c));
-    if ((r = store_read(s, counts_read, &q)) != 0)
+    if ((r = store_read(s, counts_read, &q)) != 0) {
         memset(c, 0, sizeof(*c));
-    return r;
+        return r;
+    }
+    c->issue_batches = atomic_load(&s->issue_batches);
+    c->issue_batched = atomic_load(&s->issue_batched);
+    return 0;
 }

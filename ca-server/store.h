@@ -194,6 +194,10 @@ int sshcert_store_krl_version(struct sshcert_store *s, uint64_t *version);
  * operator). Each reads an index of what it counts (migration 002), not the history. */
 struct sshcert_store_counts {
     uint64_t active, revoked, locked;
+    /* Not read from the database: since this store was opened, the transactions that
+     * recorded login issuances and how many they recorded (group commit: several issuances
+     * share one transaction and one flush under load). */
+    uint64_t issue_batches, issue_batched;
 };
 int sshcert_store_counts(struct sshcert_store *s, uint64_t now, struct sshcert_store_counts *c);
 

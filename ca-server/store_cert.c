@@ -240,6 +240,12 @@ batch_write(struct sshcert_store *s, struct store_issue_job *batch)
         r = store_commit(s);
     if (r != 0 || !any)
         store_rollback(s);
+    if (r == 0 && any) {
+        atomic_fetch_add(&s->issue_batches, 1);
+        for (j = batch; j != NULL; j = j->next)
+            if (j->outcome == JOB_OK)
+                atomic_fetch_add(&s->issue_batched, 1);
+    }
     after = atomic_load(&s->commit_seq);
     pthread_mutex_unlock(&s->mu);
     /* A constraint outside the certificate's insert fails the batch like any store error:
@@ -301,6 +307,30 @@ batch_join(struct sshcert_store *s, struct store_issue_job *job)
     pthread_mutex_unlock(&s->batch_mu);
     pthread_cond_destroy(&job->cv);
     return 0;
+}
+
+unsigned
+store_batch_queued(struct sshcert_store *s)
+{
+    const struct store_issue_job *j;
+    unsigned n = 0;
+
+    pthread_mutex_lock(&s->batch_mu);
+    for (j = s->batch_head; j != NULL; j = j->next)
+        n++;
+    pthread_mutex_unlock(&s->batch_mu);
+    return n;
+}
+
+int
+store_batch_leading(struct sshcert_store *s)
+{
+    int v;
+
+    pthread_mutex_lock(&s->batch_mu);
+    v = s->batch_leader;
+    pthread_mutex_unlock(&s->batch_mu);
+    return v;
 }
 
 /* Offline signing (no claim): the serial is read and signed inside the write transaction, so

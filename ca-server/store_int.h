@@ -51,6 +51,8 @@ struct sshcert_store {
     pthread_mutex_t batch_mu;
     struct store_issue_job *batch_head, **batch_tail;
     int batch_leader;
+    /* Batches committed, and the issuances they recorded (sshcert_store_counts). */
+    atomic_uint_fast64_t issue_batches, issue_batched;
 };
 
 /* The failure-row clear after a successful login, shared by sshcert_store_failure_clear and
@@ -96,6 +98,10 @@ int store_audit_locked(struct sshcert_store *s, uint64_t now, const char *event,
     const char *actor, const char *username, uint64_t serial, const char *client_address,
     const char *detail);
 int store_meta_get(struct sshcert_store *s, const char *key, uint64_t *v);
+/* The batch queue as the unit test watches it: issuances queued behind a leader, and whether
+ * a leader is writing. */
+unsigned store_batch_queued(struct sshcert_store *s);
+int store_batch_leading(struct sshcert_store *s);
 int store_meta_set(struct sshcert_store *s, const char *key, uint64_t v);
 
 #endif

@@ -131,6 +131,14 @@ t_eq "31 certificates in all (12 + 1 + xia + 8 + 3 operator + yan + 4 + zed), ne
   "31|$(( $(sqlite3 "$DB" "select max(serial) from certificates") + 1 ))" \
   "$(sqlite3 "$DB" "select count(*), (select value from meta where key = 'next_serial') from certificates")"
 t_rc "the audit chain is intact" 0 "$ADMIN" -c "$SRV_CFG" audit verify
+# Every login issuance went through a batch (the 3 operator certificates did not): the
+# batches recorded exactly the server's issuances, in at most as many transactions.
+LOGINS=$(sqlite3 "$DB" "select count(*) from certificates where issued_by = 'server'")
+t_eq "metrics: the batches recorded the $LOGINS login issuances, as issued_total counts them" \
+  "$LOGINS|$LOGINS" "$(metric sshcert_issue_batched_total)|$(metric sshcert_certificates_issued_total)"
+BATCHES=$(metric sshcert_issue_batches_total)
+t_eq "metrics: 1 to $LOGINS batches ($BATCHES)" 1 \
+  "$([ "${BATCHES:-0}" -ge 1 ] && [ "${BATCHES:-0}" -le "$LOGINS" ] && echo 1)"
 srv_stop
 t_eq "SIGTERM: exit 0" 0 "$SRV_RC"
 t_done

@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <ftw.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -305,7 +306,7 @@ static void
 test_missing_index_fails(void **state)
 {
     struct sshcert_store *s = open_store(1);
-    struct sshcert_store_counts c = {7, 7, 7};
+    struct sshcert_store_counts c = {.active = 7, .revoked = 7, .locked = 7};
     uint64_t *serials = NULL, version = 7;
     size_t n = 7;
     sqlite3 *db = raw_open();
@@ -446,6 +447,312 @@ test_migrate_from_1(void **state)
     }
 }
 
+
+/* ---- Issuance in batches (group commit) ---- */
+
+struct job {
+    struct sshcert_store *s;
+    const char *username;
+    struct sshcert_store_claim claim;
+    struct sshcert_cert_record rec;
+    atomic_int signs;
+    uint64_t first_serial;
+    int r;
+    pthread_t t;
+};
+
+/* Fills the record as the server's signer would; the "certificate" names the serial it was
+ * signed with, so a row whose serial differs from its certificate's shows. */
+static int
+job_sign(void *ctx, uint64_t serial, struct sshcert_cert_record *rec)
+{
+    struct job *j = ctx;
+    char cert[64];
+
+    if (atomic_fetch_add(&j->signs, 1) == 0)
+        j->first_serial = serial;
+    snprintf(cert, sizeof(cert), "cert-%llu", (unsigned long long)serial);
+    rec->key_id = strdup(j->username);
+    rec->username = strdup(j->username);
+    rec->principals = strdup("p");
+    rec->key_fingerprint = strdup("SHA256:x");
+    rec->client_address = strdup("127.0.0.1");
+    rec->issued_by = strdup("server");
+    rec->certificate = strdup(cert);
+    rec->valid_after = NOW;
+    rec->issued_at = NOW;
+    rec->valid_before = NOW + 60;
+    return 0;
+}
+
+static void *
+job_run(void *arg)
+{
+    struct job *j = arg;
+
+    j->r = sshcert_store_issue(j->s, job_sign, j, &j->claim, &j->rec);
+    return NULL;
+}
+
+static void
+job_init(struct job *j, struct sshcert_store *s, const char *username, int64_t user_id,
+    uint64_t step)
+{
+    memset(j, 0, sizeof(*j));
+    j->s = s;
+    j->username = username;
+    j->claim.user_id = user_id;
+    j->claim.totp_step = step;
+    j->claim.now = NOW;
+    j->r = -1;
+}
+
+/* Waits (up to 10 s) until the store reports n issuances queued behind a leader. */
+static void
+wait_queued(struct sshcert_store *s, unsigned n)
+{
+    int i;
+
+    for (i = 0; i < 10000; i++) {
+        if (store_batch_queued(s) == n)
+            return;
+        usleep(1000);
+    }
+    fail_msg("%u issuances never queued (%u)", n, store_batch_queued(s));
+}
+
+/* Waits until a leader has taken its batch and is waiting for the writer's lock. */
+static void
+wait_leader(struct sshcert_store *s)
+{
+    int i;
+
+    for (i = 0; i < 10000; i++) {
+        if (store_batch_queued(s) == 0 && store_batch_leading(s))
+            return;
+        usleep(1000);
+    }
+    fail_msg("no leader took the batch");
+}
+
+static struct sshcert_store *
+batch_store(sqlite3 **db, unsigned users)
+{
+    struct sshcert_store *s = open_store(2);
+    char name[32];
+    unsigned i;
+    struct job warm;
+
+    *db = raw_open();
+    for (i = 0; i < users; i++) {
+        snprintf(name, sizeof(name), "u%u", i);
+        raw_user(*db, name, 0); /* ids 1..users */
+    }
+    /* One issuance first, so the serial counter is read before the lock is held. */
+    job_init(&warm, s, "u0", 1, 1);
+    job_run(&warm);
+    assert_int_equal(warm.r, 0);
+    assert_int_equal(warm.rec.serial, 1);
+    sshcert_cert_record_clear(&warm.rec);
+    return s;
+}
+
+/* The test holds the writer's lock; the first job leads and waits for it, the others queue
+ * behind it one by one (so their serials are in order); then the lock is released. The
+ * queued jobs are written as one batch. */
+static void
+run_held(struct sshcert_store *s, struct job *jobs, unsigned n, void (*while_held)(void *),
+    void *arg)
+{
+    unsigned i;
+
+    pthread_mutex_lock(&s->mu);
+    assert_int_equal(pthread_create(&jobs[0].t, NULL, job_run, &jobs[0]), 0);
+    wait_leader(s);
+    for (i = 1; i < n; i++) {
+        assert_int_equal(pthread_create(&jobs[i].t, NULL, job_run, &jobs[i]), 0);
+        wait_queued(s, i);
+    }
+    if (while_held != NULL)
+        while_held(arg);
+    pthread_mutex_unlock(&s->mu);
+    for (i = 0; i < n; i++)
+        pthread_join(jobs[i].t, NULL);
+}
+
+static int64_t
+user_step(sqlite3 *db, int64_t id)
+{
+    char sql[128];
+
+    snprintf(sql, sizeof(sql), "SELECT totp_last_step FROM users WHERE id = %lld", (long long)id);
+    return raw_int(db, sql);
+}
+
+static void
+check_row(sqlite3 *db, const struct job *j)
+{
+    char want[64], sql[160];
+    sqlite3_stmt *st;
+
+    snprintf(want, sizeof(want), "cert-%llu", (unsigned long long)j->rec.serial);
+    assert_string_equal(j->rec.certificate, want);
+    snprintf(sql, sizeof(sql), "SELECT certificate, username FROM certificates WHERE serial = %llu",
+        (unsigned long long)j->rec.serial);
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_string_equal((const char *)sqlite3_column_text(st, 0), want);
+    assert_string_equal((const char *)sqlite3_column_text(st, 1), j->username);
+    sqlite3_finalize(st);
+    snprintf(sql, sizeof(sql), "SELECT count(*) FROM audit WHERE event = 'cert_issued' AND "
+        "serial = %llu", (unsigned long long)j->rec.serial);
+    assert_int_equal(raw_int(db, sql), 1);
+}
+
+static void
+test_batch_shares_commit(void **state)
+{
+    static const char *const names[] = {"u0", "u1", "u2", "u3", "u4", "u5", "u6", "u7"};
+    struct sshcert_store_counts c;
+    struct job jobs[8];
+    sqlite3 *db;
+    struct sshcert_store *s = batch_store(&db, 8);
+    uint64_t bad = 0, events = 0;
+    unsigned i;
+
+    (void)state;
+    for (i = 0; i < 8; i++)
+        job_init(&jobs[i], s, names[i], (int64_t)i + 1, 2);
+    run_held(s, jobs, 8, NULL, NULL);
+    for (i = 0; i < 8; i++) {
+        assert_int_equal(jobs[i].r, 0);
+        assert_int_equal(jobs[i].rec.serial, i + 2); /* in the order they queued */
+        assert_int_equal(atomic_load(&jobs[i].signs), 1);
+        check_row(db, &jobs[i]);
+        assert_int_equal(user_step(db, (int64_t)i + 1), 2);
+        sshcert_cert_record_clear(&jobs[i].rec);
+    }
+    assert_int_equal(raw_int(db, "SELECT value FROM meta WHERE key = 'next_serial'"), 10);
+    assert_int_equal(sshcert_store_counts(s, NOW, &c), 0);
+    /* The warm-up alone, the leader alone, then the seven that queued: one transaction. */
+    assert_int_equal(c.issue_batches, 3);
+    assert_int_equal(c.issue_batched, 9);
+    assert_int_equal(sshcert_store_audit_verify(s, &bad, &events), 0);
+    sqlite3_close(db);
+    sshcert_store_close(s);
+}
+
+/* While the batch waits: another process signs offline the serial the fourth queued job was
+ * given, and an operator locks u5's account. */
+static void
+meanwhile(void *arg)
+{
+    sqlite3 *db = arg;
+
+    raw_cert(db, 5, NOW, NOW + 60, 0);
+    raw_exec(db, "UPDATE meta SET value = max(value, 6) WHERE key = 'next_serial'");
+    raw_exec(db, "UPDATE users SET disabled = 1 WHERE username = 'u5'");
+}
+
+/* Refusals inside a batch undo their own issuance only. */
+static void
+test_batch_refusals_alone(void **state)
+{
+    struct sshcert_store_counts c;
+    struct job jobs[8];
+    sqlite3 *db;
+    struct sshcert_store *s = batch_store(&db, 7);
+    unsigned i;
+
+    (void)state;
+    job_init(&jobs[0], s, "u0", 1, 2); /* leads alone */
+    job_init(&jobs[1], s, "u1", 2, 2);
+    job_init(&jobs[2], s, "u1", 2, 2); /* u1's step again, in the same batch: a replay */
+    job_init(&jobs[3], s, "u3", 4, 2); /* serial 5: taken meanwhile, signed again */
+    job_init(&jobs[4], s, "u5", 6, 2); /* locked meanwhile */
+    job_init(&jobs[5], s, "gone", 99, 2); /* no such user */
+    job_init(&jobs[6], s, "u0", 1, 1); /* older than u0's step 2, committed by the leader */
+    job_init(&jobs[7], s, "u6", 7, 2);
+    run_held(s, jobs, 8, meanwhile, db);
+    assert_int_equal(jobs[0].r, 0);
+    assert_int_equal(jobs[1].r, 0);
+    assert_int_equal(jobs[2].r, SSHCERT_ERR_DUPLICATE);
+    assert_int_equal(jobs[2].claim.refused, SSHCERT_CLAIM_REPLAYED);
+    assert_int_equal(jobs[3].r, 0);
+    assert_int_equal(jobs[3].first_serial, 5);
+    assert_int_equal(atomic_load(&jobs[3].signs), 2);
+    assert_true(jobs[3].rec.serial > 9);
+    assert_int_equal(jobs[4].r, SSHCERT_ERR_DUPLICATE);
+    assert_int_equal(jobs[4].claim.refused, SSHCERT_CLAIM_DISABLED);
+    assert_int_equal(jobs[5].r, SSHCERT_ERR_DUPLICATE);
+    assert_int_equal(jobs[5].claim.refused, SSHCERT_CLAIM_GONE);
+    assert_int_equal(jobs[6].r, SSHCERT_ERR_DUPLICATE);
+    assert_int_equal(jobs[6].claim.refused, SSHCERT_CLAIM_REPLAYED);
+    assert_int_equal(jobs[7].r, 0);
+    for (i = 0; i < 8; i++) {
+        if (jobs[i].r == 0)
+            check_row(db, &jobs[i]);
+        else
+            assert_null(jobs[i].rec.certificate); /* nothing leaves */
+        sshcert_cert_record_clear(&jobs[i].rec);
+    }
+    /* Recorded: the warm-up, 4 issuances and the offline certificate; no row for a refusal. */
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM certificates"), 6);
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM audit WHERE event = 'cert_issued'"), 5);
+    assert_int_equal(raw_int(db, "SELECT totp_last_step FROM users WHERE username = 'u5'"), 0);
+    assert_int_equal(sshcert_store_counts(s, NOW, &c), 0);
+    /* The warm-up, the leader, the queued batch, and the fourth job signed again. */
+    assert_int_equal(c.issue_batches, 4);
+    assert_int_equal(c.issue_batched, 5);
+    sqlite3_close(db);
+    sshcert_store_close(s);
+}
+
+/* Any other store error fails the whole batch: nothing of it is recorded, no certificate
+ * leaves, and every code in it stays usable. */
+static void
+test_batch_failure_fails_all(void **state)
+{
+    struct sshcert_store_counts c;
+    struct job jobs[4], again;
+    sqlite3 *db;
+    struct sshcert_store *s = batch_store(&db, 4);
+    uint64_t bad = 0, events = 0;
+    unsigned i;
+
+    (void)state;
+    /* The audit append fails for u2 (as a full disk or an I/O error would fail a write). */
+    raw_exec(db, "CREATE TRIGGER boom BEFORE INSERT ON audit WHEN NEW.username = 'u2' "
+                 "BEGIN SELECT RAISE(ABORT, 'boom'); END");
+    job_init(&jobs[0], s, "u0", 1, 2); /* leads alone: recorded */
+    job_init(&jobs[1], s, "u1", 2, 2);
+    job_init(&jobs[2], s, "u2", 3, 2);
+    job_init(&jobs[3], s, "u3", 4, 2);
+    run_held(s, jobs, 4, NULL, NULL);
+    assert_int_equal(jobs[0].r, 0);
+    sshcert_cert_record_clear(&jobs[0].rec);
+    for (i = 1; i < 4; i++) {
+        assert_int_equal(jobs[i].r, SSHCERT_ERR_SYSTEM);
+        assert_null(jobs[i].rec.certificate);
+        assert_int_equal(user_step(db, (int64_t)i + 1), 0);
+    }
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM certificates"), 2);
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM audit"), 2);
+    assert_int_equal(sshcert_store_counts(s, NOW, &c), 0);
+    assert_int_equal(c.issue_batches, 2);
+    assert_int_equal(c.issue_batched, 2);
+    /* The same code of u1 again, once the store is healthy: accepted. */
+    raw_exec(db, "DROP TRIGGER boom");
+    job_init(&again, s, "u1", 2, 2);
+    job_run(&again);
+    assert_int_equal(again.r, 0);
+    check_row(db, &again);
+    sshcert_cert_record_clear(&again.rec);
+    assert_int_equal(sshcert_store_audit_verify(s, &bad, &events), 0);
+    sqlite3_close(db);
+    sshcert_store_close(s);
+}
+
 int
 main(void)
 {
@@ -458,6 +765,9 @@ main(void)
         cmocka_unit_test_setup_teardown(test_missing_index_fails, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reads_skip_writer_lock, setup, teardown),
         cmocka_unit_test_setup_teardown(test_migrate_from_1, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_batch_shares_commit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_batch_refusals_alone, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_batch_failure_fails_all, setup, teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
