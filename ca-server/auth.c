@@ -87,8 +87,10 @@ record_failure(struct server *srv, const char *ukey, const char *akey, const cha
 }
 
 /* Decrypts the user's TOTP secret and checks the code: AUTH_FAIL_REASONS (no refusal) and
- * *step, or the refusal's reason. The step is claimed later, with the certificate
- * (auth_pending). */
+ * *step, the oldest matching step newer than the last one the login read saw; or the
+ * refusal's reason (a code that matches only used steps is a replay). The step is claimed
+ * later, with the certificate (auth_pending), which is what refuses a replay raced by a
+ * concurrent login. */
 static enum metrics_auth_reason
 check_totp(struct server *srv, const struct sshcert_user *u, const char *code, uint64_t now,
     uint64_t *step)
@@ -101,8 +103,10 @@ check_totp(struct server *srv, const struct sshcert_user *u, const char *code, u
     r = sshcert_ca_unseal(srv->ca, u->totp_secret, u->totp_secret_len, secret, sizeof(secret),
         &slen);
     if (r == 0)
-        r = sshcert_totp_verify(secret, slen, code, now, step);
+        r = sshcert_totp_verify(secret, slen, code, now, u->totp_last_step, step);
     sshcert_secmem_wipe(secret, sizeof(secret));
+    if (r == SSHCERT_ERR_DUPLICATE)
+        return AUTH_FAIL_REPLAYED_TOTP;
     return r == 0 ? AUTH_FAIL_REASONS : AUTH_FAIL_BAD_TOTP;
 }
 

@@ -1,3 +1,4 @@
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,21 +58,13 @@ sshcert_totp_uri(const char *username, const char *b32, char **out)
     return 0;
 }
 
-/* liboath compares with strcmp; this keeps the comparison constant-time. */
-static int
-ct_compare(void *handle, const char *test_otp)
-{
-    const char *want = handle;
-
-    return sshcert_secmem_equal(want, test_otp, SSHCERT_TOTP_DIGITS) ? 0 : 1;
-}
-
 int
 sshcert_totp_verify(const uint8_t *secret, size_t len, const char *code, uint64_t now,
-    uint64_t *step)
+    uint64_t after, uint64_t *step)
 {
-    uint64_t counter = 0;
-    int pos = 0, rc;
+    char otp[SSHCERT_TOTP_DIGITS + 1];
+    uint64_t cur = now / SSHCERT_TOTP_STEP, s, found = 0;
+    int used = 0, fresh, match, fail = 0;
     size_t i;
 
     *step = 0;
@@ -80,13 +73,28 @@ sshcert_totp_verify(const uint8_t *secret, size_t len, const char *code, uint64_
     for (i = 0; i < SSHCERT_TOTP_DIGITS; i++)
         if (code[i] < '0' || code[i] > '9')
             return SSHCERT_ERR_INVALID_FORMAT;
-    rc = oath_totp_validate3_callback((const char *)secret, len, (time_t)now, SSHCERT_TOTP_STEP, 0,
-        SSHCERT_TOTP_DIGITS, SSHCERT_TOTP_WINDOW, &pos, &counter, ct_compare,
-        (void *)(uintptr_t)code);
-    if (rc < 0)
+    /* Oldest first; the TOTP of step s is the HOTP of counter s (RFC 6238). */
+    for (s = cur >= SSHCERT_TOTP_WINDOW ? cur - SSHCERT_TOTP_WINDOW : 0;
+         s <= cur + SSHCERT_TOTP_WINDOW; s++) {
+        if (oath_hotp_generate((const char *)secret, len, s, SSHCERT_TOTP_DIGITS, false,
+                SIZE_MAX, otp) != OATH_OK) {
+            fail = 1;
+            continue;
+        }
+        match = sshcert_secmem_equal(otp, code, SSHCERT_TOTP_DIGITS);
+        fresh = s > after;
+        if (match && fresh && found == 0)
+            found = s;
+        used |= match && !fresh;
+    }
+    sshcert_secmem_wipe(otp, sizeof(otp));
+    if (fail)
         return SSHCERT_ERR_SIGNATURE;
-    *step = counter;
-    return 0;
+    if (found != 0) {
+        *step = found;
+        return 0;
+    }
+    return used ? SSHCERT_ERR_DUPLICATE : SSHCERT_ERR_SIGNATURE;
 }
 
 static void

@@ -25,10 +25,16 @@ void sshcert_totp_new_secret(uint8_t out[SSHCERT_TOTP_SECRET_LEN]);
 int sshcert_totp_base32(const uint8_t *secret, size_t len, char **out);
 /* otpauth://totp/sshcert:USER?secret=...&issuer=sshcert; *out malloc'd, a secret. */
 int sshcert_totp_uri(const char *username, const char *b32, char **out);
-/* Checks a 6-digit code at now within ±1 step; *step gets the matched absolute time step.
- * SSHCERT_ERR_SIGNATURE when wrong, SSHCERT_ERR_INVALID_FORMAT when not 6 ASCII digits. */
+/* Checks a 6-digit code against the time steps of now +-SSHCERT_TOTP_WINDOW and sets *step to
+ * the oldest step that matches and is newer than after (the user's last accepted step). Two
+ * steps of the window share a code about once in 500,000 logins; taking the first match
+ * regardless (as liboath's validate does, current step first) could pick the step already
+ * used and refuse a right code as a replay. Returns 0; SSHCERT_ERR_DUPLICATE when the code
+ * matches only steps not newer than after (a replay); SSHCERT_ERR_SIGNATURE when it matches
+ * none; SSHCERT_ERR_INVALID_FORMAT when it is not 6 ASCII digits. Every step of the window is
+ * computed and compared in constant time, whatever matches. */
 int sshcert_totp_verify(const uint8_t *secret, size_t len, const char *code, uint64_t now,
-    uint64_t *step);
+    uint64_t after, uint64_t *step);
 
 /* argon2id hash of password at the configured cost into out (NUL-terminated). */
 int sshcert_password_hash(const char *password, enum sshcert_hash_cost cost,
