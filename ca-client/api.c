@@ -10,6 +10,7 @@
 #include "http.h"
 #include "out.h"
 #include "secmem.h"
+#include "text.h"
 
 /* Error responses to exit codes: the client's one translation table. A NULL code matches any
  * error of that status. */
@@ -41,9 +42,9 @@ api_fail(const struct http_response *resp)
 
     if ((j = json_loads(resp->body, 0, NULL)) != NULL) {
         if ((s = json_string_value(json_object_get(j, "error"))) != NULL)
-            out_sanitize(s, code, sizeof(code));
+            sshcert_text_sanitize(code, sizeof(code), s, SSHCERT_TEXT_ASCII);
         if ((s = json_string_value(json_object_get(j, "message"))) != NULL)
-            out_sanitize(s, msg, sizeof(msg));
+            sshcert_text_sanitize(msg, sizeof(msg), s, SSHCERT_TEXT_ASCII);
         json_decref(j);
     }
     for (i = 0; i < sizeof(error_map) / sizeof(error_map[0]); i++) {

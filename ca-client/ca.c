@@ -12,6 +12,7 @@
 #include "key.h"
 #include "out.h"
 #include "summary.h"
+#include "text.h"
 
 #define FP_PREFIX "SHA256:"
 
@@ -82,7 +83,7 @@ cmd_ca(int argc, char **argv)
     if ((r = api_get_ca(&http, &ca)) != 0)
         goto out;
     if (want != NULL && strcmp(want, ca.fp) != 0) {
-        out_sanitize(want, shown, sizeof(shown));
+        sshcert_text_sanitize(shown, sizeof(shown), want, SSHCERT_TEXT_ASCII);
         r = out_fail(SSHCERT_EXIT_ERROR, "CA key fingerprint mismatch: the server's key is %s, "
             "expected %s", ca.fp, shown);
         goto out;

@@ -12,6 +12,7 @@
 #include "http.h"
 #include "out.h"
 #include "secmem.h"
+#include "text.h"
 
 #define USER_AGENT "sshcert/" SSHCERT_VERSION
 
@@ -246,7 +247,7 @@ exchange(const struct http_client *c, const char *path, const char *body, size_t
         goto out;
     }
     if (cc != CURLE_OK) {
-        out_sanitize(errbuf, detail, sizeof(detail));
+        sshcert_text_sanitize(detail, sizeof(detail), errbuf, SSHCERT_TEXT_ASCII);
         r = out_fail(SSHCERT_EXIT_ERROR, "%s: %s%s%s%s", c->base, explain(cc),
             detail[0] != '\0' ? " (" : "", detail, detail[0] != '\0' ? ")" : "");
         goto out;

@@ -11,6 +11,7 @@
 #include "cmd.h"
 #include "out.h"
 #include "secmem.h"
+#include "text.h"
 
 int
 cmd_usage(const char *cmd, const char *fmt, ...)
@@ -31,11 +32,13 @@ cmd_bad_option(const char *cmd, int c, char **argv)
     char shown[64];
 
     /* getopt_long leaves the offending word just before optind. */
-    out_sanitize(optind > 0 ? argv[optind - 1] : "", shown, sizeof(shown));
+    sshcert_text_sanitize(shown, sizeof(shown), optind > 0 ? argv[optind - 1] : "",
+        SSHCERT_TEXT_ASCII);
     if (c == ':')
         return cmd_usage(cmd, "%s needs a value", shown);
     if (optopt != 0)
-        return cmd_usage(cmd, "unknown option -%c", optopt >= 0x20 && optopt < 0x7f ? optopt : '?');
+        return cmd_usage(cmd, "unknown option -%c",
+            sshcert_text_printable(optopt, SSHCERT_TEXT_ASCII) ? optopt : '?');
     return cmd_usage(cmd, "unknown option %s", shown);
 }
 

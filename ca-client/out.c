@@ -73,17 +73,3 @@ out_local_time(uint64_t t, char *buf, size_t n)
     if (localtime_r(&tt, &tm) == NULL || strftime(buf, n, "%Y-%m-%d %H:%M %Z", &tm) == 0)
         snprintf(buf, n, "@%llu", (unsigned long long)t);
 }
-
-void
-out_sanitize(const char *in, char *out, size_t n)
-{
-    size_t i = 0;
-
-    if (n == 0)
-        return;
-    if (n > OUT_MAX_SERVER_TEXT + 1)
-        n = OUT_MAX_SERVER_TEXT + 1;
-    for (; in != NULL && *in != '\0' && i + 1 < n; in++)
-        out[i++] = (*in >= 0x20 && *in < 0x7f) ? *in : '?';
-    out[i] = '\0';
-}

@@ -1,7 +1,7 @@
 /*
  * The client's edge to the person and to scripts: exit codes, one-line failure reasons on
- * stderr, and the small formatters the commands share (durations, local times, untrusted
- * text made safe for a terminal).
+ * stderr, and the small formatters the commands share (durations, local times). Untrusted
+ * text is made safe for a terminal by lib's sshcert_text_sanitize(), SSHCERT_TEXT_ASCII.
  */
 #ifndef SSHCERT_CLIENT_OUT_H
 #define SSHCERT_CLIENT_OUT_H
@@ -21,7 +21,8 @@ enum sshcert_exit {
     SSHCERT_EXIT_ERROR = 6,
 };
 
-/* Longest piece of server-supplied text echoed to the terminal. */
+/* Longest piece of server-supplied text echoed to the terminal: the buffers it is sanitized
+ * into hold this many bytes plus the NUL. */
 #define OUT_MAX_SERVER_TEXT 200u
 
 /* Prints "sshcert: REASON" on stderr and returns code, so callers can `return out_fail(..)`. */
@@ -35,8 +36,5 @@ void out_duration(uint64_t secs, char *buf, size_t n);
 void out_wait(uint64_t secs, char *buf, size_t n);
 /* "2025-01-31 14:03 CET" in the local time zone. */
 void out_local_time(uint64_t t, char *buf, size_t n);
-/* Copies untrusted text into out[n], keeping printable ASCII only (no terminal escapes),
- * at most OUT_MAX_SERVER_TEXT bytes. */
-void out_sanitize(const char *in, char *out, size_t n);
 
 #endif

@@ -5,6 +5,7 @@
 #include "cert.h"
 #include "out.h"
 #include "summary.h"
+#include "text.h"
 
 void
 summary_print_line(FILE *f, const char *lead, const struct sshcert_cert *c, uint64_t now,
@@ -19,7 +20,8 @@ summary_print_line(FILE *f, const char *lead, const struct sshcert_cert *c, uint
     fprintf(f, "%sserial %llu, principals ", lead, (unsigned long long)sshcert_cert_serial(c));
     for (i = 0; i < n; i++) {
         /* Principals come from the server: never let one drive the terminal. */
-        out_sanitize(sshcert_cert_principal(c, i), name, sizeof(name));
+        sshcert_text_sanitize(name, sizeof(name), sshcert_cert_principal(c, i),
+            SSHCERT_TEXT_ASCII);
         fprintf(f, "%s%s", i > 0 ? "," : "", name);
     }
     if (vb > now)

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "text.h"
 
 static int log_syslog;
 
@@ -21,20 +22,19 @@ sshcert_log_init(int use_syslog)
 void
 sshcert_log(int priority, const char *fmt, ...)
 {
-    char msg[1024], ts[32], line[sizeof(msg) + 64];
+    char raw[1024], msg[sizeof(raw)], ts[32], line[sizeof(msg) + 64];
     struct timespec now;
     struct tm tm;
     va_list ap;
-    size_t i, len, off = 0;
+    size_t len, off = 0;
     int n;
 
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
+    vsnprintf(raw, sizeof(raw), fmt, ap);
     va_end(ap);
-    /* Anything that reaches a log from a request is made printable: no forged log lines. */
-    for (i = 0; msg[i] != '\0'; i++)
-        if ((unsigned char)msg[i] < 0x20 || msg[i] == 0x7f)
-            msg[i] = '?';
+    /* Anything that reaches a log from a request is made printable: no forged log lines. Bytes
+     * from 0x80 up stay, so UTF-8 user names read as they are. */
+    sshcert_text_sanitize(msg, sizeof(msg), raw, SSHCERT_TEXT_KEEP_HIGH);
     if (log_syslog) {
         syslog(priority, "%s", msg);
         return;

@@ -22,18 +22,7 @@
 #include "err.h"
 #include "key.h"
 #include "krl.h"
-
-void
-sshcert_pam_sanitise(char *dst, size_t n, const char *src)
-{
-    size_t i;
-
-    if (n == 0)
-        return;
-    for (i = 0; src != NULL && src[i] != '\0' && i + 1 < n; i++)
-        dst[i] = src[i] >= 0x20 && src[i] < 0x7f ? src[i] : '?';
-    dst[i] = '\0';
-}
+#include "text.h"
 
 void
 sshcert_pam_refuse(struct sshcert_pam_result *res, enum sshcert_pam_stage stage, const char *fmt,
@@ -45,7 +34,7 @@ sshcert_pam_refuse(struct sshcert_pam_result *res, enum sshcert_pam_stage stage,
     va_start(ap, fmt);
     (void)vsnprintf(tmp, sizeof(tmp), fmt, ap);
     va_end(ap);
-    sshcert_pam_sanitise(res->reason, sizeof(res->reason), tmp);
+    sshcert_text_sanitize(res->reason, sizeof(res->reason), tmp, SSHCERT_TEXT_ASCII);
     res->stage = stage;
 }
 
@@ -100,7 +89,8 @@ sshcert_pam_check_cert(const struct sshcert_pam_config *cfg, const struct sshcer
     }
     res->stage = SSHCERT_PAM_STAGE_CHECK;
     res->serial = sshcert_cert_serial(c);
-    sshcert_pam_sanitise(res->key_id, sizeof(res->key_id), sshcert_cert_key_id(c));
+    sshcert_text_sanitize(res->key_id, sizeof(res->key_id), sshcert_cert_key_id(c),
+        SSHCERT_TEXT_ASCII);
     if (sshcert_pubkey_fingerprint(ca, res->ca_fp) != 0 ||
         sshcert_pubkey_fingerprint(sshcert_cert_key(c), res->key_fp) != 0) {
         sshcert_pam_refuse(res, SSHCERT_PAM_STAGE_CHECK, "cannot compute fingerprints");
@@ -159,7 +149,8 @@ sshcert_pam_check_cert(const struct sshcert_pam_config *cfg, const struct sshcer
             have, cfg->allowed_from);
         return SSHCERT_ERR_PRINCIPAL;
     }
-    sshcert_pam_sanitise(res->principal, sizeof(res->principal), cfg->allowed[i]);
+    sshcert_text_sanitize(res->principal, sizeof(res->principal), cfg->allowed[i],
+        SSHCERT_TEXT_ASCII);
     res->stage = SSHCERT_PAM_STAGE_NONE;
     return 0;
 }
@@ -235,7 +226,7 @@ note(const struct sshcert_pam_log *log, int prio, const char *fmt, ...)
     va_start(ap, fmt);
     (void)vsnprintf(raw, sizeof(raw), fmt, ap);
     va_end(ap);
-    sshcert_pam_sanitise(msg, sizeof(msg), raw);
+    sshcert_text_sanitize(msg, sizeof(msg), raw, SSHCERT_TEXT_ASCII);
     log->fn(log->ctx, prio, msg);
 }
 
@@ -296,7 +287,7 @@ sshcert_pam_check_identities(const struct sshcert_pam_config *cfg,
             snprintf(tmp, sizeof(tmp), "certificate serial %" PRIu64 " key id \"%s\": %s",
                 cur.serial, cur.key_id, cur.reason);
             *res = cur;
-            sshcert_pam_sanitise(res->reason, sizeof(res->reason), tmp);
+            sshcert_text_sanitize(res->reason, sizeof(res->reason), tmp, SSHCERT_TEXT_ASCII);
         }
     }
     if (certs == 0) {
@@ -372,7 +363,7 @@ sshcert_pam_check_requester(uid_t ruid, const char *ruser, uid_t uid, const char
     } else if (ruser == NULL) {
         snprintf(who, sizeof(who), "root (real uid 0, no PAM_RUSER)");
     } else {
-        sshcert_pam_sanitise(name, sizeof(name), ruser);
+        sshcert_text_sanitize(name, sizeof(name), ruser, SSHCERT_TEXT_ASCII);
         if ((r = find_passwd(ruser, &pw, &pwbuf, &e)) != 0) {
             sshcert_pam_refuse(res, SSHCERT_PAM_STAGE_REQUESTER,
                 "the requesting user PAM_RUSER=\"%s\" is not a known user%s%s", name,
@@ -383,7 +374,7 @@ sshcert_pam_check_requester(uid_t ruid, const char *ruser, uid_t uid, const char
         snprintf(who, sizeof(who), "%s (uid %lu, PAM_RUSER)", name, (unsigned long)requester);
     }
     if (requester != uid) {
-        sshcert_pam_sanitise(name, sizeof(name), user);
+        sshcert_text_sanitize(name, sizeof(name), user, SSHCERT_TEXT_ASCII);
         r = SSHCERT_ERR_PERMISSIONS;
         sshcert_pam_refuse(res, SSHCERT_PAM_STAGE_REQUESTER,
             "the requesting user %s is not the user being authenticated, %s (uid %lu)", who,

@@ -133,10 +133,6 @@ int sshcert_pam_check_identities(const struct sshcert_pam_config *cfg,
 int sshcert_pam_agent_connect_as(const char *path, const char *user, uid_t uid, gid_t gid,
     struct sshcert_agent **out, struct sshcert_pam_result *res);
 
-/* Copies src into dst (size n, cut to fit), replacing anything but printable ASCII by '?':
- * for user-controlled text (user names, key ids) in log lines. */
-void sshcert_pam_sanitise(char *dst, size_t n, const char *src);
-
 /* Checks that whoever asks is the user being authenticated (uid), since the agent socket path
  * comes from the asker's environment. ruid is the application's real uid (getuid()), ruser is
  * PAM_RUSER or NULL. The requester is ruid when it is not 0: a setuid sudo or su keeps the

@@ -23,6 +23,7 @@
 #include "check.h"
 #include "err.h"
 #include "secmem.h"
+#include "text.h"
 
 /* pam_set_data key; its value is &authenticated only after a successful pam_sm_authenticate. */
 #define DATA_AUTHENTICATED "pam_sshcert_authenticated"
@@ -84,7 +85,7 @@ pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
     (void)flags;
     (void)pam_set_data(pamh, DATA_AUTHENTICATED, NULL, NULL);
     if (sshcert_pam_parse_opts(argc, argv, &o, &bad) != 0) {
-        sshcert_pam_sanitise(shown, sizeof(shown), bad);
+        sshcert_text_sanitize(shown, sizeof(shown), bad, SSHCERT_TEXT_ASCII);
         pam_syslog(pamh, LOG_ERR, "refusing: bad module option \"%s\"", shown);
         return PAM_SERVICE_ERR;
     }
@@ -109,7 +110,7 @@ pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
         &res);
     rc = pam_code(r, &res);
 
-    sshcert_pam_sanitise(shown, sizeof(shown), user);
+    sshcert_text_sanitize(shown, sizeof(shown), user, SSHCERT_TEXT_ASCII);
     if (rc == PAM_SUCCESS) {
         snprintf(msg, sizeof(msg),
             "accepted user %s: certificate serial %llu key id \"%s\" "

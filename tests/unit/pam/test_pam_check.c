@@ -769,20 +769,6 @@ test_check_cert_principal_rules(void **state)
     sshcert_pam_config_free(cfg);
 }
 
-static void
-test_sanitise(void **state)
-{
-    char out[8];
-
-    (void)state;
-    sshcert_pam_sanitise(out, sizeof(out), "a\nb\x01\x7f\xc3");
-    assert_string_equal(out, "a?b???");
-    sshcert_pam_sanitise(out, sizeof(out), "0123456789");
-    assert_string_equal(out, "0123456");
-    sshcert_pam_sanitise(out, sizeof(out), NULL);
-    assert_string_equal(out, "");
-}
-
 /* ---- identities and the challenge ---- */
 
 static void
@@ -1399,7 +1385,6 @@ main(void)
         cmocka_unit_test(test_check_cert_clock),
         cmocka_unit_test(test_check_cert_krl),
         cmocka_unit_test(test_check_cert_principal_rules),
-        cmocka_unit_test(test_sanitise),
         cmocka_unit_test(test_identities),
         cmocka_unit_test(test_identities_order),
         cmocka_unit_test(test_identities_challenge_cap),
