@@ -1,5 +1,6 @@
 /* The small GET endpoints: health, CA key, KRL (cached, with ETag), metrics. */
 #include <inttypes.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,6 +96,9 @@ krl_refresh(struct server *srv, uint64_t now)
     srv->krl_version = version;
     srv->krl_built_at = now;
     snprintf(srv->krl_etag, sizeof(srv->krl_etag), "\"%s\"", hex);
+    /* A rebuild is rare, and with many revocations it briefly holds megabytes (the serials,
+     * the list's structure) that malloc would otherwise keep: give them back. */
+    (void)malloc_trim(0);
     return 0;
 }
 

@@ -668,6 +668,8 @@ reader_open(struct sshcert_store *s, struct store_reader *rd)
         sqlite3_busy_timeout(rd->db, atomic_load(&s->reader_busy_ms));
         sqlite3_extended_result_codes(rd->db, 0);
         if (sqlite3_exec(rd->db, "PRAGMA query_only=ON", NULL, NULL, NULL) == SQLITE_OK &&
+            sqlite3_exec(rd->db, "PRAGMA cache_size=" STORE_READER_CACHE_PAGES, NULL, NULL,
+                NULL) == SQLITE_OK &&
             sqlite3_prepare_v3(rd->db, login_sql, -1, SQLITE_PREPARE_PERSISTENT, &rd->login,
                 NULL) == SQLITE_OK)
             return 0;
@@ -935,7 +937,7 @@ sshcert_store_failure_clear(struct sshcert_store *s, const char *key, uint64_t n
 const char store_sql_counts[] =
     "SELECT (SELECT count(*) FROM certificates INDEXED BY certificates_unrevoked "
     "WHERE revoked_at IS NULL AND valid_before > ?1 AND valid_after <= ?1), "
-    "(SELECT count(*) FROM certificates INDEXED BY certificates_revoked_live "
+    "(SELECT count(*) FROM certificates INDEXED BY certificates_revoked_serial "
     "WHERE revoked_at IS NOT NULL), "
     "(SELECT count(*) FROM failures WHERE key >= 'user:' AND key < 'user;' "
     "AND locked_until > ?1) + "

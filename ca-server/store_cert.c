@@ -634,9 +634,10 @@ out:
     return r;
 }
 
-/* The KRL's serials: revocations still in force, from their index (migration 002). */
+/* The KRL's serials: revocations still in force, in serial order, from the index of
+ * revocations (migration 002). */
 const char store_sql_krl_serials[] =
-    "SELECT serial FROM certificates INDEXED BY certificates_revoked_live "
+    "SELECT serial FROM certificates INDEXED BY certificates_revoked_serial "
     "WHERE revoked_at IS NOT NULL AND valid_before > ?1 ORDER BY serial";
 
 static const char krl_version_sql[] = "SELECT value FROM meta WHERE key = 'krl_version'";

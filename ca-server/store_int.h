@@ -12,6 +12,11 @@
 /* Prepared statements kept for the connection's life, keyed by their SQL text's address. */
 #define STORE_MAX_STMTS 64
 
+/* A reader's page cache, in pages (SQLite's default is 2 MiB per connection). Its reads are
+ * point lookups (a login) and scans read once (/metrics, the KRL), and any write by another
+ * connection empties it anyway; with the default, /metrics and KRL rebuilds on a large store
+ * left up to 2 MiB in each of the server's (up to 64) readers. */
+#define STORE_READER_CACHE_PAGES "64"
 /* A read-only connection of its own for the login read (sshcert_store_open_readers); db and
  * login are NULL until first used. */
 struct store_reader {
