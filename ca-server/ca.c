@@ -400,33 +400,13 @@ sshcert_ca_unseal(const struct sshcert_ca *ca, const uint8_t *sealed, size_t len
 int
 sshcert_ca_build_krl(struct sshcert_ca *ca, uint64_t now, struct sshcert_buf **out)
 {
-    struct sshcert_krl *k = NULL;
-    struct sshcert_buf *b = NULL;
     uint64_t *serials = NULL, version = 0;
-    size_t n = 0, i;
+    size_t n = 0;
     int r;
 
     *out = NULL;
-    if ((r = sshcert_store_krl_read(ca->store, now, &serials, &n, &version)) != 0)
-        goto out;
-    if ((r = sshcert_krl_new(&ca->pub, &k)) != 0)
-        goto out;
-    sshcert_krl_set_version(k, version);
-    sshcert_krl_set_date(k, now);
-    for (i = 0; i < n; i++)
-        if ((r = sshcert_krl_revoke_serial(k, serials[i])) != 0)
-            goto out;
-    if ((b = sshcert_buf_new(0)) == NULL) {
-        r = SSHCERT_ERR_ALLOC;
-        goto out;
-    }
-    if ((r = sshcert_krl_to_blob(k, b)) != 0)
-        goto out;
-    *out = b;
-    b = NULL;
-out:
-    sshcert_buf_free(b);
-    sshcert_krl_free(k);
+    if ((r = sshcert_store_krl_read(ca->store, now, &serials, &n, &version)) == 0)
+        r = sshcert_krl_build(&ca->pub, version, now, serials, n, out);
     free(serials);
     return r;
 }

@@ -1293,6 +1293,37 @@ parse_section(struct sshcert_krl *k, uint8_t type, struct sshcert_buf *sect)
 }
 
 int
+sshcert_krl_build(const struct sshcert_pubkey *ca, uint64_t version, uint64_t date,
+    const uint64_t *serials, size_t n, struct sshcert_buf **out)
+{
+    struct sshcert_krl *k = NULL;
+    struct sshcert_buf *b = NULL;
+    size_t i;
+    int r;
+
+    *out = NULL;
+    if ((r = sshcert_krl_new(ca, &k)) != 0)
+        return r;
+    sshcert_krl_set_version(k, version);
+    sshcert_krl_set_date(k, date);
+    for (i = 0; i < n; i++)
+        if ((r = sshcert_krl_revoke_serial(k, serials[i])) != 0)
+            goto out;
+    if ((b = sshcert_buf_new(0)) == NULL) {
+        r = SSHCERT_ERR_ALLOC;
+        goto out;
+    }
+    if ((r = sshcert_krl_to_blob(k, b)) != 0)
+        goto out;
+    *out = b;
+    b = NULL;
+out:
+    sshcert_buf_free(b);
+    sshcert_krl_free(k);
+    return r;
+}
+
+int
 sshcert_krl_from_blob(const uint8_t *blob, size_t len, struct sshcert_krl **out)
 {
     struct sshcert_buf *b = NULL, *sect = NULL;

@@ -475,6 +475,37 @@ test_encoding_choices(void **state)
     sshcert_buf_free(b);
 }
 
+/* sshcert_krl_build, the CA's whole path: header fields, serials in any order, and a
+ * refused serial leaves no buffer. */
+static void
+test_build_whole(void **state)
+{
+    static const uint64_t serials[] = {9, 3, 4, 5, 100};
+    static const uint64_t bad[] = {7, 0};
+    struct sshcert_buf *b = NULL, *stale;
+    struct sshcert_krl *k = NULL;
+
+    (void)state;
+    assert_int_equal(sshcert_krl_build(&ca1_pub, 42, 1700000000, serials, 5, &b), 0);
+    assert_non_null(b);
+    assert_int_equal(sshcert_krl_from_blob(sshcert_buf_ptr(b), sshcert_buf_len(b), &k), 0);
+    assert_int_equal(sshcert_krl_version(k), 42);
+    assert_int_equal(sshcert_krl_date(k), 1700000000);
+    assert_int_equal(sshcert_krl_serial_count(k, &ca1_pub), 5);
+    assert_int_equal(sshcert_krl_serial_count(k, &ca2_pub), 0);
+    sshcert_krl_free(k);
+    sshcert_buf_free(b);
+    b = stale = sshcert_buf_new(0); /* what *out held before must not come back */
+    assert_int_equal(sshcert_krl_build(&ca1_pub, 1, 1, bad, 2, &b), SSHCERT_ERR_INVALID_ARGUMENT);
+    assert_null(b);
+    sshcert_buf_free(stale);
+    assert_int_equal(sshcert_krl_build(&ca1_pub, 1, 1, NULL, 0, &b), 0);
+    assert_int_equal(sshcert_krl_from_blob(sshcert_buf_ptr(b), sshcert_buf_len(b), &k), 0);
+    assert_int_equal(sshcert_krl_serial_count(k, &ca1_pub), 0);
+    sshcert_krl_free(k);
+    sshcert_buf_free(b);
+}
+
 static void
 test_builder_arguments(void **state)
 {
@@ -1514,6 +1545,7 @@ main(void)
         cmocka_unit_test(test_bitmap_example),
         cmocka_unit_test(test_encoding_choices),
         cmocka_unit_test(test_builder_arguments),
+        cmocka_unit_test(test_build_whole),
         cmocka_unit_test(test_builder_cap),
         cmocka_unit_test(test_roundtrip_random),
         cmocka_unit_test(test_full_width_serials),
