@@ -46,29 +46,43 @@ store_err(int rc)
 }
 
 sqlite3_stmt *
-store_stmt(struct sshcert_store *s, const char *sql)
+store_stmt_on(sqlite3 *db, struct store_stmts *c, const char *sql)
 {
     sqlite3_stmt *st = NULL;
     size_t i;
 
-    for (i = 0; i < s->nstmt; i++) {
-        if (s->sql[i] == sql) {
-            sqlite3_reset(s->stmt[i]);
-            sqlite3_clear_bindings(s->stmt[i]);
-            return s->stmt[i];
+    for (i = 0; i < c->n; i++) {
+        if (c->sql[i] == sql) {
+            sqlite3_reset(c->stmt[i]);
+            sqlite3_clear_bindings(c->stmt[i]);
+            return c->stmt[i];
         }
     }
-    if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK)
-        return NULL;
-    if (s->nstmt < STORE_MAX_STMTS) {
-        s->sql[s->nstmt] = sql;
-        s->stmt[s->nstmt++] = st;
-    } else {
-        /* Cannot happen with the fixed set of statements; fail closed rather than leak. */
+    if (c->n == STORE_MAX_STMTS)
+        return NULL; /* cannot happen with the fixed set of statements; fail closed */
+    if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
         sqlite3_finalize(st);
         return NULL;
     }
+    c->sql[c->n] = sql;
+    c->stmt[c->n++] = st;
     return st;
+}
+
+void
+store_stmts_finalize(struct store_stmts *c)
+{
+    size_t i;
+
+    for (i = 0; i < c->n; i++)
+        sqlite3_finalize(c->stmt[i]);
+    c->n = 0;
+}
+
+sqlite3_stmt *
+store_stmt(struct sshcert_store *s, const char *sql)
+{
+    return store_stmt_on(s->db, &s->stmts, sql);
 }
 
 int
@@ -211,7 +225,7 @@ readers_close(struct store_reader *rd, unsigned n)
     if (rd == NULL)
         return;
     for (i = 0; i < n; i++) {
-        sqlite3_finalize(rd[i].login);
+        store_stmts_finalize(&rd[i].stmts);
         if (rd[i].db != NULL)
             sqlite3_close(rd[i].db);
         pthread_mutex_destroy(&rd[i].mu);
@@ -260,15 +274,12 @@ sshcert_store_open(const char *path, int create, struct sshcert_store **out)
 void
 sshcert_store_close(struct sshcert_store *s)
 {
-    size_t i;
-
     if (s == NULL)
         return;
     readers_close(s->readers, s->nreaders);
     free(s->reader_path);
     store_sync_close(s);
-    for (i = 0; i < s->nstmt; i++)
-        sqlite3_finalize(s->stmt[i]);
+    store_stmts_finalize(&s->stmts);
     if (s->db != NULL)
         sqlite3_close(s->db);
     pthread_mutex_destroy(&s->mu);
@@ -670,13 +681,11 @@ reader_open(struct sshcert_store *s, struct store_reader *rd)
         if (sqlite3_exec(rd->db, "PRAGMA query_only=ON", NULL, NULL, NULL) == SQLITE_OK &&
             sqlite3_exec(rd->db, "PRAGMA cache_size=" STORE_READER_CACHE_PAGES, NULL, NULL,
                 NULL) == SQLITE_OK &&
-            sqlite3_prepare_v3(rd->db, login_sql, -1, SQLITE_PREPARE_PERSISTENT, &rd->login,
-                NULL) == SQLITE_OK)
+            store_stmt_on(rd->db, &rd->stmts, login_sql) != NULL)
             return 0;
     }
-    sqlite3_finalize(rd->login);
+    store_stmts_finalize(&rd->stmts);
     sqlite3_close(rd->db); /* db may hold an error handle */
-    rd->login = NULL;
     rd->db = NULL;
     return SSHCERT_ERR_SYSTEM;
 }
@@ -759,12 +768,12 @@ store_read(struct sshcert_store *s, store_read_fn fn, void *ctx)
     int r;
 
     if ((rd = reader_acquire(s)) != NULL) {
-        r = fn(rd->db, ctx);
+        r = fn(rd->db, &rd->stmts, ctx);
         pthread_mutex_unlock(&rd->mu);
         return r;
     }
     pthread_mutex_lock(&s->mu);
-    r = fn(s->db, ctx);
+    r = fn(s->db, &s->stmts, ctx);
     pthread_mutex_unlock(&s->mu);
     return r;
 }
@@ -805,7 +814,9 @@ sshcert_store_login_get(struct sshcert_store *s, const char *akey, const char *u
     memset(t, 0, sizeof(*t));
     *user = NULL;
     if ((rd = reader_acquire(s)) != NULL) {
-        r = login_row(rd->login, akey, ukey, username, t, user);
+        r = (st = store_stmt_on(rd->db, &rd->stmts, login_sql)) == NULL
+                ? SSHCERT_ERR_SYSTEM
+                : login_row(st, akey, ukey, username, t, user);
         pthread_mutex_unlock(&rd->mu);
     } else {
         pthread_mutex_lock(&s->mu);
@@ -949,24 +960,23 @@ struct counts_read {
 };
 
 static int
-counts_read(sqlite3 *db, void *ctx)
+counts_read(sqlite3 *db, struct store_stmts *stmts, void *ctx)
 {
     struct counts_read *q = ctx;
     struct sshcert_store_counts *c = q->c;
-    sqlite3_stmt *st = NULL;
+    sqlite3_stmt *st;
     int rc;
 
-    if ((rc = sqlite3_prepare_v2(db, store_sql_counts, -1, &st, NULL)) == SQLITE_OK) {
-        sqlite3_bind_int64(st, 1, (sqlite3_int64)q->now);
-        if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-            c->active = (uint64_t)sqlite3_column_int64(st, 0);
-            c->revoked = (uint64_t)sqlite3_column_int64(st, 1);
-            c->locked = (uint64_t)sqlite3_column_int64(st, 2);
-            rc = SQLITE_OK;
-        }
+    if ((st = store_stmt_on(db, stmts, store_sql_counts)) == NULL)
+        return SSHCERT_ERR_SYSTEM;
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)q->now);
+    if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        c->active = (uint64_t)sqlite3_column_int64(st, 0);
+        c->revoked = (uint64_t)sqlite3_column_int64(st, 1);
+        c->locked = (uint64_t)sqlite3_column_int64(st, 2);
     }
-    sqlite3_finalize(st);
-    return rc == SQLITE_OK ? 0 : store_err(rc == SQLITE_DONE ? SQLITE_ERROR : rc);
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW ? 0 : store_err(rc == SQLITE_DONE ? SQLITE_ERROR : rc);
 }
 
 int

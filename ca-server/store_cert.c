@@ -642,21 +642,19 @@ const char store_sql_krl_serials[] =
 
 static const char krl_version_sql[] = "SELECT value FROM meta WHERE key = 'krl_version'";
 
-/* One row, one integer column. */
 static int
-read_uint(sqlite3 *db, const char *sql, uint64_t *v)
+version_read(sqlite3 *db, struct store_stmts *stmts, uint64_t *v)
 {
-    sqlite3_stmt *st = NULL;
+    sqlite3_stmt *st;
     int rc;
 
     *v = 0;
-    if ((rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL)) == SQLITE_OK &&
-        (rc = sqlite3_step(st)) == SQLITE_ROW) {
+    if ((st = store_stmt_on(db, stmts, krl_version_sql)) == NULL)
+        return SSHCERT_ERR_SYSTEM;
+    if ((rc = sqlite3_step(st)) == SQLITE_ROW)
         *v = (uint64_t)sqlite3_column_int64(st, 0);
-        rc = SQLITE_OK;
-    }
-    sqlite3_finalize(st);
-    return rc == SQLITE_OK ? 0 : store_err(rc == SQLITE_DONE ? SQLITE_ERROR : rc);
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW ? 0 : store_err(rc == SQLITE_DONE ? SQLITE_ERROR : rc);
 }
 
 struct krl_read {
@@ -667,28 +665,28 @@ struct krl_read {
 };
 
 static int
-serials_read(sqlite3 *db, struct krl_read *q)
+serials_read(sqlite3 *db, struct store_stmts *stmts, struct krl_read *q)
 {
-    sqlite3_stmt *st = NULL;
+    sqlite3_stmt *st;
     uint64_t *na;
     size_t cap = 0;
     int rc;
 
-    if ((rc = sqlite3_prepare_v2(db, store_sql_krl_serials, -1, &st, NULL)) != SQLITE_OK)
-        return store_err(rc);
+    if ((st = store_stmt_on(db, stmts, store_sql_krl_serials)) == NULL)
+        return SSHCERT_ERR_SYSTEM;
     sqlite3_bind_int64(st, 1, (sqlite3_int64)q->now);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         if (q->n == cap) {
             cap = cap == 0 ? 64 : cap * 2;
             if ((na = realloc(q->serials, cap * sizeof(*na))) == NULL) {
-                sqlite3_finalize(st);
+                sqlite3_reset(st);
                 return SSHCERT_ERR_ALLOC;
             }
             q->serials = na;
         }
         q->serials[q->n++] = (uint64_t)sqlite3_column_int64(st, 0);
     }
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
     return rc == SQLITE_DONE ? 0 : store_err(rc);
 }
 
@@ -696,15 +694,15 @@ serials_read(sqlite3 *db, struct krl_read *q)
  * separate reads could otherwise give a KRL that carries its new version without its serial,
  * and a cache keyed by the version would keep serving it. */
 static int
-krl_read(sqlite3 *db, void *ctx)
+krl_read(sqlite3 *db, struct store_stmts *stmts, void *ctx)
 {
     struct krl_read *q = ctx;
     int rc, r;
 
     if ((rc = sqlite3_exec(db, "BEGIN", NULL, NULL, NULL)) != SQLITE_OK)
         return store_err(rc);
-    if ((r = read_uint(db, krl_version_sql, &q->version)) == 0)
-        r = serials_read(db, q);
+    if ((r = version_read(db, stmts, &q->version)) == 0)
+        r = serials_read(db, stmts, q);
     if ((rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL)) != SQLITE_OK) {
         (void)sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
         if (r == 0)
@@ -734,9 +732,9 @@ sshcert_store_krl_read(struct sshcert_store *s, uint64_t now, uint64_t **serials
 }
 
 static int
-krl_version_read(sqlite3 *db, void *ctx)
+krl_version_read(sqlite3 *db, struct store_stmts *stmts, void *ctx)
 {
-    return read_uint(db, krl_version_sql, ctx);
+    return version_read(db, stmts, ctx);
 }
 
 int

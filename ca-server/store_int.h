@@ -9,28 +9,32 @@
 
 #include "store.h"
 
-/* Prepared statements kept for the connection's life, keyed by their SQL text's address. */
+/* Prepared statements kept for a connection's life, keyed by their SQL text's address (each
+ * is a string literal). The writer and every reader has one such cache. */
 #define STORE_MAX_STMTS 64
+struct store_stmts {
+    const char *sql[STORE_MAX_STMTS];
+    sqlite3_stmt *stmt[STORE_MAX_STMTS];
+    size_t n;
+};
 
 /* A reader's page cache, in pages (SQLite's default is 2 MiB per connection). Its reads are
  * point lookups (a login) and scans read once (/metrics, the KRL), and any write by another
  * connection empties it anyway; with the default, /metrics and KRL rebuilds on a large store
  * left up to 2 MiB in each of the server's (up to 64) readers. */
 #define STORE_READER_CACHE_PAGES "64"
-/* A read-only connection of its own for the login read (sshcert_store_open_readers); db and
- * login are NULL until first used. */
+/* A read-only connection of its own (sshcert_store_open_readers); db is NULL until first
+ * used. */
 struct store_reader {
     pthread_mutex_t mu;
     sqlite3 *db;
-    sqlite3_stmt *login;
+    struct store_stmts stmts;
 };
 
 struct sshcert_store {
     sqlite3 *db;
     pthread_mutex_t mu;
-    const char *sql[STORE_MAX_STMTS];
-    sqlite3_stmt *stmt[STORE_MAX_STMTS];
-    size_t nstmt;
+    struct store_stmts stmts;
     /* Group commit (store_sync.c): commits counted by the WAL hook, the count finished
      * flushes cover, the WAL file flushed outside the lock (-1: synchronous=FULL), and the
      * count the latest started flush covers (under flush_mu; flush_cv signals each end). */
@@ -84,11 +88,14 @@ int store_run(struct sshcert_store *s, const char *sql);
 int store_begin(struct sshcert_store *s);
 int store_commit(struct sshcert_store *s);
 void store_rollback(struct sshcert_store *s);
-/* Runs fn(db, ctx) on a reader connection when the store has one (no writer lock taken or
- * waited for), else on the writer's connection under mu; returns fn's result. fn prepares and
- * finalizes its own statements (these reads are rare: /metrics, the KRL) and leaves no
- * transaction open. */
-typedef int (*store_read_fn)(sqlite3 *db, void *ctx);
+/* A reset, unbound statement for sql (a string literal) from db's cache c, prepared on first
+ * use; NULL when it cannot be prepared. The caller holds the connection's lock. */
+sqlite3_stmt *store_stmt_on(sqlite3 *db, struct store_stmts *c, const char *sql);
+void store_stmts_finalize(struct store_stmts *c);
+/* Runs fn(db, stmts, ctx) on a reader connection when the store has one (no writer lock taken
+ * or waited for), else on the writer's connection under mu; returns fn's result. fn takes its
+ * statements from stmts (store_stmt_on), resets them, and leaves no transaction open. */
+typedef int (*store_read_fn)(sqlite3 *db, struct store_stmts *stmts, void *ctx);
 int store_read(struct sshcert_store *s, store_read_fn fn, void *ctx);
 /* The statements of sshcert_store_counts and sshcert_store_krl_read (named for the unit test
  * that checks their query plans). */
