@@ -101,6 +101,7 @@ int store_read(struct sshcert_store *s, store_read_fn fn, void *ctx);
  * that checks their query plans). */
 extern const char store_sql_counts[];
 extern const char store_sql_krl_serials[];
+extern const char *const store_sql_cert_list[4];
 /* Maps an SQLite result to an SSHCERT_ERR_*. */
 int store_err(int rc);
 /* Column text copy (NULL for SQL NULL); sets *fail on allocation failure. */
