@@ -15,26 +15,9 @@
 
 #include "config.h"
 #include "secmem.h"
+#include "timing.h"
 #include "totp.h"
 
-#define MAX_RUNS 15
-
-static double
-now_ms(void)
-{
-    struct timespec t;
-
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
-}
-
-static int
-cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-
-    return x < y ? -1 : x > y;
-}
 
 int
 main(int argc, char **argv)
@@ -43,7 +26,7 @@ main(int argc, char **argv)
     const char *name = "interactive";
     char hash[SSHCERT_PASSWORD_HASH_LEN];
     unsigned long runs = 5, i;
-    double ms[MAX_RUNS], t0;
+    double ms[BENCH_MAX_RUNS], t0;
     int c;
 
     while ((c = getopt(argc, argv, "C:r:")) != -1) {
@@ -67,21 +50,20 @@ main(int argc, char **argv)
             return 2;
         }
     }
-    if (runs == 0 || runs > MAX_RUNS || sshcert_secmem_init() != 0)
+    if (runs == 0 || runs > BENCH_MAX_RUNS || sshcert_secmem_init() != 0)
         return 2;
     if (sshcert_password_hash("bench-password", cost, hash) != 0) {
         fprintf(stderr, "argon2: cannot hash\n");
         return 1;
     }
     for (i = 0; i < runs; i++) {
-        t0 = now_ms();
+        t0 = bench_now_ms();
         if (sshcert_password_verify(hash, "bench-password") != 0) {
             fprintf(stderr, "argon2: the verify failed\n");
             return 1;
         }
-        ms[i] = now_ms() - t0;
+        ms[i] = bench_now_ms() - t0;
     }
-    qsort(ms, runs, sizeof(ms[0]), cmp_double);
-    printf("argon2_%s_ms: %.1f\n", name, ms[runs / 2]);
+    printf("argon2_%s_ms: %.1f\n", name, bench_median(ms, runs));
     return 0;
 }

@@ -21,17 +21,8 @@
 #include "key.h"
 #include "krl.h"
 #include "secmem.h"
+#include "timing.h"
 
-#define MAX_RUNS 15
-
-static double
-now_ms(void)
-{
-    struct timespec t;
-
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
-}
 
 /* One build + encode; *ms its duration, *bytes the KRL's size. */
 static int
@@ -39,24 +30,16 @@ one_run(const struct sshcert_pubkey *ca, const uint64_t *serials, size_t n, doub
     size_t *bytes)
 {
     struct sshcert_buf *b = NULL;
-    double t0 = now_ms();
+    double t0 = bench_now_ms();
     int r;
 
     /* The same function the CA builds its KRL with. */
     if ((r = sshcert_krl_build(ca, 1, (uint64_t)time(NULL), serials, n, &b)) == 0) {
-        *ms = now_ms() - t0;
+        *ms = bench_now_ms() - t0;
         *bytes = sshcert_buf_len(b);
     }
     sshcert_buf_free(b);
     return r;
-}
-
-static int
-cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-
-    return x < y ? -1 : x > y;
 }
 
 int
@@ -66,7 +49,7 @@ main(int argc, char **argv)
     struct sshcert_pubkey ca;
     uint64_t *serials = NULL, s = 0, x = 0x9e3779b97f4a7c15u;
     unsigned long n = 1000000, runs = 3, i;
-    double ms[MAX_RUNS];
+    double ms[BENCH_MAX_RUNS];
     size_t bytes = 0;
     int c, r = 0, rc = 1;
 
@@ -83,7 +66,7 @@ main(int argc, char **argv)
             return 2;
         }
     }
-    if (n == 0 || n > 4000000 || runs == 0 || runs > MAX_RUNS)
+    if (n == 0 || n > 4000000 || runs == 0 || runs > BENCH_MAX_RUNS)
         return 2;
     if (sshcert_secmem_init() != 0 || (r = sshcert_privkey_generate(&key)) != 0) {
         fprintf(stderr, "krl: cannot make a CA key\n");
@@ -106,9 +89,8 @@ main(int argc, char **argv)
             goto out;
         }
     }
-    qsort(ms, runs, sizeof(ms[0]), cmp_double);
     printf("krl_serials: %lu\nkrl_bytes: %zu\nkrl_1m_serials_ms: %.1f\n", n, bytes,
-        ms[runs / 2]);
+        bench_median(ms, runs));
     rc = 0;
 out:
     free(serials);
