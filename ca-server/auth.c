@@ -56,10 +56,10 @@ locked_for(struct server *srv, const char *akey, const char *ukey, const char *u
 }
 
 /* Counts the failure for the name and the address and audits it, in one transaction.
- * Returns 0, or the store's error: a failure that cannot be counted must not be answered like
- * one that was (the caller answers 500), or guesses would go uncounted while the store cannot
- * write. */
-static int
+ * Returns AUTH_INVALID, or AUTH_ERROR when the store failed: a failure that cannot be counted
+ * must not be answered like one that was (the caller answers 500), or guesses would go
+ * uncounted while the store cannot write. */
+static enum auth_result
 record_failure(struct server *srv, const char *ukey, const char *akey, const char *username,
     const char *addr, enum metrics_auth_reason reason, uint64_t now)
 {
@@ -83,7 +83,7 @@ record_failure(struct server *srv, const char *ukey, const char *akey, const cha
     if (r != 0)
         sshcert_log(LOG_ERR, "login from %s: cannot record the failure: %s", addr,
             sshcert_err_str(r));
-    return r;
+    return r == 0 ? AUTH_INVALID : AUTH_ERROR;
 }
 
 /* Decrypts the user's TOTP secret and checks the code: AUTH_FAIL_REASONS (no refusal) and
@@ -110,16 +110,6 @@ check_totp(struct server *srv, const struct sshcert_user *u, const char *code, u
     return r == 0 ? AUTH_FAIL_REASONS : AUTH_FAIL_BAD_TOTP;
 }
 
-static enum auth_result
-auth_replayed(struct server *srv, const struct auth_pending *p, const char *username,
-    const char *addr, uint64_t now)
-{
-    return record_failure(srv, p->ukey, p->akey, username, addr, AUTH_FAIL_REPLAYED_TOTP,
-               now) == 0
-               ? AUTH_INVALID
-               : AUTH_ERROR;
-}
-
 enum auth_result
 auth_claim(struct server *srv, const struct auth_pending *p, const char *username,
     const char *addr, uint64_t now)
@@ -130,7 +120,8 @@ auth_claim(struct server *srv, const struct auth_pending *p, const char *usernam
     if ((r = sshcert_store_totp_advance(srv->ca->store, p->claim.user_id, p->claim.totp_step)) !=
         0) {
         if (r == SSHCERT_ERR_DUPLICATE)
-            return auth_replayed(srv, p, username, addr, now);
+            return record_failure(srv, p->ukey, p->akey, username, addr,
+                AUTH_FAIL_REPLAYED_TOTP, now);
         sshcert_log(LOG_ERR, "login for %s from %s: cannot record the TOTP step: store error",
             username, addr);
         return AUTH_ERROR;
@@ -170,11 +161,10 @@ auth_claim_refused(struct server *srv, struct auth_pending *p, const char *usern
         return auth_disabled(srv, p, username, addr, now);
     case SSHCERT_CLAIM_GONE:
         return record_failure(srv, p->ukey, p->akey, username, addr, AUTH_FAIL_UNKNOWN_USER,
-                   now) == 0
-                   ? AUTH_INVALID
-                   : AUTH_ERROR;
+            now);
     case SSHCERT_CLAIM_REPLAYED:
-        return auth_replayed(srv, p, username, addr, now);
+        return record_failure(srv, p->ukey, p->akey, username, addr, AUTH_FAIL_REPLAYED_TOTP,
+            now);
     case SSHCERT_CLAIM_OK:
     default:
         return AUTH_ERROR;
@@ -235,22 +225,17 @@ auth_login(struct server *srv, const char *username, const char *password, const
         /* Same work as a real verify, so timing does not tell which names exist. */
         sshcert_password_dummy_verify(srv->cfg->hash_cost, password);
         sem_post(&srv->hash_slots);
-        return record_failure(srv, uk, akey, username, addr, AUTH_FAIL_UNKNOWN_USER, now) == 0
-                   ? AUTH_INVALID
-                   : AUTH_ERROR;
+        return record_failure(srv, uk, akey, username, addr, AUTH_FAIL_UNKNOWN_USER, now);
     }
     r = sshcert_password_verify(u->password_hash, password);
     sem_post(&srv->hash_slots);
     if (r != 0) {
         sshcert_user_free(u);
-        return record_failure(srv, uk, akey, username, addr, AUTH_FAIL_BAD_PASSWORD, now) == 0
-                   ? AUTH_INVALID
-                   : AUTH_ERROR;
+        return record_failure(srv, uk, akey, username, addr, AUTH_FAIL_BAD_PASSWORD, now);
     }
     if ((reason = check_totp(srv, u, totp, now, &step)) != AUTH_FAIL_REASONS) {
         sshcert_user_free(u);
-        return record_failure(srv, uk, akey, username, addr, reason, now) == 0 ? AUTH_INVALID
-                                                                               : AUTH_ERROR;
+        return record_failure(srv, uk, akey, username, addr, reason, now);
     }
     pending->claim.user_id = u->id;
     pending->claim.totp_step = step;
