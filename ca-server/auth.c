@@ -55,13 +55,29 @@ locked_for(struct server *srv, const char *akey, const char *ukey, const char *u
     return 0;
 }
 
+/* A login refused because its name or address is locked: counted and logged every time
+ * (audited once, when the lock began, by sshcert_store_login_failed). */
+static enum auth_result
+refuse_locked(struct server *srv, const char *username, const char *addr, uint64_t now,
+    uint64_t locked_until, uint64_t *retry_after)
+{
+    *retry_after = locked_until > now ? locked_until - now : 1;
+    atomic_fetch_add(&srv->metrics.auth_failures[AUTH_FAIL_LOCKED_OUT], 1);
+    sshcert_log(LOG_WARNING, "login refused for %s from %s: locked out for %llus",
+        username != NULL ? username : "(invalid name)", addr,
+        (unsigned long long)*retry_after);
+    return AUTH_LOCKED;
+}
+
 /* Counts the failure for the name and the address and audits it, in one transaction.
- * Returns AUTH_INVALID, or AUTH_ERROR when the store failed: a failure that cannot be counted
- * must not be answered like one that was (the caller answers 500), or guesses would go
- * uncounted while the store cannot write. */
+ * Returns AUTH_INVALID; AUTH_LOCKED (*retry_after set, nothing counted) when a concurrent
+ * login's failure locked the name or the address since this login read them, so that a
+ * burst of guesses in flight together gets no more answers than the limit; or AUTH_ERROR
+ * when the store failed: a failure that cannot be counted must not be answered like one that
+ * was (the caller answers 500), or guesses would go uncounted while the store cannot write. */
 static enum auth_result
 record_failure(struct server *srv, const char *ukey, const char *akey, const char *username,
-    const char *addr, enum metrics_auth_reason reason, uint64_t now)
+    const char *addr, enum metrics_auth_reason reason, uint64_t now, uint64_t *retry_after)
 {
     struct sshcert_login_failure f = {
         .now = now,
@@ -76,8 +92,11 @@ record_failure(struct server *srv, const char *ukey, const char *akey, const cha
     };
     int r;
 
-    atomic_fetch_add(&srv->metrics.auth_failures[reason], 1);
     r = sshcert_store_login_failed(srv->ca->store, &f);
+    if (r == 0 && f.locked_until != 0)
+        return refuse_locked(srv, ukey != NULL ? username : NULL, addr, now, f.locked_until,
+            retry_after);
+    atomic_fetch_add(&srv->metrics.auth_failures[reason], 1);
     sshcert_log(LOG_WARNING, "login failed for %s from %s: %s",
         ukey != NULL ? username : "(invalid name)", addr, metrics_reason_name(reason));
     if (r != 0)
@@ -111,21 +130,20 @@ check_totp(struct server *srv, const struct sshcert_user *u, const char *code, u
 }
 
 enum auth_result
-auth_claim(struct server *srv, const struct auth_pending *p, const char *username,
-    const char *addr, uint64_t now)
+auth_claim(struct server *srv, struct auth_pending *p, const char *username, const char *addr,
+    uint64_t now)
 {
-    int r;
-
     /* Only a step that is not newer is a replay; a failed write is the store's error. */
-    if ((r = sshcert_store_totp_advance(srv->ca->store, p->claim.user_id, p->claim.totp_step)) !=
-        0) {
-        if (r == SSHCERT_ERR_DUPLICATE)
-            return record_failure(srv, p->ukey, p->akey, username, addr,
-                AUTH_FAIL_REPLAYED_TOTP, now);
+    if (sshcert_store_claim_step(srv->ca->store, &p->claim) != 0) {
         sshcert_log(LOG_ERR, "login for %s from %s: cannot record the TOTP step: store error",
             username, addr);
         return AUTH_ERROR;
     }
+    if (p->claim.refused == SSHCERT_CLAIM_LOCKED)
+        return refuse_locked(srv, username, addr, now, p->claim.locked_until, &p->retry_after);
+    if (p->claim.refused != SSHCERT_CLAIM_OK)
+        return record_failure(srv, p->claim.ukey, p->akey, username, addr,
+            AUTH_FAIL_REPLAYED_TOTP, now, &p->retry_after);
     /* A success clears the name's failure count when the login's read saw one, unless a lock
      * began since (sshcert_store_failure_clear). */
     if (p->claim.clear_key != NULL)
@@ -137,7 +155,7 @@ auth_claim(struct server *srv, const struct auth_pending *p, const char *usernam
  * every refusal after a right code, so a replayed code on a disabled account is a 401, not a
  * 403. */
 static enum auth_result
-auth_disabled(struct server *srv, const struct auth_pending *p, const char *username,
+auth_disabled(struct server *srv, struct auth_pending *p, const char *username,
     const char *addr, uint64_t now)
 {
     enum auth_result ar;
@@ -160,11 +178,13 @@ auth_claim_refused(struct server *srv, struct auth_pending *p, const char *usern
     case SSHCERT_CLAIM_DISABLED:
         return auth_disabled(srv, p, username, addr, now);
     case SSHCERT_CLAIM_GONE:
-        return record_failure(srv, p->ukey, p->akey, username, addr, AUTH_FAIL_UNKNOWN_USER,
-            now);
+        return record_failure(srv, p->claim.ukey, p->akey, username, addr,
+            AUTH_FAIL_UNKNOWN_USER, now, &p->retry_after);
     case SSHCERT_CLAIM_REPLAYED:
-        return record_failure(srv, p->ukey, p->akey, username, addr, AUTH_FAIL_REPLAYED_TOTP,
-            now);
+        return record_failure(srv, p->claim.ukey, p->akey, username, addr,
+            AUTH_FAIL_REPLAYED_TOTP, now, &p->retry_after);
+    case SSHCERT_CLAIM_LOCKED:
+        return refuse_locked(srv, username, addr, now, p->claim.locked_until, &p->retry_after);
     case SSHCERT_CLAIM_OK:
     default:
         return AUTH_ERROR;
@@ -173,8 +193,7 @@ auth_claim_refused(struct server *srv, struct auth_pending *p, const char *usern
 
 enum auth_result
 auth_login(struct server *srv, const char *username, const char *password, const char *totp,
-    const char *addr, uint64_t now, struct sshcert_user **user, uint64_t *retry_after,
-    struct auth_pending *pending)
+    const char *addr, uint64_t now, struct sshcert_user **user, struct auth_pending *pending)
 {
     struct sshcert_user *u = NULL;
     char *ukey = pending->ukey, *akey = pending->akey;
@@ -184,7 +203,6 @@ auth_login(struct server *srv, const char *username, const char *password, const
     int valid_name, r, user_row, user_r;
 
     *user = NULL;
-    *retry_after = 0;
     memset(pending, 0, sizeof(*pending));
     valid_name = sshcert_policy_check_username(username) == 0;
     sshcert_store_addr_key(akey, addr);
@@ -202,14 +220,9 @@ auth_login(struct server *srv, const char *username, const char *password, const
         return AUTH_ERROR;
     }
     if (wait > 0) {
-        /* Audited once, when the lock began (sshcert_store_login_failed); counted and logged
-         * every time. */
         sshcert_user_free(u);
-        atomic_fetch_add(&srv->metrics.auth_failures[AUTH_FAIL_LOCKED_OUT], 1);
-        sshcert_log(LOG_WARNING, "login refused for %s from %s: locked out for %llus",
-            uk != NULL ? username : "(invalid name)", addr, (unsigned long long)wait);
-        *retry_after = wait;
-        return AUTH_LOCKED;
+        return refuse_locked(srv, uk != NULL ? username : NULL, addr, now, now + wait,
+            &pending->retry_after);
     }
     if (hash_slot_take(srv) != 0) {
         sshcert_user_free(u);
@@ -225,26 +238,37 @@ auth_login(struct server *srv, const char *username, const char *password, const
         /* Same work as a real verify, so timing does not tell which names exist. */
         sshcert_password_dummy_verify(srv->cfg->hash_cost, password);
         sem_post(&srv->hash_slots);
-        return record_failure(srv, uk, akey, username, addr, AUTH_FAIL_UNKNOWN_USER, now);
+        return record_failure(srv, uk, akey, username, addr, AUTH_FAIL_UNKNOWN_USER, now,
+            &pending->retry_after);
     }
     r = sshcert_password_verify(u->password_hash, password);
     sem_post(&srv->hash_slots);
     if (r != 0) {
         sshcert_user_free(u);
-        return record_failure(srv, uk, akey, username, addr, AUTH_FAIL_BAD_PASSWORD, now);
+        return record_failure(srv, uk, akey, username, addr, AUTH_FAIL_BAD_PASSWORD, now,
+            &pending->retry_after);
     }
     if ((reason = check_totp(srv, u, totp, now, &step)) != AUTH_FAIL_REASONS) {
         sshcert_user_free(u);
-        return record_failure(srv, uk, akey, username, addr, reason, now);
+        return record_failure(srv, uk, akey, username, addr, reason, now,
+            &pending->retry_after);
     }
+    /* The claim also refuses the login if failures in flight with it locked the name or the
+     * address since the read above (sshcert_store_claim_step, the issuance's claim). */
     pending->claim.user_id = u->id;
+    pending->claim.username = u->username;
     pending->claim.totp_step = step;
+    pending->claim.ukey = uk;
+    pending->claim.akey = akey;
     pending->claim.now = now;
     /* Only a name with a failure row has one to clear: most logins skip that write. */
     pending->claim.clear_key = user_row ? ukey : NULL;
     if (u->disabled) {
+        enum auth_result ar = auth_disabled(srv, pending, username, addr, now);
+
+        pending->claim.username = NULL;
         sshcert_user_free(u);
-        return auth_disabled(srv, pending, username, addr, now);
+        return ar;
     }
     *user = u;
     return AUTH_OK;

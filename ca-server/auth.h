@@ -21,25 +21,27 @@ enum auth_result {
  * to clear); a refusal after the login (policy) claims it first with auth_claim, so a right
  * code is used up whatever the answer. */
 struct auth_pending {
-    struct sshcert_store_claim claim;
+    struct sshcert_store_claim claim; /* its username is the user's, which must outlive it */
     char ukey[SSHCERT_THROTTLE_KEY_LEN];
     char akey[SSHCERT_THROTTLE_KEY_LEN];
+    uint64_t retry_after; /* with AUTH_LOCKED: the seconds to wait */
 };
 
 /* Runs the whole check. On AUTH_OK *user is the user (free with sshcert_user_free) and
- * *pending the claim to make; on AUTH_LOCKED *retry_after is seconds to wait. Every other
- * outcome is logged and audited here. */
+ * *pending the claim to make; on AUTH_LOCKED pending->retry_after is the seconds to wait.
+ * Every other outcome is logged and audited here. */
 enum auth_result auth_login(struct server *srv, const char *username, const char *password,
     const char *totp, const char *addr, uint64_t now, struct sshcert_user **user,
-    uint64_t *retry_after, struct auth_pending *pending);
+    struct auth_pending *pending);
 /* Claims the pending step on its own: AUTH_OK; AUTH_INVALID when the code was used meanwhile
- * (counted and audited as a replay); AUTH_ERROR when the store failed. */
-enum auth_result auth_claim(struct server *srv, const struct auth_pending *p,
-    const char *username, const char *addr, uint64_t now);
+ * (counted and audited as a replay); AUTH_LOCKED when failures in flight locked the name or
+ * the address since the login's read (p->retry_after set); AUTH_ERROR when the store failed. */
+enum auth_result auth_claim(struct server *srv, struct auth_pending *p, const char *username,
+    const char *addr, uint64_t now);
 /* The answer to a claim the issuance's transaction refused (p->claim.refused): a replayed
  * code or a user deleted meanwhile is AUTH_INVALID (counted and audited), an account locked
- * meanwhile AUTH_DISABLED (its code used up first, as in auth_login); AUTH_ERROR when that
- * cannot be recorded. */
+ * meanwhile AUTH_DISABLED (its code used up first, as in auth_login), a name or address
+ * locked by failures meanwhile AUTH_LOCKED; AUTH_ERROR when that cannot be recorded. */
 enum auth_result auth_claim_refused(struct server *srv, struct auth_pending *p,
     const char *username, const char *addr, uint64_t now);
 

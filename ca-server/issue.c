@@ -102,7 +102,7 @@ auth_reply(enum auth_result ar, uint64_t retry, struct reply *rep)
  * the code is used up first (auth_claim) and *rep holds the answer: 0. */
 static int
 issue_allowed(struct server *srv, struct issue_request *req, const struct sshcert_user *user,
-    const struct auth_pending *pending, const char *addr, uint64_t now,
+    struct auth_pending *pending, const char *addr, uint64_t now,
     struct sshcert_principals *granted, uint64_t *ttl, struct reply *rep)
 {
     const char *why = NULL;
@@ -132,7 +132,7 @@ issue_allowed(struct server *srv, struct issue_request *req, const struct sshcer
     if (status == 0)
         return 1;
     if ((ar = auth_claim(srv, pending, user->username, addr, now)) != AUTH_OK)
-        auth_reply(ar, 0, rep);
+        auth_reply(ar, pending->retry_after, rep);
     else if (status == 403)
         reply_error(rep, 403, "principal_not_allowed",
             "a requested principal is not among this user's principals");
@@ -157,7 +157,7 @@ handle_issue(struct server *srv, const char *body, size_t len, const char *addr,
     struct auth_pending pending;
     struct timespec t0, t1;
     enum auth_result ar;
-    uint64_t now = (uint64_t)time(NULL), retry = 0, ttl = 0;
+    uint64_t now = (uint64_t)time(NULL), ttl = 0;
     size_t i;
     int r;
 
@@ -166,10 +166,9 @@ handle_issue(struct server *srv, const char *body, size_t len, const char *addr,
     if (issue_decode(body, len, &req, rep) != 0)
         goto out;
     /* 2. throttle and authenticate */
-    ar = auth_login(srv, req.username, req.password, req.totp, addr, now, &user, &retry,
-        &pending);
+    ar = auth_login(srv, req.username, req.password, req.totp, addr, now, &user, &pending);
     if (ar != AUTH_OK) {
-        auth_reply(ar, retry, rep);
+        auth_reply(ar, pending.retry_after, rep);
         goto out;
     }
     /* 3. policy */
@@ -188,7 +187,8 @@ handle_issue(struct server *srv, const char *body, size_t len, const char *addr,
     ir.now = now;
     ir.claim = &pending.claim;
     if ((r = sshcert_ca_issue(srv->ca, &ir, &rec)) == SSHCERT_ERR_DUPLICATE) {
-        auth_reply(auth_claim_refused(srv, &pending, user->username, addr, now), 0, rep);
+        auth_reply(auth_claim_refused(srv, &pending, user->username, addr, now),
+            pending.retry_after, rep);
         goto out;
     }
     if (r != 0) {

@@ -45,7 +45,7 @@ metrics_render(struct metrics *m, const struct sshcert_store_counts *c, char **o
     char *buf = NULL;
     size_t n = 0;
     FILE *f;
-    uint64_t cum = 0;
+    uint64_t cum = 0, invalid = 0;
     unsigned i;
 
     *out = NULL;
@@ -59,11 +59,23 @@ metrics_render(struct metrics *m, const struct sshcert_store_counts *c, char **o
                "# TYPE sshcert_certificates_revoked_total counter\n"
                "sshcert_certificates_revoked_total %llu\n",
         (unsigned long long)c->revoked);
-    fprintf(f, "# HELP sshcert_auth_failures_total Failed logins by reason.\n"
-               "# TYPE sshcert_auth_failures_total counter\n");
+    /* Only the reasons a client tells apart by the answer itself. /metrics needs no login, so
+     * a count per hidden reason would tell an attacker, by the count that moved, what the one
+     * 401 hides: whether a name exists, whether a guessed password was right (bad_totp), or
+     * whether a captured code was valid (replayed_totp). Each failure's reason is in the
+     * server log and the audit log, on the CA host. */
     for (i = 0; i < AUTH_FAIL_REASONS; i++)
-        fprintf(f, "sshcert_auth_failures_total{reason=\"%s\"} %llu\n", reason_names[i],
-            (unsigned long long)atomic_load(&m->auth_failures[i]));
+        if (i != AUTH_FAIL_LOCKED_OUT && i != AUTH_FAIL_DISABLED)
+            invalid += atomic_load(&m->auth_failures[i]);
+    fprintf(f, "# HELP sshcert_auth_failures_total Failed logins by the answer they got: "
+               "invalid_credentials (401), locked_out (429), disabled (403).\n"
+               "# TYPE sshcert_auth_failures_total counter\n"
+               "sshcert_auth_failures_total{reason=\"invalid_credentials\"} %llu\n"
+               "sshcert_auth_failures_total{reason=\"locked_out\"} %llu\n"
+               "sshcert_auth_failures_total{reason=\"disabled\"} %llu\n",
+        (unsigned long long)invalid,
+        (unsigned long long)atomic_load(&m->auth_failures[AUTH_FAIL_LOCKED_OUT]),
+        (unsigned long long)atomic_load(&m->auth_failures[AUTH_FAIL_DISABLED]));
     fprintf(f, "# HELP sshcert_http_requests_total HTTP responses by status code.\n"
                "# TYPE sshcert_http_requests_total counter\n");
     for (i = 100; i < 600; i++) {

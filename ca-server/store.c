@@ -614,22 +614,38 @@ sshcert_store_user_delete(struct sshcert_store *s, const char *username, uint64_
 }
 
 int
-sshcert_store_totp_advance(struct sshcert_store *s, int64_t user_id, uint64_t step)
+sshcert_store_claim_step(struct sshcert_store *s, struct sshcert_store_claim *cl)
 {
-    static const char sql[] =
-        "UPDATE users SET totp_last_step = ?2 WHERE id = ?1 AND totp_last_step < ?2";
+    static const char sql[] = "UPDATE users SET totp_last_step = ?2 "
+                              "WHERE id = ?1 AND username = ?3 AND totp_last_step < ?2";
     sqlite3_stmt *st;
     int r;
 
+    cl->refused = SSHCERT_CLAIM_OK;
+    cl->locked_until = 0;
     pthread_mutex_lock(&s->mu);
-    if ((st = store_stmt(s, sql)) == NULL)
-        r = SSHCERT_ERR_SYSTEM;
-    else {
-        sqlite3_bind_int64(st, 1, user_id);
-        sqlite3_bind_int64(st, 2, (sqlite3_int64)step);
-        if ((r = store_step_done(st)) == 0 && sqlite3_changes(s->db) != 1)
-            r = SSHCERT_ERR_DUPLICATE;
+    if ((r = store_begin(s)) != 0)
+        goto out;
+    if ((r = store_locked_until(s, cl->ukey, cl->akey, cl->now, &cl->locked_until)) != 0)
+        goto out;
+    if (cl->locked_until != 0) {
+        cl->refused = SSHCERT_CLAIM_LOCKED;
+        goto out;
     }
+    if ((st = store_stmt(s, sql)) == NULL) {
+        r = SSHCERT_ERR_SYSTEM;
+        goto out;
+    }
+    sqlite3_bind_int64(st, 1, cl->user_id);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)cl->totp_step);
+    sqlite3_bind_text(st, 3, cl->username, -1, SQLITE_STATIC);
+    if ((r = store_step_done(st)) == 0 && sqlite3_changes(s->db) != 1)
+        cl->refused = SSHCERT_CLAIM_REPLAYED;
+    if (r == 0 && cl->refused == SSHCERT_CLAIM_OK)
+        r = store_commit(s);
+out:
+    if (r != 0 || cl->refused != SSHCERT_CLAIM_OK)
+        store_rollback(s);
     pthread_mutex_unlock(&s->mu);
     return r;
 }
@@ -830,6 +846,33 @@ sshcert_store_login_get(struct sshcert_store *s, const char *akey, const char *u
     return r;
 }
 
+int
+store_locked_until(struct sshcert_store *s, const char *ukey, const char *akey, uint64_t now,
+    uint64_t *until)
+{
+    static const char sql[] =
+        "SELECT max(locked_until) FROM failures WHERE key IN (?1, ?2) AND locked_until > ?3";
+    sqlite3_stmt *st;
+    int rc;
+
+    *until = 0;
+    if ((st = store_stmt(s, sql)) == NULL)
+        return SSHCERT_ERR_SYSTEM;
+    if (ukey != NULL)
+        sqlite3_bind_text(st, 1, ukey, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, 1);
+    sqlite3_bind_text(st, 2, akey, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)now);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+        *until = (uint64_t)sqlite3_column_int64(st, 0);
+    if (rc == SQLITE_ROW)
+        rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : store_err(rc == SQLITE_ROW ? SQLITE_ERROR : rc);
+}
+
 /* Counts one failure for key within window; a count reaching max locks it for one window.
  * *started is 1 when this failure began the lock. Caller holds mu inside a transaction. */
 static int
@@ -872,7 +915,7 @@ failure_add_locked(struct sshcert_store *s, const char *key, uint64_t now, uint6
 }
 
 int
-sshcert_store_login_failed(struct sshcert_store *s, const struct sshcert_login_failure *f)
+sshcert_store_login_failed(struct sshcert_store *s, struct sshcert_login_failure *f)
 {
     static const char prune[] =
         "DELETE FROM failures WHERE first_at + ?2 <= ?1 AND locked_until <= ?1";
@@ -881,8 +924,13 @@ sshcert_store_login_failed(struct sshcert_store *s, const struct sshcert_login_f
     uint64_t seq;
     int r, name_locked = 0, addr_locked = 0;
 
+    f->locked_until = 0;
     seq = store_lock(s);
     if ((r = store_begin(s)) != 0)
+        goto out;
+    /* Locked since this login read the rows: counted and audited by the failure that locked. */
+    if ((r = store_locked_until(s, f->ukey, f->akey, f->now, &f->locked_until)) != 0 ||
+        f->locked_until != 0)
         goto out;
     if (f->ukey != NULL &&
         (r = failure_add_locked(s, f->ukey, f->now, f->window, f->user_max, &name_locked)) != 0)
@@ -918,7 +966,7 @@ sshcert_store_login_failed(struct sshcert_store *s, const struct sshcert_login_f
     }
     r = store_commit(s);
 out:
-    if (r != 0)
+    if (r != 0 || f->locked_until != 0)
         store_rollback(s);
     return store_unlock_durable(s, seq, r);
 }

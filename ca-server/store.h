@@ -88,11 +88,16 @@ int sshcert_store_user_set_totp(struct sshcert_store *s, const char *username,
 int sshcert_store_user_set_disabled(struct sshcert_store *s, const char *username, int disabled,
     uint64_t now);
 int sshcert_store_user_delete(struct sshcert_store *s, const char *username, uint64_t now);
-/* Records step as the last accepted TOTP step if it is newer than the stored one; otherwise
- * SSHCERT_ERR_DUPLICATE (a replayed or older code). Atomic, and at once visible to every
- * caller, but on disk only with the next durable write of this store (a login's issuance or
- * audit event), which saves a login one flush of the disk. */
-int sshcert_store_totp_advance(struct sshcert_store *s, int64_t user_id, uint64_t step);
+struct sshcert_store_claim;
+/* Claims a login's TOTP step on its own, whatever the account's state (a refusal after a
+ * right password and code uses the code up): records claim->totp_step as the user's last
+ * accepted step if it is newer than the stored one and neither throttling key is locked at
+ * claim->now. Sets claim->refused: SSHCERT_CLAIM_OK, SSHCERT_CLAIM_LOCKED (with
+ * claim->locked_until; nothing written), or SSHCERT_CLAIM_REPLAYED (a replayed or older code,
+ * or a user deleted since). Atomic, and at once visible to every caller, but on disk only
+ * with the next durable write of this store (a login's issuance or audit event), which saves
+ * a login one flush of the disk. Returns the store's error, if any. */
+int sshcert_store_claim_step(struct sshcert_store *s, struct sshcert_store_claim *claim);
 
 /* Throttling keys: 'user:NAME' and 'addr:ADDRESS' (the only place that spells them), at most
  * SSHCERT_THROTTLE_KEY_LEN bytes with the NUL. */
@@ -125,30 +130,41 @@ struct sshcert_login_failure {
     const char *ukey, *akey;
     unsigned user_max, addr_max;
     const char *username, *addr, *reason; /* for the audit event; username may be NULL */
+    uint64_t locked_until;                /* out: see below */
 };
 /* Records a failed login in one durable transaction: both counts, the login_failed audit
- * event, and a lockout event for each lock this failure begins. */
-int sshcert_store_login_failed(struct sshcert_store *s, const struct sshcert_login_failure *f);
+ * event, and a lockout event for each lock this failure begins. When the name or the address
+ * is already locked at now (a concurrent login's failure locked it after this login read the
+ * throttling rows), nothing is written and f->locked_until is the lock's end: the caller
+ * answers as to a locked key, so that logins in flight when a lock begins neither get their
+ * guesses counted as more than the limit allows nor learn whether they were right. */
+int sshcert_store_login_failed(struct sshcert_store *s, struct sshcert_login_failure *f);
 /* Clears key's failure count after a successful login, unless a lock began on it meanwhile
  * (locked_until > now): a success does not lift a lock it did not see. */
 int sshcert_store_failure_clear(struct sshcert_store *s, const char *key, uint64_t now);
 
 /* What a login's issuance claims in the same transaction as its certificate: the user's TOTP
- * step (as sshcert_store_totp_advance, and only while the account is enabled) and, when
+ * step (as sshcert_store_claim_step, and only while the account is enabled) and, when
  * clear_key is not NULL, that throttling row (as sshcert_store_failure_clear at now). When
  * the claim is refused, sshcert_store_issue sets refused to why. */
 enum sshcert_claim_refusal {
     SSHCERT_CLAIM_OK,
     SSHCERT_CLAIM_REPLAYED, /* the step is not newer than the user's last */
     SSHCERT_CLAIM_DISABLED, /* an operator locked the account since the login read it */
-    SSHCERT_CLAIM_GONE,     /* the user was deleted since */
+    SSHCERT_CLAIM_GONE,     /* the user was deleted since (or the id now names another) */
+    SSHCERT_CLAIM_LOCKED,   /* failures of concurrent logins locked the name or the address */
 };
 struct sshcert_store_claim {
     int64_t user_id;
+    const char *username; /* with user_id: an id reused after a delete is another user */
     uint64_t totp_step;
+    /* Throttling keys that must not be locked at now (ukey may be NULL): a login that read
+     * them unlocked is still refused if failures in flight with it locked them since. */
+    const char *ukey, *akey;
     const char *clear_key;
     uint64_t now;
     enum sshcert_claim_refusal refused;
+    uint64_t locked_until; /* with SSHCERT_CLAIM_LOCKED */
 };
 
 /*

@@ -118,17 +118,28 @@ serial_return(struct sshcert_store *s, uint64_t serial)
 static int
 claim_write(struct sshcert_store *s, struct sshcert_store_claim *cl, enum job_outcome *out)
 {
-    static const char claim[] = "UPDATE users SET totp_last_step = ?2 "
-                                "WHERE id = ?1 AND totp_last_step < ?2 AND disabled = 0";
-    static const char why[] = "SELECT disabled, totp_last_step < ?2 FROM users WHERE id = ?1";
+    static const char claim[] =
+        "UPDATE users SET totp_last_step = ?2 "
+        "WHERE id = ?1 AND username = ?3 AND totp_last_step < ?2 AND disabled = 0";
+    static const char why[] =
+        "SELECT disabled, totp_last_step < ?2 FROM users WHERE id = ?1 AND username = ?3";
     sqlite3_stmt *st;
     int rc, r;
 
     cl->refused = SSHCERT_CLAIM_OK;
+    cl->locked_until = 0;
+    if ((r = store_locked_until(s, cl->ukey, cl->akey, cl->now, &cl->locked_until)) != 0)
+        return r;
+    if (cl->locked_until != 0) {
+        cl->refused = SSHCERT_CLAIM_LOCKED;
+        *out = JOB_CLAIM_REFUSED;
+        return 0;
+    }
     if ((st = store_stmt(s, claim)) == NULL)
         return SSHCERT_ERR_SYSTEM;
     sqlite3_bind_int64(st, 1, cl->user_id);
     sqlite3_bind_int64(st, 2, (sqlite3_int64)cl->totp_step);
+    sqlite3_bind_text(st, 3, cl->username, -1, SQLITE_STATIC);
     if ((r = store_step_done(st)) != 0)
         return r;
     if (sqlite3_changes(s->db) == 1) {
@@ -145,6 +156,7 @@ claim_write(struct sshcert_store *s, struct sshcert_store_claim *cl, enum job_ou
         return SSHCERT_ERR_SYSTEM;
     sqlite3_bind_int64(st, 1, cl->user_id);
     sqlite3_bind_int64(st, 2, (sqlite3_int64)cl->totp_step);
+    sqlite3_bind_text(st, 3, cl->username, -1, SQLITE_STATIC);
     rc = sqlite3_step(st);
     if (rc == SQLITE_ROW)
         cl->refused = sqlite3_column_int(st, 0) != 0 && sqlite3_column_int(st, 1) != 0

@@ -67,6 +67,10 @@ struct sshcert_store {
 /* The failure-row clear after a successful login, shared by sshcert_store_failure_clear and
  * the issuance batch. */
 extern const char store_sql_failure_clear[];
+/* *until: the later end of the locks on ukey (may be NULL) and akey still running at now, or 0
+ * when neither is locked. Caller holds mu. */
+int store_locked_until(struct sshcert_store *s, const char *ukey, const char *akey, uint64_t now,
+    uint64_t *until);
 
 /* After the database is open and migrated: synchronous=NORMAL plus our own WAL flush in
  * store_unlock_durable (or, if the WAL cannot be opened, synchronous=FULL as before). */

@@ -126,10 +126,17 @@ t_eq "audit: one lockout event per lock, at its start" "cat|name locked for 60s 
   "$(sqlite3 "$DB" "select username, detail from audit where event = 'lockout' order by id" | xargs)"
 t_eq "audit: the lockout follows the failure that began it, in its transaction" "login_failed lockout" \
   "$(sqlite3 "$DB" "select event from audit where id >= (select id - 1 from audit where event = 'lockout' and username = 'cat') order by id limit 2" | xargs)"
-t_eq "metrics: unknown_user" 6 "$(metric 'sshcert_auth_failures_total{reason="unknown_user"}')"
-t_eq "metrics: bad_password" 5 "$(metric 'sshcert_auth_failures_total{reason="bad_password"}')"
-t_eq "metrics: bad_totp" 3 "$(metric 'sshcert_auth_failures_total{reason="bad_totp"}')"
-t_eq "metrics: replayed_totp" 2 "$(metric 'sshcert_auth_failures_total{reason="replayed_totp"}')"
+# /metrics needs no login: it counts failures only by the answer they got, so that the count
+# that moves cannot tell what the one 401 hides (a name that exists, a right password, a
+# captured code that was valid). The reasons above are in the audit log and the server log.
+# (Until the sixth session of issue 8 it counted unknown_user, bad_password, bad_totp and
+# replayed_totp apart.)
+curl "${SRV_CURL[@]}" "$SRV_URL/metrics" >"$T_DIR/metrics-auth.txt"
+t_eq "metrics: auth failure reasons are the answers' (invalid_credentials, locked_out, disabled)" \
+  "disabled invalid_credentials locked_out" \
+  "$(sed -n 's/^sshcert_auth_failures_total{reason="\([a-z_]*\)"}.*/\1/p' "$T_DIR/metrics-auth.txt" | sort | xargs)"
+t_eq "metrics: invalid_credentials (6 unknown user, 5 bad password, 3 bad code, 2 replays)" 16 \
+  "$(metric 'sshcert_auth_failures_total{reason="invalid_credentials"}')"
 t_eq "metrics: locked_out" 3 "$(metric 'sshcert_auth_failures_total{reason="locked_out"}')"
 t_eq "metrics: disabled" 1 "$(metric 'sshcert_auth_failures_total{reason="disabled"}')"
 t_eq "metrics: issued" 4 "$(metric sshcert_certificates_issued_total)"
@@ -206,6 +213,69 @@ t_eq "address: one lockout event, for the address" "|127.0.0.1|address locked fo
 srv_stop INT
 t_eq "SIGINT: exit 0" 0 "$SRV_RC"
 t_has "SIGINT: logged" "signal 2: finishing in-flight requests" "$(cat "$SRV_LOG")"
+
+# ---- logins in flight when a lock begins: one hash worker at the "interactive" cost (~0.1 s
+# per hash), so logins sent together read the name unlocked and are checked one after
+# another. The limit must hold anyway: a login whose failure or success is decided after a
+# concurrent failure locked the name gets the lock's 429, whether its password was right or
+# not, and nothing of it is counted. (Until the sixth session of issue 8 each of them was
+# checked and answered: 10 guesses sent together after 2 failures got 10 answers 401, and a
+# right password among them got a certificate.) ----
+srv_start inflight '"auth":{"password_hash":"interactive","hash_workers":1,"max_failures":3,"lockout":"1m"},"threads":16' ||
+  exit 1
+DB2="$SRV_DATA/sshcert.db"
+srv_user eve eve || exit 1
+srv_user fox fox || exit 1
+burst() { # burst NAME N PASSWORD CODE: N logins at once; their status codes in $T_DIR/burst.codes
+  local i pids=()
+  for i in $(seq "$2"); do
+    curl -s -o /dev/null -w '%{http_code}\n' --max-time 60 -H 'Content-Type: application/json' \
+      --data-binary "$(body "$1" "$3" "$4")" "$SRV_URL/v1/certificates" >"$T_DIR/burst$i.code" &
+    pids+=($!)
+  done
+  wait "${pids[@]}"
+  cat "$T_DIR"/burst*.code | sort | uniq -c | awk '{ printf "%s:%s ", $2, $1 }' | sed 's/ $//' \
+    >"$T_DIR/burst.codes"
+  rm -f "$T_DIR"/burst[0-9]*.code
+}
+for i in 1 2; do
+  post "$(body eve "$WRONG_PW" 123456)"
+  t_error "in flight: eve's failure $i of 3" 401 invalid_credentials
+done
+burst eve 10 "$WRONG_PW" 123456
+t_eq "in flight: 10 wrong passwords at once after 2 failures: one 401 (the third failure, which locks), nine 429" \
+  "401:1 429:9" "$(cat "$T_DIR/burst.codes")"
+t_eq "in flight: eve's failures counted: 3, not 12" 3 \
+  "$(sqlite3 "$DB2" "select count from failures where key = 'user:eve'")"
+t_eq "in flight: audited: 3 login_failed and 1 lockout for eve" "3 1" \
+  "$(sqlite3 "$DB2" "select (select count(*) from audit where event = 'login_failed' and username = 'eve'), (select count(*) from audit where event = 'lockout' and username = 'eve')" | tr '|' ' ')"
+# A right password and code that wait for the worker behind the failure that locks.
+for i in 1 2; do
+  post "$(body fox "$WRONG_PW" 123456)"
+  t_error "in flight: fox's failure $i of 3" 401 invalid_credentials
+done
+totp_settle 5
+STEP_BEFORE=$(sqlite3 "$DB2" "select totp_last_step from users where username = 'fox'")
+curl -s -o "$T_DIR/fox-a.body" -w '%{http_code}' --max-time 60 -H 'Content-Type: application/json' \
+  --data-binary "$(body fox "$WRONG_PW" 123456)" "$SRV_URL/v1/certificates" >"$T_DIR/fox-a.code" &
+FOXA=$!
+sleep 0.03
+post "$(body fox "$PASSWORD" "$(totp fox)")"
+wait "$FOXA"
+t_eq "in flight: the third wrong password (hashed first) locks: 401" 401 "$(cat "$T_DIR/fox-a.code")"
+t_error "in flight: the right password and code, checked after the lock began" 429 too_many_attempts
+t_match "in flight: Retry-After" '^[0-9]+$' "$(header Retry-After)"
+t_eq "in flight: nothing issued to fox" 0 \
+  "$(sqlite3 "$DB2" "select count(*) from certificates where username = 'fox'")"
+t_eq "in flight: fox's code not used up (its step not claimed)" "$STEP_BEFORE" \
+  "$(sqlite3 "$DB2" "select totp_last_step from users where username = 'fox'")"
+t_eq "in flight: fox's failures counted: 3" 3 \
+  "$(sqlite3 "$DB2" "select count from failures where key = 'user:fox'")"
+t_eq "in flight: metrics: locked_out counts the 10 refusals" 10 \
+  "$(metric 'sshcert_auth_failures_total{reason="locked_out"}')"
+t_has "in flight: logged as a lockout" "login refused for fox from 127.0.0.1: locked out for" "$(cat "$SRV_LOG")"
+srv_stop
+t_eq "in flight: SIGTERM: exit 0" 0 "$SRV_RC"
 
 # ---- the bounded password-hash pool: one worker at the "moderate" cost (256 MiB each), 16
 # logins at once on 16 HTTP threads; those that wait over 3 s for the worker get 503, and the

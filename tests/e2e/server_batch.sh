@@ -102,7 +102,8 @@ t_eq "8 uses of one code at once: one 201, seven 401" "201x1 401x7" \
 t_eq "one certificate row for yan" 1 "$(sqlite3 "$DB" "select count(*) from certificates where username = 'yan'")"
 t_eq "seven replays audited" 7 \
   "$(sqlite3 "$DB" "select count(*) from audit where event = 'login_failed' and username = 'yan' and detail = 'replayed_totp'")"
-t_eq "metrics: seven replays" 7 "$(metric 'sshcert_auth_failures_total{reason="replayed_totp"}')"
+t_eq "metrics: seven failed logins (the replays)" 7 \
+  "$(metric 'sshcert_auth_failures_total{reason="invalid_credentials"}')"
 
 # ---- an issuance that fails inside a batch fails alone ----
 # A trigger refuses zed's row only; zed and four others are sent at once (the next step's

@@ -220,8 +220,9 @@ t_eq "metrics: certificates issued by the server (not the offline one)" 6 "$(m s
 t_eq "metrics: certificates revoked" 3 "$(m sshcert_certificates_revoked_total)"
 t_eq "metrics: active certificates (oscar, vic, wen)" 3 "$(m sshcert_certificates_active)"
 t_eq "metrics: locked users" 0 "$(m sshcert_users_locked)"
-t_eq "metrics: auth failures bad_password" 1 "$(m 'sshcert_auth_failures_total{reason="bad_password"}')"
-for r in unknown_user bad_totp replayed_totp locked_out disabled; do
+t_eq "metrics: auth failures invalid_credentials (one bad password)" 1 \
+  "$(m 'sshcert_auth_failures_total{reason="invalid_credentials"}')"
+for r in locked_out disabled; do
   t_eq "metrics: auth failures $r" 0 "$(m "sshcert_auth_failures_total{reason=\"$r\"}")"
 done
 t_eq "metrics: 201 answers" 6 "$(m 'sshcert_http_requests_total{code="201"}')"

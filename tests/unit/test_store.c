@@ -562,6 +562,7 @@ job_init(struct job *j, struct sshcert_store *s, const char *username, int64_t u
     j->s = s;
     j->username = username;
     j->claim.user_id = user_id;
+    j->claim.username = username;
     j->claim.totp_step = step;
     j->claim.now = NOW;
     j->r = -1;
@@ -703,15 +704,22 @@ test_batch_shares_commit(void **state)
 }
 
 /* While the batch waits: another process signs offline the serial the fourth queued job was
- * given, and an operator locks u5's account. */
+ * given, an operator locks u5's account, and failures of other logins lock the name u2 and
+ * the address 192.0.2.7. */
 static void
 meanwhile(void *arg)
 {
     sqlite3 *db = arg;
+    char sql[256];
 
     raw_cert(db, 5, NOW, NOW + 60, 0);
     raw_exec(db, "UPDATE meta SET value = max(value, 6) WHERE key = 'next_serial'");
     raw_exec(db, "UPDATE users SET disabled = 1 WHERE username = 'u5'");
+    snprintf(sql, sizeof(sql),
+        "INSERT INTO failures(key, count, first_at, locked_until) VALUES "
+        "('user:u2', 5, %llu, %llu), ('addr:192.0.2.7', 100, %llu, %llu)",
+        NOW - 100, NOW + 900, NOW - 100, NOW + 500);
+    raw_exec(db, sql);
 }
 
 /* Refusals inside a batch undo their own issuance only. */
@@ -719,7 +727,7 @@ static void
 test_batch_refusals_alone(void **state)
 {
     struct sshcert_store_counts c;
-    struct job jobs[8];
+    struct job jobs[11];
     sqlite3 *db;
     struct sshcert_store *s = batch_store(&db, 7);
     unsigned i;
@@ -733,7 +741,14 @@ test_batch_refusals_alone(void **state)
     job_init(&jobs[5], s, "gone", 99, 2); /* no such user */
     job_init(&jobs[6], s, "u0", 1, 1); /* older than u0's step 2, committed by the leader */
     job_init(&jobs[7], s, "u6", 7, 2);
-    run_held(s, jobs, 8, meanwhile, db);
+    job_init(&jobs[8], s, "u2", 3, 2); /* the name locked meanwhile */
+    jobs[8].claim.ukey = "user:u2";
+    jobs[8].claim.akey = "addr:127.0.0.1";
+    job_init(&jobs[9], s, "u4", 5, 2); /* the address locked meanwhile */
+    jobs[9].claim.ukey = "user:u4";
+    jobs[9].claim.akey = "addr:192.0.2.7";
+    job_init(&jobs[10], s, "ghost", 7, 3); /* u6's id under another name: a reused id */
+    run_held(s, jobs, 11, meanwhile, db);
     assert_int_equal(jobs[0].r, 0);
     assert_int_equal(jobs[1].r, 0);
     assert_int_equal(jobs[2].r, SSHCERT_ERR_DUPLICATE);
@@ -749,7 +764,19 @@ test_batch_refusals_alone(void **state)
     assert_int_equal(jobs[6].r, SSHCERT_ERR_DUPLICATE);
     assert_int_equal(jobs[6].claim.refused, SSHCERT_CLAIM_REPLAYED);
     assert_int_equal(jobs[7].r, 0);
-    for (i = 0; i < 8; i++) {
+    assert_int_equal(jobs[8].r, SSHCERT_ERR_DUPLICATE);
+    assert_int_equal(jobs[8].claim.refused, SSHCERT_CLAIM_LOCKED);
+    assert_int_equal(jobs[8].claim.locked_until, NOW + 900);
+    assert_int_equal(jobs[9].r, SSHCERT_ERR_DUPLICATE);
+    assert_int_equal(jobs[9].claim.refused, SSHCERT_CLAIM_LOCKED);
+    assert_int_equal(jobs[9].claim.locked_until, NOW + 500);
+    assert_int_equal(jobs[10].r, SSHCERT_ERR_DUPLICATE);
+    assert_int_equal(jobs[10].claim.refused, SSHCERT_CLAIM_GONE);
+    /* Neither locked login moved its user's step; the reused id did not move u6's past 2. */
+    assert_int_equal(raw_int(db, "SELECT totp_last_step FROM users WHERE username = 'u2'"), 0);
+    assert_int_equal(raw_int(db, "SELECT totp_last_step FROM users WHERE username = 'u4'"), 0);
+    assert_int_equal(raw_int(db, "SELECT totp_last_step FROM users WHERE username = 'u6'"), 2);
+    for (i = 0; i < 11; i++) {
         if (jobs[i].r == 0)
             check_row(db, &jobs[i]);
         else
@@ -813,6 +840,96 @@ test_batch_failure_fails_all(void **state)
     sshcert_store_close(s);
 }
 
+/* ---- Logins that a lock began under (failures in flight together) ---- */
+
+/* A name locked after a login read it unlocked: its claim and its failure change nothing. */
+static void
+test_locked_meanwhile(void **state)
+{
+    struct sshcert_store *s = open_store(0);
+    sqlite3 *db = raw_open();
+    struct sshcert_store_claim cl;
+    struct sshcert_login_failure f;
+    char sql[256];
+    int64_t audit;
+
+    (void)state;
+    raw_user(db, "ann", 0); /* id 1 */
+    raw_user(db, "bob", 0); /* id 2 */
+    snprintf(sql, sizeof(sql),
+        "INSERT INTO failures(key, count, first_at, locked_until) VALUES "
+        "('user:ann', 5, %llu, %llu), ('user:old', 5, %llu, %llu), "
+        "('addr:192.0.2.9', 100, %llu, %llu)",
+        NOW - 10, NOW + 60, NOW - 2000, NOW, /* old's lock ended at NOW */
+        NOW - 10, NOW + 30);
+    raw_exec(db, sql);
+    audit = raw_int(db, "SELECT count(*) FROM audit");
+
+    /* The claim of a right password and code: refused, the step not taken. */
+    memset(&cl, 0, sizeof(cl));
+    cl.user_id = 1;
+    cl.username = "ann";
+    cl.totp_step = 7;
+    cl.ukey = "user:ann";
+    cl.akey = "addr:127.0.0.1";
+    cl.now = NOW;
+    assert_int_equal(sshcert_store_claim_step(s, &cl), 0);
+    assert_int_equal(cl.refused, SSHCERT_CLAIM_LOCKED);
+    assert_int_equal(cl.locked_until, NOW + 60);
+    assert_int_equal(raw_int(db, "SELECT totp_last_step FROM users WHERE id = 1"), 0);
+    /* The lock's last second still locks; from its end on, the claim goes through. */
+    cl.now = NOW + 59;
+    assert_int_equal(sshcert_store_claim_step(s, &cl), 0);
+    assert_int_equal(cl.refused, SSHCERT_CLAIM_LOCKED);
+    cl.now = NOW + 60;
+    assert_int_equal(sshcert_store_claim_step(s, &cl), 0);
+    assert_int_equal(cl.refused, SSHCERT_CLAIM_OK);
+    assert_int_equal(cl.locked_until, 0);
+    assert_int_equal(raw_int(db, "SELECT totp_last_step FROM users WHERE id = 1"), 7);
+    /* The same step again is a replay; bob's id under ann's name is another user's. */
+    assert_int_equal(sshcert_store_claim_step(s, &cl), 0);
+    assert_int_equal(cl.refused, SSHCERT_CLAIM_REPLAYED);
+    cl.user_id = 2;
+    cl.totp_step = 9;
+    assert_int_equal(sshcert_store_claim_step(s, &cl), 0);
+    assert_int_equal(cl.refused, SSHCERT_CLAIM_REPLAYED);
+    assert_int_equal(raw_int(db, "SELECT totp_last_step FROM users WHERE id = 2"), 0);
+    /* An address lock refuses too, with no name (an invalid one). */
+    cl.ukey = NULL;
+    cl.akey = "addr:192.0.2.9";
+    cl.now = NOW;
+    assert_int_equal(sshcert_store_claim_step(s, &cl), 0);
+    assert_int_equal(cl.refused, SSHCERT_CLAIM_LOCKED);
+    assert_int_equal(cl.locked_until, NOW + 30);
+
+    /* A wrong password for the locked name: nothing counted, audited or created. */
+    memset(&f, 0, sizeof(f));
+    f.now = NOW;
+    f.window = 900;
+    f.ukey = "user:ann";
+    f.akey = "addr:192.0.2.1";
+    f.user_max = 5;
+    f.addr_max = 100;
+    f.username = "ann";
+    f.addr = "192.0.2.1";
+    f.reason = "bad_password";
+    assert_int_equal(sshcert_store_login_failed(s, &f), 0);
+    assert_int_equal(f.locked_until, NOW + 60);
+    assert_int_equal(raw_int(db, "SELECT count FROM failures WHERE key = 'user:ann'"), 5);
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM failures WHERE key = 'addr:192.0.2.1'"), 0);
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM audit"), audit);
+    /* A lock that has ended counts again: a fresh window for old, and the address. */
+    f.ukey = "user:old";
+    f.username = "old";
+    assert_int_equal(sshcert_store_login_failed(s, &f), 0);
+    assert_int_equal(f.locked_until, 0);
+    assert_int_equal(raw_int(db, "SELECT count FROM failures WHERE key = 'user:old'"), 1);
+    assert_int_equal(raw_int(db, "SELECT count FROM failures WHERE key = 'addr:192.0.2.1'"), 1);
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM audit"), audit + 1);
+    sqlite3_close(db);
+    sshcert_store_close(s);
+}
+
 int
 main(void)
 {
@@ -829,6 +946,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_batch_shares_commit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_batch_refusals_alone, setup, teardown),
         cmocka_unit_test_setup_teardown(test_batch_failure_fails_all, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_locked_meanwhile, setup, teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
