@@ -394,6 +394,7 @@ admin_cmd_audit(struct admin *a, int argc, char **argv)
     const char *since_s;
     char *pos[1], *end;
     uint64_t bad_id = 0, count = 0, since = 0;
+    char head[SSHCERT_AUDIT_HASH_HEX];
     int bad = 0, r;
 
     if (argc < 2)
@@ -409,7 +410,7 @@ admin_cmd_audit(struct admin *a, int argc, char **argv)
             return admin_usage("audit verify takes no options");
         if (admin_open(a) != 0)
             return ADMIN_FAIL;
-        r = sshcert_store_audit_verify(a->ca->store, &bad_id, &count);
+        r = sshcert_store_audit_verify(a->ca->store, &bad_id, &count, head);
         if (r == SSHCERT_ERR_SIGNATURE)
             return admin_err("audit log broken at entry %" PRIu64
                              " (changed, deleted or reordered); %" PRIu64
@@ -417,7 +418,8 @@ admin_cmd_audit(struct admin *a, int argc, char **argv)
                 bad_id, count);
         if (r != 0)
             return admin_err("cannot read the audit log: %s", sshcert_err_str(r));
-        printf("audit log intact: %" PRIu64 " entries\n", count);
+        printf("audit log intact: %" PRIu64 " entries%s%s\n", count, *head ? ", last " : "",
+            head);
         return ADMIN_OK;
     }
     if (strcmp(argv[0], "export") == 0) {

@@ -221,8 +221,13 @@ int sshcert_store_counts(struct sshcert_store *s, uint64_t now, struct sshcert_s
 int sshcert_store_audit(struct sshcert_store *s, uint64_t now, const char *event,
     const char *actor, const char *username, uint64_t serial, const char *client_address,
     const char *detail);
-/* Walks the chain; 0 when intact, SSHCERT_ERR_SIGNATURE with *bad_id the first bad entry. */
-int sshcert_store_audit_verify(struct sshcert_store *s, uint64_t *bad_id, uint64_t *count);
+/* Walks the chain; 0 when intact, SSHCERT_ERR_SIGNATURE with *bad_id the first bad entry.
+ * head: the last intact entry's hash, in hex ("" when there is none). The chain has no key:
+ * whoever can write the database can rewrite it and every hash after, or cut its end, so the
+ * head is what an operator records elsewhere to notice that later. */
+#define SSHCERT_AUDIT_HASH_HEX 65
+int sshcert_store_audit_verify(struct sshcert_store *s, uint64_t *bad_id, uint64_t *count,
+    char head[SSHCERT_AUDIT_HASH_HEX]);
 /* Calls fn for every event with ts >= since, in order; stops on a non-zero return. */
 typedef int (*sshcert_store_audit_fn)(void *ctx, const struct sshcert_audit_event *e);
 int sshcert_store_audit_each(struct sshcert_store *s, uint64_t since, sshcert_store_audit_fn fn,

@@ -15,6 +15,7 @@
 #include "store_int.h"
 
 #define HASH_HEX (crypto_hash_sha256_BYTES * 2 + 1)
+_Static_assert(HASH_HEX == SSHCERT_AUDIT_HASH_HEX, "the audit hash's hex size");
 static const char zero_hash[] =
     "0000000000000000000000000000000000000000000000000000000000000000";
 
@@ -140,7 +141,8 @@ event_from_row(sqlite3_stmt *st, struct sshcert_audit_event *e)
 }
 
 int
-sshcert_store_audit_verify(struct sshcert_store *s, uint64_t *bad_id, uint64_t *count)
+sshcert_store_audit_verify(struct sshcert_store *s, uint64_t *bad_id, uint64_t *count,
+    char head[SSHCERT_AUDIT_HASH_HEX])
 {
     struct sshcert_audit_event e;
     sqlite3_stmt *st;
@@ -150,6 +152,7 @@ sshcert_store_audit_verify(struct sshcert_store *s, uint64_t *bad_id, uint64_t *
 
     *bad_id = 0;
     *count = 0;
+    head[0] = '\0';
     memcpy(prev, zero_hash, sizeof(zero_hash));
     pthread_mutex_lock(&s->mu);
     if ((st = store_stmt(s, audit_all)) == NULL) {
@@ -176,6 +179,7 @@ sshcert_store_audit_verify(struct sshcert_store *s, uint64_t *bad_id, uint64_t *
             break;
         }
         memcpy(prev, h, HASH_HEX);
+        memcpy(head, h, HASH_HEX);
         expect_id++;
         (*count)++;
     }

@@ -182,7 +182,7 @@ job_write(struct sshcert_store *s, struct store_issue_job *job)
         "UPDATE meta SET value = max(value, ?1) WHERE key = 'next_serial'";
     const struct sshcert_cert_record *rec = job->rec;
     sqlite3_stmt *st;
-    char detail[256];
+    char *detail = NULL;
     int rc, r;
 
     job->outcome = JOB_OK;
@@ -219,11 +219,16 @@ job_write(struct sshcert_store *s, struct store_issue_job *job)
     sqlite3_bind_int64(st, 1, (sqlite3_int64)(rec->serial + 1));
     if ((r = store_step_done(st)) != 0)
         return r;
-    snprintf(detail, sizeof(detail), "key_id=%.64s principals=%.120s ttl=%llu", rec->key_id,
-        rec->principals, (unsigned long long)(rec->valid_before - rec->issued_at));
-    return store_audit_locked(s, rec->issued_at,
+    /* Whole, not cut: the chained event, not only the certificate's row, says what was
+     * granted (up to SSHCERT_MAX_PRINCIPALS names and a SSHCERT_MAX_KEY_ID key id). */
+    if (asprintf(&detail, "key_id=%s principals=%s ttl=%llu", rec->key_id, rec->principals,
+            (unsigned long long)(rec->valid_before - rec->issued_at)) < 0)
+        return SSHCERT_ERR_ALLOC;
+    r = store_audit_locked(s, rec->issued_at,
         strcmp(rec->issued_by, "operator") == 0 ? "cert_signed_offline" : "cert_issued",
         rec->issued_by, rec->username, rec->serial, rec->client_address, detail);
+    free(detail);
+    return r;
 }
 
 /* Writes a batch in one transaction. Sets each job's r (0 or the error that failed the batch)

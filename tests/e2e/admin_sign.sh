@@ -99,6 +99,15 @@ chmod 0600 data/ca_key
 t_eq "serials increase and every certificate is recorded" "$(($n0 + 1))" "$(count)"
 t_eq "the operator signings are in the audit log" "$(count)" \
   "$(sqlite3 data/sshcert.db "select count(*) from audit where event='cert_signed_offline'")"
+# The audit event carries the whole grant: 60 principals (659 characters) and a 300-character
+# key id, where it kept only the first 120 and 64 characters before the sixth session of
+# issue 8.
+ssh-keygen -q -t ed25519 -N '' -f many
+MANY=$(seq -f 'host-%05g' 1 60 | paste -sd, -)
+LONGID=$(printf 'k%.0s' $(seq 300))
+t_rc "sign with 60 principals and a long key id" 0 "$ADMIN" -c cfg.json sign many.pub --principals "$MANY" --key-id "$LONGID" --ttl 10m
+t_eq "the audit event names every principal and the whole key id" "key_id=$LONGID principals=$MANY ttl=600" \
+  "$(sqlite3 data/sshcert.db "select detail from audit where event = 'cert_signed_offline' order by id desc limit 1")"
 t_rc "the audit chain verifies" 0 "$ADMIN" -c cfg.json audit verify
 
 # An existing ssh-keygen CA key is adopted by init.

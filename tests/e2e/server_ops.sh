@@ -238,7 +238,9 @@ t_eq "metrics: every sample line is NAME VALUE" 0 \
 # ---- the audit log ----
 N=$(sqlite3 "$DB" 'select count(*) from audit')
 t_rc "audit verify: intact" 0 "$ADMIN" -c "$SRV_CFG" audit verify
-t_eq "audit verify: counts every entry" "audit log intact: $N entries" "$T_OUT"
+t_eq "audit verify: counts every entry and names the last one's hash (to record elsewhere)" \
+  "audit log intact: $N entries, last $(sqlite3 "$DB" 'select hash from audit order by id desc limit 1')" \
+  "$T_OUT"
 "$ADMIN" -c "$SRV_CFG" audit export >"$T_DIR/audit.jsonl"
 t_eq "audit export: one JSON line per entry" "$N" "$("$PY" -c 'import json, sys
 print(sum(1 for l in open(sys.argv[1]) if json.loads(l)["hash"]))' "$T_DIR/audit.jsonl")"

@@ -679,6 +679,7 @@ test_batch_shares_commit(void **state)
     sqlite3 *db;
     struct sshcert_store *s = batch_store(&db, 8);
     uint64_t bad = 0, events = 0;
+    char head[SSHCERT_AUDIT_HASH_HEX];
     unsigned i;
 
     (void)state;
@@ -698,7 +699,7 @@ test_batch_shares_commit(void **state)
     /* The warm-up alone, the leader alone, then the seven that queued: one transaction. */
     assert_int_equal(c.issue_batches, 3);
     assert_int_equal(c.issue_batched, 9);
-    assert_int_equal(sshcert_store_audit_verify(s, &bad, &events), 0);
+    assert_int_equal(sshcert_store_audit_verify(s, &bad, &events, head), 0);
     sqlite3_close(db);
     sshcert_store_close(s);
 }
@@ -805,6 +806,7 @@ test_batch_failure_fails_all(void **state)
     sqlite3 *db;
     struct sshcert_store *s = batch_store(&db, 4);
     uint64_t bad = 0, events = 0;
+    char head[SSHCERT_AUDIT_HASH_HEX];
     unsigned i;
 
     (void)state;
@@ -835,7 +837,7 @@ test_batch_failure_fails_all(void **state)
     assert_int_equal(again.r, 0);
     check_row(db, &again);
     sshcert_cert_record_clear(&again.rec);
-    assert_int_equal(sshcert_store_audit_verify(s, &bad, &events), 0);
+    assert_int_equal(sshcert_store_audit_verify(s, &bad, &events, head), 0);
     sqlite3_close(db);
     sshcert_store_close(s);
 }
