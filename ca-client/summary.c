@@ -30,6 +30,23 @@ summary_print_line(FILE *f, const char *lead, const struct sshcert_cert *c, uint
         fprintf(f, ", expired %s (%s ago)%s\n", when, left, tail);
 }
 
+/* A certificate's text as a JSON string: as it is when it is UTF-8; otherwise (jansson
+ * refuses invalid UTF-8, and a certificate signed offline may carry any bytes) with every
+ * byte outside printable ASCII shown as '?'. NULL only when out of memory. */
+static json_t *
+text_json(const char *s)
+{
+    char safe[SSHCERT_MAX_KEY_ID + 1];
+    json_t *v;
+
+    if (s == NULL)
+        return json_null();
+    if ((v = json_string(s)) != NULL)
+        return v;
+    sshcert_text_sanitize(safe, sizeof(safe), s, SSHCERT_TEXT_ASCII);
+    return json_string(safe);
+}
+
 json_t *
 summary_json(const struct sshcert_cert *c, uint64_t now)
 {
@@ -39,12 +56,16 @@ summary_json(const struct sshcert_cert *c, uint64_t now)
 
     if ((pr = json_array()) == NULL)
         return NULL;
-    for (i = 0; i < n; i++)
-        json_array_append_new(pr, json_string(sshcert_cert_principal(c, i)));
-    j = json_pack("{s:I, s:s?, s:o, s:I, s:I, s:I}", "serial",
-        (json_int_t)sshcert_cert_serial(c), "key_id", sshcert_cert_key_id(c), "principals", pr,
-        "valid_after", (json_int_t)sshcert_cert_valid_after(c), "valid_before", (json_int_t)vb,
-        "expires_in", (json_int_t)(vb > now ? vb - now : 0));
+    for (i = 0; i < n; i++) {
+        if (json_array_append_new(pr, text_json(sshcert_cert_principal(c, i))) != 0) {
+            json_decref(pr);
+            return NULL;
+        }
+    }
+    j = json_pack("{s:I, s:o, s:o, s:I, s:I, s:I}", "serial",
+        (json_int_t)sshcert_cert_serial(c), "key_id", text_json(sshcert_cert_key_id(c)),
+        "principals", pr, "valid_after", (json_int_t)sshcert_cert_valid_after(c),
+        "valid_before", (json_int_t)vb, "expires_in", (json_int_t)(vb > now ? vb - now : 0));
     return j;
 }
 
