@@ -139,15 +139,10 @@ auth_claim(struct server *srv, struct auth_pending *p, const char *username, con
             username, addr);
         return AUTH_ERROR;
     }
-    if (p->claim.refused == SSHCERT_CLAIM_LOCKED)
-        return refuse_locked(srv, username, addr, now, p->claim.locked_until, &p->retry_after);
+    /* The claim cleared the name's failure row too (claim.clear_key); a refusal is answered
+     * as the issuance's claim's is (never SSHCERT_CLAIM_DISABLED here, so no recursion). */
     if (p->claim.refused != SSHCERT_CLAIM_OK)
-        return record_failure(srv, p->claim.ukey, p->akey, username, addr,
-            AUTH_FAIL_REPLAYED_TOTP, now, &p->retry_after);
-    /* A success clears the name's failure count when the login's read saw one, unless a lock
-     * began since (sshcert_store_failure_clear). */
-    if (p->claim.clear_key != NULL)
-        (void)sshcert_store_failure_clear(srv->ca->store, p->claim.clear_key, now);
+        return auth_claim_refused(srv, p, username, addr, now);
     return AUTH_OK;
 }
 

@@ -25,9 +25,6 @@ sshcert_store_addr_key(char key[SSHCERT_THROTTLE_KEY_LEN], const char *addr)
     snprintf(key, SSHCERT_THROTTLE_KEY_LEN, "addr:%s", addr);
 }
 
-const char store_sql_failure_clear[] =
-    "DELETE FROM failures WHERE key = ?1 AND locked_until <= ?2";
-
 int
 store_err(int rc)
 {
@@ -613,43 +610,6 @@ sshcert_store_user_delete(struct sshcert_store *s, const char *username, uint64_
     return user_write(s, sql, username, &v, now, "user_deleted", 0);
 }
 
-int
-sshcert_store_claim_step(struct sshcert_store *s, struct sshcert_store_claim *cl)
-{
-    static const char sql[] = "UPDATE users SET totp_last_step = ?2 "
-                              "WHERE id = ?1 AND username = ?3 AND totp_last_step < ?2";
-    sqlite3_stmt *st;
-    int r;
-
-    cl->refused = SSHCERT_CLAIM_OK;
-    cl->locked_until = 0;
-    pthread_mutex_lock(&s->mu);
-    if ((r = store_begin(s)) != 0)
-        goto out;
-    if ((r = store_locked_until(s, cl->ukey, cl->akey, cl->now, &cl->locked_until)) != 0)
-        goto out;
-    if (cl->locked_until != 0) {
-        cl->refused = SSHCERT_CLAIM_LOCKED;
-        goto out;
-    }
-    if ((st = store_stmt(s, sql)) == NULL) {
-        r = SSHCERT_ERR_SYSTEM;
-        goto out;
-    }
-    sqlite3_bind_int64(st, 1, cl->user_id);
-    sqlite3_bind_int64(st, 2, (sqlite3_int64)cl->totp_step);
-    sqlite3_bind_text(st, 3, cl->username, -1, SQLITE_STATIC);
-    if ((r = store_step_done(st)) == 0 && sqlite3_changes(s->db) != 1)
-        cl->refused = SSHCERT_CLAIM_REPLAYED;
-    if (r == 0 && cl->refused == SSHCERT_CLAIM_OK)
-        r = store_commit(s);
-out:
-    if (r != 0 || cl->refused != SSHCERT_CLAIM_OK)
-        store_rollback(s);
-    pthread_mutex_unlock(&s->mu);
-    return r;
-}
-
 /* ---- throttling ---- */
 
 int
@@ -968,25 +928,6 @@ sshcert_store_login_failed(struct sshcert_store *s, struct sshcert_login_failure
 out:
     if (r != 0 || f->locked_until != 0)
         store_rollback(s);
-    return store_unlock_durable(s, seq, r);
-}
-
-int
-sshcert_store_failure_clear(struct sshcert_store *s, const char *key, uint64_t now)
-{
-    const char *sql = store_sql_failure_clear;
-    sqlite3_stmt *st;
-    uint64_t seq;
-    int r;
-
-    seq = store_lock(s);
-    if ((st = store_stmt(s, sql)) == NULL)
-        r = SSHCERT_ERR_SYSTEM;
-    else {
-        sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 2, (sqlite3_int64)now);
-        r = store_step_done(st);
-    }
     return store_unlock_durable(s, seq, r);
 }
 

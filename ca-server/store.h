@@ -90,13 +90,14 @@ int sshcert_store_user_set_disabled(struct sshcert_store *s, const char *usernam
 int sshcert_store_user_delete(struct sshcert_store *s, const char *username, uint64_t now);
 struct sshcert_store_claim;
 /* Claims a login's TOTP step on its own, whatever the account's state (a refusal after a
- * right password and code uses the code up): records claim->totp_step as the user's last
- * accepted step if it is newer than the stored one and neither throttling key is locked at
- * claim->now. Sets claim->refused: SSHCERT_CLAIM_OK, SSHCERT_CLAIM_LOCKED (with
- * claim->locked_until; nothing written), or SSHCERT_CLAIM_REPLAYED (a replayed or older code,
- * or a user deleted since). Atomic, and at once visible to every caller, but on disk only
- * with the next durable write of this store (a login's issuance or audit event), which saves
- * a login one flush of the disk. Returns the store's error, if any. */
+ * right password and code uses the code up), as the issuance's claim does otherwise: records
+ * claim->totp_step as the user's last accepted step if it is newer than the stored one and
+ * neither throttling key is locked at claim->now, and clears claim->clear_key's failure row.
+ * Sets claim->refused: SSHCERT_CLAIM_OK, or SSHCERT_CLAIM_LOCKED (with claim->locked_until),
+ * SSHCERT_CLAIM_REPLAYED or SSHCERT_CLAIM_GONE, which write nothing (never
+ * SSHCERT_CLAIM_DISABLED). Atomic, and at once visible to every caller, but on disk only with
+ * the next durable write of this store (a login's issuance or audit event), which saves a
+ * login one flush of the disk. Returns the store's error, if any. */
 int sshcert_store_claim_step(struct sshcert_store *s, struct sshcert_store_claim *claim);
 
 /* Throttling keys: 'user:NAME' and 'addr:ADDRESS' (the only place that spells them), at most
@@ -139,13 +140,11 @@ struct sshcert_login_failure {
  * answers as to a locked key, so that logins in flight when a lock begins neither get their
  * guesses counted as more than the limit allows nor learn whether they were right. */
 int sshcert_store_login_failed(struct sshcert_store *s, struct sshcert_login_failure *f);
-/* Clears key's failure count after a successful login, unless a lock began on it meanwhile
- * (locked_until > now): a success does not lift a lock it did not see. */
-int sshcert_store_failure_clear(struct sshcert_store *s, const char *key, uint64_t now);
 
 /* What a login's issuance claims in the same transaction as its certificate: the user's TOTP
  * step (as sshcert_store_claim_step, and only while the account is enabled) and, when
- * clear_key is not NULL, that throttling row (as sshcert_store_failure_clear at now). When
+ * clear_key is not NULL, that throttling row at now, unless a lock began on it meanwhile (a
+ * success does not lift a lock it did not see). When
  * the claim is refused, sshcert_store_issue sets refused to why. */
 enum sshcert_claim_refusal {
     SSHCERT_CLAIM_OK,

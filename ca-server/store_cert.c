@@ -114,13 +114,17 @@ serial_return(struct sshcert_store *s, uint64_t serial)
     (void)atomic_compare_exchange_strong(&s->serial_next, &expect, serial);
 }
 
-/* Claims the step while the account is enabled; on a refusal, reads why. Caller holds mu. */
+/* Claims the step (while the account is enabled, unless any_state) and clears the name's
+ * failure row when clear_key is set, unless a lock began on it; on a refusal, reads why.
+ * Caller holds mu inside a transaction. */
 static int
-claim_write(struct sshcert_store *s, struct sshcert_store_claim *cl, enum job_outcome *out)
+claim_write(struct sshcert_store *s, struct sshcert_store_claim *cl, int any_state,
+    enum job_outcome *out)
 {
     static const char claim[] =
         "UPDATE users SET totp_last_step = ?2 "
-        "WHERE id = ?1 AND username = ?3 AND totp_last_step < ?2 AND disabled = 0";
+        "WHERE id = ?1 AND username = ?3 AND totp_last_step < ?2 AND (disabled = 0 OR ?4)";
+    static const char clear[] = "DELETE FROM failures WHERE key = ?1 AND locked_until <= ?2";
     static const char why[] =
         "SELECT disabled, totp_last_step < ?2 FROM users WHERE id = ?1 AND username = ?3";
     sqlite3_stmt *st;
@@ -140,12 +144,13 @@ claim_write(struct sshcert_store *s, struct sshcert_store_claim *cl, enum job_ou
     sqlite3_bind_int64(st, 1, cl->user_id);
     sqlite3_bind_int64(st, 2, (sqlite3_int64)cl->totp_step);
     sqlite3_bind_text(st, 3, cl->username, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 4, any_state != 0);
     if ((r = store_step_done(st)) != 0)
         return r;
     if (sqlite3_changes(s->db) == 1) {
         if (cl->clear_key == NULL)
             return 0;
-        if ((st = store_stmt(s, store_sql_failure_clear)) == NULL)
+        if ((st = store_stmt(s, clear)) == NULL)
             return SSHCERT_ERR_SYSTEM;
         sqlite3_bind_text(st, 1, cl->clear_key, -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 2, (sqlite3_int64)cl->now);
@@ -187,7 +192,7 @@ job_write(struct sshcert_store *s, struct store_issue_job *job)
 
     job->outcome = JOB_OK;
     if (job->claim != NULL &&
-        ((r = claim_write(s, job->claim, &job->outcome)) != 0 || job->outcome != JOB_OK))
+        ((r = claim_write(s, job->claim, 0, &job->outcome)) != 0 || job->outcome != JOB_OK))
         return r;
     if ((st = store_stmt(s, ins)) == NULL)
         return SSHCERT_ERR_SYSTEM;
@@ -228,6 +233,21 @@ job_write(struct sshcert_store *s, struct store_issue_job *job)
         strcmp(rec->issued_by, "operator") == 0 ? "cert_signed_offline" : "cert_issued",
         rec->issued_by, rec->username, rec->serial, rec->client_address, detail);
     free(detail);
+    return r;
+}
+
+int
+sshcert_store_claim_step(struct sshcert_store *s, struct sshcert_store_claim *cl)
+{
+    enum job_outcome out = JOB_OK;
+    int r;
+
+    pthread_mutex_lock(&s->mu);
+    if ((r = store_begin(s)) == 0 && (r = claim_write(s, cl, 1, &out)) == 0 && out == JOB_OK)
+        r = store_commit(s);
+    if (r != 0 || out != JOB_OK)
+        store_rollback(s);
+    pthread_mutex_unlock(&s->mu);
     return r;
 }
 

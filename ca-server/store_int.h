@@ -64,9 +64,6 @@ struct sshcert_store {
     atomic_uint_fast64_t issue_batches, issue_batched;
 };
 
-/* The failure-row clear after a successful login, shared by sshcert_store_failure_clear and
- * the issuance batch. */
-extern const char store_sql_failure_clear[];
 /* *until: the later end of the locks on ukey (may be NULL) and akey still running at now, or 0
  * when neither is locked. Caller holds mu. */
 int store_locked_until(struct sshcert_store *s, const char *ukey, const char *akey, uint64_t now,
