@@ -10,26 +10,6 @@
 #include "secmem.h"
 #include "totp.h"
 
-/* Waits for a hash worker; 0 when one was taken. */
-static int
-hash_slot_take(struct server *srv)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_sec += SSHCERT_HASH_QUEUE_MS / 1000;
-    ts.tv_nsec += (SSHCERT_HASH_QUEUE_MS % 1000) * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000L;
-    }
-    while (sem_timedwait(&srv->hash_slots, &ts) != 0) {
-        if (errno != EINTR)
-            return -1;
-    }
-    return 0;
-}
-
 /* Reads the throttling rows and the user in one statement: *wait is the seconds the address
  * or the name is locked for, *u the user (or NULL), *user_r as in struct sshcert_throttle,
  * *user_row whether the name has a failure row to clear after a success. Returns the store's
@@ -188,7 +168,8 @@ auth_claim_refused(struct server *srv, struct auth_pending *p, const char *usern
 
 enum auth_result
 auth_login(struct server *srv, const char *username, const char *password, const char *totp,
-    const char *addr, uint64_t now, struct sshcert_user **user, struct auth_pending *pending)
+    const char *addr, uint64_t now, struct hash_wait *hw, struct sshcert_user **user,
+    struct auth_pending *pending)
 {
     struct sshcert_user *u = NULL;
     char *ukey = pending->ukey, *akey = pending->akey;
@@ -219,25 +200,27 @@ auth_login(struct server *srv, const char *username, const char *password, const
         return refuse_locked(srv, uk != NULL ? username : NULL, addr, now, now + wait,
             &pending->retry_after);
     }
-    if (hash_slot_take(srv) != 0) {
+    if ((r = hashq_take(&srv->hashq, hw)) != 0) {
         sshcert_user_free(u);
+        if (r > 0)
+            return AUTH_QUEUED;
         sshcert_log(LOG_WARNING, "login from %s: no password worker free, 503", addr);
         return AUTH_BUSY;
     }
     if (user_r != 0 && user_r != SSHCERT_ERR_NOT_FOUND) {
-        sem_post(&srv->hash_slots);
+        hashq_release(&srv->hashq);
         sshcert_log(LOG_ERR, "login from %s: store error: %s", addr, sshcert_err_str(user_r));
         return AUTH_ERROR;
     }
     if (u == NULL) {
         /* Same work as a real verify, so timing does not tell which names exist. */
         sshcert_password_dummy_verify(srv->cfg->hash_cost, password);
-        sem_post(&srv->hash_slots);
+        hashq_release(&srv->hashq);
         return record_failure(srv, uk, akey, username, addr, AUTH_FAIL_UNKNOWN_USER, now,
             &pending->retry_after);
     }
     r = sshcert_password_verify(u->password_hash, password);
-    sem_post(&srv->hash_slots);
+    hashq_release(&srv->hashq);
     if (r != 0) {
         sshcert_user_free(u);
         return record_failure(srv, uk, akey, username, addr, AUTH_FAIL_BAD_PASSWORD, now,

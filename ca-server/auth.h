@@ -13,6 +13,7 @@ enum auth_result {
     AUTH_LOCKED,   /* 429: too many failures for this name or address */
     AUTH_DISABLED, /* 403: both factors right but the account is locked by an operator */
     AUTH_BUSY,     /* 503: no password-hash worker free in time */
+    AUTH_QUEUED,   /* no answer yet: waits for a worker, its connection suspended */
     AUTH_ERROR,    /* 500: the store failed */
 };
 
@@ -28,11 +29,13 @@ struct auth_pending {
 };
 
 /* Runs the whole check. On AUTH_OK *user is the user (free with sshcert_user_free) and
- * *pending the claim to make; on AUTH_LOCKED pending->retry_after is the seconds to wait.
- * Every other outcome is logged and audited here. */
+ * *pending the claim to make; on AUTH_LOCKED pending->retry_after is the seconds to wait;
+ * on AUTH_QUEUED the request waits for a hash worker (hashq_take with hw) and the whole
+ * request runs again once it has one or its wait is over. Every other outcome is logged
+ * and audited here. */
 enum auth_result auth_login(struct server *srv, const char *username, const char *password,
-    const char *totp, const char *addr, uint64_t now, struct sshcert_user **user,
-    struct auth_pending *pending);
+    const char *totp, const char *addr, uint64_t now, struct hash_wait *hw,
+    struct sshcert_user **user, struct auth_pending *pending);
 /* Claims the pending step on its own: AUTH_OK; AUTH_INVALID when the code was used meanwhile
  * (counted and audited as a replay); AUTH_LOCKED when failures in flight locked the name or
  * the address since the login's read (p->retry_after set); AUTH_ERROR when the store failed. */

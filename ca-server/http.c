@@ -22,6 +22,7 @@ struct request {
     size_t len;
     int too_large;
     int replied; /* a response is queued; ignore whatever else arrives */
+    struct hash_wait hw; /* a login waiting for a password-hash worker (hashq.h) */
     struct timespec start;
     char addr[INET6_ADDRSTRLEN];
 };
@@ -121,7 +122,7 @@ dispatch(struct server *srv, struct MHD_Connection *conn, struct request *rq, st
             reply_error(rep, 413, "payload_too_large", "request body exceeds %u bytes",
                 SSHCERT_MAX_BODY);
         else
-            handle_issue(srv, rq->body, rq->len, rq->addr, rep);
+            handle_issue(srv, rq->body, rq->len, rq->addr, &rq->start, &rq->hw, rep);
         break;
     case R_HEALTH:
         handle_health(srv, rep);
@@ -189,6 +190,7 @@ http_access(void *cls, struct MHD_Connection *conn, const char *url, const char 
             return MHD_NO;
         clock_gettime(CLOCK_MONOTONIC, &rq->start);
         client_addr(conn, rq->addr, sizeof(rq->addr));
+        rq->hw.conn = conn;
         rq->route = route_of(url);
         *con_cls = rq;
         rq->is_get = strcmp(method, MHD_HTTP_METHOD_GET) == 0;
@@ -233,13 +235,19 @@ http_access(void *cls, struct MHD_Connection *conn, const char *url, const char 
         *upload_size = 0;
         return MHD_YES;
     }
-    rq->replied = 1;
+    /* Here once the request is whole, and again for a login that waited for a hash worker
+     * (its connection suspended, then resumed): it is handled from the start. */
+    hashq_back(&srv->hashq, &rq->hw);
     if (rq->is_post) {
         rq->body[rq->len] = '\0';
         dispatch(srv, conn, rq, &rep);
     } else {
         answer_bodyless(srv, conn, rq, &rep);
     }
+    if (rep.suspended)
+        return MHD_YES;
+    hashq_done(&srv->hashq, &rq->hw);
+    rq->replied = 1;
     return send_reply(srv, conn, rq, method, url, &rep);
 }
 
@@ -247,13 +255,16 @@ void
 http_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     enum MHD_RequestTerminationCode toe)
 {
+    struct server *srv = cls;
     struct request *rq = *con_cls;
 
-    (void)cls;
     (void)conn;
     (void)toe;
     if (rq == NULL)
         return;
+    /* Closed while it waited for a hash worker, or before it used one handed over. */
+    hashq_back(&srv->hashq, &rq->hw);
+    hashq_done(&srv->hashq, &rq->hw);
     /* The body held a password and a TOTP code: wipe what was written of it. */
     if (rq->body != NULL) {
         explicit_bzero(rq->body, rq->len + 1);

@@ -91,6 +91,7 @@ auth_reply(enum auth_result ar, uint64_t retry, struct reply *rep)
         reply_error(rep, 503, "unavailable", "server busy; retry shortly");
         break;
     case AUTH_OK:
+    case AUTH_QUEUED:
     case AUTH_ERROR:
     default:
         reply_error(rep, 500, "internal", "internal error");
@@ -147,7 +148,8 @@ issue_allowed(struct server *srv, struct issue_request *req, const struct sshcer
 }
 
 void
-handle_issue(struct server *srv, const char *body, size_t len, const char *addr, struct reply *rep)
+handle_issue(struct server *srv, const char *body, size_t len, const char *addr,
+    const struct timespec *start, struct hash_wait *hw, struct reply *rep)
 {
     struct issue_request req;
     struct sshcert_user *user = NULL;
@@ -155,18 +157,21 @@ handle_issue(struct server *srv, const char *body, size_t len, const char *addr,
     struct sshcert_cert_record rec = {0};
     struct sshcert_issue_req ir;
     struct auth_pending pending;
-    struct timespec t0, t1;
+    struct timespec t1;
     enum auth_result ar;
     uint64_t now = (uint64_t)time(NULL), ttl = 0;
     size_t i;
     int r;
 
-    clock_gettime(CLOCK_MONOTONIC, &t0);
     /* 1. decode */
     if (issue_decode(body, len, &req, rep) != 0)
         goto out;
     /* 2. throttle and authenticate */
-    ar = auth_login(srv, req.username, req.password, req.totp, addr, now, &user, &pending);
+    ar = auth_login(srv, req.username, req.password, req.totp, addr, now, hw, &user, &pending);
+    if (ar == AUTH_QUEUED) {
+        rep->suspended = 1;
+        goto out;
+    }
     if (ar != AUTH_OK) {
         auth_reply(ar, pending.retry_after, rep);
         goto out;
@@ -199,8 +204,8 @@ handle_issue(struct server *srv, const char *body, size_t len, const char *addr,
     }
     atomic_fetch_add(&srv->metrics.issued, 1);
     clock_gettime(CLOCK_MONOTONIC, &t1);
-    metrics_issue_latency(&srv->metrics, (uint64_t)((t1.tv_sec - t0.tv_sec) * 1000000L +
-                                                    (t1.tv_nsec - t0.tv_nsec) / 1000L));
+    metrics_issue_latency(&srv->metrics, (uint64_t)((t1.tv_sec - start->tv_sec) * 1000000L +
+                                                    (t1.tv_nsec - start->tv_nsec) / 1000L));
     sshcert_log(LOG_INFO, "issued serial %" PRIu64 " key id %s to %s for %s from %s, %" PRIu64
         "s", rec.serial, rec.key_id, user->username, rec.principals, addr, ttl);
     /* 5. reply */

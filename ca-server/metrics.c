@@ -40,7 +40,8 @@ metrics_issue_latency(struct metrics *m, uint64_t us)
 }
 
 int
-metrics_render(struct metrics *m, const struct sshcert_store_counts *c, char **out, size_t *len)
+metrics_render(struct metrics *m, const struct sshcert_store_counts *c,
+    const struct metrics_hashq *hq, char **out, size_t *len)
 {
     char *buf = NULL;
     size_t n = 0;
@@ -84,7 +85,8 @@ metrics_render(struct metrics *m, const struct sshcert_store_counts *c, char **o
             fprintf(f, "sshcert_http_requests_total{code=\"%u\"} %llu\n", i,
                 (unsigned long long)v);
     }
-    fprintf(f, "# HELP sshcert_issue_duration_seconds Time to authenticate, sign and record.\n"
+    fprintf(f, "# HELP sshcert_issue_duration_seconds From the request to its certificate: "
+               "any wait for a hash worker, the login, the signature, the durable record.\n"
                "# TYPE sshcert_issue_duration_seconds histogram\n");
     for (i = 0; i < METRICS_LATENCY_BUCKETS; i++) {
         cum += atomic_load(&m->latency_bucket[i]);
@@ -113,6 +115,15 @@ metrics_render(struct metrics *m, const struct sshcert_store_counts *c, char **o
                "# TYPE sshcert_issue_batched_total counter\n"
                "sshcert_issue_batched_total %llu\n",
         (unsigned long long)c->issue_batches, (unsigned long long)c->issue_batched);
+    fprintf(f, "# HELP sshcert_logins_waiting Logins waiting for a password-hash worker now "
+               "(their connections hold no HTTP thread meanwhile).\n"
+               "# TYPE sshcert_logins_waiting gauge\n"
+               "sshcert_logins_waiting %llu\n"
+               "# HELP sshcert_logins_queued_total Logins that found every password-hash worker "
+               "busy and waited for one.\n"
+               "# TYPE sshcert_logins_queued_total counter\n"
+               "sshcert_logins_queued_total %llu\n",
+        (unsigned long long)hq->waiting, (unsigned long long)hq->queued);
     if (fclose(f) != 0) {
         free(buf);
         return SSHCERT_ERR_ALLOC;

@@ -32,8 +32,13 @@ struct metrics {
 const char *metrics_reason_name(enum metrics_auth_reason r);
 void metrics_http(struct metrics *m, unsigned code);
 void metrics_issue_latency(struct metrics *m, uint64_t us);
+/* Logins waiting for a password-hash worker now, and ever (hashq.h). */
+struct metrics_hashq {
+    uint64_t waiting, queued;
+};
+
 /* Renders the text format with the store's counts c; *out malloc'd. */
 int metrics_render(struct metrics *m, const struct sshcert_store_counts *c,
-    char **out, size_t *len);
+    const struct metrics_hashq *hq, char **out, size_t *len);
 
 #endif

@@ -139,6 +139,7 @@ void
 handle_metrics(struct server *srv, struct reply *rep)
 {
     struct sshcert_store_counts c;
+    struct metrics_hashq hq;
     char *s = NULL;
     size_t n = 0;
     int r;
@@ -150,7 +151,9 @@ handle_metrics(struct server *srv, struct reply *rep)
         reply_error(rep, 500, "internal", "the store could not be read");
         return;
     }
-    if (metrics_render(&srv->metrics, &c, &s, &n) != 0) {
+    hq.waiting = atomic_load(&srv->hashq.waiting);
+    hq.queued = atomic_load(&srv->hashq.queued);
+    if (metrics_render(&srv->metrics, &c, &hq, &s, &n) != 0) {
         reply_error(rep, 500, "internal", "out of memory");
         return;
     }

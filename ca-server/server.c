@@ -27,6 +27,9 @@
 #define SSHCERT_MAX_PEM (64u * 1024u)
 /* Seconds to let in-flight requests finish on shutdown. */
 #define SHUTDOWN_GRACE_S 10
+/* Then how long logins still waiting for a hash worker have to take their 503: each comes
+ * back as soon as its thread is free (at most one hash). */
+#define SHUTDOWN_HASHQ_MS 10000u
 
 static const char tls_priorities[] = "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2";
 
@@ -140,7 +143,7 @@ main(int argc, char **argv)
     size_t key_len = 0;
     const char *config_path = getenv("SSHCERT_CONFIG");
     unsigned threads, hash_workers, flags;
-    int loopback = 0, sig = 0, r, rc = 1, i;
+    int loopback = 0, sig = 0, r, rc = 1, i, hashq_ready = 0;
     time_t deadline;
 
     memset(&srv, 0, sizeof(srv));
@@ -222,8 +225,10 @@ main(int argc, char **argv)
         sshcert_log(LOG_WARNING, "logins share the writer's database connection: %s",
             sshcert_err_str(r));
     sshcert_store_set_busy_timeout(srv.ca->store, SSHCERT_SERVER_BUSY_MS);
-    if (sem_init(&srv.hash_slots, 0, hash_workers) != 0 ||
-        pthread_mutex_init(&srv.krl_mu, NULL) != 0)
+    if (hashq_init(&srv.hashq, hash_workers) != 0)
+        goto out;
+    hashq_ready = 1;
+    if (pthread_mutex_init(&srv.krl_mu, NULL) != 0)
         goto out;
     /* Block the stop signals in every thread; main waits for them with sigwait. */
     sigemptyset(&sigs);
@@ -240,7 +245,7 @@ main(int argc, char **argv)
     }
     /* listener.c accepts; libmicrohttpd's threads serve what it hands them. */
     flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG |
-            MHD_USE_NO_LISTEN_SOCKET;
+            MHD_USE_NO_LISTEN_SOCKET | MHD_ALLOW_SUSPEND_RESUME;
     if (cert_pem != NULL)
         flags |= MHD_USE_TLS;
     srv.daemon = MHD_start_daemon(flags, 0, NULL, NULL, http_access, &srv,
@@ -286,6 +291,8 @@ main(int argc, char **argv)
             break;
         usleep(20000);
     }
+    /* Logins still waiting for a hash worker get 503: none may stay suspended. */
+    hashq_stop(&srv.hashq, SHUTDOWN_HASHQ_MS);
     MHD_stop_daemon(srv.daemon);
     srv.daemon = NULL;
     sshcert_log(LOG_INFO, "stopped");
@@ -294,6 +301,8 @@ out:
     listener_close(lis);
     if (srv.daemon != NULL)
         MHD_stop_daemon(srv.daemon);
+    if (hashq_ready)
+        hashq_destroy(&srv.hashq);
     sshcert_ca_close(srv.ca);
     sshcert_buf_free(srv.krl);
     sshcert_config_free(srv.cfg);

@@ -3,20 +3,22 @@
 #define SSHCERT_SERVER_H
 
 #include <pthread.h>
-#include <semaphore.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include <microhttpd.h>
 
 #include "ca.h"
 #include "config.h"
+#include "hashq.h"
 #include "metrics.h"
 
 /* Largest request body (DESIGN: 16 KiB), enforced for chunked uploads too. */
 #define SSHCERT_MAX_BODY (16u * 1024u)
-/* How long a login waits for a free password-hash worker before 503. */
+/* How long a login waits for a free password-hash worker before 503 (its connection
+ * suspended meanwhile: hashq.h). */
 #define SSHCERT_HASH_QUEUE_MS 3000
 /* Default HTTP threads: 8 per CPU, within these bounds ("threads" in the config overrides). */
 #define SSHCERT_MIN_DEFAULT_THREADS 16u
@@ -28,7 +30,7 @@ struct server {
     struct sshcert_config *cfg;
     struct sshcert_ca *ca;
     struct MHD_Daemon *daemon;
-    sem_t hash_slots; /* bounds concurrent argon2id runs (each holds its memory cost) */
+    struct hashq hashq; /* bounds concurrent argon2id runs (each holds its memory cost) */
     struct metrics metrics;
     pthread_mutex_t krl_mu;
     struct sshcert_buf *krl; /* cached KRL, rebuilt when the store's krl_version changes */
@@ -47,6 +49,7 @@ struct reply {
     const char *content_type;
     char retry_after[24]; /* "" when none */
     char etag[24];        /* "" when none */
+    int suspended;        /* no answer yet: the request waits, its connection suspended */
 };
 
 /* {"error": code, "message": msg} with status. */
@@ -55,9 +58,12 @@ void reply_error(struct reply *rep, unsigned status, const char *code, const cha
 /* Takes ownership of body. */
 void reply_take(struct reply *rep, unsigned status, const char *type, char *body, size_t len);
 
-/* POST /v1/certificates: the issuance flow of DESIGN.md. */
+/* POST /v1/certificates: the issuance flow of DESIGN.md; start is when the request came
+ * (CLOCK_MONOTONIC, for the latency histogram). With rep->suspended set on return the request
+ * waits for a password-hash worker (hw) and is handled again from the start once it has one
+ * or its wait is over. */
 void handle_issue(struct server *srv, const char *body, size_t len, const char *addr,
-    struct reply *rep);
+    const struct timespec *start, struct hash_wait *hw, struct reply *rep);
 void handle_health(struct server *srv, struct reply *rep);
 void handle_ca(struct server *srv, int text, struct reply *rep);
 void handle_krl(struct server *srv, const char *if_none_match, struct reply *rep);

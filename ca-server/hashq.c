@@ -1,0 +1,185 @@
+/* The password-hash workers and the queue of logins waiting for one (hashq.h). */
+#include <errno.h>
+
+#include "hashq.h"
+#include "server.h"
+
+static int
+overdue(const struct hash_wait *w, const struct timespec *now)
+{
+    int64_t ms = (int64_t)(now->tv_sec - w->since.tv_sec) * 1000 +
+                 (now->tv_nsec - w->since.tv_nsec) / 1000000;
+
+    return ms >= SSHCERT_HASH_QUEUE_MS;
+}
+
+/* Removes the head of the queue and resumes its request in state st. Caller holds mu. */
+static void
+wake_head(struct hashq *q, enum hash_wait_state st)
+{
+    struct hash_wait *w = q->head;
+
+    q->head = w->next;
+    if (q->head == NULL)
+        q->tail = &q->head;
+    w->next = NULL;
+    w->state = st;
+    atomic_fetch_sub(&q->waiting, 1);
+    MHD_resume_connection(w->conn);
+}
+
+/* Ends the waits that are over, oldest first (the queue is in order of arrival). A wait is
+ * checked when a worker is taken or given back, at least once per hash, so a waiter hears
+ * at most one hash's time after SSHCERT_HASH_QUEUE_MS. Caller holds mu. */
+static void
+expire(struct hashq *q)
+{
+    struct timespec now;
+
+    if (q->head == NULL)
+        return;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    while (q->head != NULL && (q->stopping || overdue(q->head, &now)))
+        wake_head(q, HASH_WAIT_EXPIRED);
+}
+
+int
+hashq_init(struct hashq *q, unsigned workers)
+{
+    q->free = workers;
+    q->suspended = 0;
+    q->stopping = 0;
+    q->head = NULL;
+    q->tail = &q->head;
+    atomic_init(&q->waiting, 0);
+    atomic_init(&q->queued, 0);
+    if (pthread_mutex_init(&q->mu, NULL) != 0)
+        return -1;
+    if (pthread_cond_init(&q->idle, NULL) != 0) {
+        pthread_mutex_destroy(&q->mu);
+        return -1;
+    }
+    return 0;
+}
+
+void
+hashq_destroy(struct hashq *q)
+{
+    pthread_cond_destroy(&q->idle);
+    pthread_mutex_destroy(&q->mu);
+}
+
+int
+hashq_take(struct hashq *q, struct hash_wait *w)
+{
+    int r;
+
+    pthread_mutex_lock(&q->mu);
+    if (w->state == HASH_WAIT_GRANTED) {
+        w->state = HASH_WAIT_NONE; /* the worker handed over is now the caller's */
+        r = 0;
+    } else if (w->state == HASH_WAIT_EXPIRED) {
+        w->state = HASH_WAIT_NONE;
+        r = -1;
+    } else {
+        expire(q);
+        if (q->free > 0) {
+            q->free--;
+            r = 0;
+        } else if (q->stopping || w->conn == NULL) {
+            r = -1;
+        } else {
+            /* Suspended before it can be resumed: a release may hand it a worker the moment
+             * the mutex is let go, before this handler returns (libmicrohttpd then resumes
+             * it once the handler is done). */
+            MHD_suspend_connection(w->conn);
+            w->state = HASH_WAIT_QUEUED;
+            w->back = 1;
+            w->waited = 1;
+            clock_gettime(CLOCK_MONOTONIC, &w->since);
+            w->next = NULL;
+            *q->tail = w;
+            q->tail = &w->next;
+            q->suspended++;
+            atomic_fetch_add(&q->waiting, 1);
+            atomic_fetch_add(&q->queued, 1);
+            r = 1;
+        }
+    }
+    pthread_mutex_unlock(&q->mu);
+    return r;
+}
+
+void
+hashq_release(struct hashq *q)
+{
+    pthread_mutex_lock(&q->mu);
+    expire(q);
+    if (q->head != NULL)
+        wake_head(q, HASH_WAIT_GRANTED); /* the worker passes on without being freed */
+    else
+        q->free++;
+    pthread_mutex_unlock(&q->mu);
+}
+
+void
+hashq_back(struct hashq *q, struct hash_wait *w)
+{
+    if (!w->back)
+        return;
+    w->back = 0;
+    pthread_mutex_lock(&q->mu);
+    if (--q->suspended == 0)
+        pthread_cond_broadcast(&q->idle);
+    pthread_mutex_unlock(&q->mu);
+}
+
+void
+hashq_done(struct hashq *q, struct hash_wait *w)
+{
+    struct hash_wait **p;
+    int held;
+
+    if (!w->waited)
+        return; /* the common case: never queued, nothing to give back, no lock taken */
+    w->waited = 0;
+    pthread_mutex_lock(&q->mu);
+    held = w->state == HASH_WAIT_GRANTED;
+    if (w->state == HASH_WAIT_QUEUED) {
+        /* Closed while it waited (libmicrohttpd stopped): out of the queue. */
+        for (p = &q->head; *p != NULL && *p != w; p = &(*p)->next)
+            ;
+        if (*p == w) {
+            *p = w->next;
+            if (*p == NULL)
+                q->tail = p;
+            atomic_fetch_sub(&q->waiting, 1);
+        }
+        w->next = NULL;
+    }
+    w->state = HASH_WAIT_NONE;
+    pthread_mutex_unlock(&q->mu);
+    if (held)
+        hashq_release(q);
+}
+
+void
+hashq_stop(struct hashq *q, unsigned timeout_ms)
+{
+    struct timespec until;
+    int r = 0;
+
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += timeout_ms / 1000;
+    until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&q->mu);
+    q->stopping = 1;
+    expire(q);
+    while (q->suspended > 0 && r != ETIMEDOUT)
+        r = pthread_cond_timedwait(&q->idle, &q->mu, &until);
+    pthread_mutex_unlock(&q->mu);
+}

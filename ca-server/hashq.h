@@ -1,0 +1,63 @@
+/* The password-hash workers: a bounded number of argon2id runs at once, and a queue of the
+ * logins that wait for one. A waiting login's connection is suspended, so it holds no HTTP
+ * thread: the thread serves its other connections (GET /v1/krl, /v1/ca) meanwhile. */
+#ifndef SSHCERT_HASHQ_H
+#define SSHCERT_HASHQ_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <microhttpd.h>
+
+enum hash_wait_state {
+    HASH_WAIT_NONE,    /* holds nothing, waits for nothing */
+    HASH_WAIT_QUEUED,  /* suspended until a worker is handed over or the wait is over */
+    HASH_WAIT_GRANTED, /* a worker was handed over: the request holds it */
+    HASH_WAIT_EXPIRED, /* waited SSHCERT_HASH_QUEUE_MS in vain, or the server is stopping */
+};
+
+/* One per request (in http.c's request). state is under the queue's mutex. */
+struct hash_wait {
+    struct MHD_Connection *conn; /* NULL: the caller cannot be suspended (never queued) */
+    enum hash_wait_state state;
+    /* Touched by the request's own thread only (libmicrohttpd runs a connection's handler
+     * and its completion on the thread that owns it): */
+    int back;   /* was queued; its handler has not run again yet */
+    int waited; /* joined the queue during this request: only then can state change */
+    struct timespec since; /* CLOCK_MONOTONIC, when it joined the queue */
+    struct hash_wait *next;
+};
+
+struct hashq {
+    pthread_mutex_t mu;
+    pthread_cond_t idle; /* signalled when the last suspended request came back */
+    unsigned free;       /* workers nobody holds */
+    unsigned suspended;  /* queued or handed a worker, handler not run again yet */
+    int stopping;
+    struct hash_wait *head, **tail;
+    atomic_uint_fast64_t waiting; /* queued now (the /metrics gauge) */
+    atomic_uint_fast64_t queued;  /* ever queued (a counter) */
+};
+
+int hashq_init(struct hashq *q, unsigned workers);
+void hashq_destroy(struct hashq *q);
+/* Takes a worker for the caller: 0 when it now holds one (hash, then hashq_release); 1 when
+ * it joined the queue and its connection is suspended (return without an answer: the
+ * handler runs again once a worker is handed over or the wait is over, and calls this
+ * again); -1 when none is free and it cannot wait (waited too long, stopping, no
+ * connection): answer 503. */
+int hashq_take(struct hashq *q, struct hash_wait *w);
+/* Hands the worker to the oldest waiter, or frees it. */
+void hashq_release(struct hashq *q);
+/* A queued request's handler runs again (or its connection closed): counts it back. */
+void hashq_back(struct hashq *q, struct hash_wait *w);
+/* The request has its answer (or its connection closed): gives back a worker it was handed
+ * but did not take, and leaves the queue if it is still in it. */
+void hashq_done(struct hashq *q, struct hash_wait *w);
+/* Ends every wait (503) and waits, at most timeout_ms, until every suspended request came
+ * back: libmicrohttpd must not be stopped with a suspended connection. */
+void hashq_stop(struct hashq *q, unsigned timeout_ms);
+
+#endif
