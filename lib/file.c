@@ -2,6 +2,7 @@
 #include <stdint.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,6 +70,210 @@ describe_mode(char *out, size_t n, mode_t mode)
             mode & 07777u, verbs[g], verbs[o]);
 }
 
+/* ---- a trusted file's path ---- */
+
+/* The kernel's own limit on links followed while resolving one path. */
+#define TRUSTED_MAX_LINKS 40u
+
+/* A trusted path resolved one name at a time from "/", the way the kernel does, so that every
+ * folder a name is looked up in (folders holding a link and folders a link leads through
+ * included) is checked on the descriptor the next name is looked up from. */
+struct walk {
+    int dfd;             /* the folder names are looked up in; already checked */
+    char dir[PATH_MAX];  /* its name, for messages: the physical path, no link in it */
+    char rest[PATH_MAX]; /* names still to look up, '/'-separated; "" when none is left */
+    unsigned links;      /* links followed so far */
+};
+
+static int
+fail_dir(const struct src *s, const char *dir, const char *why)
+{
+    if (s->msg != NULL)
+        sshcert_err_msg(s->msg, SSHCERT_ERR_PERMISSIONS, "%s%s%s: directory %s %s",
+            s->what != NULL ? s->what : "", s->what != NULL ? " " : "", s->path, dir, why);
+    return SSHCERT_ERR_PERMISSIONS;
+}
+
+/* sshd's StrictModes rule for each folder up to "/" (misc.c safe_path): owned by root or by
+ * us, as the file must be, and not writable by group or others. The sticky bit does not
+ * help: whoever may create names in the folder may create the one we are about to look up. */
+static int
+dir_trusted(const struct src *s, const struct walk *w)
+{
+    struct stat st;
+    char why[96];
+    uid_t me = geteuid();
+
+    if (fstat(w->dfd, &st) != 0)
+        return fail_errno(s, SSHCERT_ERR_SYSTEM, "cannot stat a directory above ");
+    if (st.st_uid != 0 && st.st_uid != me) {
+        if (me == 0)
+            snprintf(why, sizeof(why), "is owned by uid %u, not by root", (unsigned)st.st_uid);
+        else
+            snprintf(why, sizeof(why), "is owned by uid %u, not by root or uid %u",
+                (unsigned)st.st_uid, (unsigned)me);
+        return fail_dir(s, w->dir, why);
+    }
+    if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+        snprintf(why, sizeof(why), "is writable by group or others (mode %04o)",
+            (unsigned)(st.st_mode & 07777u));
+        return fail_dir(s, w->dir, why);
+    }
+    return 0;
+}
+
+/* Sets rest to a, then "/" and b when b is not empty; ENAMETOOLONG when it does not fit. */
+static int
+set_rest(struct walk *w, const char *a, const char *b)
+{
+    char tmp[PATH_MAX];
+    int n = snprintf(tmp, sizeof(tmp), "%s%s%s", a, b[0] != '\0' ? "/" : "", b);
+
+    if (n < 0 || (size_t)n >= sizeof(tmp)) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    memcpy(w->rest, tmp, (size_t)n + 1);
+    return 0;
+}
+
+/* Takes the next name off w->rest into name; *last when no name follows it. A trailing slash
+ * leaves "." behind, so the name before it must be a folder, as for open(2). Called only
+ * while a name is left (rest is never "" then). */
+static int
+pop_name(struct walk *w, char name[NAME_MAX + 1], int *last)
+{
+    const char *p = w->rest, *next;
+    size_t n;
+
+    while (*p == '/')
+        p++;
+    if (*p == '\0')
+        p = "."; /* nothing but slashes: the folder itself, as "/" is */
+    n = strcspn(p, "/");
+    if (n > NAME_MAX) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    memcpy(name, p, n);
+    name[n] = '\0';
+    for (next = p + n; *next == '/'; next++)
+        ;
+    if (next != p + n && *next == '\0')
+        next = ".";
+    memmove(w->rest, next, strlen(next) + 1);
+    *last = w->rest[0] == '\0';
+    return 0;
+}
+
+/* Steps into the folder name, already looked up in w->dfd and not a link. */
+static int
+enter_dir(struct walk *w, const char *name)
+{
+    char *slash;
+    size_t dl = strlen(w->dir);
+    int fd;
+
+    if ((fd = openat(w->dfd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+        return -1;
+    if (strcmp(name, "..") == 0) {
+        slash = strrchr(w->dir, '/');
+        slash[slash == w->dir ? 1 : 0] = '\0';
+    } else if (strcmp(name, ".") != 0) {
+        if (dl + 1 + strlen(name) >= sizeof(w->dir)) {
+            close(fd);
+            errno = ENAMETOOLONG;
+            return -1;
+        }
+        snprintf(w->dir + dl, sizeof(w->dir) - dl, "%s%s", dl > 1 ? "/" : "", name);
+    }
+    close(w->dfd);
+    w->dfd = fd;
+    return 0;
+}
+
+/* Replaces the link name (in w->dfd) by its target in front of the names still to look up;
+ * an absolute target starts again from "/". */
+static int
+follow_link(struct walk *w, const char *name)
+{
+    char target[PATH_MAX];
+    ssize_t n;
+    int fd;
+
+    if (++w->links > TRUSTED_MAX_LINKS) {
+        errno = ELOOP;
+        return -1;
+    }
+    if ((n = readlinkat(w->dfd, name, target, sizeof(target))) < 0)
+        return -1;
+    if ((size_t)n >= sizeof(target) || n == 0) {
+        errno = n == 0 ? ENOENT : ENAMETOOLONG;
+        return -1;
+    }
+    target[n] = '\0';
+    if (set_rest(w, target, w->rest) != 0)
+        return -1;
+    if (target[0] == '/') {
+        if ((fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+            return -1;
+        close(w->dfd);
+        w->dfd = fd;
+        snprintf(w->dir, sizeof(w->dir), "/");
+    }
+    return 0;
+}
+
+/* Opens s->path for SSHCERT_FILE_TRUSTED: each folder is checked before a name is looked up
+ * in it, and the file is opened in the last one without following a link, so what was
+ * checked is what is opened. A relative path is taken from the working folder, whose own
+ * parents are checked too. */
+static int
+open_trusted(const struct src *s, int *fdp)
+{
+    struct walk w;
+    struct stat st;
+    char name[NAME_MAX + 1], cwd[PATH_MAX];
+    int last = 0, r = SSHCERT_ERR_INTERNAL;
+
+    w.links = 0;
+    snprintf(w.dir, sizeof(w.dir), "/");
+    if ((w.dfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+        return fail_errno(s, SSHCERT_ERR_SYSTEM, "cannot open ");
+    if (s->path[0] == '\0')
+        errno = ENOENT; /* as open("") */
+    if (s->path[0] == '\0' || (s->path[0] != '/' && getcwd(cwd, sizeof(cwd)) == NULL))
+        goto sys;
+    if (set_rest(&w, s->path[0] == '/' ? s->path : cwd, s->path[0] == '/' ? "" : s->path) != 0)
+        goto sys;
+    while (!last) {
+        if ((r = dir_trusted(s, &w)) != 0)
+            goto out;
+        if (pop_name(&w, name, &last) != 0 ||
+            fstatat(w.dfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+            goto sys;
+        if (S_ISLNK(st.st_mode)) {
+            if (follow_link(&w, name) != 0)
+                goto sys;
+            last = 0;
+        } else if (!last && enter_dir(&w, name) != 0) {
+            goto sys;
+        }
+    }
+    /* O_NONBLOCK: see open_checked. A link put here since fstatat is refused (ELOOP). */
+    if ((*fdp = openat(w.dfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | O_NOFOLLOW)) < 0)
+        goto sys;
+    r = 0;
+    goto out;
+sys:
+    r = fail_errno(s, errno == ENOENT ? SSHCERT_ERR_NOT_FOUND : SSHCERT_ERR_SYSTEM, "cannot open ");
+out:
+    close(w.dfd);
+    return r;
+}
+
+/* ---- reading ---- */
+
 /* Opens s->path and checks what it is on the descriptor: *fdp is set whenever it was opened,
  * *size only when every check passed. */
 static int
@@ -76,12 +281,16 @@ open_checked(const struct src *s, unsigned rules, size_t max, int *fdp, size_t *
 {
     struct stat st;
     char post[160];
-    int fl;
+    int fl, r;
 
     /* O_NONBLOCK only so that opening a FIFO does not wait for a writer; cleared below. */
-    if ((*fdp = open(s->path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) < 0)
+    if ((rules & SSHCERT_FILE_TRUSTED) != 0) {
+        if ((r = open_trusted(s, fdp)) != 0)
+            return r;
+    } else if ((*fdp = open(s->path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) < 0) {
         return fail_errno(s, errno == ENOENT ? SSHCERT_ERR_NOT_FOUND : SSHCERT_ERR_SYSTEM,
             "cannot open ");
+    }
     if (fstat(*fdp, &st) != 0)
         return fail_errno(s, SSHCERT_ERR_SYSTEM, "cannot stat ");
     if (!S_ISREG(st.st_mode))

@@ -8,7 +8,10 @@
 /* A secret (CA key, secret.key, TLS key): no permission bit for group or others. */
 #define SSHCERT_FILE_PRIVATE 0x1u
 /* Policy a root process trusts (pam_sshcert's ca_keys, KRL, principals): owned by root or by
- * the effective uid, and not writable by group or others. */
+ * the effective uid, and not writable by group or others; and so is every folder the path
+ * passes through, up to "/" (sshd's StrictModes rule, with no exception for the sticky bit, so
+ * nothing under /tmp qualifies), including each folder that holds a symbolic link on the way
+ * and each folder a link leads through. */
 #define SSHCERT_FILE_TRUSTED 0x2u
 
 /*
@@ -18,6 +21,14 @@
  * and the rules apply to the file they lead to: operators link keys into place (certbot's
  * live/, Kubernetes secret volumes), and whoever can replace a link in the folder can replace
  * the file too. Opening does not wait on a FIFO.
+ *
+ * With SSHCERT_FILE_TRUSTED the path is resolved here one name at a time from "/" (a relative
+ * path from the working folder), as the kernel would, at most 40 links (ELOOP beyond): each
+ * folder is checked on a descriptor before a name is looked up in it, and the file is opened
+ * in the last folder without following a link, so no one outside the rule can swap what was
+ * checked for what is read. A folder that breaks the rule is SSHCERT_ERR_PERMISSIONS with a
+ * message naming it, e.g. "principals file /x/y/p: directory /x/y is writable by group or
+ * others (mode 0775)" or "...: directory /x/y is owned by uid 1000, not by root".
  *
  * 0, or: SSHCERT_ERR_NOT_FOUND (missing), SSHCERT_ERR_INVALID_FORMAT (not a regular file, or
  * its size changed while it was read), SSHCERT_ERR_PERMISSIONS (a rule is broken),

@@ -151,7 +151,9 @@ expand(const char *t, size_t len, const char *user, int path, char **out)
 /* ---- files ---- */
 
 /* Reads a policy file: regular, owned by root or by us, not writable by group or others (a
- * file others may write would let them add a CA or drop a revocation), at most max bytes. */
+ * file others may write would let them add a CA or drop a revocation), and so is every folder
+ * on its path, links followed (whoever may write one could choose which file is read), at most
+ * max bytes. */
 static int
 read_policy_file(const char *path, const char *what, size_t max, uint8_t **out, size_t *outlen,
     struct sshcert_pam_result *res)

@@ -2,8 +2,9 @@
 # pam_sshcert.so in a real PAM stack: pamtester as root with PAM_RUSER naming the user (as
 # sudo and su set it), a real ssh-agent run as the test user, certificates from
 # `sshcert-admin sign` and `ssh-keygen -s`, KRLs from both; then who may ask (another PAM_RUSER,
-# none, an unknown one, pamtester run as the user). Asserts the exact PAM outcome (pamtester
-# prints pam_strerror) and, with `debug`, the module's reason (the line it sends to syslog).
+# none, an unknown one, pamtester run as the user), and the folders on the policy files' paths.
+# Asserts the exact PAM outcome (pamtester prints pam_strerror) and, with `debug`, the module's
+# reason (the line it sends to syslog).
 . "${SSHCERT_SRC_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib.sh"
 
 MOD="$SSHCERT_BUILD_DIR/pam/pam_sshcert.so"
@@ -35,6 +36,12 @@ PAMFILE="/etc/pam.d/$SVC"
 [ -e "$PAMFILE" ] && { echo "$PAMFILE exists already"; exit 1; }
 T_CLEANUPS+=("rm -f '$PAMFILE'")
 cd "$T_DIR" || exit 1
+# The module reads ca_keys, revoked_keys and principals files only when every folder on their
+# path is root's and not writable by group or others (sshd's StrictModes): /tmp, mode 1777, is
+# not, so they live in a folder of their own under /run (root's, 0755).
+POL=$(mktemp -d /run/sshcert-pam-test.XXXXXX) || exit 1
+T_CLEANUPS+=("rm -rf '$POL'")
+chmod 0755 "$POL"
 
 as_a() { setpriv --reuid="$UA" --regid="$GA" --init-groups "$@"; }
 as_b() { setpriv --reuid="$UB" --regid="$GB" --init-groups "$@"; }
@@ -147,10 +154,11 @@ t_rc "oracle: ssh-keygen sees the admin-revoked serial revoked" 1 \
   ssh-keygen -Q -f krl-admin keys-a/rev_admin-cert.pub
 t_rc "oracle: ssh-keygen sees the good admin certificate not revoked" 0 \
   ssh-keygen -Q -f krl-admin keys-a/ok_admin-cert.pub
+install -m 0644 cas.pub krl-kg krl-admin krl-empty krl-corrupt ca3.pub "$POL/"
 
 start_agent "$UA" "$GA" "$T_DIR/agent-a"
 SA="$T_DIR/agent-a/agent.sock"
-BASE="ca_keys=$T_DIR/cas.pub"
+BASE="ca_keys=$POL/cas.pub"
 
 t_log "success"
 svc "$BASE debug"
@@ -220,33 +228,31 @@ pam "unknown user" 1 "pamtester: User not known to the underlying authentication
 
 t_log "revocation"
 agent_holds keys-a/rev_kg
-svc "$BASE revoked_keys=$T_DIR/krl-kg debug"
+svc "$BASE revoked_keys=$POL/krl-kg debug"
 pam "revoked in a KRL from ssh-keygen -k" 1 "$AUTH_ERR" "$SA" "$UA"
 t_match "debug: reason" "certificate serial 500 .*revoked by revoked_keys" "$T_ERR"
-svc "$BASE revoked_keys=$T_DIR/krl-empty debug"
+svc "$BASE revoked_keys=$POL/krl-empty debug"
 pam "the same certificate with a 0-byte KRL" 0 "$OK" "$SA" "$UA"
 agent_holds keys-a/rev_admin
-svc "$BASE revoked_keys=$T_DIR/krl-admin debug"
+svc "$BASE revoked_keys=$POL/krl-admin debug"
 pam "revoked in the KRL from sshcert-admin krl" 1 "$AUTH_ERR" "$SA" "$UA"
 agent_holds keys-a/ok_admin
 pam "a certificate the KRL does not list" 0 "$OK" "$SA" "$UA"
-svc "$BASE revoked_keys=$T_DIR/missing.krl debug"
+svc "$BASE revoked_keys=$POL/missing.krl debug"
 pam "missing KRL file" 1 "$UNAVAIL" "$SA" "$UA"
-t_match "debug: reason" "cannot open revoked_keys $T_DIR/missing.krl" "$T_ERR"
-svc "$BASE revoked_keys=$T_DIR/krl-corrupt debug"
+t_match "debug: reason" "cannot open revoked_keys $POL/missing.krl" "$T_ERR"
+svc "$BASE revoked_keys=$POL/krl-corrupt debug"
 pam "corrupt KRL file" 1 "$UNAVAIL" "$SA" "$UA"
 t_match "debug: reason" "is not a usable KRL" "$T_ERR"
 
 t_log "configuration"
-svc "ca_keys=$T_DIR/missing.pub debug"
+svc "ca_keys=$POL/missing.pub debug"
 pam "missing CA file" 1 "$UNAVAIL" "$SA" "$UA"
-t_match "debug: reason" "cannot open ca_keys $T_DIR/missing.pub" "$T_ERR"
-cp cas.pub cas-gw.pub
-chmod 0664 cas-gw.pub
-svc "ca_keys=$T_DIR/cas-gw.pub debug"
+t_match "debug: reason" "cannot open ca_keys $POL/missing.pub" "$T_ERR"
+install -m 0664 cas.pub "$POL/cas-gw.pub"
+svc "ca_keys=$POL/cas-gw.pub debug"
 pam "group-writable CA file" 1 "$UNAVAIL" "$SA" "$UA"
-cat ca3.pub >ca3-only.pub
-svc "ca_keys=$T_DIR/ca3-only.pub debug"
+svc "ca_keys=$POL/ca3.pub debug"
 pam "a CA file without the signing CA" 1 "$AUTH_ERR" "$SA" "$UA"
 svc "$BASE alwaysok"
 pam "unknown option" 1 "$SERVICE_ERR" "$SA" "$UA"
@@ -267,17 +273,90 @@ agent_holds keys-a/ok_admin
 pam "principals=admin-%u refuses the plain USER certificate" 1 "$AUTH_ERR" "$SA" "$UA"
 svc "$BASE principals=%u,admin-%u"
 pam "principals=%u,admin-%u accepts USER" 0 "$OK" "$SA" "$UA"
-install -d -m 0755 principals
-printf '# who may sudo as %s\n\n  ops  \nadmins\n' "$UA" >"principals/$UA"
+install -d -m 0755 "$POL/principals"
+printf '# who may sudo as %s\n\n  ops  \nadmins\n' "$UA" >"$POL/principals/$UA"
 agent_holds keys-a/ops_p
-svc "$BASE principals=file:$T_DIR/principals/%u debug"
+svc "$BASE principals=file:$POL/principals/%u debug"
 pam "principals file lists ops" 0 "$OK" "$SA" "$UA"
 t_match "debug: matched principal" "principal ops CA" "$T_ERR"
 agent_holds keys-a/ok_admin
 pam "principals file does not list the user's name" 1 "$AUTH_ERR" "$SA" "$UA"
-rm "principals/$UA"
+rm "$POL/principals/$UA"
 agent_holds keys-a/ops_p
 pam "missing principals file" 1 "$UNAVAIL" "$SA" "$UA"
+
+t_log "folders on a policy file's path (sshd's StrictModes)"
+# refused_by DESC REASON: the module's last refusal line (debug, on stderr) is exactly
+# "pam_sshcert: refused user A: REASON".
+refused_by() {
+  t_eq "$1" "pam_sshcert: refused user $UA: $2" \
+    "$(printf '%s\n' "$T_ERR" | grep '^pam_sshcert: refused user ' | tail -n 1)"
+}
+W="is writable by group or others"
+PF="principals file"
+BG="$POL/by-group"
+ST="$POL/sticky"
+# Root's list that names ops, in a safe folder: what A would like to have read as theirs.
+install -d -m 0755 "$POL/lists"
+printf 'ops\n' >"$POL/lists/ops-team"
+chmod 0644 "$POL/lists/ops-team"
+printf 'ops\n' >"$POL/principals/$UA"
+chmod 0644 "$POL/principals/$UA"
+agent_holds keys-a/ops_p
+svc "$BASE principals=file:$POL/principals/%u debug"
+pam "a safe path: accepted" 0 "$OK" "$SA" "$UA"
+ln -s "$POL/principals" "$POL/principals-link"
+svc "$BASE principals=file:$POL/principals-link/%u debug"
+pam "a link among safe folders: accepted" 0 "$OK" "$SA" "$UA"
+# A folder that A's group may write, holding a file that root wrote: refused all the same.
+install -d -m 0775 -g "$GA" "$BG"
+install -m 0644 "$POL/principals/$UA" "$BG/$UA"
+svc "$BASE principals=file:$BG/%u debug"
+pam "principals file in a group-writable folder" 1 "$UNAVAIL" "$SA" "$UA"
+refused_by "debug: the refusal names the folder" "$PF $BG/$UA: directory $BG $W (mode 0775)"
+# What A can do there: put a link to any root-owned file or folder in a safe place.
+rm "$BG/$UA"
+as_a ln -s "$POL/lists/ops-team" "$BG/$UA"
+pam "a link A put in the writable folder, to root's file" 1 "$UNAVAIL" "$SA" "$UA"
+refused_by "debug: the link's folder is named" "$PF $BG/$UA: directory $BG $W (mode 0775)"
+as_a ln -s "$POL/lists" "$BG/lists"
+svc "$BASE principals=file:$BG/lists/ops-team debug"
+pam "a link A put in the writable folder, to root's folder" 1 "$UNAVAIL" "$SA" "$UA"
+refused_by "debug: the folder that holds the link is named" \
+  "$PF $BG/lists/ops-team: directory $BG $W (mode 0775)"
+# Root's link in a safe folder that leads through the writable one.
+ln -s "$BG" "$POL/via"
+svc "$BASE principals=file:$POL/via/%u debug"
+pam "a link in a safe folder that leads through the writable one" 1 "$UNAVAIL" "$SA" "$UA"
+refused_by "debug: the folder the link leads through is named" \
+  "$PF $POL/via/$UA: directory $BG $W (mode 0775)"
+# World-writable with the sticky bit, like /tmp: sshd makes no exception, nor do we.
+install -d -m 1777 "$ST"
+install -m 0644 "$POL/principals/$UA" "$ST/$UA"
+svc "$BASE principals=file:$ST/%u debug"
+pam "principals file in a sticky world-writable folder" 1 "$UNAVAIL" "$SA" "$UA"
+refused_by "debug: mode 1777 named" "$PF $ST/$UA: directory $ST $W (mode 1777)"
+# A folder of A's own (0755): A could swap the file in it.
+install -d -m 0755 -o "$UA" -g "$GA" "$POL/a-owned"
+install -m 0644 "$POL/principals/$UA" "$POL/a-owned/$UA"
+svc "$BASE principals=file:$POL/a-owned/%u debug"
+pam "principals file in a folder A owns" 1 "$UNAVAIL" "$SA" "$UA"
+refused_by "debug: the owner named" \
+  "$PF $POL/a-owned/$UA: directory $POL/a-owned is owned by uid $(id -u "$UA"), not by root"
+# ca_keys and revoked_keys follow the same rule; so the old home of these files, /tmp, fails.
+install -m 0644 cas.pub "$BG/cas.pub"
+svc "ca_keys=$BG/cas.pub debug"
+pam "ca_keys in the group-writable folder" 1 "$UNAVAIL" "$SA" "$UA"
+refused_by "debug: ca_keys" "ca_keys $BG/cas.pub: directory $BG $W (mode 0775)"
+if [ "$(dirname "$T_DIR")" = /tmp ]; then
+  svc "ca_keys=$T_DIR/cas.pub debug"
+  pam "ca_keys under /tmp" 1 "$UNAVAIL" "$SA" "$UA"
+  refused_by "debug: /tmp named" "ca_keys $T_DIR/cas.pub: directory /tmp $W (mode 1777)"
+fi
+install -m 0644 krl-empty "$ST/krl"
+svc "$BASE revoked_keys=$ST/krl debug"
+pam "revoked_keys in the sticky folder" 1 "$UNAVAIL" "$SA" "$UA"
+refused_by "debug: revoked_keys" "revoked_keys $ST/krl: directory $ST $W (mode 1777)"
 
 t_log "another user's agent"
 # B runs an agent holding a valid certificate for A's name.
@@ -328,7 +407,7 @@ t_match "debug: the unknown requester" \
 pam "PAM_RUSER is A again (nothing sticks)" 0 "$OK" "$SA" "$UA" "$UA"
 # pamtester run as A itself (real uid A, like a setuid sudo's caller): the module needs no
 # privileges then (it opens A's own socket as A, and the config files are world-readable).
-if as_a test -r "$MOD" && as_a test -r "$T_DIR/cas.pub"; then
+if as_a test -r "$MOD" && as_a test -r "$POL/cas.pub"; then
   pam "pamtester run as A, no PAM_RUSER, for A" 0 "$OK" "$SA" "$UA" - "$UA"
   t_match "debug: accepted as A" "^pam_sshcert: accepted user $UA: " "$T_ERR"
   pam "pamtester run as A, PAM_RUSER B is ignored, for A" 0 "$OK" "$SA" "$UA" "$UB" "$UA"
@@ -340,7 +419,7 @@ if as_a test -r "$MOD" && as_a test -r "$T_DIR/cas.pub"; then
   t_match "debug: PAM_RUSER ignored" "the requesting user \\(real uid $(id -u "$UB")\\) $REFUSED_BY" \
     "$T_ERR"
 else
-  echo "# skipped pamtester run as $UA: $MOD or $T_DIR/cas.pub is not readable by $UA"
+  echo "# skipped pamtester run as $UA: $MOD or $POL/cas.pub is not readable by $UA"
 fi
 
 t_log "a sudo-like stack: sufficient, then pam_deny"

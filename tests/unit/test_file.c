@@ -1,8 +1,11 @@
 /*
  * lib/file: the checked read behind every key, secret and policy file. Each rule at its
  * boundary with the exact code and message: modes, owners, what is not a regular file (a FIFO
- * must not block), symbolic links (followed; the rules apply to the target), the size cap one
+ * must not block), symbolic links (followed; the rules apply to the target), the folders on a
+ * trusted file's path (sshd's StrictModes rule for each, through every link), the size cap one
  * byte under and over, a missing file, a file that changes while it is read.
+ *
+ * The scratch folder is one the trusted rule accepts (trusted_dir.h): not under /tmp.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -23,6 +26,7 @@
 #include "err.h"
 #include "file.h"
 #include "secmem.h"
+#include "trusted_dir.h"
 
 #define MAX 64u /* the cap the tests read with */
 
@@ -52,6 +56,17 @@ make_file(const char *name, size_t len, mode_t mode)
     for (i = 0; i < len; i++)
         assert_int_equal(fputc('k', f), 'k');
     assert_int_equal(fclose(f), 0);
+    assert_int_equal(chmod(p, mode), 0);
+    return p;
+}
+
+/* Makes the folder name with mode (exactly: chmod, not the umask). */
+static const char *
+make_dir(const char *name, mode_t mode)
+{
+    const char *p = path_of(name);
+
+    assert_int_equal(mkdir(p, 0700), 0);
     assert_int_equal(chmod(p, mode), 0);
     return p;
 }
@@ -202,7 +217,8 @@ test_symlinks(void **state)
     const char *target, *link;
 
     (void)state;
-    /* Followed; the rules apply to the file the link leads to, not to the link's own 0777. */
+    /* Followed; the rules apply to the file the link leads to, not to the link's own 0777
+     * (links through folders: test_trusted_folders). */
     target = make_file("real_key", 7, 0600);
     link = path_of("key_link");
     assert_int_equal(symlink(target, link), 0);
@@ -221,6 +237,203 @@ test_symlinks(void **state)
     assert_int_equal(symlink(path_of("nowhere"), path_of("dangling")), 0);
     refused(path_of("dangling"), NULL, SSHCERT_FILE_PRIVATE, MAX, SSHCERT_ERR_NOT_FOUND,
         "cannot open ", ": No such file or directory");
+}
+
+/* A trusted read refused because of the folder bad, with "<what> <path>: directory <bad> <why>". */
+static void
+refused_dir(const char *path, const char *bad, const char *why)
+{
+    char post[1400];
+
+    snprintf(post, sizeof(post), ": directory %s %s", bad, why);
+    refused(path, "principals file", SSHCERT_FILE_TRUSTED, MAX, SSHCERT_ERR_PERMISSIONS, "", post);
+}
+
+/* SSHCERT_FILE_TRUSTED: every folder the path passes through, up to "/", must be owned by root
+ * or by us and not writable by group or others (sshd's StrictModes, misc.c safe_path). */
+static void
+test_trusted_folders(void **state)
+{
+    const char *gw, *top;
+    char gw_s[700], top_s[700];
+
+    (void)state;
+    top = make_dir("tr", 0755);
+    snprintf(top_s, sizeof(top_s), "%s", top);
+    make_dir("tr/safe", 0755);
+    make_file("tr/safe/p", 5, 0644);
+    accepted(path_of("tr/safe/p"), SSHCERT_FILE_TRUSTED, MAX, 5);
+    /* The file's folder writable by group, by others, or by all with the sticky bit (as /tmp
+     * is): whoever may create names in it chooses the file. */
+    gw = make_dir("tr/gw", 0775);
+    snprintf(gw_s, sizeof(gw_s), "%s", gw);
+    make_file("tr/gw/p", 5, 0644);
+    refused_dir(path_of("tr/gw/p"), gw_s, "is writable by group or others (mode 0775)");
+    assert_int_equal(chmod(gw_s, 0757), 0);
+    refused_dir(path_of("tr/gw/p"), gw_s, "is writable by group or others (mode 0757)");
+    assert_int_equal(chmod(gw_s, 01777), 0);
+    refused_dir(path_of("tr/gw/p"), gw_s, "is writable by group or others (mode 1777)");
+    assert_int_equal(chmod(gw_s, 0775), 0);
+    /* A folder further up. */
+    assert_int_equal(chmod(top_s, 0770), 0);
+    refused_dir(path_of("tr/safe/p"), top_s, "is writable by group or others (mode 0770)");
+    assert_int_equal(chmod(top_s, 0755), 0);
+    /* Only the trusted rule looks at folders. */
+    accepted(path_of("tr/gw/p"), 0, MAX, 5);
+
+    /* Links: a link in a safe folder to a file in a writable one (what sshd's realpath check
+     * sees too); a link in a writable folder to a safe file, to a safe folder, or a chain of
+     * links that passes through it (sshd would accept these: it checks only the path the links
+     * lead to, yet whoever writes that folder chooses where they lead). */
+    assert_int_equal(symlink("../gw/p", path_of("tr/safe/to_gw")), 0);
+    refused_dir(path_of("tr/safe/to_gw"), gw_s, "is writable by group or others (mode 0775)");
+    assert_int_equal(symlink(path_of("tr/safe/p"), path_of("tr/gw/to_safe")), 0);
+    refused_dir(path_of("tr/gw/to_safe"), gw_s, "is writable by group or others (mode 0775)");
+    assert_int_equal(symlink(path_of("tr/safe"), path_of("tr/gw/safe_dir")), 0);
+    refused_dir(path_of("tr/gw/safe_dir/p"), gw_s, "is writable by group or others (mode 0775)");
+    assert_int_equal(symlink(path_of("tr/gw/to_safe"), path_of("tr/safe/hop")), 0);
+    refused_dir(path_of("tr/safe/hop"), gw_s, "is writable by group or others (mode 0775)");
+    /* A path that only passes by a writable folder with "..": refused too, which is stricter
+     * than needed but simple to state, and no operator writes such a path. */
+    refused_dir(path_of("tr/gw/../safe/p"), gw_s, "is writable by group or others (mode 0775)");
+
+    /* Links and names that stay among safe folders resolve as the kernel resolves them. */
+    assert_int_equal(symlink("p", path_of("tr/safe/rel")), 0);
+    accepted(path_of("tr/safe/rel"), SSHCERT_FILE_TRUSTED, MAX, 5);
+    assert_int_equal(symlink(path_of("tr/safe/rel"), path_of("tr/safe/abs")), 0);
+    accepted(path_of("tr/safe/abs"), SSHCERT_FILE_TRUSTED, MAX, 5);
+    make_dir("tr/safe2", 0755);
+    assert_int_equal(symlink("../safe", path_of("tr/safe2/up")), 0);
+    accepted(path_of("tr/safe2/up/p"), SSHCERT_FILE_TRUSTED, MAX, 5);
+    accepted(path_of("tr/safe2/up/../safe/./p"), SSHCERT_FILE_TRUSTED, MAX, 5);
+    accepted(path_of("tr//safe///p"), SSHCERT_FILE_TRUSTED, MAX, 5);
+    /* The file's own rule still holds in a safe folder. */
+    assert_int_equal(chmod(path_of("tr/safe/p"), 0664), 0);
+    refused(path_of("tr/safe/abs"), "ca_keys", SSHCERT_FILE_TRUSTED, MAX,
+        SSHCERT_ERR_PERMISSIONS, "", " must be owned by root and not writable by group or others");
+    assert_int_equal(chmod(path_of("tr/safe/p"), 0644), 0);
+}
+
+/* What the walk of a trusted path does with what is not a plain path to a file. */
+static void
+test_trusted_walk_edges(void **state)
+{
+    char cwd[PATH_MAX], through[700];
+    char *out = NULL;
+
+    (void)state;
+    make_dir("te", 0755);
+    make_dir("te/gw", 0775);
+    make_file("te/p", 3, 0644);
+    make_file("te/gw/p", 3, 0644);
+    /* A trailing slash asks for a folder, as open(2) does. */
+    snprintf(through, sizeof(through), "%s/", path_of("te/p"));
+    refused(through, "ca_keys", SSHCERT_FILE_TRUSTED, MAX, SSHCERT_ERR_SYSTEM, "cannot open ",
+        ": Not a directory");
+    assert_int_equal(errno, ENOTDIR);
+    /* A loop of links ends like the kernel's. */
+    assert_int_equal(symlink("loop", path_of("te/loop")), 0);
+    refused(path_of("te/loop"), "ca_keys", SSHCERT_FILE_TRUSTED, MAX, SSHCERT_ERR_SYSTEM,
+        "cannot open ", ": Too many levels of symbolic links");
+    assert_int_equal(errno, ELOOP);
+    /* At most 40 links (the cap the kernel has too, which is the oracle here): lkN leads to p
+     * through N links. */
+    {
+        char name[16], to[16];
+        int i;
+
+        for (i = 1; i <= 41; i++) {
+            snprintf(name, sizeof(name), "te/lk%d", i);
+            if (i == 1)
+                snprintf(to, sizeof(to), "p");
+            else
+                snprintf(to, sizeof(to), "lk%d", i - 1);
+            assert_int_equal(symlink(to, path_of(name)), 0);
+        }
+    }
+    accepted(path_of("te/lk40"), 0, MAX, 3);
+    accepted(path_of("te/lk40"), SSHCERT_FILE_TRUSTED, MAX, 3);
+    refused(path_of("te/lk41"), "ca_keys", 0, MAX, SSHCERT_ERR_SYSTEM, "cannot open ",
+        ": Too many levels of symbolic links");
+    refused(path_of("te/lk41"), "ca_keys", SSHCERT_FILE_TRUSTED, MAX, SSHCERT_ERR_SYSTEM,
+        "cannot open ", ": Too many levels of symbolic links");
+    assert_int_equal(errno, ELOOP);
+    /* Names and paths over the kernel's caps fail as open(2) does (the oracle). */
+    {
+        static char longer[PATH_MAX + 8];
+        char *msg = NULL, *out2 = NULL;
+        size_t i;
+
+        snprintf(longer, sizeof(longer), "%s/", path_of("te"));
+        for (i = strlen(longer); i < NAME_MAX + 1 + strlen(path_of("te")) + 1; i++)
+            longer[i] = 'n';
+        longer[i] = '\0';
+        refused(longer, NULL, 0, MAX, SSHCERT_ERR_SYSTEM, "cannot open ", ": File name too long");
+        refused(longer, NULL, SSHCERT_FILE_TRUSTED, MAX, SSHCERT_ERR_SYSTEM, "cannot open ",
+            ": File name too long");
+        for (i = 0; i + 2 < PATH_MAX + 4; i += 2)
+            memcpy(longer + i, "./", 2);
+        memcpy(longer + i, "p", 2);
+        assert_int_equal(sshcert_file_read_checked(longer, NULL, 0, MAX, &out2, NULL, &msg),
+            SSHCERT_ERR_SYSTEM);
+        assert_int_equal(errno, ENAMETOOLONG);
+        assert_int_equal(sshcert_file_read_checked(longer, NULL, SSHCERT_FILE_TRUSTED, MAX, &out2,
+                             NULL, &msg),
+            SSHCERT_ERR_SYSTEM);
+        assert_int_equal(errno, ENAMETOOLONG);
+        assert_null(out2);
+        free(msg);
+    }
+    /* A missing folder is a missing file; so is the empty path. */
+    refused(path_of("te/nope/p"), "ca_keys", SSHCERT_FILE_TRUSTED, MAX, SSHCERT_ERR_NOT_FOUND,
+        "cannot open ", ": No such file or directory");
+    refused("", "ca_keys", SSHCERT_FILE_TRUSTED, MAX, SSHCERT_ERR_NOT_FOUND, "cannot open ",
+        ": No such file or directory");
+    /* "/" and a link to it are folders. */
+    refused("/", "ca_keys", SSHCERT_FILE_TRUSTED, MAX, SSHCERT_ERR_INVALID_FORMAT, "",
+        " is not a regular file");
+    assert_int_equal(symlink("/", path_of("te/root")), 0);
+    refused(path_of("te/root"), "ca_keys", SSHCERT_FILE_TRUSTED, MAX, SSHCERT_ERR_INVALID_FORMAT,
+        "", " is not a regular file");
+    /* A relative path starts from the working folder, whose parents count too. */
+    assert_non_null(getcwd(cwd, sizeof(cwd)));
+    assert_int_equal(chdir(path_of("te")), 0);
+    assert_int_equal(sshcert_file_read_checked("p", NULL, SSHCERT_FILE_TRUSTED, MAX, &out, NULL,
+                         NULL),
+        0);
+    assert_string_equal(out, "kkk");
+    free(out);
+    refused_dir("gw/p", path_of("te/gw"), "is writable by group or others (mode 0775)");
+    assert_int_equal(chdir(path_of("te/gw")), 0);
+    refused_dir("p", path_of("te/gw"), "is writable by group or others (mode 0775)");
+    refused_dir("../p", path_of("te/gw"), "is writable by group or others (mode 0775)");
+    assert_int_equal(chdir(cwd), 0);
+}
+
+/* A folder of another account: only root can hand one over, so only root can test it. */
+static void
+test_trusted_folder_owner(void **state)
+{
+    char other[700];
+
+    (void)state;
+    if (geteuid() != 0) {
+        skip();
+        return;
+    }
+    snprintf(other, sizeof(other), "%s", make_dir("to", 0755));
+    make_file("to/p", 3, 0644);
+    accepted(path_of("to/p"), SSHCERT_FILE_TRUSTED, MAX, 3);
+    assert_int_equal(chown(other, 65534, 65534), 0);
+    refused_dir(path_of("to/p"), other, "is owned by uid 65534, not by root");
+    /* Only the trusted rule looks at the folder's owner. */
+    accepted(path_of("to/p"), 0, MAX, 3);
+    assert_int_equal(chown(other, 0, 0), 0);
+    assert_int_equal(symlink(path_of("to/p"), path_of("to/link")), 0);
+    accepted(path_of("to/link"), SSHCERT_FILE_TRUSTED, MAX, 3);
+    assert_int_equal(lchown(path_of("to/link"), 65534, 65534), 0);
+    /* A link's own owner does not matter: only the folder it is in can change it. */
+    accepted(path_of("to/link"), SSHCERT_FILE_TRUSTED, MAX, 3);
 }
 
 static void
@@ -344,11 +557,9 @@ setup(void **state)
     const char *base = getenv("SSHCERT_TEST_TMP");
 
     (void)state;
-    if (base != NULL && (mkdir(base, 0700) == 0 || errno == EEXIST))
-        snprintf(dir, sizeof(dir), "%s/test_file.XXXXXX", base);
-    else
-        snprintf(dir, sizeof(dir), "/tmp/test_file.XXXXXX");
-    return mkdtemp(dir) != NULL ? 0 : -1;
+    if (base != NULL)
+        (void)mkdir(base, 0700);
+    return trusted_mkdtemp(dir, sizeof(dir), "test_file");
 }
 
 static int
@@ -366,6 +577,9 @@ main(void)
         cmocka_unit_test(test_trusted_owner_and_mode),
         cmocka_unit_test(test_not_regular),
         cmocka_unit_test(test_symlinks),
+        cmocka_unit_test(test_trusted_folders),
+        cmocka_unit_test(test_trusted_walk_edges),
+        cmocka_unit_test(test_trusted_folder_owner),
         cmocka_unit_test(test_size_cap),
         cmocka_unit_test(test_missing_and_unreadable),
         cmocka_unit_test(test_changed_while_read),

@@ -36,11 +36,13 @@
 #include "krl.h"
 #include "secmem.h"
 
+#include "../trusted_dir.h"
+
 #define T0 1700000000u /* the test clock: certificates are valid [T0 - 60, T0 + 3600) */
 #define VA (T0 - 60u)
 #define VB (T0 + 3600u)
 
-static char dir[64];
+static char dir[80]; /* short: agent sockets go in it (sun_path holds 108 bytes) */
 static char me[256]; /* the user running the test: connect_as needs no privileges for it */
 static struct sshcert_privkey *ca_key, *ca2_key, *user_key, *other_key;
 static struct sshcert_pubkey ca_pub, ca2_pub, user_pub;
@@ -615,6 +617,80 @@ test_config_principals(void **state)
     load(argv, 2, "alice", SSHCERT_ERR_INVALID_FORMAT, &res);
     assert_int_equal(chmod(path_of("pr/alice"), 0620), 0);
     load(argv, 2, "alice", SSHCERT_ERR_PERMISSIONS, &res);
+}
+
+/* Every folder on a policy file's path, links followed, must be root's (or ours) and not
+ * writable by group or others, as sshd's StrictModes wants: whoever may write one could pick
+ * which root-owned file becomes the list of principals, the CAs or the KRL. */
+static void
+test_config_folders(void **state)
+{
+    struct sshcert_pam_result res;
+    struct sshcert_pam_config *cfg;
+    char a[400], b[400], want[900], gw[200];
+    const char *argv[] = {a, b};
+
+    (void)state;
+    write_ca_file("ca.pub", 0);
+    snprintf(a, sizeof(a), "ca_keys=%s", path_of("ca.pub"));
+    assert_int_equal(mkdir(path_of("pd"), 0700), 0);
+    assert_int_equal(chmod(path_of("pd"), 0755), 0);
+    assert_int_equal(mkdir(path_of("pd/gw"), 0700), 0);
+    assert_int_equal(chmod(path_of("pd/gw"), 0775), 0);
+    snprintf(gw, sizeof(gw), "%s", path_of("pd/gw"));
+    write_text("pd/alice", "ops\n");
+    write_text("pd/gw/alice", "ops\n");
+
+    /* A safe folder: read. */
+    snprintf(b, sizeof(b), "principals=file:%s/%%u", path_of("pd"));
+    cfg = load(argv, 2, "alice", 0, &res);
+    assert_int_equal(sshcert_pam_config_allowed_count(cfg), 1);
+    sshcert_pam_config_free(cfg);
+    /* The principals file in a group-writable folder: refused, naming the folder. */
+    snprintf(b, sizeof(b), "principals=file:%s/%%u", gw);
+    load(argv, 2, "alice", SSHCERT_ERR_PERMISSIONS, &res);
+    snprintf(want, sizeof(want),
+        "principals file %s/alice: directory %s is writable by group or others (mode 0775)", gw,
+        gw);
+    assert_string_equal(res.reason, want);
+    /* Sticky and world-writable, as /tmp is: the same. */
+    assert_int_equal(chmod(gw, 01777), 0);
+    load(argv, 2, "alice", SSHCERT_ERR_PERMISSIONS, &res);
+    snprintf(want, sizeof(want),
+        "principals file %s/alice: directory %s is writable by group or others (mode 1777)", gw,
+        gw);
+    assert_string_equal(res.reason, want);
+    assert_int_equal(chmod(gw, 0775), 0);
+    /* A link in the writable folder to a folder of safe files (pd/gw/sub -> pd): refused. */
+    assert_int_equal(symlink(path_of("pd"), path_of("pd/gw/sub")), 0);
+    snprintf(b, sizeof(b), "principals=file:%s/sub/%%u", gw);
+    load(argv, 2, "alice", SSHCERT_ERR_PERMISSIONS, &res);
+    snprintf(want, sizeof(want),
+        "principals file %s/sub/alice: directory %s is writable by group or others (mode 0775)",
+        gw, gw);
+    assert_string_equal(res.reason, want);
+    /* A link in a safe folder through the writable one (pd/via -> pd/gw/sub): refused. */
+    assert_int_equal(symlink(path_of("pd/gw/sub"), path_of("pd/via")), 0);
+    snprintf(b, sizeof(b), "principals=file:%s/%%u", path_of("pd/via"));
+    load(argv, 2, "alice", SSHCERT_ERR_PERMISSIONS, &res);
+    snprintf(want, sizeof(want),
+        "principals file %s/alice: directory %s is writable by group or others (mode 0775)",
+        path_of("pd/via"), gw);
+    assert_string_equal(res.reason, want);
+    /* ca_keys and revoked_keys go through the same rule. */
+    write_ca_file("pd/gw/ca.pub", 0);
+    snprintf(a, sizeof(a), "ca_keys=%s", path_of("pd/gw/ca.pub"));
+    load(argv, 1, "alice", SSHCERT_ERR_PERMISSIONS, &res);
+    snprintf(want, sizeof(want),
+        "ca_keys %s/ca.pub: directory %s is writable by group or others (mode 0775)", gw, gw);
+    assert_string_equal(res.reason, want);
+    snprintf(a, sizeof(a), "ca_keys=%s", path_of("ca.pub"));
+    write_file("pd/gw/krl", "", 0, 0644);
+    snprintf(b, sizeof(b), "revoked_keys=%s", path_of("pd/gw/krl"));
+    load(argv, 2, "alice", SSHCERT_ERR_PERMISSIONS, &res);
+    snprintf(want, sizeof(want),
+        "revoked_keys %s/krl: directory %s is writable by group or others (mode 0775)", gw, gw);
+    assert_string_equal(res.reason, want);
 }
 
 /* ---- certificate checks ---- */
@@ -1340,8 +1416,8 @@ setup(void **state)
     (void)state;
     if (sshcert_secmem_init() != 0)
         return -1;
-    snprintf(dir, sizeof(dir), "/tmp/pamcheck.XXXXXX");
-    if (mkdtemp(dir) == NULL)
+    /* The policy files are read with lib/file's trusted rule, which refuses them under /tmp. */
+    if (trusted_mkdtemp(dir, sizeof(dir), "pamcheck") != 0)
         return -1;
     if ((pw = getpwuid(geteuid())) == NULL)
         return -1;
@@ -1380,6 +1456,7 @@ main(void)
         cmocka_unit_test(test_config_krl),
         cmocka_unit_test(test_config_krl_errors),
         cmocka_unit_test(test_config_principals),
+        cmocka_unit_test(test_config_folders),
         cmocka_unit_test(test_check_cert_ok),
         cmocka_unit_test(test_check_cert_refusals),
         cmocka_unit_test(test_check_cert_clock),
