@@ -28,7 +28,7 @@ static const char login_help[] =
     "\n"
     "Asks for your password (no echo) and TOTP code, makes a fresh ed25519 key, has the CA\n"
     "certify it, writes id_ed25519 (0600), id_ed25519.pub and id_ed25519-cert.pub into the key\n"
-    "dir, and puts the key and certificate into ssh-agent (replacing the previous sshcert\n"
+    "dir, and puts the key and certificate into ssh-agent (replacing the key dir's previous\n"
     "identity) for as long as the certificate is valid.\n"
     "\n"
     "  --server URL        the CA, e.g. https://ca.example.com (plain http only to loopback)\n"
@@ -47,8 +47,9 @@ static const char status_help[] =
     "usage: sshcert status [--json] [--key-dir DIR]\n"
     "\n"
     "Shows the certificate in the key dir: serial, principals, expiry and time left, and\n"
-    "whether ssh-agent holds it. Exits 1 when there is none or it has expired, 6 when the\n"
-    "key dir or the certificate file cannot be read or does not hold a certificate.\n";
+    "whether ssh-agent holds it. Exits 1 when there is none, it has expired or it is not\n"
+    "valid yet (check the clock), 6 when the key dir or the certificate file cannot be read\n"
+    "or does not hold a certificate.\n";
 
 static const char ca_help[] =
     "usage: sshcert ca [--server URL] [--ca-cert PEM] [--fingerprint SHA256:...] [--json]\n"
@@ -60,8 +61,9 @@ static const char ca_help[] =
 static const char logout_help[] =
     "usage: sshcert logout [--no-agent] [--key-dir DIR]\n"
     "\n"
-    "Removes sshcert's identities from ssh-agent and the key and certificate files from the\n"
-    "key dir. The CA is not contacted; the certificate stays valid until it expires.\n";
+    "Removes the key dir's identities from ssh-agent (its key and any certificate of it;\n"
+    "other key dirs' and CAs' stay) and the key and certificate files from the key dir.\n"
+    "The CA is not contacted; the certificate stays valid until it expires.\n";
 
 int
 help_print(FILE *f, const char *cmd)

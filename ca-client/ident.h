@@ -1,7 +1,9 @@
 /*
- * sshcert's identities in the user's ssh-agent. An identity is ours when its comment starts
- * with IDENT_COMMENT_PREFIX (what login adds) or when it is the key or certificate currently in
- * the key dir (what `ssh-add ~/.ssh/sshcert/id_ed25519` adds).
+ * sshcert's identities in the user's ssh-agent. An identity belongs to a key dir when the key
+ * it signs with is that key dir's key: the plain key (what `ssh-add ~/.ssh/sshcert/id_ed25519`
+ * adds, under any comment) or any certificate of it (what login adds, and an older or
+ * re-signed certificate of the same key). The comment plays no part: every key dir, and every
+ * CA, writes "sshcert:..." comments, so a comment cannot say whose an identity is.
  */
 #ifndef SSHCERT_CLIENT_IDENT_H
 #define SSHCERT_CLIENT_IDENT_H
@@ -9,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct keydir_blobs;
+struct keydir_keys;
 struct sshcert_agent;
 struct sshcert_cert;
 struct sshcert_privkey;
@@ -18,9 +20,11 @@ struct sshcert_privkey;
 /* Longest comment login gives an identity. */
 #define IDENT_MAX_COMMENT 128u
 
-/* Removes every identity of ours except the one whose blob is keep (may be NULL). *removed
- * counts them. 0 or a negative SSHCERT_ERR_* from the agent. */
-int ident_remove_ours(struct sshcert_agent *a, const struct keydir_blobs *known,
+/* Removes every identity that belongs to the key dir whose keys are known (the plain keys and
+ * all their certificates), except the one whose blob is keep (may be NULL). Identities of other
+ * keys stay, whatever their comment. *removed counts them. 0 or a negative SSHCERT_ERR_* from
+ * the agent. */
+int ident_remove_ours(struct sshcert_agent *a, const struct keydir_keys *known,
     const uint8_t *keep, size_t keep_len, unsigned *removed);
 
 /* Adds key with cert, comment "sshcert:USER serial N", and a lifetime equal to what is left of

@@ -9,7 +9,6 @@
 
 #include <sodium.h>
 
-#include "buf.h"
 #include "cert.h"
 #include "config.h"
 #include "err.h"
@@ -259,40 +258,34 @@ keydir_load_cert(const struct keydir *kd, struct sshcert_cert **out)
     return r;
 }
 
+static void
+add_key(struct keydir_keys *out, const struct sshcert_pubkey *k)
+{
+    size_t i;
+
+    for (i = 0; i < out->count; i++)
+        if (sshcert_pubkey_equal(&out->key[i], k))
+            return;
+    if (out->count < KEYDIR_MAX_KEYS)
+        out->key[out->count++] = *k;
+}
+
 void
-keydir_blobs(const struct keydir *kd, struct keydir_blobs *out)
+keydir_keys(const struct keydir *kd, struct keydir_keys *out)
 {
     struct sshcert_cert *c = NULL;
     struct sshcert_pubkey pk;
-    struct sshcert_buf *b = NULL;
-    const uint8_t *blob;
     char *text = NULL;
     size_t len = 0;
 
     memset(out, 0, sizeof(*out));
-    if (keydir_load_cert(kd, &c) == 0 && sshcert_cert_blob(c, &blob, &len) == 0 &&
-        (out->cert = malloc(len)) != NULL) {
-        memcpy(out->cert, blob, len);
-        out->cert_len = len;
-    }
-    sshcert_cert_free(c);
     if (sshcert_file_read(kd->pub, SSHCERT_MAX_KEY_LINE, &text, &len) == 0 &&
-        sshcert_pubkey_parse_line(text, len, &pk, NULL) == 0 &&
-        (b = sshcert_buf_new(0)) != NULL && sshcert_pubkey_put_blob(b, &pk) == 0 &&
-        (out->pub = malloc(sshcert_buf_len(b))) != NULL) {
-        out->pub_len = sshcert_buf_len(b);
-        memcpy(out->pub, sshcert_buf_ptr(b), out->pub_len);
-    }
-    sshcert_buf_free(b);
+        sshcert_pubkey_parse_line(text, len, &pk, NULL) == 0)
+        add_key(out, &pk);
     free(text);
-}
-
-void
-keydir_blobs_free(struct keydir_blobs *b)
-{
-    free(b->pub);
-    free(b->cert);
-    memset(b, 0, sizeof(*b));
+    if (keydir_load_cert(kd, &c) == 0)
+        add_key(out, sshcert_cert_key(c));
+    sshcert_cert_free(c);
 }
 
 int

@@ -9,8 +9,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "key.h"
+
 struct sshcert_cert;
-struct sshcert_privkey;
 
 #define KEYDIR_DEFAULT ".ssh/sshcert" /* under the home folder */
 #define KEYDIR_KEY "id_ed25519"
@@ -41,16 +42,16 @@ int keydir_write(const struct keydir *kd, const struct sshcert_privkey *key, con
 /* Loads the certificate file. 0, SSHCERT_ERR_NOT_FOUND when there is none, or another
  * SSHCERT_ERR_* (unreadable, malformed). */
 int keydir_load_cert(const struct keydir *kd, struct sshcert_cert **out);
-/* The blobs of the key dir's current public key and certificate, as the agent lists them, so
- * identities made from these files can be recognised. Missing files give NULL/0. */
-struct keydir_blobs {
-    uint8_t *pub;
-    size_t pub_len;
-    uint8_t *cert;
-    size_t cert_len;
+/* The key dir's key as its files name it: the key in id_ed25519.pub and the key that
+ * id_ed25519-cert.pub certifies. The two are the same after a login; both are kept when someone
+ * made them differ. A missing or unreadable file adds nothing, so count may be 0. Used to tell
+ * this key dir's identities in ssh-agent from everyone else's (see ident.h). */
+#define KEYDIR_MAX_KEYS 2u
+struct keydir_keys {
+    struct sshcert_pubkey key[KEYDIR_MAX_KEYS];
+    size_t count;
 };
-void keydir_blobs(const struct keydir *kd, struct keydir_blobs *out);
-void keydir_blobs_free(struct keydir_blobs *b);
+void keydir_keys(const struct keydir *kd, struct keydir_keys *out);
 
 /* Removes the three files; *removed counts those that existed. 0, or an exit code after
  * printing the reason. */

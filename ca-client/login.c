@@ -233,7 +233,7 @@ out:
 /* Replaces our identities in the agent. Returns what happened, for --json; failures are
  * warnings, never fatal: the key files are already in place. */
 static const char *
-update_agent(const struct login_opts *o, const struct keydir_blobs *old,
+update_agent(const struct login_opts *o, const struct keydir_keys *old,
     const struct sshcert_privkey *key, const struct sshcert_cert *cert, const char *user,
     const struct keydir *kd)
 {
@@ -265,7 +265,8 @@ update_agent(const struct login_opts *o, const struct keydir_blobs *old,
     } else {
         (void)sshcert_cert_blob(cert, &blob, &blen);
     }
-    /* Earlier sshcert identities go either way: their key files were just replaced. */
+    /* The previous key's identities go either way: its files were just replaced. Only that
+     * key's: what another key dir or another CA added stays (ident.h). */
     if ((r = ident_remove_ours(a, old, blob, blen, &removed)) != 0)
         out_warn("could not remove the previous sshcert identity from ssh-agent: %s",
             sshcert_err_str(r));
@@ -299,7 +300,7 @@ cmd_login(int argc, char **argv)
     struct login_opts o;
     struct cfg cfg;
     struct keydir kd = {0};
-    struct keydir_blobs old = {0};
+    struct keydir_keys old = {0};
     struct http_client http = {0};
     struct api_ca ca = {0};
     struct secrets sec = {0};
@@ -385,8 +386,8 @@ cmd_login(int argc, char **argv)
     now = (uint64_t)time(NULL);
     if ((r = verify_cert(cert_line, &pub, &ca, now, &cert)) != 0)
         goto out;
-    /* 5. the files: remember what the old ones were, for the agent clean-up */
-    keydir_blobs(&kd, &old);
+    /* 5. the files: remember which key the old ones held, for the agent clean-up */
+    keydir_keys(&kd, &old);
     if (sshcert_cert_to_line(cert, comment, &stored_line) != 0) {
         r = out_fail(SSHCERT_EXIT_ERROR, "out of memory");
         goto out;
@@ -405,7 +406,6 @@ out:
     free(cert_line);
     free(stored_line);
     free(login_name);
-    keydir_blobs_free(&old);
     api_ca_free(&ca);
     http_client_free(&http);
     keydir_free(&kd);

@@ -22,7 +22,7 @@ cmd_logout(int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     struct keydir kd = {0};
-    struct keydir_blobs known = {0};
+    struct keydir_keys known = {0};
     struct sshcert_agent *a = NULL;
     const char *dir = NULL, *sock = getenv("SSH_AUTH_SOCK");
     unsigned from_agent = 0, files = 0;
@@ -44,7 +44,7 @@ cmd_logout(int argc, char **argv)
         return r;
     /* The agent first, while the files still say which identities came from them. */
     if (!no_agent && sock != NULL && *sock != '\0') {
-        keydir_blobs(&kd, &known);
+        keydir_keys(&kd, &known);
         r = sshcert_agent_connect(NULL, &a);
         if (r == 0)
             r = ident_remove_ours(a, &known, NULL, 0, &from_agent);
@@ -63,7 +63,6 @@ cmd_logout(int argc, char **argv)
     r = fflush(stdout) == 0 ? 0 : out_fail(SSHCERT_EXIT_ERROR, "cannot write to stdout");
 out:
     sshcert_agent_close(a);
-    keydir_blobs_free(&known);
     keydir_free(&kd);
     return r;
 }

@@ -102,7 +102,20 @@ cmd_status(int argc, char **argv)
             sshcert_err_str(r));
         goto out;
     }
-    if (sshcert_cert_check_time(c, now) == SSHCERT_ERR_EXPIRED) {
+    /* Outside its validity window a certificate logs nobody in, whichever side of it now is:
+     * sshd refuses a certificate that is not valid yet just as it refuses an expired one. */
+    switch (sshcert_cert_check_time(c, now)) {
+    case 0:
+        break;
+    case SSHCERT_ERR_NOT_YET_VALID:
+        out_local_time(sshcert_cert_valid_after(c), when, sizeof(when));
+        out_duration(sshcert_cert_valid_after(c) - now, left, sizeof(left));
+        out_fail(SSHCERT_EXIT_NOT_LOGGED_IN,
+            "not logged in: certificate serial %llu is not valid until %s (in %s; check the "
+            "clock)", (unsigned long long)sshcert_cert_serial(c), when, left);
+        r = not_logged_in(json, "not_yet_valid", c, now);
+        goto out;
+    default: /* SSHCERT_ERR_EXPIRED: c is not NULL, so nothing else comes back */
         out_local_time(sshcert_cert_valid_before(c), when, sizeof(when));
         out_duration(now - sshcert_cert_valid_before(c), left, sizeof(left));
         out_fail(SSHCERT_EXIT_NOT_LOGGED_IN,

@@ -107,8 +107,12 @@ for c in status ca logout; do
   t_match "$c --help starts with its usage" "^usage: sshcert $c" "$T_OUT"
 done
 t_rc "sshcert status --help" 0 "$CLIENT" status --help
-t_match "status --help: 1 for none or expired, 6 for a broken file" \
-  'Exits 1 when there is none or it has expired, 6 when the$' "$T_OUT"
+t_match "status --help: 1 for none, expired or not valid yet, 6 for a broken file" \
+  'Exits 1 when there is none, it has expired or it is not$' "$T_OUT"
+t_match "... not valid yet points at the clock" '^valid yet \(check the clock\), 6 when ' "$T_OUT"
+t_rc "sshcert logout --help" 0 "$CLIENT" logout --help
+t_match "logout --help: only the key dir's identities" \
+  "^other key dirs' and CAs' stay\) and the key and certificate files from the key dir\.$" "$T_OUT"
 t_rc "sshcert ca --help" 0 "$CLIENT" ca --help
 t_match "ca --help: plain http to a host that is not loopback needs --fingerprint" \
   '^loopback nothing vouches for the key, so there --fingerprint is required \(else exit 2\)\.$' \
@@ -204,6 +208,33 @@ t_rc "a readable key dir without a certificate is still 'not logged in'" 1 \
   as_uid_54321 "$T_DIR/sshcert-copy" status --key-dir "$BROKEN/empty"
 t_eq "no certificate reason" \
   "sshcert: not logged in: no certificate in $BROKEN/empty (run sshcert login)" "$T_ERR"
+
+# --- status of a certificate that is not valid yet (exit 1) -----------------------------------
+t_log "status with a certificate that is not valid yet"
+# A clock behind the CA's, or a certificate signed ahead of time, gives a certificate sshd
+# refuses until valid_after: that is "not logged in", exit 1 like an expired one (before the
+# fix of the security review's finding, status showed it as logged in and exited 0).
+NYV="$T_DIR/notyet"
+mkdir -m 700 "$NYV"
+ssh-keygen -q -t ed25519 -N '' -f "$NYV/ca"
+ssh-keygen -q -t ed25519 -N '' -f "$NYV/id_ed25519"
+ssh-keygen -q -s "$NYV/ca" -I notyet -n "$LUSER" -z 42 -V +1h:+2h "$NYV/id_ed25519.pub"
+t_rc "status --json of a certificate valid from an hour on" 1 \
+  "$CLIENT" status --json --key-dir "$NYV"
+NYV_VA=$(printf '%s' "$T_OUT" | sed -n 's/.*"valid_after":\([0-9]*\),.*/\1/p')
+NYV_VB=$(printf '%s' "$T_OUT" | sed -n 's/.*"valid_before":\([0-9]*\),.*/\1/p')
+t_eq "valid_after is the one ssh-keygen wrote" \
+  "$(date -d "$(ssh-keygen -L -f "$NYV/id_ed25519-cert.pub" | sed -n 's/.*Valid: from \([^ ]*\) to .*/\1/p')" +%s)" \
+  "${NYV_VA:-none}"
+t_match "status --json: not logged in, reason not_yet_valid" \
+  "^\{\"serial\":42,\"key_id\":\"notyet\",\"principals\":\[\"$LUSER\"\],\"valid_after\":$NYV_VA,\"valid_before\":$NYV_VB,\"expires_in\":(71[0-9]{2}|7200),\"logged_in\":false,\"reason\":\"not_yet_valid\"\}$" \
+  "$T_OUT"
+t_rc "status of that certificate" 1 "$CLIENT" status --key-dir "$NYV"
+NYV_WHEN=$(date -d "@$NYV_VA" '+%Y-%m-%d %H:%M %Z' | sed 's/[+.]/\\&/g')
+t_match "status says from when, how long that is, and to check the clock" \
+  "^sshcert: not logged in: certificate serial 42 is not valid until $NYV_WHEN \(in (59m|1h); check the clock\)$" \
+  "$T_ERR"
+t_eq "status prints nothing on stdout for it" "" "$T_OUT"
 
 # --- ca ---------------------------------------------------------------------------------------
 t_log "sshcert ca"
@@ -348,6 +379,7 @@ t_eq "sshd saw the new serial" 1 "$(grep -c "ID alice#$SERIAL2 (serial $SERIAL2)
 
 # --- --json, --principals, --no-agent ---------------------------------------------------------
 t_log "--json, --principals, --no-agent"
+cp -a "$KD" "$T_DIR/kd-alice2" # the key dir as alice's second login left it
 t_rc "login --json --principals ops --no-agent (olga)" 0 login_as olga --json --principals ops \
   --no-agent
 t_match "login --json" \
@@ -356,6 +388,15 @@ t_match "login --json" \
 t_eq "certificate principals" "ops" \
   "$(ssh-keygen -L -f "$KD/id_ed25519-cert.pub" | sed -n '/Principals:/,/Critical/p' | sed '1d;$d' | tr -d ' \t')"
 t_match "--no-agent left the agent alone" "sshcert:alice serial $SERIAL2 " "$(agent_lines)"
+# The key dir no longer names alice's key, so login and logout of it leave her identity alone
+# from now on (it goes when its certificate expires); the copy of the key dir as it was still
+# names that key, and logging out of the copy takes the identity out.
+t_rc "logout of the copy of alice's key dir" 0 "$CLIENT" logout --key-dir "$T_DIR/kd-alice2"
+t_eq "it removes alice's identity, found by its key" \
+  "logged out: removed 1 identity from ssh-agent and 3 files from $T_DIR/kd-alice2" "$T_OUT"
+t_eq "the agent holds only the unrelated key" \
+  "256 $(ssh-keygen -l -f "$T_DIR/unrelated.pub" | awk '{print $2}') unrelated (ED25519)" \
+  "$(agent_lines)"
 t_rc "status: the files now hold olga's certificate, not in the agent" 0 "$CLIENT" status
 t_match "status says not in ssh-agent" ', not in ssh-agent$' "$T_OUT"
 
@@ -496,7 +537,7 @@ printf '# sshcert defaults\nserver = http://127.0.0.1:%s\nuser = "ivan"\nttl = 1
   "$DEAD_PORT" >"$HOME/.config/sshcert/config"
 next_code ivan
 t_rc "login with the environment's server over the file's" 0 with_stdin "$PW"$'\n'"$CODE"$'\n' \
-  env SSHCERT_SERVER="$URL" "$CLIENT" login --password-stdin --json
+  env SSHCERT_SERVER="$URL" "$CLIENT" login --password-stdin --json --no-agent
 t_match "user and ttl from the config file" '"key_id":"ivan#[0-9]+".*"expires_in":(8[0-9]{2}|900),' "$T_OUT"
 t_rc "the file's server when nothing overrides it" 6 "$CLIENT" ca
 t_match "that is the file's (dead) server" "^sshcert: http://127.0.0.1:$DEAD_PORT: cannot connect" "$T_ERR"
@@ -688,5 +729,72 @@ t_rc "logout again is fine" 0 "$CLIENT" logout
 t_eq "nothing left to remove" "logged out: removed 0 identities from ssh-agent and 0 files from $KD" \
   "$T_OUT"
 t_rc "ssh through the agent after logout fails" 255 ssh_agent_only true
+
+# --- only the key dir's own identities --------------------------------------------------------
+t_log "login and logout take out the key dir's identities, no one else's"
+# Another key dir and another CA put identities with "sshcert:" comments into the same agent,
+# even one whose comment is word for word one this key dir wrote. sshcert tells its own by
+# their key (ca-client/ident.h); it once went by the comment prefix and took all of them out.
+# ids: the agent's identities as "FINGERPRINT COMMENT (TYPE)", sorted.
+ids() { agent_lines | cut -d' ' -f2- | LC_ALL=C sort; }
+fp() { ssh-keygen -l -f "$1" | awk '{print $2}'; }
+UNRELATED_ID="$(fp "$T_DIR/unrelated.pub") unrelated (ED25519)"
+t_eq "to start with the agent holds only the unrelated key" "$UNRELATED_ID" "$(ids)"
+OKD="$T_DIR/kd-carol"
+t_rc "login (carol) into another key dir, with the agent" 0 login_as carol --key-dir "$OKD"
+CAROL_SERIAL=$(printf '%s\n' "$T_OUT" | sed -n 's/^logged in: serial \([0-9]*\),.*/\1/p')
+CAROL_ID="$(fp "$OKD/id_ed25519.pub") sshcert:carol serial $CAROL_SERIAL (ED25519-CERT)"
+FOREIGN="$T_DIR/foreign"
+mkdir -m 700 "$FOREIGN"
+ssh-keygen -q -t ed25519 -N '' -C other-ca -f "$FOREIGN/ca"
+ssh-keygen -q -t ed25519 -N '' -C "sshcert:alice serial $SERIAL1" -f "$FOREIGN/id_ed25519"
+ssh-keygen -q -s "$FOREIGN/ca" -I "alice#$SERIAL1" -n "$LUSER" -V -1m:+1h "$FOREIGN/id_ed25519.pub"
+ssh-add -q "$FOREIGN/id_ed25519" 2>/dev/null
+FOREIGN_IDS="$(fp "$FOREIGN/id_ed25519.pub") sshcert:alice serial $SERIAL1 (ED25519)
+$(fp "$FOREIGN/id_ed25519.pub") sshcert:alice serial $SERIAL1 (ED25519-CERT)"
+sorted() { printf '%s\n' "$@" | LC_ALL=C sort; }
+t_eq "the agent holds carol's identity and another CA's key and certificate" \
+  "$(sorted "$UNRELATED_ID" "$CAROL_ID" "$FOREIGN_IDS")" "$(ids)"
+t_eq "all three with an sshcert: comment" 3 "$(ids | grep -c ' sshcert:')"
+
+t_rc "login (alice) into the default key dir" 0 login_as alice
+SERIAL4=$(printf '%s\n' "$T_OUT" | sed -n 's/^logged in: serial \([0-9]*\),.*/\1/p')
+ALICE_ID="$(fp "$KD/id_ed25519.pub") sshcert:alice serial $SERIAL4 (ED25519-CERT)"
+t_eq "login added alice's and left carol's and the other CA's" \
+  "$(sorted "$UNRELATED_ID" "$CAROL_ID" "$FOREIGN_IDS" "$ALICE_ID")" "$(ids)"
+# Another certificate of the key in the key dir (signed by the other CA, under a comment that is
+# not sshcert's) stands for an older certificate of the same key: it is the key dir's, and goes.
+RESIGNED="$T_DIR/resigned"
+mkdir -m 700 "$RESIGNED"
+cp "$KD/id_ed25519" "$RESIGNED/"
+ssh-keygen -q -c -C resigned -f "$RESIGNED/id_ed25519" >/dev/null
+ssh-keygen -y -f "$RESIGNED/id_ed25519" >"$RESIGNED/id_ed25519.pub"
+ssh-keygen -q -s "$FOREIGN/ca" -I resigned -n "$LUSER" -V -1m:+1h "$RESIGNED/id_ed25519.pub"
+ssh-add -q "$RESIGNED/id_ed25519" 2>/dev/null
+RESIGNED_IDS="$(fp "$KD/id_ed25519.pub") resigned (ED25519)
+$(fp "$KD/id_ed25519.pub") resigned (ED25519-CERT)"
+t_eq "the key dir's key is in the agent three times" \
+  "$(sorted "$UNRELATED_ID" "$CAROL_ID" "$FOREIGN_IDS" "$ALICE_ID" "$RESIGNED_IDS")" "$(ids)"
+t_rc "login again (alice)" 0 login_as alice
+SERIAL5=$(printf '%s\n' "$T_OUT" | sed -n 's/^logged in: serial \([0-9]*\),.*/\1/p')
+ALICE_ID="$(fp "$KD/id_ed25519.pub") sshcert:alice serial $SERIAL5 (ED25519-CERT)"
+t_eq "the old key's certificates and plain key went, carol's and the other CA's stayed" \
+  "$(sorted "$UNRELATED_ID" "$CAROL_ID" "$FOREIGN_IDS" "$ALICE_ID")" "$(ids)"
+
+t_rc "logout (alice)" 0 "$CLIENT" logout
+t_eq "logout removes one identity, alice's" \
+  "logged out: removed 1 identity from ssh-agent and 3 files from $KD" "$T_OUT"
+t_eq "carol's and the other CA's stay" "$(sorted "$UNRELATED_ID" "$CAROL_ID" "$FOREIGN_IDS")" \
+  "$(ids)"
+t_rc "logout of carol's key dir" 0 "$CLIENT" logout --key-dir "$OKD"
+t_eq "removes carol's identity" \
+  "logged out: removed 1 identity from ssh-agent and 3 files from $OKD" "$T_OUT"
+t_eq "the other CA's stay, whatever their comment says" \
+  "$(sorted "$UNRELATED_ID" "$FOREIGN_IDS")" "$(ids)"
+t_rc "a logout with nothing of its own in the agent" 0 "$CLIENT" logout
+t_eq "removes nothing" "logged out: removed 0 identities from ssh-agent and 0 files from $KD" \
+  "$T_OUT"
+t_eq "and the other CA's identities are still there" "$(sorted "$UNRELATED_ID" "$FOREIGN_IDS")" \
+  "$(ids)"
 
 t_done
