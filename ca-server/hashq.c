@@ -46,7 +46,7 @@ expire(struct hashq *q)
 int
 hashq_init(struct hashq *q, unsigned workers)
 {
-    q->free = workers;
+    atomic_init(&q->free, workers);
     q->suspended = 0;
     q->stopping = 0;
     q->head = NULL;
@@ -69,42 +69,62 @@ hashq_destroy(struct hashq *q)
     pthread_mutex_destroy(&q->mu);
 }
 
+/* Takes a free worker if there is one. */
+static int
+take_free(struct hashq *q)
+{
+    unsigned v = atomic_load(&q->free);
+
+    while (v > 0)
+        if (atomic_compare_exchange_weak(&q->free, &v, v - 1))
+            return 1;
+    return 0;
+}
+
 int
 hashq_take(struct hashq *q, struct hash_wait *w)
 {
+    enum hash_wait_state st;
     int r;
 
+    if (w->waited) {
+        /* Back from the queue: a worker was handed over, or the wait is over. */
+        pthread_mutex_lock(&q->mu);
+        st = w->state;
+        if (st == HASH_WAIT_GRANTED || st == HASH_WAIT_EXPIRED)
+            w->state = HASH_WAIT_NONE;
+        pthread_mutex_unlock(&q->mu);
+        if (st == HASH_WAIT_GRANTED)
+            return 0; /* the worker handed over is now the caller's */
+        if (st == HASH_WAIT_EXPIRED)
+            return -1;
+    }
+    if (take_free(q))
+        return 0;
     pthread_mutex_lock(&q->mu);
-    if (w->state == HASH_WAIT_GRANTED) {
-        w->state = HASH_WAIT_NONE; /* the worker handed over is now the caller's */
+    atomic_fetch_add(&q->waiting, 1); /* before looking again: see struct hashq */
+    expire(q);
+    if (take_free(q)) {
+        atomic_fetch_sub(&q->waiting, 1);
         r = 0;
-    } else if (w->state == HASH_WAIT_EXPIRED) {
-        w->state = HASH_WAIT_NONE;
+    } else if (q->stopping || w->conn == NULL) {
+        atomic_fetch_sub(&q->waiting, 1);
         r = -1;
     } else {
-        expire(q);
-        if (q->free > 0) {
-            q->free--;
-            r = 0;
-        } else if (q->stopping || w->conn == NULL) {
-            r = -1;
-        } else {
-            /* Suspended before it can be resumed: a release may hand it a worker the moment
-             * the mutex is let go, before this handler returns (libmicrohttpd then resumes
-             * it once the handler is done). */
-            MHD_suspend_connection(w->conn);
-            w->state = HASH_WAIT_QUEUED;
-            w->back = 1;
-            w->waited = 1;
-            clock_gettime(CLOCK_MONOTONIC, &w->since);
-            w->next = NULL;
-            *q->tail = w;
-            q->tail = &w->next;
-            q->suspended++;
-            atomic_fetch_add(&q->waiting, 1);
-            atomic_fetch_add(&q->queued, 1);
-            r = 1;
-        }
+        /* Suspended before it can be resumed: a release may hand it a worker the moment the
+         * mutex is let go, before this handler returns (libmicrohttpd then resumes it once
+         * the handler is done). */
+        MHD_suspend_connection(w->conn);
+        w->state = HASH_WAIT_QUEUED;
+        w->back = 1;
+        w->waited = 1;
+        clock_gettime(CLOCK_MONOTONIC, &w->since);
+        w->next = NULL;
+        *q->tail = w;
+        q->tail = &w->next;
+        q->suspended++;
+        atomic_fetch_add(&q->queued, 1);
+        r = 1;
     }
     pthread_mutex_unlock(&q->mu);
     return r;
@@ -113,12 +133,24 @@ hashq_take(struct hashq *q, struct hash_wait *w)
 void
 hashq_release(struct hashq *q)
 {
+    if (atomic_load(&q->waiting) == 0) {
+        atomic_fetch_add(&q->free, 1);
+        if (atomic_load(&q->waiting) == 0)
+            return; /* the common case: nobody waits, no lock */
+        /* Someone began to wait meanwhile and may not have seen this worker free. */
+        pthread_mutex_lock(&q->mu);
+        expire(q);
+        if (q->head != NULL && take_free(q))
+            wake_head(q, HASH_WAIT_GRANTED);
+        pthread_mutex_unlock(&q->mu);
+        return;
+    }
     pthread_mutex_lock(&q->mu);
     expire(q);
     if (q->head != NULL)
         wake_head(q, HASH_WAIT_GRANTED); /* the worker passes on without being freed */
     else
-        q->free++;
+        atomic_fetch_add(&q->free, 1);
     pthread_mutex_unlock(&q->mu);
 }
 

@@ -30,14 +30,18 @@ struct hash_wait {
     struct hash_wait *next;
 };
 
+/* A free worker is taken and given back with one atomic operation when nobody waits (the
+ * common case: no lock); the mutex guards the queue. waiting is raised before a taker
+ * looks at free a second time under the mutex, and a giver looks at waiting after raising
+ * free, so one of the two always sees the other and no waiter is left with a worker free. */
 struct hashq {
     pthread_mutex_t mu;
-    pthread_cond_t idle; /* signalled when the last suspended request came back */
-    unsigned free;       /* workers nobody holds */
-    unsigned suspended;  /* queued or handed a worker, handler not run again yet */
+    pthread_cond_t idle;  /* signalled when the last suspended request came back */
+    atomic_uint free;     /* workers nobody holds */
+    unsigned suspended;   /* queued or handed a worker, handler not run again yet */
     int stopping;
     struct hash_wait *head, **tail;
-    atomic_uint_fast64_t waiting; /* queued now (the /metrics gauge) */
+    atomic_uint_fast64_t waiting; /* queued now, or about to be (the /metrics gauge) */
     atomic_uint_fast64_t queued;  /* ever queued (a counter) */
 };
 
