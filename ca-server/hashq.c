@@ -28,9 +28,11 @@ wake_head(struct hashq *q, enum hash_wait_state st)
     MHD_resume_connection(w->conn);
 }
 
-/* Ends the waits that are over, oldest first (the queue is in order of arrival). A wait is
- * checked when a worker is taken or given back, at least once per hash, so a waiter hears
- * at most one hash's time after SSHCERT_HASH_QUEUE_MS. Caller holds mu. */
+/* Ends the waits that are over, oldest first (the queue is in order of arrival). Waits are
+ * checked whenever a worker changes hands while someone waits: a waiter hears about one hash
+ * after SSHCERT_HASH_QUEUE_MS, plus the time the thread of the connection that holds the
+ * worker takes to come back to it (a worker handed over waits for its connection's thread).
+ * Caller holds mu. */
 static void
 expire(struct hashq *q)
 {
@@ -88,16 +90,16 @@ hashq_take(struct hashq *q, struct hash_wait *w)
     int r;
 
     if (w->waited) {
-        /* Back from the queue: a worker was handed over, or the wait is over. */
+        /* Back from the queue: a worker was handed over, or the wait is over. Anything else
+         * cannot happen (a handler never runs while its connection is suspended); refuse
+         * rather than queue the same request twice. */
         pthread_mutex_lock(&q->mu);
         st = w->state;
         if (st == HASH_WAIT_GRANTED || st == HASH_WAIT_EXPIRED)
             w->state = HASH_WAIT_NONE;
+        expire(q);
         pthread_mutex_unlock(&q->mu);
-        if (st == HASH_WAIT_GRANTED)
-            return 0; /* the worker handed over is now the caller's */
-        if (st == HASH_WAIT_EXPIRED)
-            return -1;
+        return st == HASH_WAIT_GRANTED ? 0 : -1; /* GRANTED: the worker is now the caller's */
     }
     if (take_free(q))
         return 0;
@@ -195,7 +197,7 @@ hashq_done(struct hashq *q, struct hash_wait *w)
         hashq_release(q);
 }
 
-void
+int
 hashq_stop(struct hashq *q, unsigned timeout_ms)
 {
     struct timespec until;
@@ -213,5 +215,7 @@ hashq_stop(struct hashq *q, unsigned timeout_ms)
     expire(q);
     while (q->suspended > 0 && r != ETIMEDOUT)
         r = pthread_cond_timedwait(&q->idle, &q->mu, &until);
+    r = q->suspended > 0 ? -1 : 0;
     pthread_mutex_unlock(&q->mu);
+    return r;
 }

@@ -61,7 +61,8 @@ void hashq_back(struct hashq *q, struct hash_wait *w);
  * but did not take, and leaves the queue if it is still in it. */
 void hashq_done(struct hashq *q, struct hash_wait *w);
 /* Ends every wait (503) and waits, at most timeout_ms, until every suspended request came
- * back: libmicrohttpd must not be stopped with a suspended connection. */
-void hashq_stop(struct hashq *q, unsigned timeout_ms);
+ * back: libmicrohttpd must not be stopped with a suspended connection. -1 when some did not
+ * come back in time. */
+int hashq_stop(struct hashq *q, unsigned timeout_ms);
 
 #endif

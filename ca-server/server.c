@@ -292,7 +292,9 @@ main(int argc, char **argv)
         usleep(20000);
     }
     /* Logins still waiting for a hash worker get 503: none may stay suspended. */
-    hashq_stop(&srv.hashq, SHUTDOWN_HASHQ_MS);
+    if (hashq_stop(&srv.hashq, SHUTDOWN_HASHQ_MS) != 0)
+        sshcert_log(LOG_WARNING, "logins waiting for a hash worker did not finish in %u ms; "
+                                 "stopping anyway", SHUTDOWN_HASHQ_MS);
     MHD_stop_daemon(srv.daemon);
     srv.daemon = NULL;
     sshcert_log(LOG_INFO, "stopped");

@@ -351,6 +351,37 @@ t_eq "queue: the logins that waited are counted (2 or more of 8)" 1 \
   "$(( $(metric sshcert_logins_queued_total) >= 2 ))"
 t_eq "queue: 8 failures counted for the address" 8 \
   "$(sqlite3 "$SRV_DATA/sshcert.db" "select count from failures where key = 'addr:127.0.0.1'")"
+# Right passwords and codes through the queue: each waits, is handed the worker, is checked
+# and gets its certificate. (A worker handed to a login that is then refused as locked is
+# given back: "in flight" above runs on one worker too, and fox's logins there are hashed
+# after eve's refused burst.)
+for u in qa qb qc qd; do srv_user "$u" "$u" || exit 1; done
+totp_settle 5
+QPIDS=()
+for u in qa qb qc qd; do
+  curl -s -o /dev/null -w '%{http_code}\n' --max-time 60 -H 'Content-Type: application/json' \
+    --data-binary "$(body "$u" "$PASSWORD" "$(totp "$u")")" "$SRV_URL/v1/certificates" \
+    >"$T_DIR/queue-$u.code" &
+  QPIDS+=($!)
+done
+wait "${QPIDS[@]}"
+t_eq "queue: 4 right logins at once: 4 certificates" "201:4" \
+  "$(cat "$T_DIR"/queue-q?.code | sort | uniq -c | awk '{ printf "%s:%s ", $2, $1 }' | sed 's/ $//')"
+t_eq "queue: 4 certificates recorded" 4 \
+  "$(sqlite3 "$SRV_DATA/sshcert.db" "select count(*) from certificates where username in ('qa','qb','qc','qd')")"
+# Clients that give up while they wait (curl --max-time 0.15, behind ~0.1 s hashes): none of
+# them may keep the one worker, or the next login would wait 3 s and get 503.
+QPIDS=()
+for i in $(seq 6); do
+  curl -s -o /dev/null --max-time 0.15 -H 'Content-Type: application/json' \
+    --data-binary "$(body "gone$i" "$PASSWORD" 123456)" "$SRV_URL/v1/certificates" &
+  QPIDS+=($!)
+done
+wait "${QPIDS[@]}"
+post "$(body nobody9 "$PASSWORD" 123456)"
+t_error "queue: after 6 clients gave up waiting, the worker is free: the next login is hashed" 401 \
+  invalid_credentials
+t_eq "queue: none waiting after that" 0 "$(metric sshcert_logins_waiting)"
 t_error_bodies
 srv_stop
 t_eq "SIGTERM: exit 0" 0 "$SRV_RC"
