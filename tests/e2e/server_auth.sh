@@ -382,6 +382,28 @@ post "$(body nobody9 "$PASSWORD" 123456)"
 t_error "queue: after 6 clients gave up waiting, the worker is free: the next login is hashed" 401 \
   invalid_credentials
 t_eq "queue: none waiting after that" 0 "$(metric sshcert_logins_waiting)"
+# SIGTERM while logins wait: each still gets an answer (hashed, 401, or 503 if its wait ran
+# out), none is cut off, and the server exits 0 (libmicrohttpd must not be stopped with a
+# connection suspended).
+QPIDS=()
+for i in $(seq 12); do
+  curl -s -o /dev/null -w '%{http_code}\n' --max-time 60 -H 'Content-Type: application/json' \
+    --data-binary "$(body "late$i" "$PASSWORD" 123456)" "$SRV_URL/v1/certificates" \
+    >"$T_DIR/stop$i.code" &
+  QPIDS+=($!)
+done
+for i in $(seq 100); do
+  w=$(metric sshcert_logins_waiting)
+  [ -n "$w" ] && [ "$w" -ge 2 ] && break
+  sleep 0.01
+done
+t_eq "stop: logins were waiting when SIGTERM came" 1 "$(( ${w:-0} >= 2 ))"
+srv_stop
+wait "${QPIDS[@]}"
+t_eq "stop: every waiting login answered 401 or 503, none cut off" "" \
+  "$(cat "$T_DIR"/stop[0-9]*.code | grep -Ev '^(401|503)$')"
+t_eq "stop: SIGTERM with logins waiting: exit 0" 0 "$SRV_RC"
+srv_start queue2 '"auth":{"password_hash":"min"}' || exit 1
 t_error_bodies
 srv_stop
 t_eq "SIGTERM: exit 0" 0 "$SRV_RC"
