@@ -72,6 +72,16 @@ describe_mode(char *out, size_t n, mode_t mode)
 
 /* ---- a trusted file's path ---- */
 
+/* The one rule for a trusted file and every folder on its path (sshd's StrictModes): owned by
+ * root or by us, not writable by group or others. 0, or 1 for the owner, 2 for the mode. */
+static int
+trusted_stat(const struct stat *st)
+{
+    if (st->st_uid != 0 && st->st_uid != geteuid())
+        return 1;
+    return (st->st_mode & (S_IWGRP | S_IWOTH)) != 0 ? 2 : 0;
+}
+
 /* The kernel's own limit on links followed while resolving one path. */
 #define TRUSTED_MAX_LINKS 40u
 
@@ -106,20 +116,21 @@ dir_trusted(const struct src *s, const struct walk *w)
 
     if (fstat(w->dfd, &st) != 0)
         return fail_errno(s, SSHCERT_ERR_SYSTEM, "cannot stat a directory above ");
-    if (st.st_uid != 0 && st.st_uid != me) {
+    switch (trusted_stat(&st)) {
+    case 0:
+        return 0;
+    case 1:
         if (me == 0)
             snprintf(why, sizeof(why), "is owned by uid %u, not by root", (unsigned)st.st_uid);
         else
             snprintf(why, sizeof(why), "is owned by uid %u, not by root or uid %u",
                 (unsigned)st.st_uid, (unsigned)me);
         return fail_dir(s, w->dir, why);
-    }
-    if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+    default:
         snprintf(why, sizeof(why), "is writable by group or others (mode %04o)",
             (unsigned)(st.st_mode & 07777u));
         return fail_dir(s, w->dir, why);
     }
-    return 0;
 }
 
 /* Sets rest to a, then "/" and b when b is not empty; ENAMETOOLONG when it does not fit. */
@@ -296,8 +307,7 @@ open_checked(const struct src *s, unsigned rules, size_t max, int *fdp, size_t *
     if (!S_ISREG(st.st_mode))
         return fail(s, SSHCERT_ERR_INVALID_FORMAT, "", " is not a regular file");
     /* Others who may write a policy file could add a CA or drop a revocation. */
-    if ((rules & SSHCERT_FILE_TRUSTED) != 0 &&
-        ((st.st_uid != 0 && st.st_uid != geteuid()) || (st.st_mode & (S_IWGRP | S_IWOTH)) != 0))
+    if ((rules & SSHCERT_FILE_TRUSTED) != 0 && trusted_stat(&st) != 0)
         return fail(s, SSHCERT_ERR_PERMISSIONS, "",
             " must be owned by root and not writable by group or others");
     if ((rules & SSHCERT_FILE_PRIVATE) != 0 && (st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {

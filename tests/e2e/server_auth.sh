@@ -226,16 +226,26 @@ srv_start inflight '"auth":{"password_hash":"interactive","hash_workers":1,"max_
 DB2="$SRV_DATA/sshcert.db"
 srv_user eve eve || exit 1
 srv_user fox fox || exit 1
+# login_bg FILE USER PASSWORD CODE [CURL_ARGS...]: one login in the background, its status
+# code into FILE, its pid onto LOGIN_PIDS.
+LOGIN_PIDS=()
+login_bg() {
+  local out=$1 user=$2 pw=$3 code=$4
+  shift 4
+  curl -s -o /dev/null -w '%{http_code}\n' --max-time 60 -H 'Content-Type: application/json' \
+    --data-binary "$(body "$user" "$pw" "$code")" "$@" "$SRV_URL/v1/certificates" >"$out" &
+  LOGIN_PIDS+=($!)
+}
+# tally FILE...: the status codes in the files, counted, e.g. "401:1 429:9".
+tally() {
+  cat "$@" | sort | uniq -c | awk '{ printf "%s:%s ", $2, $1 }' | sed 's/ $//'
+}
 burst() { # burst NAME N PASSWORD CODE: N logins at once; their status codes in $T_DIR/burst.codes
-  local i pids=()
-  for i in $(seq "$2"); do
-    curl -s -o /dev/null -w '%{http_code}\n' --max-time 60 -H 'Content-Type: application/json' \
-      --data-binary "$(body "$1" "$3" "$4")" "$SRV_URL/v1/certificates" >"$T_DIR/burst$i.code" &
-    pids+=($!)
-  done
-  wait "${pids[@]}"
-  cat "$T_DIR"/burst*.code | sort | uniq -c | awk '{ printf "%s:%s ", $2, $1 }' | sed 's/ $//' \
-    >"$T_DIR/burst.codes"
+  local i
+  LOGIN_PIDS=()
+  for i in $(seq "$2"); do login_bg "$T_DIR/burst$i.code" "$1" "$3" "$4"; done
+  wait "${LOGIN_PIDS[@]}"
+  tally "$T_DIR"/burst[0-9]*.code >"$T_DIR/burst.codes"
   rm -f "$T_DIR"/burst[0-9]*.code
 }
 for i in 1 2; do
@@ -322,13 +332,8 @@ t_eq "busy: SIGTERM: exit 0" 0 "$SRV_RC"
 # waiting too: a burst of logins delayed GET /v1/ca or /v1/krl by seconds.) ----
 srv_start queue '"auth":{"password_hash":"interactive","hash_workers":1,"max_failures":100},"threads":2' ||
   exit 1
-QPIDS=()
-for i in $(seq 8); do
-  curl -s -o /dev/null -w '%{http_code}\n' --max-time 60 -H 'Content-Type: application/json' \
-    --data-binary "$(body "nobody$i" "$PASSWORD" 123456)" "$SRV_URL/v1/certificates" \
-    >"$T_DIR/queue$i.code" &
-  QPIDS+=($!)
-done
+LOGIN_PIDS=()
+for i in $(seq 8); do login_bg "$T_DIR/queue$i.code" "nobody$i" "$PASSWORD" 123456; done
 MAXW=0 CA_OK=0
 for i in $(seq 100); do
   w=$(metric sshcert_logins_waiting)
@@ -340,12 +345,11 @@ for i in $(seq 100); do
   fi
   sleep 0.01
 done
-wait "${QPIDS[@]}"
+wait "${LOGIN_PIDS[@]}"
 t_eq "queue: /metrics answered by one of the 2 threads while 2 or more logins waited (most: $MAXW)" 1 \
   "$(( MAXW >= 2 ))"
 t_eq "queue: GET /v1/ca answered 200 while a login still waited" 1 "$CA_OK"
-t_eq "queue: every login answered 401 (none waited 3 s)" "401:8" \
-  "$(cat "$T_DIR"/queue[0-9]*.code | sort | uniq -c | awk '{ printf "%s:%s ", $2, $1 }' | sed 's/ $//')"
+t_eq "queue: every login answered 401 (none waited 3 s)" "401:8" "$(tally "$T_DIR"/queue[0-9]*.code)"
 t_eq "queue: none waiting once all are answered" 0 "$(metric sshcert_logins_waiting)"
 t_eq "queue: the logins that waited are counted (2 or more of 8)" 1 \
   "$(( $(metric sshcert_logins_queued_total) >= 2 ))"
@@ -357,27 +361,17 @@ t_eq "queue: 8 failures counted for the address" 8 \
 # after eve's refused burst.)
 for u in qa qb qc qd; do srv_user "$u" "$u" || exit 1; done
 totp_settle 5
-QPIDS=()
-for u in qa qb qc qd; do
-  curl -s -o /dev/null -w '%{http_code}\n' --max-time 60 -H 'Content-Type: application/json' \
-    --data-binary "$(body "$u" "$PASSWORD" "$(totp "$u")")" "$SRV_URL/v1/certificates" \
-    >"$T_DIR/queue-$u.code" &
-  QPIDS+=($!)
-done
-wait "${QPIDS[@]}"
-t_eq "queue: 4 right logins at once: 4 certificates" "201:4" \
-  "$(cat "$T_DIR"/queue-q?.code | sort | uniq -c | awk '{ printf "%s:%s ", $2, $1 }' | sed 's/ $//')"
+LOGIN_PIDS=()
+for u in qa qb qc qd; do login_bg "$T_DIR/queue-$u.code" "$u" "$PASSWORD" "$(totp "$u")"; done
+wait "${LOGIN_PIDS[@]}"
+t_eq "queue: 4 right logins at once: 4 certificates" "201:4" "$(tally "$T_DIR"/queue-q?.code)"
 t_eq "queue: 4 certificates recorded" 4 \
   "$(sqlite3 "$SRV_DATA/sshcert.db" "select count(*) from certificates where username in ('qa','qb','qc','qd')")"
 # Clients that give up while they wait (curl --max-time 0.15, behind ~0.1 s hashes): none of
 # them may keep the one worker, or the next login would wait 3 s and get 503.
-QPIDS=()
-for i in $(seq 6); do
-  curl -s -o /dev/null --max-time 0.15 -H 'Content-Type: application/json' \
-    --data-binary "$(body "gone$i" "$PASSWORD" 123456)" "$SRV_URL/v1/certificates" &
-  QPIDS+=($!)
-done
-wait "${QPIDS[@]}"
+LOGIN_PIDS=()
+for i in $(seq 6); do login_bg /dev/null "gone$i" "$PASSWORD" 123456 --max-time 0.15; done
+wait "${LOGIN_PIDS[@]}"
 post "$(body nobody9 "$PASSWORD" 123456)"
 t_error "queue: after 6 clients gave up waiting, the worker is free: the next login is hashed" 401 \
   invalid_credentials
@@ -385,13 +379,8 @@ t_eq "queue: none waiting after that" 0 "$(metric sshcert_logins_waiting)"
 # SIGTERM while logins wait: each still gets an answer (hashed, 401, or 503 if its wait ran
 # out), none is cut off, and the server exits 0 (libmicrohttpd must not be stopped with a
 # connection suspended).
-QPIDS=()
-for i in $(seq 12); do
-  curl -s -o /dev/null -w '%{http_code}\n' --max-time 60 -H 'Content-Type: application/json' \
-    --data-binary "$(body "late$i" "$PASSWORD" 123456)" "$SRV_URL/v1/certificates" \
-    >"$T_DIR/stop$i.code" &
-  QPIDS+=($!)
-done
+LOGIN_PIDS=()
+for i in $(seq 12); do login_bg "$T_DIR/stop$i.code" "late$i" "$PASSWORD" 123456; done
 for i in $(seq 100); do
   w=$(metric sshcert_logins_waiting)
   [ -n "$w" ] && [ "$w" -ge 2 ] && break
@@ -399,7 +388,7 @@ for i in $(seq 100); do
 done
 t_eq "stop: logins were waiting when SIGTERM came" 1 "$(( ${w:-0} >= 2 ))"
 srv_stop
-wait "${QPIDS[@]}"
+wait "${LOGIN_PIDS[@]}"
 t_eq "stop: every waiting login answered 401 or 503, none cut off" "" \
   "$(cat "$T_DIR"/stop[0-9]*.code | grep -Ev '^(401|503)$')"
 t_eq "stop: SIGTERM with logins waiting: exit 0" 0 "$SRV_RC"
