@@ -1,5 +1,6 @@
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "auth.h"
 #include "err.h"
@@ -164,6 +165,18 @@ auth_claim_refused(struct server *srv, struct auth_pending *p, const char *usern
     }
 }
 
+/* Counts one argon2id run that began at t0 (CLOCK_MONOTONIC) in /metrics. */
+static void
+hash_done(struct server *srv, const struct timespec *t0)
+{
+    struct timespec t1;
+    int64_t us;
+
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    us = (int64_t)(t1.tv_sec - t0->tv_sec) * 1000000 + (t1.tv_nsec - t0->tv_nsec) / 1000;
+    metrics_password_hash(&srv->metrics, us > 0 ? (uint64_t)us : 0);
+}
+
 enum auth_result
 auth_login(struct server *srv, const char *username, const char *password, const char *totp,
     const char *addr, uint64_t now, struct hash_wait *hw, struct sshcert_user **user,
@@ -173,6 +186,7 @@ auth_login(struct server *srv, const char *username, const char *password, const
     char *ukey = pending->ukey, *akey = pending->akey;
     const char *uk = NULL;
     uint64_t wait, step;
+    struct timespec t0;
     enum metrics_auth_reason reason;
     int valid_name, r, user_row, user_r;
 
@@ -210,15 +224,18 @@ auth_login(struct server *srv, const char *username, const char *password, const
         sshcert_log(LOG_ERR, "login from %s: store error: %s", addr, sshcert_err_str(user_r));
         return AUTH_ERROR;
     }
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     if (u == NULL) {
         /* Same work as a real verify, so timing does not tell which names exist. */
         sshcert_password_dummy_verify(srv->cfg->hash_cost, password);
         hashq_release(&srv->hashq);
+        hash_done(srv, &t0);
         return record_failure(srv, uk, akey, username, addr, AUTH_FAIL_UNKNOWN_USER, now,
             &pending->retry_after);
     }
     r = sshcert_password_verify(u->password_hash, password);
     hashq_release(&srv->hashq);
+    hash_done(srv, &t0);
     if (r != 0) {
         sshcert_user_free(u);
         return record_failure(srv, uk, akey, username, addr, AUTH_FAIL_BAD_PASSWORD, now,

@@ -39,6 +39,13 @@ metrics_issue_latency(struct metrics *m, uint64_t us)
     atomic_fetch_add(&m->latency_sum_us, us);
 }
 
+void
+metrics_password_hash(struct metrics *m, uint64_t us)
+{
+    atomic_fetch_add(&m->hash_count, 1);
+    atomic_fetch_add(&m->hash_sum_us, us);
+}
+
 int
 metrics_render(struct metrics *m, const struct sshcert_store_counts *c,
     const struct metrics_hashq *hq, char **out, size_t *len)
@@ -124,6 +131,13 @@ metrics_render(struct metrics *m, const struct sshcert_store_counts *c,
                "# TYPE sshcert_logins_queued_total counter\n"
                "sshcert_logins_queued_total %llu\n",
         (unsigned long long)hq->waiting, (unsigned long long)hq->queued);
+    fprintf(f, "# HELP sshcert_password_hash_seconds Time logins spent in argon2id, the "
+               "password check (a login for an unknown name runs one too).\n"
+               "# TYPE sshcert_password_hash_seconds summary\n"
+               "sshcert_password_hash_seconds_sum %.6f\n"
+               "sshcert_password_hash_seconds_count %llu\n",
+        (double)atomic_load(&m->hash_sum_us) / 1e6,
+        (unsigned long long)atomic_load(&m->hash_count));
     if (fclose(f) != 0) {
         free(buf);
         return SSHCERT_ERR_ALLOC;

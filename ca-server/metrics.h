@@ -27,11 +27,15 @@ struct metrics {
     atomic_uint_fast64_t latency_bucket[METRICS_LATENCY_BUCKETS]; /* cumulative on render */
     atomic_uint_fast64_t latency_count;
     atomic_uint_fast64_t latency_sum_us;
+    atomic_uint_fast64_t hash_count;  /* argon2id runs of logins (unknown names' too) */
+    atomic_uint_fast64_t hash_sum_us; /* and the time they took */
 };
 
 const char *metrics_reason_name(enum metrics_auth_reason r);
 void metrics_http(struct metrics *m, unsigned code);
 void metrics_issue_latency(struct metrics *m, uint64_t us);
+/* One login's argon2id run took us microseconds. */
+void metrics_password_hash(struct metrics *m, uint64_t us);
 /* Logins waiting for a password-hash worker now, and ever (hashq.h). */
 struct metrics_hashq {
     uint64_t waiting, queued;

@@ -143,6 +143,12 @@ t_eq "metrics: issued" 4 "$(metric sshcert_certificates_issued_total)"
 t_eq "metrics: 401 answers" 16 "$(metric 'sshcert_http_requests_total{code="401"}')"
 t_eq "metrics: 429 answers" 3 "$(metric 'sshcert_http_requests_total{code="429"}')"
 t_eq "metrics: 403 answers" 1 "$(metric 'sshcert_http_requests_total{code="403"}')"
+# Every login that passed the lockout check ran argon2id once, an unknown name's too (the
+# dummy hash): 4 issued, 16 invalid_credentials, 1 disabled. The 3 locked_out refusals ran none.
+t_eq "metrics: one password hash per login past the lockout check" 21 \
+  "$(metric sshcert_password_hash_seconds_count)"
+t_eq "metrics: the hashes took some time" 1 \
+  "$(awk -v s="$(metric sshcert_password_hash_seconds_sum)" 'BEGIN { print (s > 0 && s < 21) ? 1 : 0 }')"
 LOG=$(cat "$SRV_LOG")
 t_has "server log: failure with its reason" "login failed for amy from 127.0.0.1: bad_password" "$LOG"
 t_has "server log: replay" "login failed for amy from 127.0.0.1: replayed_totp" "$LOG"
