@@ -19,7 +19,8 @@ prompt_read_line(int fd, size_t max, char **out)
     int r = SSHCERT_ERR_INTERNAL;
 
     *out = NULL;
-    if ((buf = sshcert_secmem_alloc(max + 1)) == NULL)
+    /* max characters, a '\r' before the newline (CRLF input) and the NUL */
+    if ((buf = sshcert_secmem_alloc(max + 2)) == NULL)
         return SSHCERT_ERR_ALLOC;
     for (;;) {
         got = read(fd, &c, 1);
@@ -40,7 +41,7 @@ prompt_read_line(int fd, size_t max, char **out)
         }
         if (c == '\n')
             break;
-        if (n == max) {
+        if (n > max || (n == max && c != '\r')) {
             r = SSHCERT_ERR_TOO_LARGE;
             goto out;
         }

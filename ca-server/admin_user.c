@@ -16,7 +16,11 @@
 #include "secmem.h"
 #include "totp.h"
 
-/* Reads one line into buf without echo on a terminal; strips the newline. */
+/* A password line's buffer: the longest password, a "\r\n" (CRLF input) and the NUL. */
+#define PASSWORD_LINE (SSHCERT_MAX_PASSWORD + 3)
+
+/* Reads one line into buf without echo on a terminal; strips the newline and a '\r' before
+ * it. A line of more than len - 3 characters (len - 1 with its "\r\n") is -2. */
 static int
 read_line(const char *prompt, char *buf, size_t len, int tty)
 {
@@ -47,6 +51,8 @@ read_line(const char *prompt, char *buf, size_t len, int tty)
         return -2; /* longer than the buffer */
     if (n > 0 && buf[n - 1] == '\r')
         buf[--n] = '\0';
+    if (n > len - 3)
+        return -2;
     return 0;
 }
 
@@ -54,7 +60,7 @@ read_line(const char *prompt, char *buf, size_t len, int tty)
 static int
 read_password(char *pw, size_t len)
 {
-    char again[SSHCERT_MAX_PASSWORD + 2];
+    char again[PASSWORD_LINE];
     int tty = isatty(STDIN_FILENO), r;
 
     if ((r = read_line("Password: ", pw, len, tty)) != 0) {
@@ -162,7 +168,7 @@ user_add(struct admin *a, int argc, char **argv)
     struct sshcert_principals pr = {0};
     struct sshcert_user u;
     const char *principals, *max_ttl_s;
-    char *pos[1], pw[SSHCERT_MAX_PASSWORD + 2], hash[SSHCERT_PASSWORD_HASH_LEN];
+    char *pos[1], pw[PASSWORD_LINE], hash[SSHCERT_PASSWORD_HASH_LEN];
     char *b32 = NULL, *uri = NULL;
     uint8_t *sealed = NULL;
     size_t sealed_len = 0;
@@ -360,7 +366,7 @@ static int
 user_passwd(struct admin *a, const char *name)
 {
     struct sshcert_user *u = NULL;
-    char pw[SSHCERT_MAX_PASSWORD + 2], hash[SSHCERT_PASSWORD_HASH_LEN];
+    char pw[PASSWORD_LINE], hash[SSHCERT_PASSWORD_HASH_LEN];
     int r, rc = ADMIN_FAIL;
 
     if (get_user(a, name, &u) != 0)
