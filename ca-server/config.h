@@ -11,6 +11,13 @@
 #define SSHCERT_MAX_CONFIG_EXTENSIONS 16u
 /* Longest accepted duration: a year. */
 #define SSHCERT_MAX_DURATION (366u * 24u * 3600u)
+/* Upper bounds of the config's counts (each at least 1; schemas/config.schema.json). */
+#define SSHCERT_MAX_USER_FAILURES 1000u      /* auth.max_failures */
+#define SSHCERT_MAX_CLIENT_FAILURES 1000000u /* auth.client_max_failures */
+#define SSHCERT_MAX_HASH_WORKERS 256u        /* auth.hash_workers */
+#define SSHCERT_MAX_THREADS 256u             /* threads */
+#define SSHCERT_MAX_CONNECTIONS 65536u       /* max_connections */
+#define SSHCERT_MAX_CONNECTION_TIMEOUT 3600u /* connection_timeout, seconds */
 
 enum sshcert_hash_cost { SSHCERT_HASH_MIN, SSHCERT_HASH_INTERACTIVE, SSHCERT_HASH_MODERATE };
 

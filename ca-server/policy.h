@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cert.h"
 #include "config.h"
 
 /* Shortest password accepted by `user add` / `user passwd`. */
@@ -14,7 +15,7 @@
 #define SSHCERT_MAX_SOURCE_ADDRESS 4096u
 
 struct sshcert_principals {
-    char *v[256];
+    char *v[SSHCERT_MAX_PRINCIPALS];
     size_t n;
 };
 

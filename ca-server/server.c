@@ -121,7 +121,7 @@ ncpu(void)
 {
     long n = sysconf(_SC_NPROCESSORS_ONLN);
 
-    return n < 1 ? 1 : n > 64 ? 64 : (unsigned)n;
+    return n < 1 ? 1 : n > SSHCERT_MAX_CPUS ? SSHCERT_MAX_CPUS : (unsigned)n;
 }
 
 static int
@@ -255,7 +255,7 @@ main(int argc, char **argv)
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, srv.cfg->max_connections / 2 > 0
                                                 ? srv.cfg->max_connections / 2 : 1u,
         MHD_OPTION_CONNECTION_TIMEOUT, srv.cfg->connection_timeout,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32 * 1024),
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)SSHCERT_CONNECTION_MEMORY,
         MHD_OPTION_NOTIFY_COMPLETED, http_completed, &srv,
         MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, NULL,
         cert_pem != NULL ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, cert_pem,

@@ -23,6 +23,11 @@
 /* Default HTTP threads: 8 per CPU, within these bounds ("threads" in the config overrides). */
 #define SSHCERT_MIN_DEFAULT_THREADS 16u
 #define SSHCERT_MAX_DEFAULT_THREADS 64u
+/* CPUs counted for the defaults above and the hash workers. */
+#define SSHCERT_MAX_CPUS 64u
+/* libmicrohttpd's memory per connection (request line, headers, its buffers; the body is
+ * ours, SSHCERT_MAX_BODY): a request whose headers do not fit is refused. */
+#define SSHCERT_CONNECTION_MEMORY (32u * 1024u)
 
 struct sshcert_buf;
 

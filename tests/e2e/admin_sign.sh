@@ -110,6 +110,73 @@ t_eq "the audit event names every principal and the whole key id" "key_id=$LONGI
   "$(sqlite3 data/sshcert.db "select detail from audit where event = 'cert_signed_offline' order by id desc limit 1")"
 t_rc "the audit chain verifies" 0 "$ADMIN" -c cfg.json audit verify
 
+# Every limit of sign and user add at its boundary: N is accepted, N + 1 refused with its exact
+# message, exit 1, nothing written and nothing recorded.
+ssh-keygen -q -t ed25519 -N '' -f lim
+n0=$(count)
+P256=$(seq -f 'p%g' 1 256 | paste -sd, -)
+t_rc "sign with SSHCERT_MAX_PRINCIPALS (256) principals" 0 "$ADMIN" -c cfg.json sign lim.pub --principals "$P256" -o lim1-cert.pub
+t_eq "...the certificate holds all 256" 256 \
+  "$(ssh-keygen -L -f lim1-cert.pub | sed -n '/Principals:/,/Critical Options:/p' | sed '1d;$d' | wc -l)"
+t_rc "sign with 257 principals is refused" 1 "$ADMIN" -c cfg.json sign lim.pub --principals "$P256,p257" -o lim2-cert.pub
+t_eq "...saying so" "sshcert-admin: refusing to sign: bad --principals \"$P256,p257\": more than 256 principals" "$T_ERR"
+L256=$(printf 'q%.0s' $(seq 256))
+t_rc "sign with a principal of SSHCERT_MAX_PRINCIPAL_LEN (256) bytes" 0 "$ADMIN" -c cfg.json sign lim.pub --principals "$L256" -o lim3-cert.pub
+t_match "...the certificate holds it" "^ +$L256\$" "$(ssh-keygen -L -f lim3-cert.pub)"
+t_rc "sign with a principal of 257 bytes is refused" 1 "$ADMIN" -c cfg.json sign lim.pub --principals "${L256}q" -o lim4-cert.pub
+t_eq "...saying so" "sshcert-admin: refusing to sign: bad --principals \"${L256}q\": empty or non-printable principal" "$T_ERR"
+K1024=$(printf 'k%.0s' $(seq 1024))
+t_rc "sign with a key id of SSHCERT_MAX_KEY_ID (1024) bytes" 0 "$ADMIN" -c cfg.json sign lim.pub --principals "$U1" --key-id "$K1024" -o lim5-cert.pub
+t_has "...the certificate carries it" "Key ID: \"$K1024\"" "$(ssh-keygen -L -f lim5-cert.pub)"
+t_rc "sign with a key id of 1025 bytes is refused" 1 "$ADMIN" -c cfg.json sign lim.pub --principals "$U1" --key-id "${K1024}k" -o lim6-cert.pub
+t_eq "...saying so" "sshcert-admin: refusing to sign: --key-id must be 1..1024 characters" "$T_ERR"
+F4096=$(printf 'f%.0s' $(seq 4096))
+t_rc "sign with a force-command of SSHCERT_MAX_FORCE_COMMAND (4096) bytes" 0 "$ADMIN" -c cfg.json sign lim.pub --principals "$U1" --force-command "$F4096" -o lim7-cert.pub
+t_has "...the certificate carries it" "force-command $F4096" "$(ssh-keygen -L -f lim7-cert.pub)"
+t_rc "sign with a force-command of 4097 bytes is refused" 1 "$ADMIN" -c cfg.json sign lim.pub --principals "$U1" --force-command "${F4096}f" -o lim8-cert.pub
+t_eq "...saying so" "sshcert-admin: refusing to sign: --force-command must be 1..4096 characters" "$T_ERR"
+# 512 addresses, one or two of them a byte longer: 4096 and 4097 bytes.
+SA4096=$(python3 -c 'l = ["1.1.1.1"] * 512; l[0] = "1.1.1.10"; print(",".join(l))')
+SA4097=$(python3 -c 'l = ["1.1.1.1"] * 512; l[0] = l[1] = "1.1.1.10"; print(",".join(l))')
+t_eq "source-address lists of 4096 and 4097 bytes" "4096 4097" "${#SA4096} ${#SA4097}"
+t_rc "sign with a source-address of SSHCERT_MAX_SOURCE_ADDRESS (4096) bytes" 0 "$ADMIN" -c cfg.json sign lim.pub --principals "$U1" --source-address "$SA4096" -o lim9-cert.pub
+t_has "...the certificate carries it" "source-address $SA4096" "$(ssh-keygen -L -f lim9-cert.pub)"
+t_rc "sign with a source-address of 4097 bytes is refused" 1 "$ADMIN" -c cfg.json sign lim.pub --principals "$U1" --source-address "$SA4097" -o lim10-cert.pub
+t_eq "...saying so" "sshcert-admin: refusing to sign: --source-address \"$SA4097\" is not a list of addresses or CIDR blocks like 192.0.2.0/24,2001:db8::/32" "$T_ERR"
+t_eq "the refused ones wrote no file" "lim1-cert.pub lim3-cert.pub lim5-cert.pub lim7-cert.pub lim9-cert.pub" \
+  "$(ls lim*-cert.pub | sort -V | xargs)"
+t_eq "only the accepted ones are recorded" "$((n0 + 5))" "$(count)"
+
+N64=$(printf 'n%.0s' $(seq 64))
+P1024=$(printf 'p%.0s' $(seq 1024))
+t_rc "user add with a name of SSHCERT_MAX_USERNAME (64) bytes" 0 sh -c 'echo password | "$1" -c cfg.json user add "$2" --principals x' - "$ADMIN" "$N64"
+t_rc "user add with a name of 65 bytes is refused" 1 sh -c 'echo password | "$1" -c cfg.json user add "$2" --principals x' - "$ADMIN" "${N64}n"
+t_eq "...saying so" "sshcert-admin: bad user name \"${N64}n\": use 1..64 of a-z 0-9 _ . - starting with a letter or _" "$T_ERR"
+t_rc "user add with a password of SSHCERT_MIN_PASSWORD (8) characters" 0 sh -c 'echo passwor8 | "$1" -c cfg.json user add min8 --principals x' - "$ADMIN"
+t_rc "user add with a password of 7 characters is refused" 1 sh -c 'echo passwo7 | "$1" -c cfg.json user add min7 --principals x' - "$ADMIN"
+t_eq "...saying so" "sshcert-admin: password must have at least 8 characters" "$T_ERR"
+t_rc "user add with a password of SSHCERT_MAX_PASSWORD (1024) characters" 0 sh -c 'echo "$2" | "$1" -c cfg.json user add max1024 --principals x' - "$ADMIN" "$P1024"
+t_rc "user add with a password of 1025 characters is refused" 1 sh -c 'echo "$2" | "$1" -c cfg.json user add max1025 --principals x' - "$ADMIN" "${P1024}p"
+t_eq "...saying so" "sshcert-admin: password longer than 1024 characters" "$T_ERR"
+t_rc "user passwd to 1024 characters" 0 sh -c 'echo "$2" | "$1" -c cfg.json user passwd min8' - "$ADMIN" "$P1024"
+t_rc "user passwd to 1025 characters is refused" 1 sh -c 'echo "$2" | "$1" -c cfg.json user passwd min8' - "$ADMIN" "${P1024}p"
+t_eq "...saying so" "sshcert-admin: password longer than 1024 characters" "$T_ERR"
+# CRLF input: the "\r" before the newline is not part of the password, so it does not count.
+t_rc "user add with a password of 1024 characters and CRLF" 0 sh -c 'printf "%s\r\n" "$2" | "$1" -c cfg.json user add crlf1024 --principals x' - "$ADMIN" "$P1024"
+t_rc "user add with a password of 1025 characters and CRLF is refused" 1 sh -c 'printf "%s\r\n" "$2" | "$1" -c cfg.json user add crlf1025 --principals x' - "$ADMIN" "${P1024}p"
+t_eq "...saying so" "sshcert-admin: password longer than 1024 characters" "$T_ERR"
+t_rc "user passwd to 1024 characters and CRLF" 0 sh -c 'printf "%s\r\n" "$2" | "$1" -c cfg.json user passwd crlf1024' - "$ADMIN" "$P1024"
+t_eq "...the stored hash is of the 1024 characters, without the CR" 1 "$(python3 -c '
+import sqlite3, sys
+from ctypes import CDLL, c_char_p, c_ulonglong
+s = CDLL("libsodium.so.23"); s.sodium_init()
+h = sqlite3.connect("data/sshcert.db").execute("select password_hash from users where username = ?", ("crlf1024",)).fetchone()[0]
+pw = sys.argv[1].encode()
+print(1 if s.crypto_pwhash_str_verify(c_char_p(h.encode()), c_char_p(pw), c_ulonglong(len(pw))) == 0 else 0)
+' "$P1024")"
+t_eq "the users added: the four at their limits" "crlf1024 max1024 min8 $N64" \
+  "$(sqlite3 data/sshcert.db "select username from users order by username" | xargs)"
+
 # An existing ssh-keygen CA key is adopted by init.
 mkdir -p ext/data && chmod 700 ext/data
 ssh-keygen -q -t ed25519 -N '' -C ext -f ext/data/ca_key

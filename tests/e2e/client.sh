@@ -413,6 +413,13 @@ t_rc "a 1024-byte password is sent (and refused by the server)" 3 with_stdin "$P
 t_rc "a 1025-byte password is refused before sending" 2 with_stdin "${P1024}p"$'\n123456\n' \
   "$CLIENT" login --server "$URL" --user ghost --password-stdin
 t_eq "password cap reason" "sshcert: password longer than 1024 bytes" "$T_ERR"
+t_rc "a 1024-byte password with CRLF is sent (and refused by the server)" 3 \
+  with_stdin "$P1024"$'\r\n123456\n' "$CLIENT" login --server "$URL" --user ghost --password-stdin
+t_rc "a 1025-byte password with CRLF is refused before sending" 2 \
+  with_stdin "${P1024}p"$'\r\n123456\n' "$CLIENT" login --server "$URL" --user ghost --password-stdin
+t_eq "password cap reason (CRLF)" "sshcert: password longer than 1024 bytes" "$T_ERR"
+t_rc "a 1024-byte password, a CR and one more byte is refused before sending" 2 \
+  with_stdin "$P1024"$'\rp\n123456\n' "$CLIENT" login --server "$URL" --user ghost --password-stdin
 t_rc "a principal the user does not have" 4 login_as carol --principals root
 t_eq "forbidden reason" "sshcert: forbidden: a requested principal is not allowed for this user" \
   "$T_ERR"
@@ -643,6 +650,56 @@ t_eq "read, then refused as content" \
 t_rc "a server error" 6 "$CLIENT" ca --server "http://127.0.0.1:$FPORT/err"
 t_eq "server message shown without its escape byte" "sshcert: server error: HTTP 500: boom?[31m red" \
   "$T_ERR"
+
+# --- the client's own limits at their boundary: N is used, N + 1 refused before sending ------
+t_log "client limits"
+# HTTP_MAX_URL: a server URL of 2048 bytes is fetched (the fake server's 500), 2049 is not.
+U2048="http://127.0.0.1:$FPORT/err/"
+U2048="$U2048$(head -c $((2048 - ${#U2048})) /dev/zero | tr '\0' u)"
+t_eq "a URL of 2048 bytes" 2048 "${#U2048}"
+t_rc "a server URL of HTTP_MAX_URL (2048) bytes is used" 6 "$CLIENT" ca --server "$U2048"
+t_eq "...and reaches the server" "sshcert: server error: HTTP 500: boom?[31m red" "$T_ERR"
+t_rc "a server URL of 2049 bytes is refused" 2 "$CLIENT" ca --server "${U2048}u"
+t_eq "...before any request" "sshcert: server URL longer than 2048 bytes" "$T_ERR"
+# PROMPT_MAX_TOTP: a code line of 32 bytes (blanks are squeezed out) is sent, 33 are not.
+C32="123 456$(printf ' %.0s' $(seq 25))"
+t_eq "a code line of 32 bytes" 32 "${#C32}"
+t_rc "a TOTP line of PROMPT_MAX_TOTP (32) bytes is sent (and refused by the server)" 3 \
+  with_stdin "$PW"$'\n'"$C32"$'\n' "$CLIENT" login --server "$URL" --user ghost2 --password-stdin
+t_eq "...as invalid credentials" "sshcert: invalid username, password or code" "$T_ERR"
+t_rc "a TOTP line of 33 bytes is refused before sending" 2 \
+  with_stdin "$PW"$'\n'"$C32 "$'\n' "$CLIENT" login --server "$URL" --user ghost2 --password-stdin
+t_eq "...saying so" "sshcert: the TOTP code must be 6 to 10 digits" "$T_ERR"
+# CFG_MAX_TTL: --ttl 366d is sent (and the server's ceiling refuses it), a second more is not.
+t_rc "--ttl 31622400 (CFG_MAX_TTL) is sent" 2 login_as grace --ttl 31622400
+t_eq "...and refused by the server" \
+  "sshcert: the server refused the request: ttl must be between 1 and 7200 seconds" "$T_ERR"
+t_rc "--ttl 31622401 is refused before sending" 2 "$CLIENT" login --server "$URL" --user grace --ttl 31622401
+t_match "...saying so" '^sshcert: login: --ttl: expected a duration like 90s, 15m, 1h or whole seconds' "$T_ERR"
+# CFG_MAX_LINE and CFG_MAX_FILE: the config file is read up to 4096 bytes a line and 65536 in
+# all, then refused with the line or the file named.
+CF="$HOME/.config/sshcert/config"
+mkdir -p "$HOME/.config/sshcert"
+L4096="#$(head -c 4095 /dev/zero | tr '\0' c)"
+printf 'server = %s\n%s\n' "$URL" "$L4096" >"$CF"
+t_rc "a config line of CFG_MAX_LINE (4096) bytes is read" 0 "$CLIENT" ca
+t_eq "...and the server from the file used" "$(cat "$CA_PUB")" "$T_OUT"
+printf 'server = %s\n%sc\n' "$URL" "$L4096" >"$CF"
+t_rc "a config line of 4097 bytes is refused" 2 "$CLIENT" ca
+t_eq "...naming the line" "sshcert: $CF:2: line longer than 4096 bytes" "$T_ERR"
+python3 -c 'import sys
+head = "server = %s\n" % sys.argv[1]
+line = "#" + "c" * 4094 + "\n"
+body = head + line * ((65536 - len(head)) // len(line))
+pad = 65536 - len(body)
+sys.stdout.write(body + "#" + "c" * (pad - 2) + "\n")' "$URL" >"$CF"
+t_eq "a config file of 65536 bytes" 65536 "$(stat -c %s "$CF")"
+t_rc "a config file of CFG_MAX_FILE (65536) bytes is read" 0 "$CLIENT" ca
+t_eq "...and the server from the file used" "$(cat "$CA_PUB")" "$T_OUT"
+printf '#' >>"$CF"
+t_rc "a config file of 65537 bytes is refused" 2 "$CLIENT" ca
+t_eq "...naming the file" "sshcert: $CF: larger than 65536 bytes" "$T_ERR"
+rm -f "$CF"
 
 # --- the password prompt on a terminal --------------------------------------------------------
 t_log "prompts on a terminal"

@@ -5,7 +5,10 @@
 # max_connections 8, four keep-alive connections from 127.0.0.1 get 200 and a fifth is closed
 # without a byte while 127.0.0.2 still gets in; with eight open (four from each), 127.0.0.3 is
 # closed without a byte, and gets 200 once one of the eight closes. Afterwards the eight still
-# answer, the log has no error, SIGTERM exits 0 promptly. Last, a server on [::1] answers curl.
+# answer, the log has no error, SIGTERM exits 0 promptly. Then a server on [::1] answers curl.
+# Last, the config file's limits (every get_uint range, durations, port, extensions, path
+# length, file size) each accepted at its bound and refused one past it with the message, and
+# the request's principals (256 names, 256 bytes each) at N (201) and N + 1 (400).
 . "${SSHCERT_SRC_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/e2e/server_common.sh"
 
 # The client side: one python3 process holding named TCP connections, driven line by line
@@ -228,4 +231,92 @@ else
     t_eq "IPv6: log: no error lines" "" "$(grep -E '^[^ ]+ error |ERROR|runtime error' "$V6/server.log")"
   fi
 fi
+
+# ---- config limits (ca-server/config.c): each bound accepted, one past it refused by the
+# loader the server and sshcert-admin share, exit 1 and the message naming the key ----
+# cfg_limit DESC WANT_RC WANT_STDERR MEMBERS: `sshcert-admin init` on {"data_dir":..,MEMBERS}.
+LIM="$T_DIR/cfglim"
+mkdir -p "$LIM"
+cfg_limit() {
+  printf '{"data_dir":"data",%s}\n' "$4" >"$LIM/cfg.json"
+  t_rc "config $1: exit $2" "$2" "$ADMIN" -c "$LIM/cfg.json" init
+  [ "$2" = 0 ] || t_eq "config $1: the message" "$3" "$T_ERR"
+}
+range_msg() { printf 'sshcert-admin: config: %s: must be between %s and %s' "$1" "$2" "$3"; }
+for spec in auth.max_failures:1:1000 auth.client_max_failures:1:1000000 auth.hash_workers:1:256 \
+  threads:1:256 max_connections:1:65536 connection_timeout:1:3600; do
+  IFS=: read -r key lo hi <<<"$spec"
+  case $key in
+  auth.*) wrap() { printf '"auth":{"%s":%s}' "${key#auth.}" "$1"; } ;;
+  *) wrap() { printf '"%s":%s' "$key" "$1"; } ;;
+  esac
+  cfg_limit "$key $lo" 0 "" "$(wrap "$lo")"
+  cfg_limit "$key $((lo - 1))" 1 "$(range_msg "$key" "$lo" "$hi")" "$(wrap $((lo - 1)))"
+  cfg_limit "$key $hi" 0 "" "$(wrap "$hi")"
+  cfg_limit "$key $((hi + 1))" 1 "$(range_msg "$key" "$lo" "$hi")" "$(wrap $((hi + 1)))"
+done
+# SSHCERT_MAX_DURATION: 366 days, as whole seconds and as text.
+cfg_limit "max_ttl 31622400 (SSHCERT_MAX_DURATION)" 0 "" '"cert":{"max_ttl":31622400}'
+cfg_limit "max_ttl 31622401" 1 "sshcert-admin: config: cert.max_ttl: duration out of range" \
+  '"cert":{"max_ttl":31622401}'
+cfg_limit "max_ttl \"366d\"" 0 "" '"cert":{"max_ttl":"366d"}'
+cfg_limit "max_ttl \"31622401s\"" 1 \
+  'sshcert-admin: config: cert.max_ttl: expected a duration like "90s", "15m", "1h" or whole seconds' \
+  '"cert":{"max_ttl":"31622401s"}'
+cfg_limit "listen port 65535" 0 "" '"listen":"127.0.0.1:65535"'
+cfg_limit "listen port 65536" 1 'sshcert-admin: config: listen: bad port in "127.0.0.1:65536"' \
+  '"listen":"127.0.0.1:65536"'
+# SSHCERT_MAX_CONFIG_EXTENSIONS names, each of at most SSHCERT_MAX_OPTION_NAME bytes.
+cfg_limit "16 extensions" 0 "" "\"cert\":{\"extensions\":[$(seq -f '"e%g"' -s, 16)]}"
+cfg_limit "17 extensions" 1 "sshcert-admin: config: cert.extensions: expected an array of at most 16 names" \
+  "\"cert\":{\"extensions\":[$(seq -f '"e%g"' -s, 17)]}"
+E256=$(printf 'e%.0s' $(seq 256))
+cfg_limit "an extension name of 256 bytes" 0 "" "\"cert\":{\"extensions\":[\"$E256\"]}"
+cfg_limit "an extension name of 257 bytes" 1 \
+  "sshcert-admin: config: cert.extensions: \"$(printf 'e%.0s' $(seq 32))...\" is longer than 256 bytes" \
+  "\"cert\":{\"extensions\":[\"${E256}e\"]}"
+# Path strings of at most PATH_MAX (4096) bytes.
+T4096=/$(printf 't%.0s' $(seq 4095))
+cfg_limit "tls.cert_file of 4096 bytes" 0 "" "\"tls\":{\"cert_file\":\"$T4096\",\"key_file\":\"k\"}"
+cfg_limit "tls.cert_file of 4097 bytes" 1 "sshcert-admin: config: tls.cert_file: expected a non-empty string" \
+  "\"tls\":{\"cert_file\":\"${T4096}t\",\"key_file\":\"k\"}"
+# SSHCERT_MAX_CONFIG_FILE: 65536 bytes are read (a config padded with blanks), 65537 are not.
+for n in 65536 65537; do
+  "$PY" -c 'import sys; s = "{\"listen\":\"127.0.0.1:%s\",\"data_dir\":\"data\"}" % sys.argv[2]; sys.stdout.write(s + " " * (int(sys.argv[1]) - len(s)))' \
+    "$n" "$(t_free_port)" >"$LIM/big$n.json"
+done
+t_eq "config files of 65536 and 65537 bytes" "65536 65537" "$(stat -c %s "$LIM/big65536.json" "$LIM/big65537.json" | xargs)"
+t_rc "config of 65536 bytes (SSHCERT_MAX_CONFIG_FILE): exit 0" 0 "$ADMIN" -c "$LIM/big65536.json" init
+t_rc "config of 65537 bytes: exit 1" 1 "$ADMIN" -c "$LIM/big65537.json" init
+t_eq "config of 65537 bytes: the message" "sshcert-admin: config: $LIM/big65537.json is larger than 65536 bytes" "$T_ERR"
+# (Bounded: a server that took the file would serve until the timeout stops it, exit 124.)
+timeout 10 "$SERVER" -c "$LIM/big65537.json" 2>"$LIM/server.err"
+t_eq "sshcert-server with the 65537-byte config: exit 1" 1 "$?"
+t_has "sshcert-server with the 65537-byte config: says so" "$LIM/big65537.json is larger than 65536 bytes" "$(cat "$LIM/server.err")"
+
+# ---- request limits of POST /v1/certificates (issue_decode.c): SSHCERT_MAX_PRINCIPALS names
+# of at most SSHCERT_MAX_PRINCIPAL_LEN bytes each ----
+srv_start req '"auth":{"password_hash":"min"}' || exit 1
+ssh-keygen -q -t ed25519 -N '' -f "$T_DIR/reqkey"
+L256=$(printf 'q%.0s' $(seq 256))
+P256="$(seq -f 'p%g' 1 255 | paste -sd, -),$L256"
+srv_user wide "$P256" || exit 1
+post "$(login_body wide "$T_DIR/reqkey.pub" "principals:=$("$PY" -c 'import json, sys; print(json.dumps(sys.argv[1].split(",")))' "$P256")")"
+t_eq "256 principals, one of 256 bytes: 201" 201 "$HTTP_CODE"
+t_eq "256 principals: all of them in the answer" 256 \
+  "$("$PY" -c 'import json, sys; print(len(json.load(open(sys.argv[1]))["principals"]))' "$RESP")"
+jget certificate >"$T_DIR/req-cert.pub"
+t_eq "256 principals: all of them in the certificate" 256 \
+  "$(ssh-keygen -L -f "$T_DIR/req-cert.pub" | sed -n '/Principals:/,/Critical Options:/p' | sed '1d;$d' | wc -l)"
+t_match "256 principals: the 256-byte one in the certificate" "^ +$L256\$" "$(ssh-keygen -L -f "$T_DIR/req-cert.pub")"
+post "$(login_body wide "$T_DIR/reqkey.pub" "principals:=$("$PY" -c 'import json, sys; print(json.dumps(sys.argv[1].split(",") + ["p256"]))' "$P256")")"
+t_error "257 principals" 400 bad_request
+t_eq "257 principals: the message" 'field "principals" must be a list of 1 to 256 names' "$(jget message)"
+post "$(login_body wide "$T_DIR/reqkey.pub" "principals:=[\"${L256}q\"]")"
+t_error "a principal of 257 bytes" 400 bad_request
+t_eq "a principal of 257 bytes: the message" 'field "principals": invalid name' "$(jget message)"
+t_eq "only the one at the limits is recorded" 1 "$(sqlite3 "$SRV_DATA/sshcert.db" 'select count(*) from certificates')"
+t_error_bodies
+srv_stop
+t_eq "request limits: SIGTERM, exit 0" 0 "$SRV_RC"
 t_done

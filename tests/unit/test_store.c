@@ -207,6 +207,25 @@ test_counts_reader(void **state)
     check_counts(2);
 }
 
+/* SSHCERT_STORE_MAX_READERS reader connections open (the server asks for one per HTTP thread,
+ * at most this many); one more, or none, is refused and leaves the store as it was. */
+static void
+test_readers_cap(void **state)
+{
+    struct sshcert_store *s = NULL;
+
+    (void)state;
+    assert_int_equal(sshcert_store_open(dbpath, 1, &s), 0);
+    assert_int_equal(sshcert_store_open_readers(s, SSHCERT_STORE_MAX_READERS + 1),
+        SSHCERT_ERR_INVALID_ARGUMENT);
+    assert_int_equal(sshcert_store_open_readers(s, 0), SSHCERT_ERR_INVALID_ARGUMENT);
+    assert_int_equal(sshcert_store_open_readers(s, SSHCERT_STORE_MAX_READERS), 0);
+    /* Once open, a second set is refused. */
+    assert_int_equal(sshcert_store_open_readers(s, 1), SSHCERT_ERR_INVALID_ARGUMENT);
+    sshcert_store_close(s);
+    check_counts(SSHCERT_STORE_MAX_READERS);
+}
+
 static void
 check_krl(unsigned readers)
 {
@@ -949,6 +968,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_counts_writer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_counts_reader, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_readers_cap, setup, teardown),
         cmocka_unit_test_setup_teardown(test_krl_writer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_krl_reader, setup, teardown),
         cmocka_unit_test_setup_teardown(test_plans, setup, teardown),

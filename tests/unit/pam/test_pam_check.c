@@ -617,6 +617,41 @@ test_config_principals(void **state)
     load(argv, 2, "alice", SSHCERT_ERR_INVALID_FORMAT, &res);
     assert_int_equal(chmod(path_of("pr/alice"), 0620), 0);
     load(argv, 2, "alice", SSHCERT_ERR_PERMISSIONS, &res);
+    assert_int_equal(chmod(path_of("pr/alice"), 0644), 0);
+
+    /* SSHCERT_PAM_MAX_ALLOWED principals load, from a file or from the option; one more is
+     * refused with its reason. */
+    {
+        char *many, *opt;
+        size_t i, used = 0, cap = 16u * (SSHCERT_PAM_MAX_ALLOWED + 1) + 16;
+        const char *argv2[] = {a, NULL};
+
+        assert_non_null(many = malloc(cap));
+        assert_non_null(opt = malloc(cap));
+        for (i = 0; i < SSHCERT_PAM_MAX_ALLOWED; i++)
+            used += (size_t)snprintf(many + used, cap - used, "p%zu\n", i);
+        write_text("pr/alice", many);
+        cfg = load(argv, 2, "alice", 0, &res);
+        assert_int_equal(sshcert_pam_config_allowed_count(cfg), SSHCERT_PAM_MAX_ALLOWED);
+        sshcert_pam_config_free(cfg);
+        snprintf(many + used, cap - used, "p%zu\n", i);
+        write_text("pr/alice", many);
+        load(argv, 2, "alice", SSHCERT_ERR_TOO_LARGE, &res);
+        assert_string_equal(res.reason, "more than 1024 allowed principals");
+
+        used = (size_t)snprintf(opt, cap, "principals=p0");
+        for (i = 1; i < SSHCERT_PAM_MAX_ALLOWED; i++)
+            used += (size_t)snprintf(opt + used, cap - used, ",p%zu", i);
+        argv2[1] = opt;
+        cfg = load(argv2, 2, "alice", 0, &res);
+        assert_int_equal(sshcert_pam_config_allowed_count(cfg), SSHCERT_PAM_MAX_ALLOWED);
+        sshcert_pam_config_free(cfg);
+        snprintf(opt + used, cap - used, ",p%zu", i);
+        load(argv2, 2, "alice", SSHCERT_ERR_TOO_LARGE, &res);
+        assert_string_equal(res.reason, "more than 1024 allowed principals");
+        free(opt);
+        free(many);
+    }
 }
 
 /* Every folder on a policy file's path, links followed, must be root's (or ours) and not
