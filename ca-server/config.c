@@ -255,13 +255,16 @@ parse_auth(struct sshcert_config *c, json_t *o, char **err)
                                  "\"moderate\"");
             r = 0;
         } else if (strcmp(k, "max_failures") == 0)
-            r = get_uint(v, "auth.max_failures", 1, SSHCERT_MAX_USER_FAILURES, &c->max_failures, err);
+            r = get_uint(v, "auth.max_failures", 1, SSHCERT_MAX_USER_FAILURES,
+                &c->max_failures, err);
         else if (strcmp(k, "lockout") == 0)
             r = get_duration(v, "auth.lockout", &c->lockout, err);
         else if (strcmp(k, "client_max_failures") == 0)
-            r = get_uint(v, "auth.client_max_failures", 1, SSHCERT_MAX_CLIENT_FAILURES, &c->client_max_failures, err);
+            r = get_uint(v, "auth.client_max_failures", 1, SSHCERT_MAX_CLIENT_FAILURES,
+                &c->client_max_failures, err);
         else if (strcmp(k, "hash_workers") == 0)
-            r = get_uint(v, "auth.hash_workers", 1, SSHCERT_MAX_HASH_WORKERS, &c->hash_workers, err);
+            r = get_uint(v, "auth.hash_workers", 1, SSHCERT_MAX_HASH_WORKERS,
+                &c->hash_workers, err);
         else
             return fail(err, "unknown key \"auth.%s\"", k);
         if (r != 0)
@@ -329,9 +332,11 @@ parse_root(struct sshcert_config *c, json_t *root, const char *base, char **err)
         else if (strcmp(k, "threads") == 0)
             r = get_uint(v, "threads", 1, SSHCERT_MAX_THREADS, &c->threads, err);
         else if (strcmp(k, "max_connections") == 0)
-            r = get_uint(v, "max_connections", 1, SSHCERT_MAX_CONNECTIONS, &c->max_connections, err);
+            r = get_uint(v, "max_connections", 1, SSHCERT_MAX_CONNECTIONS,
+                &c->max_connections, err);
         else if (strcmp(k, "connection_timeout") == 0)
-            r = get_uint(v, "connection_timeout", 1, SSHCERT_MAX_CONNECTION_TIMEOUT, &c->connection_timeout, err);
+            r = get_uint(v, "connection_timeout", 1, SSHCERT_MAX_CONNECTION_TIMEOUT,
+                &c->connection_timeout, err);
         else if (strcmp(k, "log") == 0) {
             s = json_is_string(v) ? json_string_value(v) : "";
             if (strcmp(s, "stderr") == 0)
