@@ -8,7 +8,8 @@
 # answer, the log has no error, SIGTERM exits 0 promptly. Then a server on [::1] answers curl.
 # Last, the config file's limits (every get_uint range, durations, port, extensions, path
 # length, file size) each accepted at its bound and refused one past it with the message, and
-# the request's principals (256 names, 256 bytes each) at N (201) and N + 1 (400).
+# the request's principals (256 names, 256 bytes each) at N (201) and N + 1 (400); a header
+# block of half SSHCERT_CONNECTION_MEMORY served, one byte over it 431, the server still serving.
 . "${SSHCERT_SRC_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/e2e/server_common.sh"
 
 # The client side: one python3 process holding named TCP connections, driven line by line
@@ -319,4 +320,74 @@ t_eq "only the one at the limits is recorded" 1 "$(sqlite3 "$SRV_DATA/sshcert.db
 t_error_bodies
 srv_stop
 t_eq "request limits: SIGTERM, exit 0" 0 "$SRV_RC"
+
+# ---- SSHCERT_CONNECTION_MEMORY (ca-server/server.h): libmicrohttpd's memory per connection
+# (MHD_OPTION_CONNECTION_MEMORY_LIMIT, 32768 bytes) holds the whole request header block,
+# request line through the blank line that ends it, plus libmicrohttpd's own records. A block
+# of SSHCERT_CONNECTION_MEMORY/2 bytes is served; one of SSHCERT_CONNECTION_MEMORY + 1 bytes
+# cannot fit and gets 431 with libmicrohttpd's fixed page; the server goes on serving.
+# Why not the exact byte: measured with libmicrohttpd 0.9.75 (Debian 12) and this request (the
+# request line, Host and one X-Pad header), blocks up to 32464 bytes got 200, 32465 to 32630
+# bytes were closed without a byte of answer (the block fit in the read buffer but the record
+# for the last header did not: "Not enough memory in pool to allocate header record!", and
+# then the 431 did not fit either), and 32631 bytes and more got 431. The same on every run,
+# but the 304 bytes below the cap and the 166-byte silent band come from libmicrohttpd's pool
+# accounting (one record per header, its read buffer's growth steps), which change with the
+# number of headers and the library's version: nothing of ours to name. What is ours is the
+# cap, so it is tested at half of it (served) and one past it (refused with a status). ----
+cat >"$T_DIR/hdr.py" <<'PY'
+import socket, sys
+
+# hdr.py PORT SIZE: GET /v1/health with a header block of exactly SIZE bytes (padded by one
+# X-Pad header). Prints "STATUS BODY"; "eof" or "reset" when the server closes without a byte.
+PORT, SIZE = int(sys.argv[1]), int(sys.argv[2])
+head = b"GET /v1/health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Pad: "
+end = b"\r\n\r\n"
+req = head + b"a" * (SIZE - len(head) - len(end)) + end
+assert len(req) == SIZE
+s = socket.create_connection(("127.0.0.1", PORT), timeout=20)
+data = b""
+try:
+    s.sendall(req)
+    while True:
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+        hdr, sep, body = data.partition(b"\r\n\r\n")
+        if sep:
+            n = [int(l.split(b":", 1)[1]) for l in hdr.split(b"\r\n")[1:]
+                 if l.split(b":", 1)[0].strip().lower() == b"content-length"]
+            if n and len(body) >= n[0]:
+                break
+except socket.timeout:
+    print("timeout %d" % len(data))
+    sys.exit()
+except (ConnectionResetError, BrokenPipeError):
+    if not data:
+        print("reset")
+        sys.exit()
+if not data:
+    print("eof")
+    sys.exit()
+hdr, _, body = data.partition(b"\r\n\r\n")
+print(hdr.split(b"\r\n")[0].decode("latin-1").split(" ")[1], body.decode("latin-1"))
+PY
+srv_start hdr '"auth":{"password_hash":"min"}' || exit 1
+HALF=$((32768 / 2))
+OVER=$((32768 + 1))
+TOO_BIG='431 <html><head><title>Request too big</title></head><body>Your HTTP header was too big for the memory constraints of this webserver.</body></html>'
+t_eq "a header block of $HALF bytes (SSHCERT_CONNECTION_MEMORY/2): 200" "$OK" \
+  "$(timeout 30 "$PY" "$T_DIR/hdr.py" "$SRV_PORT" "$HALF")"
+t_eq "a header block of $OVER bytes (SSHCERT_CONNECTION_MEMORY + 1): 431, libmicrohttpd's page" \
+  "$TOO_BIG" "$(timeout 30 "$PY" "$T_DIR/hdr.py" "$SRV_PORT" "$OVER")"
+t_eq "log: libmicrohttpd reports the one 431" 1 "$(grep -c 'HTTP response code is 431' "$SRV_LOG")"
+get /v1/health
+t_eq "after the 431: curl GET /v1/health 200" '200 {"status":"ok"}' "$HTTP_CODE $HTTP_BODY"
+t_eq "after the 431: a header block of $HALF bytes again: 200" "$OK" \
+  "$(timeout 30 "$PY" "$T_DIR/hdr.py" "$SRV_PORT" "$HALF")"
+t_eq "header blocks: the three served requests are logged" 3 \
+  "$(grep -c 'info http GET /v1/health 200 ' "$SRV_LOG")"
+srv_stop
+t_eq "header blocks: SIGTERM, exit 0" 0 "$SRV_RC"
 t_done

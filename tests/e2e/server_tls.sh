@@ -3,7 +3,8 @@
 # certificate (RSA and ed25519), TLS 1.2 and 1.3 accepted and TLS 1.1 refused (a client that
 # can speak TLS 1.1, shown against openssl s_server, cannot get through); the CA key in locked
 # memory without core dumps; refusal to start on a CA key or secret.key readable by group or
-# others, on plain HTTP off loopback, and on broken config or TLS files, each naming the culprit.
+# others, on plain HTTP off loopback, and on broken config or TLS files, each naming the culprit;
+# TLS certificate and key files of SSHCERT_MAX_PEM bytes served, one byte more refused.
 . "${SSHCERT_SRC_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/e2e/server_common.sh"
 
 D="$T_DIR/tls"
@@ -154,4 +155,47 @@ refuse "a data dir never initialised" "{\"listen\":\"127.0.0.1:@PORT@\",\"data_d
 t_rc "no config file: exits 1" 1 "$SERVER" -c "$T_DIR/missing.json"
 t_match "no config file: names it" "$(re_escape "$T_DIR/missing.json")" "$T_ERR"
 t_rc "a stray argument: usage, exit 2" 2 "$SERVER" -c "$T_DIR/missing.json" --bogus
+
+# ---- SSHCERT_MAX_PEM (ca-server/server.c): the TLS certificate and the TLS key are each read
+# through sshcert_file_read_checked with a cap of 65536 bytes. A PEM file padded with newlines
+# after its END line still holds one certificate or key (GnuTLS looks for the BEGIN/END lines
+# and skips what lies outside them, as RFC 7468 allows), so files of exactly the cap are served
+# and one byte more is refused at start by lib/file.c, with the file and the cap named. ----
+MAX_PEM=65536
+pem_pad() { # pem_pad SRC SIZE DEST: SRC followed by newlines up to SIZE bytes
+  "$PY" -c 'import sys; d = open(sys.argv[1], "rb").read(); sys.stdout.buffer.write(d + b"\n" * (int(sys.argv[2]) - len(d)))' \
+    "$1" "$2" >"$3"
+}
+pem_pad "$D/rsa.crt" "$MAX_PEM" "$D/max.crt"
+pem_pad "$D/rsa.crt" $((MAX_PEM + 1)) "$D/over.crt"
+pem_pad "$D/rsa.key" "$MAX_PEM" "$D/max.key"
+pem_pad "$D/rsa.key" $((MAX_PEM + 1)) "$D/over.key"
+chmod 600 "$D/max.key" "$D/over.key" # a TLS key must be 0600: the size is checked after the mode
+t_eq "padded PEM files: 65536 and 65537 bytes, keys 0600" "65536 65537 65536:600 65537:600" \
+  "$(stat -c %s "$D/max.crt" "$D/over.crt" | xargs) $(stat -c %s:%a "$D/max.key" "$D/over.key" | xargs)"
+# Every start bounded: a server that wrongly took a file keeps serving, and timeout ends it
+# (exit 124) instead of the test hanging. srv_start runs $SERVER, so it gets a wrapper that
+# execs timeout (SIGTERM from srv_stop reaches the server through it, exit status kept).
+printf '#!/bin/sh\nexec timeout 60 "%s" "$@"\n' "$SERVER" >"$T_DIR/server-bounded"
+chmod 755 "$T_DIR/server-bounded"
+SERVER_UNBOUNDED=$SERVER
+SERVER="$T_DIR/server-bounded"
+srv_start pem-max "\"tls\":{\"cert_file\":\"$D/max.crt\",\"key_file\":\"$D/max.key\"},$P" https
+t_eq "TLS certificate and key files of 65536 bytes (SSHCERT_MAX_PEM): the server starts" 0 "$?"
+SERVER=$SERVER_UNBOUNDED
+if grep -q "sshcert-server listening on" "$SRV_LOG"; then
+  t_has "65536-byte PEM files: log: https" "(https)" "$(cat "$SRV_LOG")"
+  SRV_CURL=(-s --max-time 20 --cacert "$D/rsa.crt")
+  get /v1/health
+  t_eq "65536-byte PEM files: https health, verified against the certificate: 200" \
+    '200 {"status":"ok"}' "$HTTP_CODE $HTTP_BODY"
+  srv_stop
+  t_eq "65536-byte PEM files: SIGTERM, exit 0" 0 "$SRV_RC"
+fi
+refuse "a TLS certificate file of 65537 bytes" \
+  "{\"listen\":\"127.0.0.1:@PORT@\",\"data_dir\":\"$TLS_DATA\",\"tls\":{\"cert_file\":\"$D/over.crt\",\"key_file\":\"$D/rsa.key\"},$P}" \
+  "^[^ ]+ error TLS certificate $(re_escape "$D/over.crt") is larger than 65536 bytes\$"
+refuse "a TLS key file of 65537 bytes" \
+  "{\"listen\":\"127.0.0.1:@PORT@\",\"data_dir\":\"$TLS_DATA\",\"tls\":{\"cert_file\":\"$D/rsa.crt\",\"key_file\":\"$D/over.key\"},$P}" \
+  "^[^ ]+ error TLS key $(re_escape "$D/over.key") is larger than 65536 bytes\$"
 t_done
