@@ -663,6 +663,7 @@ test_config_folders(void **state)
     struct sshcert_pam_result res;
     struct sshcert_pam_config *cfg;
     char a[400], b[400], want[900], gw[200];
+    size_t i;
     const char *argv[] = {a, b};
 
     (void)state;
@@ -681,20 +682,19 @@ test_config_folders(void **state)
     cfg = load(argv, 2, "alice", 0, &res);
     assert_int_equal(sshcert_pam_config_allowed_count(cfg), 1);
     sshcert_pam_config_free(cfg);
-    /* The principals file in a group-writable folder: refused, naming the folder. */
+    /* The principals file in a group-writable folder: refused, naming the folder; sticky and
+     * world-writable, as /tmp is: the same. */
     snprintf(b, sizeof(b), "principals=file:%s/%%u", gw);
-    load(argv, 2, "alice", SSHCERT_ERR_PERMISSIONS, &res);
-    snprintf(want, sizeof(want),
-        "principals file %s/alice: directory %s is writable by group or others (mode 0775)", gw,
-        gw);
-    assert_string_equal(res.reason, want);
-    /* Sticky and world-writable, as /tmp is: the same. */
-    assert_int_equal(chmod(gw, 01777), 0);
-    load(argv, 2, "alice", SSHCERT_ERR_PERMISSIONS, &res);
-    snprintf(want, sizeof(want),
-        "principals file %s/alice: directory %s is writable by group or others (mode 1777)", gw,
-        gw);
-    assert_string_equal(res.reason, want);
+    for (i = 0; i < 2; i++) {
+        static const mode_t modes[] = {0775, 01777};
+
+        assert_int_equal(chmod(gw, modes[i]), 0);
+        load(argv, 2, "alice", SSHCERT_ERR_PERMISSIONS, &res);
+        snprintf(want, sizeof(want),
+            "principals file %s/alice: directory %s is writable by group or others (mode %04o)",
+            gw, gw, (unsigned)modes[i]);
+        assert_string_equal(res.reason, want);
+    }
     assert_int_equal(chmod(gw, 0775), 0);
     /* A link in the writable folder to a folder of safe files (pd/gw/sub -> pd): refused. */
     assert_int_equal(symlink(path_of("pd"), path_of("pd/gw/sub")), 0);
