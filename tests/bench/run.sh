@@ -361,10 +361,13 @@ row "issue rate / ssh-keygen -s rate" "${FIG[ratio_issue_vs_sshkeygen]}" ">= 40"
   "$(verdict "${FIG[ratio_issue_vs_sshkeygen]}" ge 40)"
 row "issue p99 at $C clients (ms)" "${FIG[issue_p99_ms]}" "<= 10" \
   "$(verdict "${FIG[issue_p99_ms]}" le 10)"
-row "interactive login (ms), hash alone ${ARGON:-?} ms" "${FIG[login_interactive_ms]}" \
-  "<= $login_limit" "$(verdict "${FIG[login_interactive_ms]}" le "$login_limit")"
-row "  the same logins: all but their own hash (ms)" "${FIG[login_overhead_ms]}" "<= 5" \
+# The login goal (login <= hash + 5 ms) is judged on each login against its own hash, timed by
+# the server: a bare hash timed apart, in another process, moves by 10-30% with the host's
+# load between two timings (tests/bench/README.md, eleventh pass), more than the 5 ms judged.
+row "interactive login minus its own hash (ms)" "${FIG[login_overhead_ms]}" "<= 5" \
   "$(verdict "${FIG[login_overhead_ms]}" le 5)"
+echo "    (a login ${FIG[login_interactive_ms]} ms, its own hash ${FIG[login_hash_ms]} ms; a bare hash" \
+  "timed apart ${FIG[argon2_interactive_ms]} ms, $(verdict "${FIG[login_interactive_ms]}" le "$login_limit") against it + 5 ms)"
 row "RSS idle (KiB)" "${FIG[rss_idle_kb]}" "<= 8192" "$(verdict "${FIG[rss_idle_kb]}" le 8192)"
 row "RSS peak, issue load at min cost (KiB)" "${FIG[rss_peak_kb]}" "<= $peak_limit" \
   "$(verdict "${FIG[rss_peak_kb]}" le "$peak_limit")"
