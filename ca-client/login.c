@@ -249,7 +249,13 @@ update_agent(const struct login_opts *o, const struct keydir_keys *old,
         return "skipped";
     if (sock == NULL || *sock == '\0')
         return "none";
-    if ((r = sshcert_agent_connect(NULL, &a)) != 0) {
+    if ((r = sshcert_agent_connect(NULL, &a)) == SSHCERT_ERR_PERMISSIONS) {
+        /* The new private key goes only to an agent of our own. */
+        out_warn("the ssh-agent socket %s or the process behind it belongs to another user; "
+            "the key was not given to it; use the key files (ssh -i %s)", sock, kd->key);
+        return "unavailable";
+    }
+    if (r != 0) {
         out_warn("no ssh-agent answers at %s; use the key files (ssh -i %s)", sock, kd->key);
         return "unavailable";
     }

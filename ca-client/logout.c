@@ -50,6 +50,12 @@ cmd_logout(int argc, char **argv)
             r = ident_remove_ours(a, &known, NULL, 0, &from_agent);
         else if (r == SSHCERT_ERR_AGENT_UNAVAILABLE)
             r = 0; /* no agent there: it holds nothing of ours */
+        else if (r == SSHCERT_ERR_PERMISSIONS) {
+            /* Another user's agent: login never gave it our keys (sshcert_agent_connect). */
+            out_warn("the ssh-agent socket %s or the process behind it belongs to another "
+                "user; left alone", sock);
+            r = 0;
+        }
         if (r != 0) {
             r = out_fail(SSHCERT_EXIT_ERROR, "cannot remove the identity from ssh-agent at %s: "
                 "%s", sock, sshcert_err_str(r));

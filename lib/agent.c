@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/un.h>
 #include <time.h>
@@ -399,17 +400,56 @@ sshcert_agent_connect_socket(const char *path, int *fd)
 }
 
 int
+sshcert_agent_check_owner(int fd, const char *path, uid_t uid,
+    enum sshcert_agent_owner_check *check, unsigned long *found)
+{
+    struct ucred cred;
+    struct stat st;
+    socklen_t clen = sizeof(cred);
+
+    if (path == NULL || check == NULL || found == NULL)
+        return SSHCERT_ERR_INVALID_ARGUMENT;
+    *check = SSHCERT_AGENT_CHECK_FILE;
+    *found = 0;
+    if (stat(path, &st) != 0)
+        return SSHCERT_ERR_SYSTEM;
+    *found = (unsigned long)st.st_uid;
+    if (!S_ISSOCK(st.st_mode) || st.st_uid != uid)
+        return SSHCERT_ERR_PERMISSIONS;
+    *check = SSHCERT_AGENT_CHECK_PROCESS;
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) != 0)
+        return SSHCERT_ERR_SYSTEM;
+    if (clen != sizeof(cred)) {
+        errno = EPROTO;
+        return SSHCERT_ERR_SYSTEM;
+    }
+    *found = (unsigned long)cred.uid;
+    return cred.uid == uid ? 0 : SSHCERT_ERR_PERMISSIONS;
+}
+
+int
 sshcert_agent_connect(const char *path, struct sshcert_agent **out)
 {
-    int fd, r;
+    enum sshcert_agent_owner_check check;
+    unsigned long found;
+    int fd, r, saved;
 
     if (out == NULL)
         return SSHCERT_ERR_INVALID_ARGUMENT;
     *out = NULL;
     if (path == NULL)
         path = getenv("SSH_AUTH_SOCK");
+    /* A relative path would be resolved against whatever folder the caller is in. */
+    if (path == NULL || path[0] != '/')
+        return SSHCERT_ERR_AGENT_UNAVAILABLE;
     if ((r = sshcert_agent_connect_socket(path, &fd)) != 0)
         return r;
+    if ((r = sshcert_agent_check_owner(fd, path, geteuid(), &check, &found)) != 0) {
+        saved = errno;
+        close(fd);
+        errno = saved;
+        return r;
+    }
     return sshcert_agent_from_fd(fd, out); /* owns fd, closes it on failure */
 }
 

@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "key.h"
 
@@ -42,10 +43,26 @@ struct sshcert_agent_identities {
  * later calls on it return SSHCERT_ERR_AGENT_UNAVAILABLE.
  */
 
-/* Connects to the agent socket at path (NULL: $SSH_AUTH_SOCK). SSHCERT_ERR_AGENT_UNAVAILABLE
- * when unset, empty, too long for a socket address, missing or refusing; SSHCERT_ERR_SYSTEM
- * (errno kept) for other connect failures. */
+/* Connects to the agent socket at path (NULL: $SSH_AUTH_SOCK) and checks that the agent is the
+ * caller's own (sshcert_agent_check_owner with geteuid()): what goes into an agent (a private
+ * key, sshcert login's) must not go to an agent another user set up at that path.
+ * SSHCERT_ERR_AGENT_UNAVAILABLE when unset, empty, not absolute, too long for a socket address,
+ * missing or refusing; SSHCERT_ERR_PERMISSIONS when the socket file or the process listening on
+ * it belongs to another user; SSHCERT_ERR_SYSTEM (errno kept) for other failures. */
 int sshcert_agent_connect(const char *path, struct sshcert_agent **out);
+
+/* Which check of sshcert_agent_check_owner refused, or could not be made. */
+enum sshcert_agent_owner_check {
+    SSHCERT_AGENT_CHECK_FILE = 1, /* the socket file at path: a socket owned by uid */
+    SSHCERT_AGENT_CHECK_PROCESS   /* the process listening on it (SO_PEERCRED) runs as uid */
+};
+/* Whether the agent connected on fd through path is uid's own: the socket file must be a socket
+ * owned by uid, and the process that listens on it must run as uid (a file owner can be faked
+ * by a rename race; the peer's credentials cannot). A root agent is not another user's agent.
+ * 0; SSHCERT_ERR_PERMISSIONS with *check saying which failed and *found the uid found there;
+ * SSHCERT_ERR_SYSTEM (errno kept) with *check saying which could not be read. */
+int sshcert_agent_check_owner(int fd, const char *path, uid_t uid,
+    enum sshcert_agent_owner_check *check, unsigned long *found);
 /* The socket half of sshcert_agent_connect, for a caller that checks the peer before it trusts
  * it (pam_sshcert's SO_PEERCRED): connects a stream socket to path (not NULL; no
  * $SSH_AUTH_SOCK lookup) and sets *fd (close-on-exec, connect bounded by

@@ -105,9 +105,8 @@ sshcert_pam_agent_connect_as(const char *path, const char *user, uid_t uid, gid_
 {
     struct privs p = {geteuid(), getegid(), NULL, 0, 0};
     struct sockaddr_un sa;
-    struct ucred cred;
-    struct stat st;
-    socklen_t clen = sizeof(cred);
+    enum sshcert_agent_owner_check check;
+    unsigned long found;
     int fd = -1, r = SSHCERT_ERR_INTERNAL, rr;
 
     if (out != NULL)
@@ -143,35 +142,23 @@ sshcert_pam_agent_connect_as(const char *path, const char *user, uid_t uid, gid_
             path, strerror(errno));
         goto out;
     }
-    /* Connected as the user; now the socket must also be the user's own. */
-    if (stat(path, &st) != 0) {
-        r = SSHCERT_ERR_SYSTEM;
-        sshcert_pam_refuse(res, SSHCERT_PAM_STAGE_AGENT, "cannot stat %s: %s", path,
-            strerror(errno));
-        goto out;
-    }
-    if (!S_ISSOCK(st.st_mode) || st.st_uid != uid) {
-        r = SSHCERT_ERR_PERMISSIONS;
-        sshcert_pam_refuse(res, SSHCERT_PAM_STAGE_SOCKET,
-            "the agent socket %s belongs to uid %lu, not to %s (uid %lu)", path,
-            (unsigned long)st.st_uid, user, (unsigned long)uid);
-        goto out;
-    }
-    /* The file owner can be faked by a rename race; the listening process cannot. Root is not
-     * accepted either: a root-run agent is not the user's agent. */
-    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) != 0 || clen != sizeof(cred)) {
-        r = SSHCERT_ERR_SYSTEM;
-        sshcert_pam_refuse(res, SSHCERT_PAM_STAGE_AGENT,
-            "cannot read the agent's credentials: "
-            "%s",
-            strerror(errno));
-        goto out;
-    }
-    if (cred.uid != uid) {
-        r = SSHCERT_ERR_PERMISSIONS;
-        sshcert_pam_refuse(res, SSHCERT_PAM_STAGE_SOCKET,
-            "the agent at %s runs as uid %lu, not as %s (uid %lu)", path, (unsigned long)cred.uid,
-            user, (unsigned long)uid);
+    /* Connected as the user; now the socket file and the agent process must also be the
+     * user's own. Root is not accepted either: a root-run agent is not the user's agent. */
+    if ((r = sshcert_agent_check_owner(fd, path, uid, &check, &found)) != 0) {
+        if (r != SSHCERT_ERR_PERMISSIONS && check == SSHCERT_AGENT_CHECK_FILE)
+            sshcert_pam_refuse(res, SSHCERT_PAM_STAGE_AGENT, "cannot stat %s: %s", path,
+                strerror(errno));
+        else if (r != SSHCERT_ERR_PERMISSIONS)
+            sshcert_pam_refuse(res, SSHCERT_PAM_STAGE_AGENT,
+                "cannot read the agent's credentials: %s", strerror(errno));
+        else if (check == SSHCERT_AGENT_CHECK_FILE)
+            sshcert_pam_refuse(res, SSHCERT_PAM_STAGE_SOCKET,
+                "the agent socket %s belongs to uid %lu, not to %s (uid %lu)", path, found, user,
+                (unsigned long)uid);
+        else
+            sshcert_pam_refuse(res, SSHCERT_PAM_STAGE_SOCKET,
+                "the agent at %s runs as uid %lu, not as %s (uid %lu)", path, found, user,
+                (unsigned long)uid);
         goto out;
     }
     r = 0;

@@ -615,6 +615,57 @@ t_match "--json says refused" '"agent":"refused"\}$' "$T_OUT"
 t_rc "the kept files work with ssh" 0 \
   t_ssh "$SSHD_PORT_dev" "$LUSER" "$KD/id_ed25519" "$KD/id_ed25519-cert.pub"
 
+# --- an agent that is not ours ----------------------------------------------------------------
+# The new private key goes to SSH_AUTH_SOCK only when the socket file and the process listening
+# on it are the caller's own (what pam_sshcert checks too): anyone can set up a socket at a path
+# such as a dead agent's /tmp/ssh-XXXX/agent.N.
+t_log "an agent run by another user, a socket file of another user, a relative SSH_AUTH_SOCK"
+add_user mona "$LUSER"
+add_user nick "$LUSER"
+FOREIGN="$T_DIR/foreign"
+mkdir -m 755 "$FOREIGN"
+chown nobody:nogroup "$FOREIGN"
+setpriv --reuid=nobody --regid=nogroup --clear-groups \
+  ssh-agent -D -a "$FOREIGN/agent.sock" >"$T_DIR/foreign-agent.log" 2>&1 &
+T_PIDS+=("$!")
+for _ in $(seq 1 100); do [ -S "$FOREIGN/agent.sock" ] && break; sleep 0.05; done
+# foreign_ids: what the other user's agent holds (ssh-add checks no owner; root may connect)
+foreign_ids() { SSH_AUTH_SOCK="$FOREIGN/agent.sock" ssh-add -l 2>&1 || true; }
+NOT_OURS="or the process behind it belongs to another user; the key was not given to it; use the key files (ssh -i $T_DIR/kd-mona/id_ed25519)"
+foreign_login() {
+  SSH_AUTH_SOCK="$FOREIGN/agent.sock" login_as "$1" --key-dir "$T_DIR/kd-mona" --json
+}
+t_rc "login with an agent another user runs" 0 foreign_login mona
+t_eq "warns, names the socket" \
+  "sshcert: warning: the ssh-agent socket $FOREIGN/agent.sock $NOT_OURS" "$T_ERR"
+t_match "--json says unavailable" '"agent":"unavailable"\}$' "$T_OUT"
+t_eq "the other user's agent got nothing" "The agent has no identities." "$(foreign_ids)"
+t_match "the files were written" "mona#" "$(ssh-keygen -L -f "$T_DIR/kd-mona/id_ed25519-cert.pub")"
+# The socket file ours (root may chown it), the process behind it still the other user's.
+chown "$(id -u)" "$FOREIGN/agent.sock"
+t_rc "login with our socket file but another user's agent process" 0 foreign_login nick
+t_eq "warns the same" \
+  "sshcert: warning: the ssh-agent socket $FOREIGN/agent.sock $NOT_OURS" "$T_ERR"
+t_eq "the other user's agent still got nothing" "The agent has no identities." "$(foreign_ids)"
+t_match "the files were written" "nick#" "$(ssh-keygen -L -f "$T_DIR/kd-mona/id_ed25519-cert.pub")"
+t_rc "logout with another user's agent" 0 env SSH_AUTH_SOCK="$FOREIGN/agent.sock" \
+  "$CLIENT" logout --key-dir "$T_DIR/kd-mona"
+t_eq "logout leaves that agent alone, says so" \
+  "sshcert: warning: the ssh-agent socket $FOREIGN/agent.sock or the process behind it belongs to another user; left alone" \
+  "$T_ERR"
+t_eq "and removes the files" \
+  "logged out: removed 0 identities from ssh-agent and 3 files from $T_DIR/kd-mona" "$T_OUT"
+# A relative SSH_AUTH_SOCK names our own agent here, but would name whatever lies in the
+# caller's folder elsewhere: refused.
+ids_before=$(sshcert_ids)
+relative_login() { (cd "$(dirname "$SSH_AUTH_SOCK")" &&
+  SSH_AUTH_SOCK="$(basename "$SSH_AUTH_SOCK")" login_as mona --key-dir "$T_DIR/kd-mona"); }
+t_rc "login with a relative SSH_AUTH_SOCK" 0 relative_login
+t_eq "warns no agent answers there" \
+  "sshcert: warning: no ssh-agent answers at $(basename "$SSH_AUTH_SOCK"); use the key files (ssh -i $T_DIR/kd-mona/id_ed25519)" \
+  "$T_ERR"
+t_eq "our agent got nothing either" "$ids_before" "$(sshcert_ids)"
+
 # --- responses the client must not trust ------------------------------------------------------
 t_log "oversized and hostile responses"
 cat >"$T_DIR/fake_server.py" <<'PY'
