@@ -157,6 +157,9 @@ auth_claim_refused(struct server *srv, struct auth_pending *p, const char *usern
     case SSHCERT_CLAIM_REPLAYED:
         return record_failure(srv, p->claim.ukey, p->akey, username, addr,
             AUTH_FAIL_REPLAYED_TOTP, now, &p->retry_after);
+    case SSHCERT_CLAIM_CHANGED:
+        return record_failure(srv, p->claim.ukey, p->akey, username, addr,
+            AUTH_FAIL_CREDENTIALS_CHANGED, now, &p->retry_after);
     case SSHCERT_CLAIM_LOCKED:
         return refuse_locked(srv, username, addr, now, p->claim.locked_until, &p->retry_after);
     case SSHCERT_CLAIM_OK:
@@ -250,6 +253,9 @@ auth_login(struct server *srv, const char *username, const char *password, const
      * address since the read above (sshcert_store_claim_step, the issuance's claim). */
     pending->claim.user_id = u->id;
     pending->claim.username = u->username;
+    pending->claim.password_hash = u->password_hash;
+    pending->claim.totp_secret = u->totp_secret;
+    pending->claim.totp_secret_len = u->totp_secret_len;
     pending->claim.totp_step = step;
     pending->claim.ukey = uk;
     pending->claim.akey = akey;
@@ -260,6 +266,8 @@ auth_login(struct server *srv, const char *username, const char *password, const
         enum auth_result ar = auth_disabled(srv, pending, username, addr, now);
 
         pending->claim.username = NULL;
+        pending->claim.password_hash = NULL;
+        pending->claim.totp_secret = NULL;
         sshcert_user_free(u);
         return ar;
     }

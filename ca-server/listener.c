@@ -83,17 +83,39 @@ log_refusal(const struct sockaddr_storage *ss, time_t *last, unsigned *refused)
     *refused = 0;
 }
 
+/* Takes every connection queued on the listening socket; the descriptor number picks the
+ * worker. */
+static void
+take_queued(struct listener *l, time_t *last_refusal, unsigned *refused)
+{
+    struct sockaddr_storage ss;
+    socklen_t len;
+    int c;
+
+    for (;;) {
+        len = sizeof(ss);
+        c = accept4(l->fd, (struct sockaddr *)&ss, &len, SOCK_CLOEXEC | SOCK_NONBLOCK);
+        if (c < 0) {
+            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+                sshcert_log(LOG_WARNING, "accept: %s", strerror(errno));
+                backoff();
+            }
+            return; /* EAGAIN, or a connection that went away before it was taken */
+        }
+        /* Refused (connection or per-address limit, no memory): closed by libmicrohttpd. */
+        if (MHD_add_connection(l->daemon, c, (struct sockaddr *)&ss, len) != MHD_YES)
+            log_refusal(&ss, last_refusal, refused);
+    }
+}
+
 static void *
 accept_loop(void *arg)
 {
     struct listener *l = arg;
     struct pollfd pfd[2] = { { .fd = l->fd, .events = POLLIN },
         { .fd = l->stop[0], .events = POLLIN } };
-    struct sockaddr_storage ss;
-    socklen_t len;
     time_t last_refusal = 0;
     unsigned refused = 0;
-    int c;
 
     for (;;) {
         if (poll(pfd, 2, -1) < 0) {
@@ -101,23 +123,13 @@ accept_loop(void *arg)
                 backoff();
             continue;
         }
-        if (pfd[1].revents != 0)
+        if (pfd[1].revents != 0) {
+            /* Stopping: the connections the kernel has already queued are served (the
+             * shutdown waits for them), not reset when the socket closes. */
+            take_queued(l, &last_refusal, &refused);
             return NULL;
-        /* Take everything queued; the descriptor number picks the worker. */
-        for (;;) {
-            len = sizeof(ss);
-            c = accept4(l->fd, (struct sockaddr *)&ss, &len, SOCK_CLOEXEC | SOCK_NONBLOCK);
-            if (c < 0) {
-                if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
-                    sshcert_log(LOG_WARNING, "accept: %s", strerror(errno));
-                    backoff();
-                }
-                break; /* EAGAIN, or a connection that went away before it was taken */
-            }
-            /* Refused (connection or per-address limit, no memory): closed by libmicrohttpd. */
-            if (MHD_add_connection(l->daemon, c, (struct sockaddr *)&ss, len) != MHD_YES)
-                log_refusal(&ss, &last_refusal, &refused);
         }
+        take_queued(l, &last_refusal, &refused);
     }
 }
 

@@ -9,7 +9,8 @@ static const double bucket_le[METRICS_LATENCY_BUCKETS] = {
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5};
 
 static const char *const reason_names[AUTH_FAIL_REASONS] = {
-    "unknown_user", "bad_password", "bad_totp", "replayed_totp", "locked_out", "disabled"};
+    "unknown_user", "bad_password", "bad_totp", "replayed_totp", "locked_out", "disabled",
+    "credentials_changed"};
 
 const char *
 metrics_reason_name(enum metrics_auth_reason r)

@@ -17,6 +17,7 @@ enum metrics_auth_reason {
     AUTH_FAIL_REPLAYED_TOTP,
     AUTH_FAIL_LOCKED_OUT,
     AUTH_FAIL_DISABLED,
+    AUTH_FAIL_CREDENTIALS_CHANGED, /* replaced by an operator while the login was checked */
     AUTH_FAIL_REASONS
 };
 

@@ -94,7 +94,7 @@ struct sshcert_store_claim;
  * claim->totp_step as the user's last accepted step if it is newer than the stored one and
  * neither throttling key is locked at claim->now, and clears claim->clear_key's failure row.
  * Sets claim->refused: SSHCERT_CLAIM_OK, or SSHCERT_CLAIM_LOCKED (with claim->locked_until),
- * SSHCERT_CLAIM_REPLAYED or SSHCERT_CLAIM_GONE, which write nothing (never
+ * SSHCERT_CLAIM_REPLAYED, SSHCERT_CLAIM_GONE or SSHCERT_CLAIM_CHANGED, which write nothing (never
  * SSHCERT_CLAIM_DISABLED). Atomic, and at once visible to every caller, but on disk only with
  * the next durable write of this store (a login's issuance or audit event), which saves a
  * login one flush of the disk. Returns the store's error, if any. */
@@ -151,11 +151,18 @@ enum sshcert_claim_refusal {
     SSHCERT_CLAIM_REPLAYED, /* the step is not newer than the user's last */
     SSHCERT_CLAIM_DISABLED, /* an operator locked the account since the login read it */
     SSHCERT_CLAIM_GONE,     /* the user was deleted since (or the id now names another) */
+    SSHCERT_CLAIM_CHANGED,  /* the password or the TOTP secret was replaced since */
     SSHCERT_CLAIM_LOCKED,   /* failures of concurrent logins locked the name or the address */
 };
 struct sshcert_store_claim {
     int64_t user_id;
     const char *username; /* with user_id: an id reused after a delete is another user */
+    /* The credentials the login was checked against, as it read them: a password or TOTP
+     * secret replaced since (sshcert-admin user passwd, user totp-reset) refuses the claim as
+     * SSHCERT_CLAIM_CHANGED, so a login in flight with the old ones issues nothing. */
+    const char *password_hash;
+    const uint8_t *totp_secret;
+    size_t totp_secret_len;
     uint64_t totp_step;
     /* Throttling keys that must not be locked at now (ukey may be NULL): a login that read
      * them unlocked is still refused if failures in flight with it locked them since. */

@@ -1,3 +1,4 @@
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -114,6 +115,18 @@ serial_return(struct sshcert_store *s, uint64_t serial)
     (void)atomic_compare_exchange_strong(&s->serial_next, &expect, serial);
 }
 
+/* Binds ?5 and ?6 of a claim statement: the password hash and sealed TOTP secret the login was
+ * checked against. A claim without them binds NULL, which matches no row (fail closed). */
+static void
+claim_bind_credentials(sqlite3_stmt *st, const struct sshcert_store_claim *cl)
+{
+    sqlite3_bind_text(st, 5, cl->password_hash, -1, SQLITE_STATIC);
+    if (cl->totp_secret != NULL && cl->totp_secret_len <= INT_MAX)
+        sqlite3_bind_blob(st, 6, cl->totp_secret, (int)cl->totp_secret_len, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, 6);
+}
+
 /* Claims the step (while the account is enabled, unless any_state) and clears the name's
  * failure row when clear_key is set, unless a lock began on it; on a refusal, reads why.
  * Caller holds mu inside a transaction. */
@@ -123,10 +136,13 @@ claim_write(struct sshcert_store *s, struct sshcert_store_claim *cl, int any_sta
 {
     static const char claim[] =
         "UPDATE users SET totp_last_step = ?2 "
-        "WHERE id = ?1 AND username = ?3 AND totp_last_step < ?2 AND (disabled = 0 OR ?4)";
+        "WHERE id = ?1 AND username = ?3 AND totp_last_step < ?2 AND (disabled = 0 OR ?4) "
+        "AND password_hash = ?5 AND totp_secret = ?6";
     static const char clear[] = "DELETE FROM failures WHERE key = ?1 AND locked_until <= ?2";
     static const char why[] =
-        "SELECT disabled, totp_last_step < ?2 FROM users WHERE id = ?1 AND username = ?3";
+        "SELECT disabled, totp_last_step < ?2, "
+        "password_hash IS ?5 AND totp_secret IS ?6 AND ?5 IS NOT NULL AND ?6 IS NOT NULL "
+        "FROM users WHERE id = ?1 AND username = ?3";
     sqlite3_stmt *st;
     int rc, r;
 
@@ -145,6 +161,7 @@ claim_write(struct sshcert_store *s, struct sshcert_store_claim *cl, int any_sta
     sqlite3_bind_int64(st, 2, (sqlite3_int64)cl->totp_step);
     sqlite3_bind_text(st, 3, cl->username, -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 4, any_state != 0);
+    claim_bind_credentials(st, cl);
     if ((r = store_step_done(st)) != 0)
         return r;
     if (sqlite3_changes(s->db) == 1) {
@@ -162,8 +179,11 @@ claim_write(struct sshcert_store *s, struct sshcert_store_claim *cl, int any_sta
     sqlite3_bind_int64(st, 1, cl->user_id);
     sqlite3_bind_int64(st, 2, (sqlite3_int64)cl->totp_step);
     sqlite3_bind_text(st, 3, cl->username, -1, SQLITE_STATIC);
+    claim_bind_credentials(st, cl);
     rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
+    if (rc == SQLITE_ROW && sqlite3_column_int(st, 2) == 0)
+        cl->refused = SSHCERT_CLAIM_CHANGED;
+    else if (rc == SQLITE_ROW)
         cl->refused = sqlite3_column_int(st, 0) != 0 && sqlite3_column_int(st, 1) != 0
                           ? SSHCERT_CLAIM_DISABLED
                           : SSHCERT_CLAIM_REPLAYED;

@@ -118,6 +118,17 @@ raw_user(sqlite3 *db, const char *name, int disabled)
     raw_exec(db, sql);
 }
 
+/* The credentials raw_user stores, for a claim that read them. */
+static const uint8_t RAW_TOTP_SECRET[1] = {0};
+
+static void
+claim_credentials(struct sshcert_store_claim *cl)
+{
+    cl->password_hash = "h";
+    cl->totp_secret = RAW_TOTP_SECRET;
+    cl->totp_secret_len = sizeof(RAW_TOTP_SECRET);
+}
+
 static int64_t
 raw_int(sqlite3 *db, const char *sql)
 {
@@ -582,6 +593,7 @@ job_init(struct job *j, struct sshcert_store *s, const char *username, int64_t u
     j->username = username;
     j->claim.user_id = user_id;
     j->claim.username = username;
+    claim_credentials(&j->claim);
     j->claim.totp_step = step;
     j->claim.now = NOW;
     j->r = -1;
@@ -890,6 +902,7 @@ test_locked_meanwhile(void **state)
     memset(&cl, 0, sizeof(cl));
     cl.user_id = 1;
     cl.username = "ann";
+    claim_credentials(&cl);
     cl.totp_step = 7;
     cl.ukey = "user:ann";
     cl.akey = "addr:127.0.0.1";
@@ -962,6 +975,69 @@ test_locked_meanwhile(void **state)
     sshcert_store_close(s);
 }
 
+/* A password or TOTP secret replaced while a login was checked against the old one: its
+ * claim (alone, or in an issuance's batch) is refused as CHANGED and writes nothing; a claim
+ * that carries no credentials matches nothing (fail closed). */
+static void
+test_credentials_changed(void **state)
+{
+    static const uint8_t other_secret[1] = {1};
+    struct sshcert_store_claim cl;
+    struct job j;
+    sqlite3 *db;
+    struct sshcert_store *s = batch_store(&db, 2); /* u0, u1; u0 issued serial 1 at step 1 */
+    int64_t certs = raw_int(db, "SELECT count(*) FROM certificates");
+    int64_t audit = raw_int(db, "SELECT count(*) FROM audit");
+
+    (void)state;
+    memset(&cl, 0, sizeof(cl));
+    cl.user_id = 2;
+    cl.username = "u1";
+    claim_credentials(&cl);
+    cl.totp_step = 5;
+    cl.akey = "addr:127.0.0.1";
+    cl.now = NOW;
+    /* passwd since the login read the row */
+    raw_exec(db, "UPDATE users SET password_hash = 'h2' WHERE id = 2");
+    assert_int_equal(sshcert_store_claim_step(s, &cl), 0);
+    assert_int_equal(cl.refused, SSHCERT_CLAIM_CHANGED);
+    assert_int_equal(user_step(db, 2), 0);
+    /* totp-reset since: a new sealed secret, the last step back to 0 */
+    raw_exec(db, "UPDATE users SET password_hash = 'h', totp_secret = x'01' WHERE id = 2");
+    assert_int_equal(sshcert_store_claim_step(s, &cl), 0);
+    assert_int_equal(cl.refused, SSHCERT_CLAIM_CHANGED);
+    assert_int_equal(user_step(db, 2), 0);
+    /* No credentials in the claim: refused too. */
+    cl.totp_secret = other_secret;
+    cl.password_hash = NULL;
+    assert_int_equal(sshcert_store_claim_step(s, &cl), 0);
+    assert_int_equal(cl.refused, SSHCERT_CLAIM_CHANGED);
+    cl.password_hash = "h";
+    cl.totp_secret = NULL;
+    assert_int_equal(sshcert_store_claim_step(s, &cl), 0);
+    assert_int_equal(cl.refused, SSHCERT_CLAIM_CHANGED);
+    assert_int_equal(user_step(db, 2), 0);
+    /* The issuance of a login checked against the old secret: refused, nothing recorded. */
+    job_init(&j, s, "u1", 2, 5);
+    job_run(&j);
+    assert_int_equal(j.r, SSHCERT_ERR_DUPLICATE);
+    assert_int_equal(j.claim.refused, SSHCERT_CLAIM_CHANGED);
+    assert_int_equal(user_step(db, 2), 0);
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM certificates"), certs);
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM audit"), audit);
+    sshcert_cert_record_clear(&j.rec);
+    /* Against the credentials as they are now, the same login goes through. */
+    job_init(&j, s, "u1", 2, 5);
+    j.claim.totp_secret = other_secret;
+    job_run(&j);
+    assert_int_equal(j.r, 0);
+    assert_int_equal(user_step(db, 2), 5);
+    check_row(db, &j);
+    sshcert_cert_record_clear(&j.rec);
+    sqlite3_close(db);
+    sshcert_store_close(s);
+}
+
 int
 main(void)
 {
@@ -980,6 +1056,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_batch_refusals_alone, setup, teardown),
         cmocka_unit_test_setup_teardown(test_batch_failure_fails_all, setup, teardown),
         cmocka_unit_test_setup_teardown(test_locked_meanwhile, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_credentials_changed, setup, teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
