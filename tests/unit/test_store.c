@@ -129,6 +129,20 @@ claim_credentials(struct sshcert_store_claim *cl)
     cl->totp_secret_len = sizeof(RAW_TOTP_SECRET);
 }
 
+/* A login's claim of step for a raw_user, from 127.0.0.1 at NOW. */
+static void
+claim_init(struct sshcert_store_claim *cl, int64_t user_id, const char *username,
+    uint64_t step)
+{
+    memset(cl, 0, sizeof(*cl));
+    cl->user_id = user_id;
+    cl->username = username;
+    claim_credentials(cl);
+    cl->totp_step = step;
+    cl->akey = "addr:127.0.0.1";
+    cl->now = NOW;
+}
+
 static int64_t
 raw_int(sqlite3 *db, const char *sql)
 {
@@ -899,14 +913,8 @@ test_locked_meanwhile(void **state)
     audit = raw_int(db, "SELECT count(*) FROM audit");
 
     /* The claim of a right password and code: refused, the step not taken. */
-    memset(&cl, 0, sizeof(cl));
-    cl.user_id = 1;
-    cl.username = "ann";
-    claim_credentials(&cl);
-    cl.totp_step = 7;
+    claim_init(&cl, 1, "ann", 7);
     cl.ukey = "user:ann";
-    cl.akey = "addr:127.0.0.1";
-    cl.now = NOW;
     assert_int_equal(sshcert_store_claim_step(s, &cl), 0);
     assert_int_equal(cl.refused, SSHCERT_CLAIM_LOCKED);
     assert_int_equal(cl.locked_until, NOW + 60);
@@ -990,13 +998,7 @@ test_credentials_changed(void **state)
     int64_t audit = raw_int(db, "SELECT count(*) FROM audit");
 
     (void)state;
-    memset(&cl, 0, sizeof(cl));
-    cl.user_id = 2;
-    cl.username = "u1";
-    claim_credentials(&cl);
-    cl.totp_step = 5;
-    cl.akey = "addr:127.0.0.1";
-    cl.now = NOW;
+    claim_init(&cl, 2, "u1", 5);
     /* passwd since the login read the row */
     raw_exec(db, "UPDATE users SET password_hash = 'h2' WHERE id = 2");
     assert_int_equal(sshcert_store_claim_step(s, &cl), 0);
