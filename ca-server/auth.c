@@ -176,7 +176,7 @@ hash_done(struct server *srv, const struct timespec *t0)
     int64_t us;
 
     clock_gettime(CLOCK_MONOTONIC, &t1);
-    us = (int64_t)(t1.tv_sec - t0->tv_sec) * 1000000 + (t1.tv_nsec - t0->tv_nsec) / 1000;
+    us = server_us_between(t0, &t1);
     metrics_password_hash(&srv->metrics, us > 0 ? (uint64_t)us : 0);
 }
 

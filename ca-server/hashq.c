@@ -7,10 +7,7 @@
 static int
 overdue(const struct hash_wait *w, const struct timespec *now)
 {
-    int64_t ms = (int64_t)(now->tv_sec - w->since.tv_sec) * 1000 +
-                 (now->tv_nsec - w->since.tv_nsec) / 1000000;
-
-    return ms >= SSHCERT_HASH_QUEUE_MS;
+    return server_us_between(&w->since, now) >= (int64_t)SSHCERT_HASH_QUEUE_MS * 1000;
 }
 
 /* Removes the head of the queue and resumes its request in state st. Caller holds mu. */

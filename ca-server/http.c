@@ -104,9 +104,7 @@ send_reply(struct server *srv, struct MHD_Connection *conn, struct request *rq, 
     MHD_destroy_response(resp);
     metrics_http(&srv->metrics, rep->status);
     clock_gettime(CLOCK_MONOTONIC, &end);
-    ms = rq != NULL ? (end.tv_sec - rq->start.tv_sec) * 1000L +
-                          (end.tv_nsec - rq->start.tv_nsec) / 1000000L
-                    : 0;
+    ms = rq != NULL ? (long)(server_us_between(&rq->start, &end) / 1000) : 0;
     sshcert_log(LOG_INFO, "http %s %s %u %ldms from %s", method,
         route_of(url) != R_NONE ? url : "(other)", rep->status, ms,
         rq != NULL ? rq->addr : "unknown");

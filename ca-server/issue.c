@@ -204,8 +204,7 @@ handle_issue(struct server *srv, const char *body, size_t len, const char *addr,
     }
     atomic_fetch_add(&srv->metrics.issued, 1);
     clock_gettime(CLOCK_MONOTONIC, &t1);
-    metrics_issue_latency(&srv->metrics, (uint64_t)((t1.tv_sec - start->tv_sec) * 1000000L +
-                                                    (t1.tv_nsec - start->tv_nsec) / 1000L));
+    metrics_issue_latency(&srv->metrics, (uint64_t)server_us_between(start, &t1));
     sshcert_log(LOG_INFO, "issued serial %" PRIu64 " key id %s to %s for %s from %s, %" PRIu64
         "s", rec.serial, rec.key_id, user->username, rec.principals, addr, ttl);
     /* 5. reply */

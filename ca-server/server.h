@@ -31,6 +31,13 @@
 
 struct sshcert_buf;
 
+/* Microseconds from from to to (CLOCK_MONOTONIC readings; negative if to is earlier). */
+static inline int64_t
+server_us_between(const struct timespec *from, const struct timespec *to)
+{
+    return (int64_t)(to->tv_sec - from->tv_sec) * 1000000 + (to->tv_nsec - from->tv_nsec) / 1000;
+}
+
 struct server {
     struct sshcert_config *cfg;
     struct sshcert_ca *ca;
