@@ -122,7 +122,16 @@ auth_claim(struct server *srv, struct auth_pending *p, const char *username, con
      * as the issuance's claim's is (never SSHCERT_CLAIM_DISABLED here, so no recursion). */
     if (p->claim.refused != SSHCERT_CLAIM_OK)
         return auth_claim_refused(srv, p, username, addr, now);
+    auth_claimed(p);
     return AUTH_OK;
+}
+
+void
+auth_claimed(const struct auth_pending *p)
+{
+    if (p->claim.rehash != NULL)
+        sshcert_log(LOG_NOTICE, "password hash of %s remade at the %s cost (auth.password_hash)",
+            p->claim.username, p->claim.rehash_cost);
 }
 
 /* Both factors right on an account an operator has locked: the code is used up first, as on
@@ -180,6 +189,33 @@ hash_done(struct server *srv, const struct timespec *t0)
     metrics_password_hash(&srv->metrics, us > 0 ? (uint64_t)us : 0);
 }
 
+/* Both factors right and the stored hash made at another cost than auth.password_hash (the
+ * operator changed it): remakes it at the configured cost for the claim to write, so that from
+ * the next login on the name costs what an unknown name's dummy hash costs and timing does not
+ * tell it exists. Runs on the login's hash worker, so the pool still bounds the hashes at once.
+ * A hash that cannot be made is logged and the login goes on: the old one still protects. */
+static void
+rehash(struct server *srv, const struct sshcert_user *u, const char *password, const char *addr,
+    struct auth_pending *p)
+{
+    struct timespec t0;
+    int r;
+
+    if (!sshcert_password_needs_rehash(u->password_hash, srv->cfg->hash_cost))
+        return;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    r = sshcert_password_hash(password, srv->cfg->hash_cost, p->rehash);
+    hash_done(srv, &t0);
+    if (r != 0) {
+        sshcert_log(LOG_WARNING, "login for %s: cannot remake the password hash: %s", u->username,
+            sshcert_err_str(r));
+        return;
+    }
+    p->claim.rehash = p->rehash;
+    p->claim.rehash_cost = sshcert_hash_cost_name(srv->cfg->hash_cost);
+    p->claim.addr = addr;
+}
+
 enum auth_result
 auth_login(struct server *srv, const char *username, const char *password, const char *totp,
     const char *addr, uint64_t now, struct hash_wait *hw, struct sshcert_user **user,
@@ -190,7 +226,7 @@ auth_login(struct server *srv, const char *username, const char *password, const
     const char *uk = NULL;
     uint64_t wait, step;
     struct timespec t0;
-    enum metrics_auth_reason reason;
+    enum metrics_auth_reason reason = AUTH_FAIL_REASONS;
     int valid_name, r, user_row, user_r;
 
     *user = NULL;
@@ -237,17 +273,15 @@ auth_login(struct server *srv, const char *username, const char *password, const
             &pending->retry_after);
     }
     r = sshcert_password_verify(u->password_hash, password);
-    hashq_release(&srv->hashq);
     hash_done(srv, &t0);
-    if (r != 0) {
+    if (r == 0 && (reason = check_totp(srv, u, totp, now, &step)) == AUTH_FAIL_REASONS &&
+        !u->disabled)
+        rehash(srv, u, password, addr, pending);
+    hashq_release(&srv->hashq);
+    if (r != 0 || reason != AUTH_FAIL_REASONS) {
         sshcert_user_free(u);
-        return record_failure(srv, uk, akey, username, addr, AUTH_FAIL_BAD_PASSWORD, now,
-            &pending->retry_after);
-    }
-    if ((reason = check_totp(srv, u, totp, now, &step)) != AUTH_FAIL_REASONS) {
-        sshcert_user_free(u);
-        return record_failure(srv, uk, akey, username, addr, reason, now,
-            &pending->retry_after);
+        return record_failure(srv, uk, akey, username, addr,
+            r != 0 ? AUTH_FAIL_BAD_PASSWORD : reason, now, &pending->retry_after);
     }
     /* The claim also refuses the login if failures in flight with it locked the name or the
      * address since the read above (sshcert_store_claim_step, the issuance's claim). */

@@ -6,6 +6,7 @@
 
 #include "server.h"
 #include "store.h"
+#include "totp.h"
 
 enum auth_result {
     AUTH_OK,
@@ -26,6 +27,7 @@ struct auth_pending {
     char ukey[SSHCERT_THROTTLE_KEY_LEN];
     char akey[SSHCERT_THROTTLE_KEY_LEN];
     uint64_t retry_after; /* with AUTH_LOCKED: the seconds to wait */
+    char rehash[SSHCERT_PASSWORD_HASH_LEN]; /* claim.rehash, when set, points here */
 };
 
 /* Runs the whole check. On AUTH_OK *user is the user (free with sshcert_user_free) and
@@ -41,6 +43,9 @@ enum auth_result auth_login(struct server *srv, const char *username, const char
  * the address since the login's read (p->retry_after set); AUTH_ERROR when the store failed. */
 enum auth_result auth_claim(struct server *srv, struct auth_pending *p, const char *username,
     const char *addr, uint64_t now);
+/* After a claim that succeeded (auth_claim, or the issuance's): logs the password hash it
+ * remade, if any. */
+void auth_claimed(const struct auth_pending *p);
 /* The answer to a claim the issuance's transaction refused (p->claim.refused): a replayed
  * code or a user deleted meanwhile is AUTH_INVALID (counted and audited), an account locked
  * meanwhile AUTH_DISABLED (its code used up first, as in auth_login), a name or address

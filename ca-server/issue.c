@@ -202,6 +202,7 @@ handle_issue(struct server *srv, const char *body, size_t len, const char *addr,
         reply_error(rep, 500, "internal", "the certificate could not be recorded; none issued");
         goto out;
     }
+    auth_claimed(&pending);
     atomic_fetch_add(&srv->metrics.issued, 1);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     metrics_issue_latency(&srv->metrics, (uint64_t)server_us_between(start, &t1));

@@ -164,6 +164,11 @@ struct sshcert_store_claim {
     const uint8_t *totp_secret;
     size_t totp_secret_len;
     uint64_t totp_step;
+    /* With a claim that succeeds: the verified password's new hash, made at the configured
+     * cost because the stored one was made at another (auth.password_hash changed), written
+     * in the claim's transaction and audited as user_password_rehashed ("cost=" rehash_cost,
+     * from addr). NULL: the hash stays. */
+    const char *rehash, *rehash_cost, *addr;
     /* Throttling keys that must not be locked at now (ukey may be NULL): a login that read
      * them unlocked is still refused if failures in flight with it locked them since. */
     const char *ukey, *akey;

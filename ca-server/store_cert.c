@@ -127,6 +127,27 @@ claim_bind_credentials(sqlite3_stmt *st, const struct sshcert_store_claim *cl)
         sqlite3_bind_null(st, 6);
 }
 
+/* Writes a successful claim's new password hash (cl->rehash) and audits it. Caller holds mu
+ * inside the claim's transaction. */
+static int
+rehash_write(struct sshcert_store *s, const struct sshcert_store_claim *cl)
+{
+    static const char upd[] = "UPDATE users SET password_hash = ?2 WHERE id = ?1";
+    sqlite3_stmt *st;
+    char detail[48];
+    int r;
+
+    if ((st = store_stmt(s, upd)) == NULL)
+        return SSHCERT_ERR_SYSTEM;
+    sqlite3_bind_int64(st, 1, cl->user_id);
+    sqlite3_bind_text(st, 2, cl->rehash, -1, SQLITE_STATIC);
+    if ((r = store_step_done(st)) != 0)
+        return r;
+    snprintf(detail, sizeof(detail), "cost=%s", cl->rehash_cost != NULL ? cl->rehash_cost : "");
+    return store_audit_locked(s, cl->now, "user_password_rehashed", "server", cl->username, 0,
+        cl->addr, detail);
+}
+
 /* Claims the step (while the account is enabled, unless any_state) and clears the name's
  * failure row when clear_key is set, unless a lock began on it; on a refusal, reads why.
  * Caller holds mu inside a transaction. */
@@ -165,6 +186,8 @@ claim_write(struct sshcert_store *s, struct sshcert_store_claim *cl, int any_sta
     if ((r = store_step_done(st)) != 0)
         return r;
     if (sqlite3_changes(s->db) == 1) {
+        if (cl->rehash != NULL && (r = rehash_write(s, cl)) != 0)
+            return r;
         if (cl->clear_key == NULL)
             return 0;
         if ((st = store_stmt(s, clear)) == NULL)

@@ -142,6 +142,31 @@ sshcert_password_verify(const char *hash, const char *password)
     return crypto_pwhash_str_verify(hash, password, len) == 0 ? 0 : SSHCERT_ERR_SIGNATURE;
 }
 
+int
+sshcert_password_needs_rehash(const char *hash, enum sshcert_hash_cost cost)
+{
+    unsigned long long ops;
+    size_t mem;
+
+    cost_params(cost, &ops, &mem);
+    /* -1 (not an argon2id string of libsodium's) cannot happen after a verify; remake it too. */
+    return crypto_pwhash_str_needs_rehash(hash, ops, mem) != 0;
+}
+
+const char *
+sshcert_hash_cost_name(enum sshcert_hash_cost cost)
+{
+    switch (cost) {
+    case SSHCERT_HASH_MIN:
+        return "min";
+    case SSHCERT_HASH_MODERATE:
+        return "moderate";
+    case SSHCERT_HASH_INTERACTIVE:
+    default:
+        return "interactive";
+    }
+}
+
 void
 sshcert_password_dummy_verify(enum sshcert_hash_cost cost, const char *password)
 {

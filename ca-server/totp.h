@@ -41,6 +41,11 @@ int sshcert_password_hash(const char *password, enum sshcert_hash_cost cost,
     char out[SSHCERT_PASSWORD_HASH_LEN]);
 /* 0 when password matches hash, SSHCERT_ERR_SIGNATURE when not. */
 int sshcert_password_verify(const char *hash, const char *password);
+/* 1 when hash was not made at cost (an earlier auth.password_hash), else 0: a login that
+ * verified it remakes it (auth.c), so every known name costs what an unknown one does. */
+int sshcert_password_needs_rehash(const char *hash, enum sshcert_hash_cost cost);
+/* The name of cost as in the config ("min", "interactive", "moderate"). */
+const char *sshcert_hash_cost_name(enum sshcert_hash_cost cost);
 /* Spends the same time and memory as a verify at cost, for unknown usernames. */
 void sshcert_password_dummy_verify(enum sshcert_hash_cost cost, const char *password);
 

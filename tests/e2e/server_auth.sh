@@ -354,6 +354,42 @@ t_has "changed: server log" "login failed for pat from 127.0.0.1: credentials_ch
 srv_stop
 t_eq "changed: SIGTERM: exit 0" 0 "$SRV_RC"
 
+# ---- auth.password_hash changed from "min" to "interactive": a user's hash made at the old
+# cost is remade at the configured one at their next right login, with its claim, and audited,
+# so that from then on a known name costs what an unknown name's dummy hash costs and timing
+# does not tell the two apart. A wrong password remakes nothing. (Until the tenth session of
+# issue 8 hashes were never remade: each user answered at the old cost until an operator set
+# a new password.) ----
+srv_start rehash '"auth":{"password_hash":"min"}' || exit 1
+DB="$SRV_DATA/sshcert.db"
+srv_user rex rex || exit 1
+srv_user roy roy || exit 1
+hash_of() { # hash_of USER: the algorithm and cost of USER's stored hash
+  sqlite3 "$DB" "select password_hash from users where username = '$1'" | cut -d'$' -f2-4
+}
+t_eq "rehash: rex's hash made at min" 'argon2id$v=19$m=8,t=1,p=1' "$(hash_of rex)"
+srv_stop
+srv_start rehash '"auth":{"password_hash":"interactive"}' || exit 1
+post "$(body roy "$WRONG_PW" "$(totp roy)")"
+t_error "rehash: roy's wrong password" 401 invalid_credentials
+t_eq "rehash: a wrong password remakes nothing" 'argon2id$v=19$m=8,t=1,p=1' "$(hash_of roy)"
+t_eq "rehash: one hash run for it" 1 "$(metric sshcert_password_hash_seconds_count)"
+post "$(body rex "$PASSWORD" "$(totp rex)")"
+t_eq "rehash: rex's right login at the old cost: 201" 201 "$HTTP_CODE"
+t_eq "rehash: rex's hash now at interactive" 'argon2id$v=19$m=65536,t=2,p=1' "$(hash_of rex)"
+t_eq "rehash: two hash runs for it, the verify and the new hash" 3 \
+  "$(metric sshcert_password_hash_seconds_count)"
+t_eq "rehash: audited once, before the certificate, in its transaction" \
+  "user_password_rehashed|127.0.0.1|cost=interactive cert_issued|127.0.0.1" \
+  "$(sqlite3 "$DB" "select event, client_address, detail from audit where username = 'rex' and event in ('user_password_rehashed', 'cert_issued') order by id" | sed 's/|key_id=.*//' | xargs)"
+t_has "rehash: server log" "password hash of rex remade at the interactive cost" "$(cat "$SRV_LOG")"
+post "$(body rex "$PASSWORD" "$(totp rex 1)")"
+t_eq "rehash: rex's next login: 201" 201 "$HTTP_CODE"
+t_eq "rehash: ... with one hash run, nothing remade" "4 1" \
+  "$(metric sshcert_password_hash_seconds_count) $(sqlite3 "$DB" "select count(*) from audit where event = 'user_password_rehashed'")"
+srv_stop
+t_eq "rehash: SIGTERM: exit 0" 0 "$SRV_RC"
+
 # ---- a login waiting for a hash worker holds no HTTP thread: 2 threads, one worker at the
 # "interactive" cost (~0.1 s per hash), 8 logins at once. The waiting logins' connections are
 # suspended, so both threads stay free for other requests: an answer from /metrics that counts

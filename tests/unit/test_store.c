@@ -1040,6 +1040,63 @@ test_credentials_changed(void **state)
     sshcert_store_close(s);
 }
 
+/* A login whose stored hash was made at another cost carries a new one in its claim
+ * (auth.c rehash): written and audited only with a claim that succeeds. */
+static void
+test_rehash_with_claim(void **state)
+{
+    static const char rehashed[] =
+        "SELECT count(*) FROM audit WHERE event = 'user_password_rehashed' AND actor = 'server' "
+        "AND username = 'u1' AND client_address = '127.0.0.1' AND detail = 'cost=interactive'";
+    struct sshcert_store_claim cl;
+    struct job j;
+    sqlite3 *db;
+    struct sshcert_store *s = batch_store(&db, 2); /* u0, u1; u0 issued serial 1 at step 1 */
+    int64_t audit = raw_int(db, "SELECT count(*) FROM audit");
+
+    (void)state;
+    claim_init(&cl, 2, "u1", 5);
+    cl.rehash = "h-new";
+    cl.rehash_cost = "interactive";
+    cl.addr = "127.0.0.1";
+    /* passwd since the login read the row: refused, the operator's hash stays. */
+    raw_exec(db, "UPDATE users SET password_hash = 'h2' WHERE id = 2");
+    assert_int_equal(sshcert_store_claim_step(s, &cl), 0);
+    assert_int_equal(cl.refused, SSHCERT_CLAIM_CHANGED);
+    assert_int_equal(raw_int(db, "SELECT password_hash = 'h2' FROM users WHERE id = 2"), 1);
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM audit"), audit);
+    /* The issuance's claim succeeds: the new hash and its audit event, with the certificate. */
+    raw_exec(db, "UPDATE users SET password_hash = 'h' WHERE id = 2");
+    job_init(&j, s, "u1", 2, 5);
+    j.claim.rehash = "h-new";
+    j.claim.rehash_cost = "interactive";
+    j.claim.addr = "127.0.0.1";
+    job_run(&j);
+    assert_int_equal(j.r, 0);
+    assert_int_equal(user_step(db, 2), 5);
+    check_row(db, &j);
+    sshcert_cert_record_clear(&j.rec);
+    assert_int_equal(raw_int(db, "SELECT password_hash = 'h-new' FROM users WHERE id = 2"), 1);
+    assert_int_equal(raw_int(db, rehashed), 1);
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM audit"), audit + 2);
+    /* A replay of that step with another hash: refused, nothing written. */
+    cl.password_hash = "h-new";
+    cl.rehash = "h-3";
+    assert_int_equal(sshcert_store_claim_step(s, &cl), 0);
+    assert_int_equal(cl.refused, SSHCERT_CLAIM_REPLAYED);
+    assert_int_equal(raw_int(db, "SELECT password_hash = 'h-new' FROM users WHERE id = 2"), 1);
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM audit"), audit + 2);
+    /* A claim on its own (a refusal by policy after a right login) writes it too. */
+    cl.totp_step = 6;
+    assert_int_equal(sshcert_store_claim_step(s, &cl), 0);
+    assert_int_equal(cl.refused, SSHCERT_CLAIM_OK);
+    assert_int_equal(user_step(db, 2), 6);
+    assert_int_equal(raw_int(db, "SELECT password_hash = 'h-3' FROM users WHERE id = 2"), 1);
+    assert_int_equal(raw_int(db, rehashed), 2);
+    sqlite3_close(db);
+    sshcert_store_close(s);
+}
+
 int
 main(void)
 {
@@ -1059,6 +1116,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_batch_failure_fails_all, setup, teardown),
         cmocka_unit_test_setup_teardown(test_locked_meanwhile, setup, teardown),
         cmocka_unit_test_setup_teardown(test_credentials_changed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rehash_with_claim, setup, teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
