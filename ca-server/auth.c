@@ -189,31 +189,100 @@ hash_done(struct server *srv, const struct timespec *t0)
     metrics_password_hash(&srv->metrics, us > 0 ? (uint64_t)us : 0);
 }
 
-/* Both factors right and the stored hash made at another cost than auth.password_hash (the
- * operator changed it): remakes it at the configured cost for the claim to write, so that from
- * the next login on the name costs what an unknown name's dummy hash costs and timing does not
- * tell it exists. Runs on the login's hash worker, so the pool still bounds the hashes at once.
- * A hash that cannot be made is logged and the login goes on: the old one still protects. */
-static void
-rehash(struct server *srv, const struct sshcert_user *u, const char *password, const char *addr,
-    struct auth_pending *p)
+void
+auth_hash_run(struct hash_job *job, void *ctx)
 {
+    struct server *srv = ctx;
     struct timespec t0;
     int r;
 
-    if (!sshcert_password_needs_rehash(u->password_hash, srv->cfg->hash_cost))
-        return;
+    job->rehash[0] = '\0';
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    r = sshcert_password_hash(password, srv->cfg->hash_cost, p->rehash);
-    hash_done(srv, &t0);
-    if (r != 0) {
-        sshcert_log(LOG_WARNING, "login for %s: cannot remake the password hash: %s", u->username,
-            sshcert_err_str(r));
+    if (job->stored[0] == '\0') {
+        /* Same work as a real verify, so timing does not tell which names exist. */
+        sshcert_password_dummy_verify(job->cost, job->password);
+        hash_done(srv, &t0);
+        job->r = SSHCERT_ERR_SIGNATURE;
         return;
     }
-    p->claim.rehash = p->rehash;
-    p->claim.rehash_cost = sshcert_hash_cost_name(srv->cfg->hash_cost);
-    p->claim.addr = addr;
+    job->r = sshcert_password_verify(job->stored, job->password);
+    hash_done(srv, &t0);
+    /* Made at another cost than auth.password_hash (the operator changed it): remade at the
+     * configured one for the claim to write, so that from the next login on the name costs
+     * what an unknown name's dummy hash costs and timing does not tell it exists. The pool
+     * still bounds the hashes at once: this runs with the login's worker. A hash that cannot
+     * be made is logged and the login goes on: the old one still protects. */
+    if (job->r != 0 || !sshcert_password_needs_rehash(job->stored, job->cost))
+        return;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    r = sshcert_password_hash(job->password, job->cost, job->rehash);
+    hash_done(srv, &t0);
+    if (r != 0) {
+        job->rehash[0] = '\0';
+        sshcert_log(LOG_WARNING, "cannot remake a password hash at the %s cost: %s",
+            sshcert_hash_cost_name(job->cost), sshcert_err_str(r));
+    }
+}
+
+/* Takes a hash worker and starts the login's hash against the credentials of u as read now
+ * (NULL: an unknown name's dummy hash): on a hash thread (AUTH_QUEUED: the request runs again
+ * and finds the result with hashq_result), or inline (AUTH_OK: hw->job holds the result).
+ * AUTH_QUEUED also while it waits for a worker; AUTH_BUSY when it cannot wait; AUTH_ERROR. */
+static enum auth_result
+hash_start(struct server *srv, const struct sshcert_user *u, const char *password,
+    const char *addr, struct hash_wait *hw)
+{
+    struct hash_job *job = &hw->job;
+    int r;
+
+    if (u != NULL && (strlen(u->password_hash) >= sizeof(job->stored) ||
+                         u->totp_secret_len > sizeof(job->totp_secret))) {
+        sshcert_log(LOG_ERR, "login for %s from %s: the stored credentials are malformed",
+            u->username, addr);
+        return AUTH_ERROR;
+    }
+    if ((r = hashq_take(&srv->hashq, hw)) != 0) {
+        if (r > 0)
+            return AUTH_QUEUED;
+        sshcert_log(LOG_WARNING, "login from %s: no password worker free, 503", addr);
+        return AUTH_BUSY;
+    }
+    if (job->password == NULL && (job->password = strdup(password)) == NULL) {
+        hashq_release(&srv->hashq);
+        return AUTH_ERROR;
+    }
+    job->cost = srv->cfg->hash_cost;
+    job->stored[0] = '\0';
+    job->totp_secret_len = 0;
+    if (u != NULL) {
+        memcpy(job->stored, u->password_hash, strlen(u->password_hash) + 1);
+        memcpy(job->totp_secret, u->totp_secret, u->totp_secret_len);
+        job->totp_secret_len = u->totp_secret_len;
+    }
+    if (hashq_run(&srv->hashq, hw))
+        return AUTH_QUEUED;
+    auth_hash_run(job, srv);
+    hashq_release(&srv->hashq);
+    return AUTH_OK;
+}
+
+/* Why the hash refuses the login (AUTH_FAIL_REASONS: it does not). The job was checked
+ * against the credentials the request read when it began the hash; u is the user as read now,
+ * which on a hash thread is a later read, in the same request run again: a name unknown then
+ * stays unknown, and credentials replaced meanwhile refuse the login as the claim would. */
+static enum metrics_auth_reason
+hash_verdict(const struct hash_job *job, const struct sshcert_user *u)
+{
+    if (job->stored[0] == '\0')
+        return AUTH_FAIL_UNKNOWN_USER;
+    if (job->r != 0)
+        return AUTH_FAIL_BAD_PASSWORD;
+    if (u == NULL)
+        return AUTH_FAIL_UNKNOWN_USER; /* deleted meanwhile */
+    if (strcmp(job->stored, u->password_hash) != 0 || job->totp_secret_len != u->totp_secret_len ||
+        memcmp(job->totp_secret, u->totp_secret, job->totp_secret_len) != 0)
+        return AUTH_FAIL_CREDENTIALS_CHANGED;
+    return AUTH_FAIL_REASONS;
 }
 
 enum auth_result
@@ -225,8 +294,9 @@ auth_login(struct server *srv, const char *username, const char *password, const
     char *ukey = pending->ukey, *akey = pending->akey;
     const char *uk = NULL;
     uint64_t wait, step;
-    struct timespec t0;
-    enum metrics_auth_reason reason = AUTH_FAIL_REASONS;
+    struct hash_job *job;
+    enum metrics_auth_reason reason;
+    enum auth_result ar;
     int valid_name, r, user_row, user_r;
 
     *user = NULL;
@@ -251,37 +321,23 @@ auth_login(struct server *srv, const char *username, const char *password, const
         return refuse_locked(srv, uk != NULL ? username : NULL, addr, now, now + wait,
             &pending->retry_after);
     }
-    if ((r = hashq_take(&srv->hashq, hw)) != 0) {
-        sshcert_user_free(u);
-        if (r > 0)
-            return AUTH_QUEUED;
-        sshcert_log(LOG_WARNING, "login from %s: no password worker free, 503", addr);
-        return AUTH_BUSY;
-    }
     if (user_r != 0 && user_r != SSHCERT_ERR_NOT_FOUND) {
-        hashq_release(&srv->hashq);
         sshcert_log(LOG_ERR, "login from %s: store error: %s", addr, sshcert_err_str(user_r));
         return AUTH_ERROR;
     }
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    if (u == NULL) {
-        /* Same work as a real verify, so timing does not tell which names exist. */
-        sshcert_password_dummy_verify(srv->cfg->hash_cost, password);
-        hashq_release(&srv->hashq);
-        hash_done(srv, &t0);
-        return record_failure(srv, uk, akey, username, addr, AUTH_FAIL_UNKNOWN_USER, now,
-            &pending->retry_after);
+    if ((job = hashq_result(&srv->hashq, hw)) == NULL) {
+        if ((ar = hash_start(srv, u, password, addr, hw)) != AUTH_OK) {
+            sshcert_user_free(u);
+            return ar;
+        }
+        job = &hw->job;
     }
-    r = sshcert_password_verify(u->password_hash, password);
-    hash_done(srv, &t0);
-    if (r == 0 && (reason = check_totp(srv, u, totp, now, &step)) == AUTH_FAIL_REASONS &&
-        !u->disabled)
-        rehash(srv, u, password, addr, pending);
-    hashq_release(&srv->hashq);
-    if (r != 0 || reason != AUTH_FAIL_REASONS) {
+    if ((reason = hash_verdict(job, u)) == AUTH_FAIL_REASONS)
+        reason = check_totp(srv, u, totp, now, &step);
+    if (reason != AUTH_FAIL_REASONS) {
         sshcert_user_free(u);
-        return record_failure(srv, uk, akey, username, addr,
-            r != 0 ? AUTH_FAIL_BAD_PASSWORD : reason, now, &pending->retry_after);
+        return record_failure(srv, uk, akey, username, addr, reason, now,
+            &pending->retry_after);
     }
     /* The claim also refuses the login if failures in flight with it locked the name or the
      * address since the read above (sshcert_store_claim_step, the issuance's claim). */
@@ -296,9 +352,13 @@ auth_login(struct server *srv, const char *username, const char *password, const
     pending->claim.now = now;
     /* Only a name with a failure row has one to clear: most logins skip that write. */
     pending->claim.clear_key = user_row ? ukey : NULL;
+    if (job->rehash[0] != '\0' && !u->disabled) {
+        pending->claim.rehash = job->rehash;
+        pending->claim.rehash_cost = sshcert_hash_cost_name(job->cost);
+        pending->claim.addr = addr;
+    }
     if (u->disabled) {
-        enum auth_result ar = auth_disabled(srv, pending, username, addr, now);
-
+        ar = auth_disabled(srv, pending, username, addr, now);
         pending->claim.username = NULL;
         pending->claim.password_hash = NULL;
         pending->claim.totp_secret = NULL;

@@ -27,7 +27,6 @@ struct auth_pending {
     char ukey[SSHCERT_THROTTLE_KEY_LEN];
     char akey[SSHCERT_THROTTLE_KEY_LEN];
     uint64_t retry_after; /* with AUTH_LOCKED: the seconds to wait */
-    char rehash[SSHCERT_PASSWORD_HASH_LEN]; /* claim.rehash, when set, points here */
 };
 
 /* Runs the whole check. On AUTH_OK *user is the user (free with sshcert_user_free) and
@@ -38,6 +37,10 @@ struct auth_pending {
 enum auth_result auth_login(struct server *srv, const char *username, const char *password,
     const char *totp, const char *addr, uint64_t now, struct hash_wait *hw,
     struct sshcert_user **user, struct auth_pending *pending);
+/* Runs one password hash (hashq.h's run, ctx the server), on a hash thread or inline: the
+ * verify, or an unknown name's dummy hash at the same cost, and after a match on a hash made
+ * at another cost than auth.password_hash, the hash remade. Counted in /metrics. */
+void auth_hash_run(struct hash_job *job, void *ctx);
 /* Claims the pending step on its own: AUTH_OK; AUTH_INVALID when the code was used meanwhile
  * (counted and audited as a replay); AUTH_LOCKED when failures in flight locked the name or
  * the address since the login's read (p->retry_after set); AUTH_ERROR when the store failed. */

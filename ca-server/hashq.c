@@ -1,7 +1,10 @@
 /* The password-hash workers and the queue of logins waiting for one (hashq.h). */
 #include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
 
 #include "hashq.h"
+#include "secmem.h"
 #include "server.h"
 
 static int
@@ -42,9 +45,59 @@ expire(struct hashq *q)
         wake_head(q, HASH_WAIT_EXPIRED);
 }
 
-int
-hashq_init(struct hashq *q, unsigned workers)
+/* A hash thread: runs the jobs handed to it (hashq_run), each with the worker its login
+ * took, gives the worker back and resumes the login's connection. */
+static void *
+hash_thread(void *arg)
 {
+    struct hashq *q = arg;
+    struct hash_wait *w;
+
+    pthread_mutex_lock(&q->mu);
+    for (;;) {
+        while (q->jobs == NULL && !q->quit)
+            pthread_cond_wait(&q->work, &q->mu);
+        if ((w = q->jobs) == NULL)
+            break;
+        q->jobs = w->job_next;
+        if (q->jobs == NULL)
+            q->jobs_tail = &q->jobs;
+        w->job_next = NULL;
+        pthread_mutex_unlock(&q->mu);
+        q->run(&w->job, q->ctx);
+        hashq_release(q);
+        pthread_mutex_lock(&q->mu);
+        w->state = HASH_WAIT_HASHED;
+        MHD_resume_connection(w->conn);
+    }
+    pthread_mutex_unlock(&q->mu);
+    return NULL;
+}
+
+/* Ends and joins the first n hash threads. */
+static void
+threads_end(struct hashq *q, unsigned n)
+{
+    unsigned i;
+
+    pthread_mutex_lock(&q->mu);
+    q->quit = 1;
+    pthread_cond_broadcast(&q->work);
+    pthread_mutex_unlock(&q->mu);
+    for (i = 0; i < n; i++)
+        pthread_join(q->threads[i], NULL);
+    free(q->threads);
+    q->threads = NULL;
+    q->nthreads = 0;
+}
+
+int
+hashq_init(struct hashq *q, unsigned workers, void (*run)(struct hash_job *job, void *ctx),
+    void *ctx)
+{
+    sigset_t all, old;
+    unsigned i;
+
     atomic_init(&q->free, workers);
     q->suspended = 0;
     q->stopping = 0;
@@ -52,10 +105,41 @@ hashq_init(struct hashq *q, unsigned workers)
     q->tail = &q->head;
     atomic_init(&q->waiting, 0);
     atomic_init(&q->queued, 0);
+    q->run = run;
+    q->ctx = ctx;
+    q->jobs = NULL;
+    q->jobs_tail = &q->jobs;
+    q->threads = NULL;
+    q->nthreads = 0;
+    q->quit = 0;
     if (pthread_mutex_init(&q->mu, NULL) != 0)
         return -1;
     if (pthread_cond_init(&q->idle, NULL) != 0) {
         pthread_mutex_destroy(&q->mu);
+        return -1;
+    }
+    if (pthread_cond_init(&q->work, NULL) != 0) {
+        pthread_cond_destroy(&q->idle);
+        pthread_mutex_destroy(&q->mu);
+        return -1;
+    }
+    if (run == NULL)
+        return 0;
+    if ((q->threads = calloc(workers, sizeof(*q->threads))) == NULL) {
+        hashq_destroy(q);
+        return -1;
+    }
+    /* Signals are for the main thread's sigwait, not for these. */
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
+    for (i = 0; i < workers; i++)
+        if (pthread_create(&q->threads[i], NULL, hash_thread, q) != 0)
+            break;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    q->nthreads = workers;
+    if (i < workers) {
+        threads_end(q, i);
+        hashq_destroy(q);
         return -1;
     }
     return 0;
@@ -64,6 +148,11 @@ hashq_init(struct hashq *q, unsigned workers)
 void
 hashq_destroy(struct hashq *q)
 {
+    if (q->nthreads > 0)
+        threads_end(q, q->nthreads);
+    free(q->threads);
+    q->threads = NULL;
+    pthread_cond_destroy(&q->work);
     pthread_cond_destroy(&q->idle);
     pthread_mutex_destroy(&q->mu);
 }
@@ -129,6 +218,42 @@ hashq_take(struct hashq *q, struct hash_wait *w)
     return r;
 }
 
+int
+hashq_run(struct hashq *q, struct hash_wait *w)
+{
+    if (q->nthreads == 0 || w->conn == NULL)
+        return 0;
+    pthread_mutex_lock(&q->mu);
+    /* Suspended before a hash thread can resume it, as in hashq_take. */
+    MHD_suspend_connection(w->conn);
+    w->state = HASH_WAIT_HASHING;
+    w->back = 1;
+    w->waited = 1;
+    w->job_next = NULL;
+    *q->jobs_tail = w;
+    q->jobs_tail = &w->job_next;
+    q->suspended++;
+    pthread_cond_signal(&q->work);
+    pthread_mutex_unlock(&q->mu);
+    return 1;
+}
+
+struct hash_job *
+hashq_result(struct hashq *q, struct hash_wait *w)
+{
+    int hashed;
+
+    if (!w->waited)
+        return NULL;
+    pthread_mutex_lock(&q->mu);
+    if ((hashed = w->state == HASH_WAIT_HASHED)) {
+        w->state = HASH_WAIT_NONE;
+        w->waited = 0; /* the hash thread gave the worker back: nothing held */
+    }
+    pthread_mutex_unlock(&q->mu);
+    return hashed ? &w->job : NULL;
+}
+
 void
 hashq_release(struct hashq *q)
 {
@@ -171,6 +296,10 @@ hashq_done(struct hashq *q, struct hash_wait *w)
     struct hash_wait **p;
     int held;
 
+    if (w->job.password != NULL) {
+        sshcert_secmem_free_str(w->job.password);
+        w->job.password = NULL;
+    }
     if (!w->waited)
         return; /* the common case: never queued, nothing to give back, no lock taken */
     w->waited = 0;

@@ -14,6 +14,7 @@
 #include <jansson.h>
 #include <sqlite3.h>
 
+#include "auth.h"
 #include "buf.h"
 #include "err.h"
 #include "file.h"
@@ -225,7 +226,12 @@ main(int argc, char **argv)
         sshcert_log(LOG_WARNING, "logins share the writer's database connection: %s",
             sshcert_err_str(r));
     sshcert_store_set_busy_timeout(srv.ca->store, SSHCERT_SERVER_BUSY_MS);
-    if (hashq_init(&srv.hashq, hash_workers) != 0)
+    /* Hashes run on threads of their own, so that no HTTP thread spends ~0.1 s of a login's
+     * hash while its other connections wait; but at "min" a hash (~30 us) costs less than
+     * that hand-off (the request suspended, resumed and run again: ~90 us of CPU a login,
+     * 22% of the issuance rate; tests/bench/README.md, twelfth pass), so it runs inline. */
+    if (hashq_init(&srv.hashq, hash_workers,
+            srv.cfg->hash_cost != SSHCERT_HASH_MIN ? auth_hash_run : NULL, &srv) != 0)
         goto out;
     hashq_ready = 1;
     if (pthread_mutex_init(&srv.krl_mu, NULL) != 0)
@@ -273,10 +279,11 @@ main(int argc, char **argv)
         goto out;
     }
     sshcert_log(LOG_INFO, "sshcert-server listening on %s%s%s:%u (%s), CA %s, %u threads, %u "
-                          "hash workers",
+                          "hash workers (%s)",
         la.sa.sa_family == AF_INET6 ? "[" : "", srv.cfg->listen_host,
         la.sa.sa_family == AF_INET6 ? "]" : "", srv.cfg->listen_port,
-        cert_pem != NULL ? "https" : "http", srv.ca->fingerprint, threads, hash_workers);
+        cert_pem != NULL ? "https" : "http", srv.ca->fingerprint, threads, hash_workers,
+        srv.hashq.nthreads > 0 ? "threads of their own" : "inline");
     while (sigwait(&sigs, &sig) == 0 && sig == SIGHUP)
         sshcert_log(LOG_INFO, "SIGHUP ignored; restart to reload the config");
     sshcert_log(LOG_INFO, "signal %d: finishing in-flight requests", sig);
