@@ -250,12 +250,13 @@ out:
 static json_t *
 user_json(const struct sshcert_user *u, uint64_t locked_until, uint64_t now)
 {
-    return json_pack("{s:s, s:s, s:o, s:b, s:o, s:I, s:I}", "username", u->username,
+    return json_pack("{s:s, s:s, s:o, s:b, s:o, s:I, s:I, s:s}", "username", u->username,
         "principals", u->principals, "max_ttl",
         u->max_ttl ? json_integer((json_int_t)u->max_ttl) : json_null(), "disabled",
         u->disabled, "locked_until",
         locked_until > now ? json_integer((json_int_t)locked_until) : json_null(), "created_at",
-        (json_int_t)u->created_at, "updated_at", (json_int_t)u->updated_at);
+        (json_int_t)u->created_at, "updated_at", (json_int_t)u->updated_at, "password_cost",
+        sshcert_password_cost_name(u->password_hash));
 }
 
 static uint64_t
@@ -336,6 +337,7 @@ user_show(struct admin *a, int argc, char **argv)
     static const char *const flags[] = {"--json", NULL};
     struct sshcert_user *u = NULL;
     char *pos[1], t[32];
+    const char *cost;
     uint64_t now = admin_now(), until;
     int bad = 0, r;
 
@@ -358,6 +360,11 @@ user_show(struct admin *a, int argc, char **argv)
     if (until > now)
         printf("locked out until %s\n", admin_time(until, t, sizeof(t)));
     printf("created:    %s\n", admin_time(u->created_at, t, sizeof(t)));
+    cost = sshcert_password_cost_name(u->password_hash);
+    printf("password:   argon2id, %s cost%s\n", cost,
+        strcmp(cost, sshcert_hash_cost_name(a->cfg->hash_cost)) == 0
+            ? ""
+            : " (not auth.password_hash's: remade at the user's next login)");
     sshcert_user_free(u);
     return ADMIN_OK;
 }

@@ -167,6 +167,19 @@ sshcert_hash_cost_name(enum sshcert_hash_cost cost)
     }
 }
 
+const char *
+sshcert_password_cost_name(const char *hash)
+{
+    static const enum sshcert_hash_cost costs[] = {SSHCERT_HASH_MIN, SSHCERT_HASH_INTERACTIVE,
+        SSHCERT_HASH_MODERATE};
+    size_t i;
+
+    for (i = 0; i < sizeof(costs) / sizeof(costs[0]); i++)
+        if (!sshcert_password_needs_rehash(hash, costs[i]))
+            return sshcert_hash_cost_name(costs[i]);
+    return "other";
+}
+
 void
 sshcert_password_dummy_verify(enum sshcert_hash_cost cost, const char *password)
 {

@@ -46,6 +46,8 @@ int sshcert_password_verify(const char *hash, const char *password);
 int sshcert_password_needs_rehash(const char *hash, enum sshcert_hash_cost cost);
 /* The name of cost as in the config ("min", "interactive", "moderate"). */
 const char *sshcert_hash_cost_name(enum sshcert_hash_cost cost);
+/* The name of the cost hash was made at, or "other" (not one of auth.password_hash's). */
+const char *sshcert_password_cost_name(const char *hash);
 /* Spends the same time and memory as a verify at cost, for unknown usernames. */
 void sshcert_password_dummy_verify(enum sshcert_hash_cost cost, const char *password);
 

@@ -395,6 +395,9 @@ hash_of() { # hash_of USER: the algorithm and cost of USER's stored hash
 t_eq "rehash: rex's hash made at min" 'argon2id$v=19$m=8,t=1,p=1' "$(hash_of rex)"
 srv_stop
 srv_start rehash '"auth":{"password_hash":"interactive"}' || exit 1
+t_has "rehash: user show says rex's hash waits to be remade" \
+  "password:   argon2id, min cost (not auth.password_hash's: remade at the user's next login)" \
+  "$("$ADMIN" -c "$SRV_CFG" user show rex)"
 post "$(body roy "$WRONG_PW" "$(totp roy)")"
 t_error "rehash: roy's wrong password" 401 invalid_credentials
 t_eq "rehash: a wrong password remakes nothing" 'argon2id$v=19$m=8,t=1,p=1' "$(hash_of roy)"
@@ -402,6 +405,11 @@ t_eq "rehash: one hash run for it" 1 "$(metric sshcert_password_hash_seconds_cou
 post "$(body rex "$PASSWORD" "$(totp rex)")"
 t_eq "rehash: rex's right login at the old cost: 201" 201 "$HTTP_CODE"
 t_eq "rehash: rex's hash now at interactive" 'argon2id$v=19$m=65536,t=2,p=1' "$(hash_of rex)"
+t_eq "rehash: user list --json: rex at interactive, roy still at min" "rex:interactive roy:min" \
+  "$("$ADMIN" -c "$SRV_CFG" user list --json | "$PY" -c 'import json,sys; print(" ".join(u["username"] + ":" + u["password_cost"] for u in json.load(sys.stdin) if u["username"] in ("rex", "roy")))')"
+t_has "rehash: user show: rex's hash at the configured cost" "password:   argon2id, interactive cost
+" "$("$ADMIN" -c "$SRV_CFG" user show rex)
+"
 t_eq "rehash: two hash runs for it, the verify and the new hash" 3 \
   "$(metric sshcert_password_hash_seconds_count)"
 t_eq "rehash: audited once, before the certificate, in its transaction" \
