@@ -232,11 +232,21 @@ parse_cert(struct sshcert_config *c, json_t *o, char **err)
     return 0;
 }
 
+/* Indexed by enum sshcert_hash_cost. */
+static const char *const cost_names[SSHCERT_HASH_COSTS] = {"min", "interactive", "moderate"};
+
+const char *
+sshcert_hash_cost_name(enum sshcert_hash_cost cost)
+{
+    return (unsigned)cost < SSHCERT_HASH_COSTS ? cost_names[cost] : "interactive";
+}
+
 static int
 parse_auth(struct sshcert_config *c, json_t *o, char **err)
 {
     const char *k, *s;
     json_t *v;
+    unsigned i;
     int r;
 
     if (!json_is_object(o))
@@ -244,15 +254,13 @@ parse_auth(struct sshcert_config *c, json_t *o, char **err)
     json_object_foreach(o, k, v) {
         if (strcmp(k, "password_hash") == 0) {
             s = json_is_string(v) ? json_string_value(v) : "";
-            if (strcmp(s, "min") == 0)
-                c->hash_cost = SSHCERT_HASH_MIN;
-            else if (strcmp(s, "interactive") == 0)
-                c->hash_cost = SSHCERT_HASH_INTERACTIVE;
-            else if (strcmp(s, "moderate") == 0)
-                c->hash_cost = SSHCERT_HASH_MODERATE;
-            else
+            for (i = 0; i < SSHCERT_HASH_COSTS; i++)
+                if (strcmp(s, cost_names[i]) == 0)
+                    break;
+            if (i == SSHCERT_HASH_COSTS)
                 return fail(err, "auth.password_hash: expected \"min\", \"interactive\" or "
                                  "\"moderate\"");
+            c->hash_cost = (enum sshcert_hash_cost)i;
             r = 0;
         } else if (strcmp(k, "max_failures") == 0)
             r = get_uint(v, "auth.max_failures", 1, SSHCERT_MAX_USER_FAILURES,

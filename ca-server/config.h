@@ -20,6 +20,9 @@
 #define SSHCERT_MAX_CONNECTION_TIMEOUT 3600u /* connection_timeout, seconds */
 
 enum sshcert_hash_cost { SSHCERT_HASH_MIN, SSHCERT_HASH_INTERACTIVE, SSHCERT_HASH_MODERATE };
+#define SSHCERT_HASH_COSTS 3
+/* The name of cost in the config's auth.password_hash ("min", "interactive", "moderate"). */
+const char *sshcert_hash_cost_name(enum sshcert_hash_cost cost);
 
 struct sshcert_config {
     char *listen_host;  /* "127.0.0.1", "::1", "0.0.0.0" ... */

@@ -74,23 +74,6 @@ hash_thread(void *arg)
     return NULL;
 }
 
-/* Ends and joins the first n hash threads. */
-static void
-threads_end(struct hashq *q, unsigned n)
-{
-    unsigned i;
-
-    pthread_mutex_lock(&q->mu);
-    q->quit = 1;
-    pthread_cond_broadcast(&q->work);
-    pthread_mutex_unlock(&q->mu);
-    for (i = 0; i < n; i++)
-        pthread_join(q->threads[i], NULL);
-    free(q->threads);
-    q->threads = NULL;
-    q->nthreads = 0;
-}
-
 int
 hashq_init(struct hashq *q, unsigned workers, void (*run)(struct hash_job *job, void *ctx),
     void *ctx)
@@ -136,10 +119,9 @@ hashq_init(struct hashq *q, unsigned workers, void (*run)(struct hash_job *job, 
         if (pthread_create(&q->threads[i], NULL, hash_thread, q) != 0)
             break;
     pthread_sigmask(SIG_SETMASK, &old, NULL);
-    q->nthreads = workers;
+    q->nthreads = i;
     if (i < workers) {
-        threads_end(q, i);
-        hashq_destroy(q);
+        hashq_destroy(q); /* ends the threads that started */
         return -1;
     }
     return 0;
@@ -148,8 +130,15 @@ hashq_init(struct hashq *q, unsigned workers, void (*run)(struct hash_job *job, 
 void
 hashq_destroy(struct hashq *q)
 {
-    if (q->nthreads > 0)
-        threads_end(q, q->nthreads);
+    unsigned i;
+
+    pthread_mutex_lock(&q->mu);
+    q->quit = 1;
+    pthread_cond_broadcast(&q->work);
+    pthread_mutex_unlock(&q->mu);
+    for (i = 0; i < q->nthreads; i++)
+        pthread_join(q->threads[i], NULL);
+    q->nthreads = 0;
     free(q->threads);
     q->threads = NULL;
     pthread_cond_destroy(&q->work);

@@ -154,29 +154,13 @@ sshcert_password_needs_rehash(const char *hash, enum sshcert_hash_cost cost)
 }
 
 const char *
-sshcert_hash_cost_name(enum sshcert_hash_cost cost)
-{
-    switch (cost) {
-    case SSHCERT_HASH_MIN:
-        return "min";
-    case SSHCERT_HASH_MODERATE:
-        return "moderate";
-    case SSHCERT_HASH_INTERACTIVE:
-    default:
-        return "interactive";
-    }
-}
-
-const char *
 sshcert_password_cost_name(const char *hash)
 {
-    static const enum sshcert_hash_cost costs[] = {SSHCERT_HASH_MIN, SSHCERT_HASH_INTERACTIVE,
-        SSHCERT_HASH_MODERATE};
-    size_t i;
+    unsigned i;
 
-    for (i = 0; i < sizeof(costs) / sizeof(costs[0]); i++)
-        if (!sshcert_password_needs_rehash(hash, costs[i]))
-            return sshcert_hash_cost_name(costs[i]);
+    for (i = 0; i < SSHCERT_HASH_COSTS; i++)
+        if (!sshcert_password_needs_rehash(hash, (enum sshcert_hash_cost)i))
+            return sshcert_hash_cost_name((enum sshcert_hash_cost)i);
     return "other";
 }
 

@@ -44,8 +44,6 @@ int sshcert_password_verify(const char *hash, const char *password);
 /* 1 when hash was not made at cost (an earlier auth.password_hash), else 0: a login that
  * verified it remakes it (auth.c), so every known name costs what an unknown one does. */
 int sshcert_password_needs_rehash(const char *hash, enum sshcert_hash_cost cost);
-/* The name of cost as in the config ("min", "interactive", "moderate"). */
-const char *sshcert_hash_cost_name(enum sshcert_hash_cost cost);
 /* The name of the cost hash was made at, or "other" (not one of auth.password_hash's). */
 const char *sshcert_password_cost_name(const char *hash);
 /* Spends the same time and memory as a verify at cost, for unknown usernames. */

@@ -373,7 +373,8 @@ sshcert_agent_connect_socket(const char *path, int *fd)
     if (fd == NULL)
         return SSHCERT_ERR_INVALID_ARGUMENT;
     *fd = -1;
-    if (path == NULL || (plen = strlen(path)) == 0 || plen >= sizeof(sa.sun_path))
+    /* A relative path would be resolved against whatever folder the caller is in. */
+    if (path == NULL || path[0] != '/' || (plen = strlen(path)) >= sizeof(sa.sun_path))
         return SSHCERT_ERR_AGENT_UNAVAILABLE;
     memset(&sa, 0, sizeof(sa));
     sa.sun_family = AF_UNIX;
@@ -407,8 +408,15 @@ sshcert_agent_check_owner(int fd, const char *path, uid_t uid,
     struct stat st;
     socklen_t clen = sizeof(cred);
 
-    if (path == NULL || check == NULL || found == NULL)
+    enum sshcert_agent_owner_check c;
+    unsigned long f;
+
+    if (path == NULL)
         return SSHCERT_ERR_INVALID_ARGUMENT;
+    if (check == NULL)
+        check = &c;
+    if (found == NULL)
+        found = &f;
     *check = SSHCERT_AGENT_CHECK_FILE;
     *found = 0;
     if (stat(path, &st) != 0)
@@ -430,8 +438,6 @@ sshcert_agent_check_owner(int fd, const char *path, uid_t uid,
 int
 sshcert_agent_connect(const char *path, struct sshcert_agent **out)
 {
-    enum sshcert_agent_owner_check check;
-    unsigned long found;
     int fd, r, saved;
 
     if (out == NULL)
@@ -439,12 +445,9 @@ sshcert_agent_connect(const char *path, struct sshcert_agent **out)
     *out = NULL;
     if (path == NULL)
         path = getenv("SSH_AUTH_SOCK");
-    /* A relative path would be resolved against whatever folder the caller is in. */
-    if (path == NULL || path[0] != '/')
-        return SSHCERT_ERR_AGENT_UNAVAILABLE;
     if ((r = sshcert_agent_connect_socket(path, &fd)) != 0)
         return r;
-    if ((r = sshcert_agent_check_owner(fd, path, geteuid(), &check, &found)) != 0) {
+    if ((r = sshcert_agent_check_owner(fd, path, geteuid(), NULL, NULL)) != 0) {
         saved = errno;
         close(fd);
         errno = saved;

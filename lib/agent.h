@@ -60,12 +60,13 @@ enum sshcert_agent_owner_check {
  * owned by uid, and the process that listens on it must run as uid (a file owner can be faked
  * by a rename race; the peer's credentials cannot). A root agent is not another user's agent.
  * 0; SSHCERT_ERR_PERMISSIONS with *check saying which failed and *found the uid found there;
- * SSHCERT_ERR_SYSTEM (errno kept) with *check saying which could not be read. */
+ * SSHCERT_ERR_SYSTEM (errno kept) with *check saying which could not be read. check and found
+ * may be NULL. */
 int sshcert_agent_check_owner(int fd, const char *path, uid_t uid,
     enum sshcert_agent_owner_check *check, unsigned long *found);
 /* The socket half of sshcert_agent_connect, for a caller that checks the peer before it trusts
  * it (pam_sshcert's SO_PEERCRED): connects a stream socket to path (not NULL; no
- * $SSH_AUTH_SOCK lookup) and sets *fd (close-on-exec, connect bounded by
+ * $SSH_AUTH_SOCK lookup; absolute) and sets *fd (close-on-exec, connect bounded by
  * SSHCERT_AGENT_TIMEOUT_S). Same codes as sshcert_agent_connect, errno kept; *fd is -1 unless
  * this succeeds. */
 int sshcert_agent_connect_socket(const char *path, int *fd);
