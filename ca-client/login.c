@@ -20,6 +20,7 @@
 #include "ident.h"
 #include "key.h"
 #include "keydir.h"
+#include "line.h"
 #include "out.h"
 #include "prompt.h"
 #include "secmem.h"
@@ -135,7 +136,7 @@ read_secrets(const struct login_opts *o, const char *user, struct secrets *s)
 
     memset(s, 0, sizeof(*s));
     if (o->password_stdin) {
-        r = prompt_read_line(STDIN_FILENO, PROMPT_MAX_PASSWORD, &s->password);
+        r = sshcert_line_read(STDIN_FILENO, PROMPT_MAX_PASSWORD, &s->password);
         if (r == SSHCERT_ERR_NOT_FOUND)
             return out_fail(SSHCERT_EXIT_USAGE, "--password-stdin: stdin is empty");
     } else {
@@ -157,7 +158,7 @@ read_secrets(const struct login_opts *o, const char *user, struct secrets *s)
             return out_fail(SSHCERT_EXIT_ERROR, "out of memory");
         memcpy(s->totp, o->totp, strlen(o->totp) + 1);
     } else if (o->password_stdin) {
-        r = prompt_read_line(STDIN_FILENO, PROMPT_MAX_TOTP, &s->totp);
+        r = sshcert_line_read(STDIN_FILENO, PROMPT_MAX_TOTP, &s->totp);
         if (r == SSHCERT_ERR_NOT_FOUND)
             return out_fail(SSHCERT_EXIT_USAGE,
                 "--password-stdin: expected the TOTP code on the line after the password "

@@ -1,5 +1,4 @@
 /* Password and code input. */
-#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <string.h>
@@ -7,57 +6,9 @@
 #include <unistd.h>
 
 #include "err.h"
+#include "line.h"
 #include "prompt.h"
 #include "secmem.h"
-
-int
-prompt_read_line(int fd, size_t max, char **out)
-{
-    char *buf, c;
-    size_t n = 0;
-    ssize_t got;
-    int r = SSHCERT_ERR_INTERNAL;
-
-    *out = NULL;
-    /* max characters, a '\r' before the newline (CRLF input) and the NUL */
-    if ((buf = sshcert_secmem_alloc(max + 2)) == NULL)
-        return SSHCERT_ERR_ALLOC;
-    for (;;) {
-        got = read(fd, &c, 1);
-        if (got < 0 && errno == EINTR) {
-            r = SSHCERT_ERR_SYSTEM;
-            goto out; /* the tty caller restores the terminal and re-raises */
-        }
-        if (got < 0) {
-            r = SSHCERT_ERR_SYSTEM;
-            goto out;
-        }
-        if (got == 0) {
-            if (n == 0) {
-                r = SSHCERT_ERR_NOT_FOUND;
-                goto out;
-            }
-            break;
-        }
-        if (c == '\n')
-            break;
-        if (n > max || (n == max && c != '\r')) {
-            r = SSHCERT_ERR_TOO_LARGE;
-            goto out;
-        }
-        buf[n++] = c;
-    }
-    c = 0;
-    if (n > 0 && buf[n - 1] == '\r')
-        n--;
-    buf[n] = '\0';
-    *out = buf;
-    buf = NULL;
-    r = 0;
-out:
-    sshcert_secmem_free(buf);
-    return r;
-}
 
 static volatile sig_atomic_t caught;
 
@@ -98,7 +49,7 @@ prompt_tty(const char *prompt, int echo, size_t max, char **out)
     } else {
         w = write(fd, prompt, strlen(prompt));
         (void)w;
-        r = caught != 0 ? SSHCERT_ERR_SYSTEM : prompt_read_line(fd, max, out);
+        r = caught != 0 ? SSHCERT_ERR_SYSTEM : sshcert_line_read(fd, max, out);
     }
     if (restore) {
         (void)tcsetattr(fd, TCSAFLUSH, &saved);

@@ -30,21 +30,26 @@ summary_print_line(FILE *f, const char *lead, const struct sshcert_cert *c, uint
         fprintf(f, ", expired %s (%s ago)%s\n", when, left, tail);
 }
 
-/* A certificate's text as a JSON string: as it is when it is UTF-8; otherwise (jansson
- * refuses invalid UTF-8, and a certificate signed offline may carry any bytes) with every
- * byte outside printable ASCII shown as '?'. NULL only when out of memory. */
+/* A certificate's text as a JSON string. jansson refuses invalid UTF-8, and a certificate
+ * signed offline may carry any bytes: each byte that is not UTF-8 is shown as '?', every UTF-8
+ * character kept (sshcert_text_utf8_clean; controls too, which the JSON escapes). NULL only
+ * when out of memory. */
 static json_t *
 text_json(const char *s)
 {
-    char safe[SSHCERT_MAX_KEY_ID + 1];
     json_t *v;
+    char *safe;
 
     if (s == NULL)
         return json_null();
     if ((v = json_string(s)) != NULL)
         return v;
-    sshcert_text_sanitize(safe, sizeof(safe), s, SSHCERT_TEXT_ASCII);
-    return json_string(safe);
+    if ((safe = strdup(s)) == NULL)
+        return NULL;
+    sshcert_text_utf8_clean(safe);
+    v = json_string(safe);
+    free(safe);
+    return v;
 }
 
 json_t *

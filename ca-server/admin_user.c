@@ -12,78 +12,72 @@
 
 #include "admin.h"
 #include "err.h"
+#include "line.h"
 #include "policy.h"
 #include "secmem.h"
 #include "totp.h"
 
-/* A password line's buffer: the longest password, a "\r\n" (CRLF input) and the NUL. */
-#define PASSWORD_LINE (SSHCERT_MAX_PASSWORD + 3)
-
-/* Reads one line into buf without echo on a terminal; strips the newline and a '\r' before
- * it. A line of more than len - 3 characters (len - 1 with its "\r\n") is -2. */
+/* One line from stdin through sshcert_line_read, so no byte of the password is left in stdin's
+ * stdio buffer; *out is in guarded memory (sshcert_secmem_free). On a terminal: the prompt on
+ * stderr and no echo while reading, the terminal restored on every path. */
 static int
-read_line(const char *prompt, char *buf, size_t len, int tty)
+read_line(const char *prompt, int tty, char **out)
 {
     struct termios old, noecho;
-    size_t n;
-    int ok;
+    int r;
 
+    *out = NULL;
     if (tty) {
         fprintf(stderr, "%s", prompt);
         fflush(stderr);
         if (tcgetattr(STDIN_FILENO, &old) != 0)
-            return -1;
+            return SSHCERT_ERR_SYSTEM;
         noecho = old;
         noecho.c_lflag &= ~(tcflag_t)ECHO;
         tcsetattr(STDIN_FILENO, TCSAFLUSH, &noecho);
     }
-    ok = fgets(buf, (int)len, stdin) != NULL;
+    r = sshcert_line_read(STDIN_FILENO, SSHCERT_MAX_PASSWORD, out);
     if (tty) {
         tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
         fputc('\n', stderr);
     }
-    if (!ok)
-        return -1;
-    n = strlen(buf);
-    if (n > 0 && buf[n - 1] == '\n')
-        buf[--n] = '\0';
-    else if (n == len - 1)
-        return -2; /* longer than the buffer */
-    if (n > 0 && buf[n - 1] == '\r')
-        buf[--n] = '\0';
-    if (n > len - 3)
-        return -2;
-    return 0;
+    return r;
 }
 
-/* Password from the terminal (twice) or the first stdin line; checked for length. */
+/* The password from the terminal (twice) or the first stdin line, checked for length, into *pw
+ * (guarded memory: sshcert_secmem_free). 0, or -1 after saying why. */
 static int
-read_password(char *pw, size_t len)
+read_password(char **pw)
 {
-    char again[PASSWORD_LINE];
-    int tty = isatty(STDIN_FILENO), r;
+    char *line = NULL, *again = NULL;
+    int tty = isatty(STDIN_FILENO), r, rc = -1;
 
-    if ((r = read_line("Password: ", pw, len, tty)) != 0) {
-        if (r == -2)
+    *pw = NULL;
+    if ((r = read_line("Password: ", tty, &line)) != 0) {
+        if (r == SSHCERT_ERR_TOO_LARGE)
             admin_err("password longer than %u characters", SSHCERT_MAX_PASSWORD);
+        else if (r == SSHCERT_ERR_ALLOC)
+            admin_err("out of memory");
         else
             admin_err("no password given");
-        return -1;
+        goto out;
     }
-    if (strlen(pw) < SSHCERT_MIN_PASSWORD) {
+    if (strlen(line) < SSHCERT_MIN_PASSWORD) {
         admin_err("password must have at least %u characters", SSHCERT_MIN_PASSWORD);
-        return -1;
+        goto out;
     }
-    if (tty) {
-        if (read_line("Password again: ", again, sizeof(again), tty) != 0 ||
-            !sshcert_secmem_streq(pw, again)) {
-            sshcert_secmem_wipe(again, sizeof(again));
-            admin_err("passwords do not match");
-            return -1;
-        }
-        sshcert_secmem_wipe(again, sizeof(again));
+    if (tty && (read_line("Password again: ", tty, &again) != 0 ||
+                   !sshcert_secmem_streq(line, again))) {
+        admin_err("passwords do not match");
+        goto out;
     }
-    return 0;
+    *pw = line;
+    line = NULL;
+    rc = 0;
+out:
+    sshcert_secmem_free(line);
+    sshcert_secmem_free(again);
+    return rc;
 }
 
 /* Draws the QR code with Unicode half blocks, dark on a forced light background. */
@@ -168,14 +162,13 @@ user_add(struct admin *a, int argc, char **argv)
     struct sshcert_principals pr = {0};
     struct sshcert_user u;
     const char *principals, *max_ttl_s;
-    char *pos[1], pw[PASSWORD_LINE], hash[SSHCERT_PASSWORD_HASH_LEN];
-    char *b32 = NULL, *uri = NULL;
+    char *pos[1], hash[SSHCERT_PASSWORD_HASH_LEN];
+    char *pw = NULL, *b32 = NULL, *uri = NULL;
     uint8_t *sealed = NULL;
     size_t sealed_len = 0;
     uint64_t max_ttl = 0;
     int bad = 0, r, rc = ADMIN_FAIL;
 
-    memset(pw, 0, sizeof(pw));
     memset(hash, 0, sizeof(hash));
     if ((r = admin_check_opts(argc, argv, with_value, flags)) != 0)
         return r;
@@ -213,7 +206,7 @@ user_add(struct admin *a, int argc, char **argv)
             goto out;
         }
     }
-    if (read_password(pw, sizeof(pw)) != 0)
+    if (read_password(&pw) != 0)
         goto out;
     if ((r = sshcert_password_hash(pw, a->cfg->hash_cost, hash)) != 0) {
         admin_err("cannot hash the password: %s", sshcert_err_str(r));
@@ -239,7 +232,7 @@ user_add(struct admin *a, int argc, char **argv)
         admin_opt(argc, argv, "--json", 0, &bad) != NULL);
 out:
     sshcert_policy_principals_free(&pr);
-    sshcert_secmem_wipe(pw, sizeof(pw));
+    sshcert_secmem_free(pw);
     sshcert_secmem_wipe(hash, sizeof(hash));
     sshcert_secmem_free_len(sealed, sealed_len);
     sshcert_secmem_free_str(b32);
@@ -373,13 +366,13 @@ static int
 user_passwd(struct admin *a, const char *name)
 {
     struct sshcert_user *u = NULL;
-    char pw[PASSWORD_LINE], hash[SSHCERT_PASSWORD_HASH_LEN];
+    char *pw = NULL, hash[SSHCERT_PASSWORD_HASH_LEN];
     int r, rc = ADMIN_FAIL;
 
     if (get_user(a, name, &u) != 0)
         return ADMIN_FAIL;
     sshcert_user_free(u);
-    if (read_password(pw, sizeof(pw)) != 0)
+    if (read_password(&pw) != 0)
         goto out;
     if ((r = sshcert_password_hash(pw, a->cfg->hash_cost, hash)) != 0) {
         admin_err("cannot hash the password: %s", sshcert_err_str(r));
@@ -392,7 +385,7 @@ user_passwd(struct admin *a, const char *name)
     fprintf(stderr, "sshcert-admin: password of %s changed\n", name);
     rc = ADMIN_OK;
 out:
-    sshcert_secmem_wipe(pw, sizeof(pw));
+    sshcert_secmem_free(pw);
     sshcert_secmem_wipe(hash, sizeof(hash));
     return rc;
 }

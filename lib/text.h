@@ -1,6 +1,6 @@
-/* Untrusted text made safe to show: on a terminal, in a PAM message, in a log line. One rule
- * for the client, the PAM module and the server, so that no copy of it lets a terminal escape
- * or a forged log line through. */
+/* Untrusted text made safe to show: on a terminal, in a PAM message, in a log line, in JSON.
+ * One rule for the client, the PAM module and the server, so that no copy of it lets a
+ * terminal escape, a forged log line or a string that JSON cannot carry through. */
 #ifndef SSHCERT_TEXT_H
 #define SSHCERT_TEXT_H
 
@@ -25,5 +25,16 @@ int sshcert_text_printable(int c, enum sshcert_text_rule rule);
  * when n > 0; n == 0 writes nothing. src is read up to its NUL or the cut, never further; a NULL
  * src reads as "". dst and src must not overlap. */
 void sshcert_text_sanitize(char *dst, size_t n, const char *src, enum sshcert_text_rule rule);
+
+/* Makes the NUL-terminated s valid UTF-8 in place, for a JSON string (jansson refuses any
+ * other): each byte that is not part of a well-formed sequence (RFC 3629: no overlong form, no
+ * surrogate U+D800..U+DFFF, nothing above U+10FFFF; a sequence cut short by the NUL or by
+ * another byte is not well-formed) becomes '?', one '?' per byte, so the length does not
+ * change; every well-formed character is kept. Controls are well-formed and kept: JSON writes
+ * those below 0x20 as escapes, so they cannot drive a terminal that shows the JSON (DEL and
+ * U+0080..U+009F pass as they would in any valid string). Not a rule for terminals or logs:
+ * use sshcert_text_sanitize there. Reads s up to its NUL, never further; a NULL s is left
+ * alone. */
+void sshcert_text_utf8_clean(char *s);
 
 #endif

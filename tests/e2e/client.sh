@@ -176,17 +176,20 @@ t_rc "status --json with a certificate file that does not parse" 6 \
   "$CLIENT" status --json --key-dir "$BROKEN/garbage"
 t_eq "no JSON for a broken file" "" "$T_OUT"
 # A certificate signed offline may carry any bytes in its key id and principals; JSON output
-# shows what is not UTF-8 as '?' (until the sixth session of issue 8 `status --json` said "out
-# of memory" and exited 6, and a principal that was not UTF-8 was left out of the list).
+# shows each byte that is not UTF-8 as '?' and keeps the UTF-8 characters around it (until the
+# sixth session of issue 8 `status --json` said "out of memory" and exited 6, and a principal
+# that was not UTF-8 was left out of the list; until lib/text.h's sshcert_text_utf8_clean, the
+# whole string was cut to printable ASCII, so the "é" became "??").
 mkdir -m 700 "$BROKEN/bytes"
 ssh-keygen -q -t ed25519 -N '' -f "$BROKEN/bytes/ca"
 ssh-keygen -q -t ed25519 -N '' -f "$BROKEN/bytes/id_ed25519"
-ssh-keygen -q -s "$BROKEN/bytes/ca" -I "$(printf 'k\377\376id')" -n "$(printf 'ok,p\376')" -V +1h \
-  "$BROKEN/bytes/id_ed25519.pub"
+ssh-keygen -q -s "$BROKEN/bytes/ca" -I "$(printf 'k\303\251\377\376id')" \
+  -n "$(printf 'ok,p\303\251\376')" -V +1h "$BROKEN/bytes/id_ed25519.pub"
 t_rc "status --json of a certificate whose key id and a principal are not UTF-8" 0 \
   "$CLIENT" status --json --key-dir "$BROKEN/bytes"
-t_eq "... shows those bytes as '?', every principal kept" 'k??id ok,p?' \
-  "$(printf '%s' "$T_OUT" | python3 -c 'import json, sys; j = json.load(sys.stdin); print(j["key_id"], ",".join(j["principals"]))')"
+t_eq "... shows the bad bytes as '?', the UTF-8 'é' kept, every principal kept" \
+  "$(printf 'k\303\251??id ok,p\303\251?')" \
+  "$(printf '%s' "$T_OUT" | PYTHONIOENCODING=utf-8 python3 -c 'import json, sys; j = json.load(sys.stdin); print(j["key_id"], ",".join(j["principals"]))')"
 # Permissions stop only a user other than root: a uid with no account, running a copy of the
 # client that it can reach wherever the build dir is.
 install -m 0755 "$CLIENT" "$T_DIR/sshcert-copy"

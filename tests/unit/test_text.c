@@ -1,5 +1,5 @@
 /* lib/text: the one routine that makes untrusted text safe for a terminal, a PAM message or a
- * log line. */
+ * log line, and the one that makes it valid UTF-8 for JSON. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -158,6 +158,116 @@ test_printable(void **state)
     assert_int_equal(sshcert_text_printable(0x141, SSHCERT_TEXT_ASCII), 0);
 }
 
+/* sshcert_text_utf8_clean on a malloc'd copy of exactly len bytes (the NUL included, so ASan
+ * sees any read past it) must leave want; what names the case. */
+static void
+expect_utf8(const char *what, const char *src, size_t len, const char *want)
+{
+    char *s = malloc(len);
+
+    assert_non_null(s);
+    memcpy(s, src, len);
+    sshcert_text_utf8_clean(s);
+    if (memcmp(s, want, len) != 0)
+        fail_msg("%s: got \"%s\", want \"%s\"", what, s, want);
+    free(s);
+}
+
+/* Well-formed UTF-8, kept as it is: every length, at the edges of each range, and controls
+ * (JSON escapes them). */
+static const char *const well_formed[] = {
+    "alice@example", "\xc3\xa9", "\xc2\x80", "\xdf\xbf",  /* ASCII; 2 bytes: U+E9, U+80, U+7FF */
+    "\xe2\x82\xac", "\xe0\xa0\x80", "\xed\x9f\xbf",        /* 3 bytes: U+20AC, U+800, U+D7FF */
+    "\xee\x80\x80", "\xef\xbf\xbf",                         /* U+E000, U+FFFF */
+    "\xf0\x9f\x98\x80", "\xf0\x90\x80\x80", "\xf4\x8f\xbf\xbf", /* U+1F600, U+10000, U+10FFFF */
+    "\x1b[2J\r\n\t\x7f",                                    /* controls */
+};
+
+/* Malformed sequences: each of their bytes becomes one '?'. */
+static const char *const malformed[] = {
+    "\xc3", "\xe2\x82", "\xf0\x9f\x98",                     /* truncated */
+    "\xc0\x80", "\xc1\xbf", "\xe0\x80\x80", "\xe0\x9f\xbf", /* overlong */
+    "\xf0\x80\x80\x80", "\xf0\x8f\xbf\xbf",
+    "\xed\xa0\x80", "\xed\xbf\xbf", "\xed\xa0\xbd\xed\xb8\x80", /* surrogates, and a pair */
+    "\xf4\x90\x80\x80", "\xf5\x80\x80\x80", "\xfe", "\xff",  /* past U+10FFFF; never a lead */
+    "\x80", "\xbf", "\x80\x80",                              /* continuations with no lead */
+};
+
+/* pre, mid and post joined, with mid as it is or (bad) with each of its bytes as '?'. */
+static void
+join(char *dst, size_t n, const char *pre, const char *mid, const char *post, int bad)
+{
+    size_t len;
+
+    assert_true(strlen(pre) + strlen(mid) + strlen(post) < n);
+    strcpy(dst, pre);
+    len = strlen(dst);
+    if (bad) {
+        memset(dst + len, '?', strlen(mid));
+        dst[len + strlen(mid)] = '\0';
+    } else {
+        strcat(dst, mid);
+    }
+    strcat(dst, post);
+}
+
+/* Each case alone (a truncated one then ends at the NUL, as a message cut to a length does),
+ * between ASCII, before a good character, and after a bad byte. */
+static void
+test_utf8_clean_cases(void **state)
+{
+    static const char *const around[][2] = {{"", ""}, {"a", "b"}, {"", "\xc3\xa9"}, {"\xff", ""}};
+    char src[64], want[64];
+    size_t i, k;
+
+    (void)state;
+    for (k = 0; k < sizeof(around) / sizeof(around[0]); k++) {
+        const char *pre = around[k][0], *post = around[k][1];
+        const char *pre_want = pre[0] == '\xff' ? "?" : pre;
+
+        for (i = 0; i < sizeof(well_formed) / sizeof(well_formed[0]); i++) {
+            join(src, sizeof(src), pre, well_formed[i], post, 0);
+            join(want, sizeof(want), pre_want, well_formed[i], post, 0);
+            expect_utf8(well_formed[i], src, strlen(src) + 1, want);
+        }
+        for (i = 0; i < sizeof(malformed) / sizeof(malformed[0]); i++) {
+            join(src, sizeof(src), pre, malformed[i], post, 0);
+            join(want, sizeof(want), pre_want, malformed[i], post, 1);
+            expect_utf8(malformed[i], src, strlen(src) + 1, want);
+        }
+    }
+    /* A certificate's key id with one bad byte keeps its characters. */
+    expect_utf8("key id", "k\xc3\xa9\xffid", sizeof("k\xc3\xa9\xffid"), "k\xc3\xa9?id");
+}
+
+/* Each byte alone: ASCII kept, every byte from 0x80 up is a bad sequence by itself. */
+static void
+test_utf8_clean_every_byte(void **state)
+{
+    char s[2], want[2];
+    int c;
+
+    (void)state;
+    for (c = 1; c <= 0xff; c++) {
+        s[0] = (char)c;
+        s[1] = want[1] = '\0';
+        want[0] = c < 0x80 ? (char)c : '?';
+        expect_utf8("one byte", s, sizeof(s), want);
+    }
+}
+
+/* Nothing after the NUL is read or changed, and NULL is left alone. */
+static void
+test_utf8_clean_stops_at_nul(void **state)
+{
+    char s[] = {'\xe2', '\0', '\x82', '\xac', '\xff', '\0'};
+
+    (void)state;
+    sshcert_text_utf8_clean(s);
+    assert_memory_equal(s, "?\0\x82\xac\xff", sizeof(s));
+    sshcert_text_utf8_clean(NULL);
+}
+
 int
 main(void)
 {
@@ -167,6 +277,9 @@ main(void)
         cmocka_unit_test(test_every_byte),
         cmocka_unit_test(test_reads_stay_in_bounds),
         cmocka_unit_test(test_printable),
+        cmocka_unit_test(test_utf8_clean_cases),
+        cmocka_unit_test(test_utf8_clean_every_byte),
+        cmocka_unit_test(test_utf8_clean_stops_at_nul),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
