@@ -226,8 +226,9 @@ auth_hash_run(struct hash_job *job, void *ctx)
 
 /* Takes a hash worker and starts the login's hash against the credentials of u as read now
  * (NULL: an unknown name's dummy hash): on a hash thread (AUTH_QUEUED: the request runs again
- * and finds the result with hashq_result), or inline (AUTH_OK: hw->job holds the result).
- * AUTH_QUEUED also while it waits for a worker; AUTH_BUSY when it cannot wait; AUTH_ERROR. */
+ * on that thread, http_finish, and finds the result with hashq_result), or inline (AUTH_OK:
+ * hw->job holds the result). AUTH_QUEUED also while it waits for a worker; AUTH_BUSY when it
+ * cannot wait; AUTH_ERROR. */
 static enum auth_result
 hash_start(struct server *srv, const struct sshcert_user *u, const char *password,
     const char *addr, struct hash_wait *hw)
@@ -268,8 +269,8 @@ hash_start(struct server *srv, const struct sshcert_user *u, const char *passwor
 
 /* Why the hash refuses the login (AUTH_FAIL_REASONS: it does not). The job was checked
  * against the credentials the request read when it began the hash; u is the user as read now,
- * which on a hash thread is a later read, in the same request run again: a name unknown then
- * stays unknown, and credentials replaced meanwhile refuse the login as the claim would. */
+ * which on a hash thread is a later read, in the same request run again there: a name unknown
+ * then stays unknown, and credentials replaced meanwhile refuse the login as the claim would. */
 static enum metrics_auth_reason
 hash_verdict(const struct hash_job *job, const struct sshcert_user *u)
 {

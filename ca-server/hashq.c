@@ -46,7 +46,7 @@ expire(struct hashq *q)
 }
 
 /* A hash thread: runs the jobs handed to it (hashq_run), each with the worker its login
- * took, gives the worker back and resumes the login's connection. */
+ * took, gives the worker back, finishes the login and resumes its connection. */
 static void *
 hash_thread(void *arg)
 {
@@ -68,6 +68,10 @@ hash_thread(void *arg)
         hashq_release(q);
         pthread_mutex_lock(&q->mu);
         w->state = HASH_WAIT_HASHED;
+        pthread_mutex_unlock(&q->mu);
+        /* The connection stays suspended: its thread does not touch w meanwhile. */
+        q->finish(w, q->ctx);
+        pthread_mutex_lock(&q->mu);
         MHD_resume_connection(w->conn);
     }
     pthread_mutex_unlock(&q->mu);
@@ -76,10 +80,10 @@ hash_thread(void *arg)
 
 int
 hashq_init(struct hashq *q, unsigned workers, void (*run)(struct hash_job *job, void *ctx),
-    void *ctx)
+    void (*finish)(struct hash_wait *w, void *ctx), void *ctx)
 {
     sigset_t all, old;
-    unsigned i;
+    unsigned i, n = workers * HASHQ_THREADS_PER_WORKER;
 
     atomic_init(&q->free, workers);
     q->suspended = 0;
@@ -89,6 +93,7 @@ hashq_init(struct hashq *q, unsigned workers, void (*run)(struct hash_job *job, 
     atomic_init(&q->waiting, 0);
     atomic_init(&q->queued, 0);
     q->run = run;
+    q->finish = finish;
     q->ctx = ctx;
     q->jobs = NULL;
     q->jobs_tail = &q->jobs;
@@ -106,21 +111,21 @@ hashq_init(struct hashq *q, unsigned workers, void (*run)(struct hash_job *job, 
         pthread_mutex_destroy(&q->mu);
         return -1;
     }
-    if (run == NULL)
+    if (run == NULL || finish == NULL)
         return 0;
-    if ((q->threads = calloc(workers, sizeof(*q->threads))) == NULL) {
+    if ((q->threads = calloc(n, sizeof(*q->threads))) == NULL) {
         hashq_destroy(q);
         return -1;
     }
     /* Signals are for the main thread's sigwait, not for these. */
     sigfillset(&all);
     pthread_sigmask(SIG_BLOCK, &all, &old);
-    for (i = 0; i < workers; i++)
+    for (i = 0; i < n; i++)
         if (pthread_create(&q->threads[i], NULL, hash_thread, q) != 0)
             break;
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     q->nthreads = i;
-    if (i < workers) {
+    if (i < n) {
         hashq_destroy(q); /* ends the threads that started */
         return -1;
     }

@@ -2,7 +2,9 @@
  * logins that wait for one. A waiting login's connection is suspended, so it holds no HTTP
  * thread: the thread serves its other connections (GET /v1/krl, /v1/ca) meanwhile. With hash
  * threads (hashq_init with run), the hash itself runs on one of them too, its login's
- * connection suspended, so no HTTP thread spends a hash's time (~0.1 s at "interactive"). */
+ * connection suspended, so no HTTP thread spends a hash's time (~0.1 s at "interactive");
+ * and so does the rest of the login (finish: the TOTP check and the durable write, whose
+ * flush can take a slow disk's 100 ms and more). */
 #ifndef SSHCERT_HASHQ_H
 #define SSHCERT_HASHQ_H
 
@@ -21,14 +23,18 @@ enum hash_wait_state {
     HASH_WAIT_GRANTED, /* a worker was handed over: the request holds it */
     HASH_WAIT_EXPIRED, /* waited SSHCERT_HASH_QUEUE_MS in vain, or the server is stopping */
     HASH_WAIT_HASHING, /* suspended while a hash thread runs its job (the job holds the worker) */
-    HASH_WAIT_HASHED,  /* resumed with its job's result */
+    HASH_WAIT_HASHED,  /* its job's result is ready (for finish, on the hash thread) */
 };
 
 /* Longest sealed TOTP secret a job keeps (nonce, 20-byte secret and MAC take 60). */
 #define SSHCERT_HASH_JOB_TOTP 128
 
+/* Hash threads per worker: a thread finishing a login (its durable write) after giving its
+ * worker back leaves a thread for the next hash. */
+#define HASHQ_THREADS_PER_WORKER 2u
+
 /* One password hash: filled by the login's thread, run by run (hashq_init) on a hash thread
- * or inline, read by the login's thread. */
+ * or inline, read by the login's request (finish on the hash thread, or the login's thread). */
 struct hash_job {
     char *password;                         /* malloc'd copy: hashq_done wipes and frees it */
     char stored[SSHCERT_PASSWORD_HASH_LEN]; /* the user's hash; "": an unknown name's dummy */
@@ -44,7 +50,8 @@ struct hash_wait {
     struct MHD_Connection *conn; /* NULL: the caller cannot be suspended (never queued) */
     enum hash_wait_state state;
     /* Touched by the request's own thread only (libmicrohttpd runs a connection's handler
-     * and its completion on the thread that owns it): */
+     * and its completion on the thread that owns it), or by the hash thread that finishes it
+     * while its connection is suspended: */
     int back;   /* was queued; its handler has not run again yet */
     int waited; /* joined the queue during this request: only then can state change */
     struct timespec since; /* CLOCK_MONOTONIC, when it joined the queue */
@@ -68,6 +75,7 @@ struct hashq {
     atomic_uint_fast64_t queued;  /* ever queued (a counter) */
     /* The hash threads (none: jobs run inline) and their list of jobs, under mu. */
     void (*run)(struct hash_job *job, void *ctx);
+    void (*finish)(struct hash_wait *w, void *ctx);
     void *ctx;
     pthread_cond_t work;
     struct hash_wait *jobs, **jobs_tail;
@@ -76,10 +84,13 @@ struct hashq {
     int quit;
 };
 
-/* workers bounds the hashes at once. With run, as many hash threads run the jobs (hashq_run);
- * without, hashq_run runs nothing and the caller hashes inline. */
+/* workers bounds the hashes at once. With run, HASHQ_THREADS_PER_WORKER hash threads per
+ * worker run the jobs (hashq_run): each runs run(job, ctx), gives the worker back, then, the
+ * job's result ready for hashq_result, finish(w, ctx) (the rest of the request, its connection
+ * still suspended), then resumes the connection. Without run (or finish), hashq_run runs
+ * nothing and the caller hashes inline. */
 int hashq_init(struct hashq *q, unsigned workers, void (*run)(struct hash_job *job, void *ctx),
-    void *ctx);
+    void (*finish)(struct hash_wait *w, void *ctx), void *ctx);
 /* After hashq_stop: ends the hash threads. */
 void hashq_destroy(struct hashq *q);
 /* Takes a worker for the caller: 0 when it now holds one (hash, then hashq_release); 1 when
@@ -89,10 +100,10 @@ void hashq_destroy(struct hashq *q);
  * connection): answer 503. */
 int hashq_take(struct hashq *q, struct hash_wait *w);
 /* With the worker the caller holds (hashq_take): hands w->job to a hash thread, which gives
- * the worker back when the hash is done and resumes the connection: 1 (return without an
- * answer; the handler runs again and hashq_result hands over the job). 0 when there are no
- * hash threads or the request cannot be suspended: the caller runs the job and gives the
- * worker back itself. */
+ * the worker back when the hash is done, runs finish and resumes the connection: 1 (return
+ * without an answer; finish's hashq_result hands over the job, and the handler runs again to
+ * send what finish answered). 0 when there are no hash threads or the request cannot be
+ * suspended: the caller runs the job and gives the worker back itself. */
 int hashq_run(struct hashq *q, struct hash_wait *w);
 /* Back from a hash thread: the job it ran (the request owns it until hashq_done), else NULL. */
 struct hash_job *hashq_result(struct hashq *q, struct hash_wait *w);

@@ -2,6 +2,7 @@
 #include <arpa/inet.h>
 #include <netdb.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,8 @@ struct request {
     int too_large;
     int replied; /* a response is queued; ignore whatever else arrives */
     struct hash_wait hw; /* a login waiting for a password-hash worker (hashq.h) */
+    int finished;        /* a hash thread handled it (http_finish): done is the answer */
+    struct reply done;
     struct timespec start;
     char addr[INET6_ADDRSTRLEN];
 };
@@ -169,6 +172,23 @@ answer_bodyless(struct server *srv, struct MHD_Connection *conn, struct request 
         dispatch(srv, conn, rq, rep);
 }
 
+void
+http_finish(struct hash_wait *w, void *ctx)
+{
+    struct request *rq = (struct request *)(void *)((char *)w - offsetof(struct request, hw));
+
+    memset(&rq->done, 0, sizeof(rq->done));
+    handle_issue(ctx, rq->body, rq->len, rq->addr, &rq->start, &rq->hw, &rq->done);
+    if (rq->done.suspended) {
+        /* Cannot happen (the hash's result is there, so nothing waits again): answer rather
+         * than leave the connection without one. */
+        free(rq->done.body);
+        memset(&rq->done, 0, sizeof(rq->done));
+        reply_error(&rq->done, 500, "internal", "internal error");
+    }
+    rq->finished = 1;
+}
+
 enum MHD_Result
 http_access(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
     const char *version, const char *upload_data, size_t *upload_size, void **con_cls)
@@ -234,9 +254,14 @@ http_access(void *cls, struct MHD_Connection *conn, const char *url, const char 
         return MHD_YES;
     }
     /* Here once the request is whole, and again for a login that waited for a hash worker
-     * (its connection suspended, then resumed): it is handled from the start. */
+     * (its connection suspended, then resumed): it is handled from the start, unless a hash
+     * thread handled it meanwhile. */
     hashq_back(&srv->hashq, &rq->hw);
-    if (rq->is_post) {
+    if (rq->finished) {
+        rep = rq->done;
+        memset(&rq->done, 0, sizeof(rq->done));
+        rq->finished = 0;
+    } else if (rq->is_post) {
         rq->body[rq->len] = '\0';
         dispatch(srv, conn, rq, &rep);
     } else {
@@ -263,6 +288,7 @@ http_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     /* Closed while it waited for a hash worker, or before it used one handed over. */
     hashq_back(&srv->hashq, &rq->hw);
     hashq_done(&srv->hashq, &rq->hw);
+    free(rq->done.body); /* an answer a hash thread made for a connection closed since */
     /* The body held a password and a TOTP code: wipe what was written of it. */
     if (rq->body != NULL) {
         explicit_bzero(rq->body, rq->len + 1);

@@ -160,6 +160,14 @@ main(int argc, char **argv)
      * arena kept its peak (~400 KiB each); measured, the same issuance rate and ~0.7 MiB less
      * under load. */
     (void)mallopt(M_ARENA_MAX, (int)ncpu());
+    /* The heap grows in big steps and is not trimmed back: a thread growing or trimming it
+     * holds its arena's lock while the kernel's address-space lock waits for a hash thread's
+     * argon2id mapping (64 MiB, faulted in) to be filled, and every thread of that arena
+     * waited with it: GET /v1/ca took up to 120-170 ms during a burst of logins, 20-64 ms
+     * with this. Untouched heap pages count in no RSS (tests/bench/README.md, thirteenth
+     * pass). */
+    (void)mallopt(M_TOP_PAD, (int)SSHCERT_MALLOC_TOP_PAD);
+    (void)mallopt(M_TRIM_THRESHOLD, (int)SSHCERT_MALLOC_TRIM);
     if (sshcert_secmem_init() != 0 || sshcert_totp_global_init() != 0) {
         fprintf(stderr, "sshcert-server: cannot initialise crypto\n");
         return 1;
@@ -227,11 +235,14 @@ main(int argc, char **argv)
             sshcert_err_str(r));
     sshcert_store_set_busy_timeout(srv.ca->store, SSHCERT_SERVER_BUSY_MS);
     /* Hashes run on threads of their own, so that no HTTP thread spends ~0.1 s of a login's
-     * hash while its other connections wait; but at "min" a hash (~30 us) costs less than
-     * that hand-off (the request suspended, resumed and run again: ~90 us of CPU a login,
-     * 22% of the issuance rate; tests/bench/README.md, twelfth pass), so it runs inline. */
+     * hash while its other connections wait, and the login's durable write runs there too
+     * (its flush took 100-350 ms on a busy disk; tests/bench/README.md, thirteenth pass); but
+     * at "min" a hash (~30 us) costs less than that hand-off (the request suspended and
+     * resumed: ~90 us of CPU a login, 22% of the issuance rate; twelfth pass), so it runs
+     * inline. */
     if (hashq_init(&srv.hashq, hash_workers,
-            srv.cfg->hash_cost != SSHCERT_HASH_MIN ? auth_hash_run : NULL, &srv) != 0)
+            srv.cfg->hash_cost != SSHCERT_HASH_MIN ? auth_hash_run : NULL, http_finish,
+            &srv) != 0)
         goto out;
     hashq_ready = 1;
     if (pthread_mutex_init(&srv.krl_mu, NULL) != 0)

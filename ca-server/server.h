@@ -29,6 +29,11 @@
  * ours, SSHCERT_MAX_BODY): a request whose headers do not fit is refused. */
 #define SSHCERT_CONNECTION_MEMORY (32u * 1024u)
 
+/* malloc's heap: grown by at least SSHCERT_MALLOC_TOP_PAD at a time, trimmed only when
+ * SSHCERT_MALLOC_TRIM is free at its top (server.c says why). */
+#define SSHCERT_MALLOC_TOP_PAD (4u * 1024u * 1024u)
+#define SSHCERT_MALLOC_TRIM (16u * 1024u * 1024u)
+
 struct sshcert_buf;
 
 /* Microseconds from from to to (CLOCK_MONOTONIC readings; negative if to is earlier). */
@@ -72,8 +77,9 @@ void reply_take(struct reply *rep, unsigned status, const char *type, char *body
 
 /* POST /v1/certificates: the issuance flow of DESIGN.md; start is when the request came
  * (CLOCK_MONOTONIC, for the latency histogram). With rep->suspended set on return the request
- * waits for a password-hash worker (hw) and is handled again from the start once it has one
- * or its wait is over. */
+ * waits for a password-hash worker (hw) or for its hash, and is handled again from the start
+ * once it has one or its wait is over (on its HTTP thread), or once its hash is done (on the
+ * hash thread: http_finish). */
 void handle_issue(struct server *srv, const char *body, size_t len, const char *addr,
     const struct timespec *start, struct hash_wait *hw, struct reply *rep);
 void handle_health(struct server *srv, struct reply *rep);
@@ -87,5 +93,9 @@ enum MHD_Result http_access(void *cls, struct MHD_Connection *conn, const char *
     void **con_cls);
 void http_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     enum MHD_RequestTerminationCode toe);
+/* hashq.h's finish (ctx the server): on a hash thread, a login whose hash is done handled
+ * (handle_issue) while its connection is still suspended; its handler sends the answer once
+ * the connection is resumed. */
+void http_finish(struct hash_wait *w, void *ctx);
 
 #endif
