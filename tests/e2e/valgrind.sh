@@ -131,6 +131,30 @@ kill -TERM "$SRV_PID"
 wait "$SRV_PID"
 rc=$?
 t_eq "server exits 0 after SIGTERM under valgrind (99: memcheck errors)" 0 "$rc"
+
+# Above "min" a login runs on a hash thread (hashq.c), hashed there and then handled there too
+# (http_finish): the same server at "interactive", one right login (carol's hash, made at min,
+# remade at interactive in the certificate's transaction) and one wrong password (counted on
+# the hash thread).
+CFG2="$D/cfg-interactive.json"
+sed 's/"password_hash":"min"/"password_hash":"interactive"/' "$CFG" >"$CFG2"
+"${VG[@]}" --log-file="$VGLOG/server-interactive.%p.log" "$SERVER" -c "$CFG2" 2>"$D/server2.log" &
+SRV_PID=$!
+T_PIDS+=("$SRV_PID")
+if t_wait_file_match "$D/server2.log" "hash workers \\(threads of their own\\)" 120; then
+  t_ok "server started under valgrind at interactive, with hash threads"
+else
+  t_bad "server did not start under valgrind at interactive" "$(cat "$D/server2.log")"
+  t_done
+fi
+t_eq "201 a login on a hash thread" 201 "$(post hashed "$(req carol password123 "$(code carol 1)")")"
+t_match "... its hash remade at interactive" "password hash of carol remade at the interactive cost" \
+  "$(cat "$D/server2.log")"
+t_eq "401 a wrong password on a hash thread" 401 "$(post hashedwp "$(req alice wrong "$(code alice 1)")")"
+kill -TERM "$SRV_PID"
+wait "$SRV_PID"
+rc=$?
+t_eq "server at interactive exits 0 after SIGTERM under valgrind (99: memcheck errors)" 0 "$rc"
 # What valgrind said, for the record and for the assertion on definite leaks.
 for f in "$VGLOG"/*.log; do
   errs=$(sed -n 's/.*ERROR SUMMARY: \([0-9]*\) errors.*/\1/p' "$f" | tail -1)
