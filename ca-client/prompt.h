@@ -13,10 +13,12 @@
 #define PROMPT_MAX_PASSWORD 1024u
 #define PROMPT_MAX_TOTP 32u
 
-/* Asks on the controlling terminal (/dev/tty): writes prompt, reads one line with echo off
- * unless echo is set, restores the terminal, also when a signal interrupts (the signal is then
- * raised again). SSHCERT_ERR_NOT_FOUND when there is no terminal, SSHCERT_ERR_TRUNCATED when
- * input ends before anything was typed (Ctrl-D); other errors as sshcert_line_read. */
+/* Asks on the controlling terminal (/dev/tty) with lib/line.h's sshcert_line_prompt_tty:
+ * writes prompt, reads one line with echo off unless echo is set, restores the terminal, also
+ * when a signal interrupts (the signal is then raised again). SSHCERT_ERR_NOT_FOUND when there
+ * is no terminal, SSHCERT_ERR_TRUNCATED when input ends before anything was typed (Ctrl-D),
+ * SSHCERT_ERR_UNSUPPORTED when echo cannot be turned off (nothing is read); other errors as
+ * sshcert_line_read. */
 int prompt_tty(const char *prompt, int echo, size_t max, char **out);
 
 /* Removes spaces from a TOTP code in place ("123 456" is how authenticator apps show it). */

@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <termios.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -17,31 +16,18 @@
 #include "secmem.h"
 #include "totp.h"
 
-/* One line from stdin through sshcert_line_read, so no byte of the password is left in stdin's
- * stdio buffer; *out is in guarded memory (sshcert_secmem_free). On a terminal: the prompt on
- * stderr and no echo while reading, the terminal restored on every path. */
+/* One line of the password into *out (guarded memory: sshcert_secmem_free), never through
+ * stdio, so no byte of it is left in stdin's stdio buffer. On a terminal (stdin) through the
+ * client's prompt, sshcert_line_prompt_tty: the prompt on stderr, no echo while reading, the
+ * terminal put back on every path, a signal's included, and no read at all when echo cannot be
+ * turned off. */
 static int
 read_line(const char *prompt, int tty, char **out)
 {
-    struct termios old, noecho;
-    int r;
-
-    *out = NULL;
-    if (tty) {
-        fprintf(stderr, "%s", prompt);
-        fflush(stderr);
-        if (tcgetattr(STDIN_FILENO, &old) != 0)
-            return SSHCERT_ERR_SYSTEM;
-        noecho = old;
-        noecho.c_lflag &= ~(tcflag_t)ECHO;
-        tcsetattr(STDIN_FILENO, TCSAFLUSH, &noecho);
-    }
-    r = sshcert_line_read(STDIN_FILENO, SSHCERT_MAX_PASSWORD, out);
-    if (tty) {
-        tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
-        fputc('\n', stderr);
-    }
-    return r;
+    if (tty)
+        return sshcert_line_prompt_tty(STDIN_FILENO, STDERR_FILENO, prompt, 0,
+            SSHCERT_MAX_PASSWORD, out);
+    return sshcert_line_read(STDIN_FILENO, SSHCERT_MAX_PASSWORD, out);
 }
 
 /* The password from the terminal (twice) or the first stdin line, checked for length, into *pw
@@ -49,6 +35,7 @@ read_line(const char *prompt, int tty, char **out)
 static int
 read_password(char **pw)
 {
+    static const char no_echo[] = "cannot turn off echo on the terminal: password not read";
     char *line = NULL, *again = NULL;
     int tty = isatty(STDIN_FILENO), r, rc = -1;
 
@@ -58,6 +45,8 @@ read_password(char **pw)
             admin_err("password longer than %u characters", SSHCERT_MAX_PASSWORD);
         else if (r == SSHCERT_ERR_ALLOC)
             admin_err("out of memory");
+        else if (r == SSHCERT_ERR_UNSUPPORTED)
+            admin_err("%s", no_echo);
         else
             admin_err("no password given");
         goto out;
@@ -66,8 +55,11 @@ read_password(char **pw)
         admin_err("password must have at least %u characters", SSHCERT_MIN_PASSWORD);
         goto out;
     }
-    if (tty && (read_line("Password again: ", tty, &again) != 0 ||
-                   !sshcert_secmem_streq(line, again))) {
+    if (tty && (r = read_line("Password again: ", tty, &again)) == SSHCERT_ERR_UNSUPPORTED) {
+        admin_err("%s", no_echo);
+        goto out;
+    }
+    if (tty && (r != 0 || !sshcert_secmem_streq(line, again))) {
         admin_err("passwords do not match");
         goto out;
     }

@@ -1,7 +1,9 @@
 #!/bin/bash
 # sshcert-admin's password input, which reads through lib/line.c's sshcert_line_read (never
-# stdio): on a terminal (a pty) it asks twice on stderr with echo off and restores echo on every
-# path; from a pipe it takes the first line. Exact exit codes and messages at each outcome.
+# stdio): on a terminal (a pty) it asks twice on stderr with echo off, through the client's
+# prompt (lib/line_tty.c), and restores echo on every path, a signal's included; where echo
+# cannot be turned off it reads nothing; from a pipe it takes the first line. Exact exit codes
+# and messages at each outcome.
 . "$SSHCERT_SRC_DIR/tests/lib.sh"
 
 cd "$T_DIR" || exit 1
@@ -11,12 +13,13 @@ echo first-password | "$ADMIN" -c cfg.json user add alice --principals alice >/d
   || { t_bad "user add failed"; t_done; }
 
 # tty_admin ANSWER...: runs `user passwd alice` on a pty and types each ANSWER (EOF: Ctrl-D)
-# after a prompt, once the terminal's echo is off. Prints "rc N", "prompts P1|P2",
-# "echo_off_while_reading 1", "echo_restored 1", "echoed 0" (no answer in the transcript),
-# then the last line the admin wrote.
+# after a prompt, once the terminal's echo is off; an ANSWER SIGINT, SIGTERM... sends that
+# signal to the admin instead, while it waits at the prompt. Prints "rc N" (or "signal SIGINT"
+# when a signal ended it), "prompts P1|P2", "echo_off_while_reading 1", "echo_restored 1",
+# "echoed 0" (no answer in the transcript), then the last line the admin wrote.
 tty_admin() {
   python3 - "$ADMIN" "$@" <<'PY'
-import os, pty, select, subprocess, sys, termios, time
+import os, pty, select, signal, subprocess, sys, termios, time
 
 admin, answers = sys.argv[1], sys.argv[2:]
 m, s = pty.openpty()
@@ -50,6 +53,10 @@ for a in answers:
     while echo_on() and time.time() < end:
         time.sleep(0.02)
     echo_off &= int(not echo_on())
+    if a.startswith("SIG"):
+        time.sleep(0.2)  # waiting in read(), not on its way to it
+        os.kill(p.pid, getattr(signal, a))
+        break
     os.write(m, b"\x04" if a == "EOF" else a.encode() + b"\n")
 rc = None
 end = time.time() + 60
@@ -58,11 +65,11 @@ while rc is None and time.time() < end:
     rc = p.poll()
 read_until(lambda: False, 0.2)
 text = out.decode(errors="replace").replace("\r", "")
-print("rc", rc)
+print("rc", rc) if rc is None or rc >= 0 else print("signal", signal.Signals(-rc).name)
 print("prompts", "|".join(prompts))
 print("echo_off_while_reading", echo_off)
 print("echo_restored", int(echo_on()))
-print("echoed", int(any(a != "EOF" and a in text for a in answers)))
+print("echoed", int(any(a != "EOF" and not a.startswith("SIG") and a in text for a in answers)))
 print([l for l in text.split("\n") if l.strip()][-1])
 PY
 }
@@ -119,6 +126,95 @@ echo_off_while_reading 1
 echo_restored 1
 echoed 0
 sshcert-admin: passwords do not match"
+
+# A signal at a prompt: the admin puts the terminal back (echo on), then dies of that signal,
+# as the shell would report it (130 for SIGINT, 143 for SIGTERM), before anything is written.
+hash_of_alice() {
+  python3 -c 'import sqlite3
+print(sqlite3.connect("data/sshcert.db").execute(
+    "select password_hash from users where username = ?", ("alice",)).fetchone()[0])'
+}
+H0=$(hash_of_alice)
+# killed_at_prompt DESC SIGNAL PROMPTS ANSWER...: after the ANSWERs, SIGNAL at the last of
+# PROMPTS ends the admin, with echo back on and alice's password as it was.
+killed_at_prompt() {
+  local desc=$1 sig=$2 prompts=$3
+  shift 3
+  R=$(tty_admin "$@" "$sig")
+  want "$desc" "signal $sig
+prompts $prompts
+echo_off_while_reading 1
+echo_restored 1
+echoed 0
+${prompts##*|} "
+  t_eq "...the password unchanged" "$H0" "$(hash_of_alice)"
+}
+killed_at_prompt "on a terminal: SIGINT at the prompt ends the admin, echo restored" SIGINT \
+  "Password:"
+killed_at_prompt "on a terminal: SIGTERM at the second prompt ends the admin, echo restored" \
+  SIGTERM "Password:|Password again:" seventh-password
+killed_at_prompt "on a terminal: SIGHUP at the prompt ends the admin, echo restored" SIGHUP \
+  "Password:"
+
+# Echo that cannot be turned off: a process of an orphaned background process group reads its
+# controlling terminal's settings, but tcsetattr fails there (EIO). The admin refuses before
+# the prompt: nothing read, nothing changed, the terminal as it was.
+# bg_admin: runs `user passwd alice` so, on a pty; prints "echo_on 1", "rc N" and all the admin
+# wrote.
+bg_admin() {
+  python3 - "$ADMIN" <<'PY'
+import ctypes, fcntl, os, pty, select, sys, termios, time
+
+admin = sys.argv[1]
+# The admin's parent leaves, orphaning its group; the admin is then this script's child.
+PR_SET_CHILD_SUBREAPER = 36
+if ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:
+    sys.exit("prctl(PR_SET_CHILD_SUBREAPER) failed")
+m, s = pty.openpty()
+go_r, go_w = os.pipe()
+leader = os.fork()
+if leader == 0:
+    # The session leader: the pty becomes its controlling terminal, its group the foreground.
+    os.close(go_w)
+    os.setsid()
+    fcntl.ioctl(s, termios.TIOCSCTTY, 0)
+    group = os.fork()
+    if group == 0:
+        os.setpgid(0, 0)  # a group of its own, in the terminal's background
+        me = os.getpid()
+        if os.fork() == 0:
+            while os.getppid() == me:  # until the group is orphaned
+                time.sleep(0.01)
+            for fd in (0, 1, 2):
+                os.dup2(s, fd)
+            os.execv(admin, [admin, "-c", "cfg.json", "user", "passwd", "alice"])
+        os._exit(0)
+    os.waitpid(group, 0)
+    os.read(go_r, 1)  # stays until the admin is done: its leaving would hang up the pty
+    os._exit(0)
+os.close(go_r)
+out, st = b"", None
+end = time.time() + 60
+while st is None and time.time() < end:
+    if select.select([m], [], [], 0.05)[0]:
+        out += os.read(m, 4096)
+    pid, status = os.waitpid(-1, os.WNOHANG)
+    if pid not in (0, leader):
+        st = status
+while select.select([m], [], [], 0.1)[0]:
+    out += os.read(m, 4096)
+print("echo_on", int(bool(termios.tcgetattr(s)[3] & termios.ECHO)))
+os.write(go_w, b"x")
+os.waitpid(leader, 0)
+print("rc", None if st is None else os.waitstatus_to_exitcode(st))
+sys.stdout.write(out.decode(errors="replace").replace("\r", ""))
+PY
+}
+R=$(bg_admin)
+want "echo cannot be turned off: refused before the prompt, echo still on" "echo_on 1
+rc 1
+sshcert-admin: cannot turn off echo on the terminal: password not read"
+t_eq "...the password unchanged" "$H0" "$(hash_of_alice)"
 
 # From a pipe: the first line only, no prompt; the boundary cases are in admin_sign.sh.
 t_rc "from a pipe: empty stdin" 1 sh -c '"$1" -c cfg.json user passwd alice </dev/null' - "$ADMIN"

@@ -1,13 +1,19 @@
 /* lib/line: the one reader of secret lines (passwords, TOTP codes) from a file descriptor,
- * tested through pipes at its length cap, one byte under and one over, with CRLF input. */
+ * tested through pipes at its length cap, one byte under and one over, with CRLF input; and
+ * the terminal prompt on top of it, on a pseudo-terminal: echo off while reading and back on
+ * after, also when a signal interrupts, and no read where echo cannot be turned off. */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -198,6 +204,215 @@ test_cap_of_the_cap(void **state)
     assert_null(out);
 }
 
+/* A new pseudo-terminal: returns its terminal end, the one a prompt reads; *master is the end
+ * that types and shows. */
+static int
+open_pty(int *master)
+{
+    int m, t;
+
+    assert_true((m = posix_openpt(O_RDWR | O_NOCTTY)) >= 0);
+    assert_int_equal(grantpt(m), 0);
+    assert_int_equal(unlockpt(m), 0);
+    assert_true((t = open(ptsname(m), O_RDWR | O_NOCTTY)) >= 0);
+    *master = m;
+    return t;
+}
+
+static int
+echo_is_on(int tty)
+{
+    struct termios t;
+
+    return tcgetattr(tty, &t) == 0 && (t.c_lflag & ECHO) != 0;
+}
+
+/* In a child process: waits until tty's echo is off and the prompt waits in read(), then types
+ * line into master, or sends sig to pid when line is NULL. The child's pid, for wait_ok. */
+static pid_t
+when_echo_off(int tty, int master, const char *line, pid_t pid, int sig)
+{
+    pid_t child = fork();
+    ssize_t w;
+    int i;
+
+    assert_true(child >= 0);
+    if (child == 0) {
+        for (i = 0; i < 4000 && echo_is_on(tty); i++)
+            usleep(5000);
+        usleep(100000);
+        if (line != NULL) {
+            w = write(master, line, strlen(line));
+            _exit(w == (ssize_t)strlen(line) ? 0 : 1);
+        }
+        _exit(kill(pid, sig) == 0 ? 0 : 1);
+    }
+    return child;
+}
+
+static void
+wait_ok(pid_t child)
+{
+    int st;
+
+    assert_int_equal(waitpid(child, &st, 0), child);
+    assert_true(WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), 0);
+}
+
+/* What the terminal showed so far, as a string. */
+static void
+shown(int master, char *buf, size_t len)
+{
+    struct pollfd p = {.fd = master, .events = POLLIN};
+    size_t n = 0;
+    ssize_t got;
+
+    while (n < len - 1 && poll(&p, 1, 100) == 1 && (got = read(master, buf + n, len - 1 - n)) > 0)
+        n += (size_t)got;
+    buf[n] = '\0';
+}
+
+static void
+test_prompt_echo_off(void **state)
+{
+    char *out = &sentinel, screen[256];
+    int m, t = open_pty(&m);
+    pid_t typist = when_echo_off(t, m, "pass word\n", 0, 0);
+
+    (void)state;
+    assert_int_equal(sshcert_line_prompt_tty(t, t, "Password: ", 0, MAX, &out), 0);
+    wait_ok(typist);
+    assert_string_equal(out, "pass word");
+    sshcert_secmem_free(out);
+    assert_true(echo_is_on(t));
+    /* The prompt, then the newline the typing did not show; never the password. */
+    shown(m, screen, sizeof(screen));
+    assert_string_equal(screen, "Password: \r\n");
+    close(t);
+    close(m);
+}
+
+static void
+test_prompt_echo_on(void **state)
+{
+    char *out = &sentinel, screen[256];
+    int m, t = open_pty(&m);
+
+    (void)state;
+    /* With echo on nothing is flushed: what was typed before the prompt is the answer. */
+    assert_int_equal(write(m, "123 456\n", 8), 8);
+    assert_int_equal(sshcert_line_prompt_tty(t, t, "TOTP code: ", 1, 32, &out), 0);
+    assert_string_equal(out, "123 456");
+    sshcert_secmem_free(out);
+    assert_true(echo_is_on(t));
+    /* The prompt and the echo of what was typed, in an order the pty's own work decides; no
+     * newline of the prompt's. */
+    shown(m, screen, sizeof(screen));
+    assert_non_null(strstr(screen, "TOTP code: "));
+    assert_non_null(strstr(screen, "123 456\r\n"));
+    assert_int_equal(strlen(screen), strlen("TOTP code: 123 456\r\n"));
+    /* Ctrl-D on an empty line: end of input, as sshcert_line_read says it. */
+    out = &sentinel;
+    assert_int_equal(write(m, "\004", 1), 1);
+    assert_int_equal(sshcert_line_prompt_tty(t, t, "TOTP code: ", 1, 32, &out),
+        SSHCERT_ERR_NOT_FOUND);
+    assert_null(out);
+    close(t);
+    close(m);
+}
+
+/* Where echo cannot be turned off (here not a terminal at all), no secret is asked for or read:
+ * the prompt is not written and the line stays where it was. */
+static void
+test_prompt_no_terminal(void **state)
+{
+    char *out = &sentinel, rest[64];
+    int in = feed("secret\n", 7), shown_fd[2];
+    ssize_t n;
+
+    (void)state;
+    assert_int_equal(pipe(shown_fd), 0);
+    assert_int_equal(sshcert_line_prompt_tty(in, shown_fd[1], "Password: ", 0, MAX, &out),
+        SSHCERT_ERR_UNSUPPORTED);
+    assert_null(out);
+    close(shown_fd[1]);
+    assert_int_equal(read(shown_fd[0], rest, sizeof(rest)), 0);
+    n = read(in, rest, sizeof(rest) - 1);
+    assert_int_equal(n, 7);
+    rest[n] = '\0';
+    assert_string_equal(rest, "secret\n");
+    close(shown_fd[0]);
+    close(in);
+}
+
+static volatile sig_atomic_t terms;
+
+static void
+count_term(int sig)
+{
+    (void)sig;
+    terms++;
+}
+
+/* A signal the caller handles: the read ends, the terminal is back, the caller's handler runs
+ * once (raised again after the terminal was put back) and is in place again afterwards. */
+static void
+test_prompt_signal_handled(void **state)
+{
+    struct sigaction sa, now;
+    char *out = &sentinel;
+    int m, t = open_pty(&m);
+    pid_t sender;
+
+    (void)state;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = count_term;
+    sigemptyset(&sa.sa_mask);
+    assert_int_equal(sigaction(SIGTERM, &sa, NULL), 0);
+    terms = 0;
+    sender = when_echo_off(t, m, NULL, getpid(), SIGTERM);
+    assert_int_equal(sshcert_line_prompt_tty(t, t, "Password: ", 0, MAX, &out),
+        SSHCERT_ERR_SYSTEM);
+    wait_ok(sender);
+    assert_null(out);
+    assert_int_equal(terms, 1);
+    assert_true(echo_is_on(t));
+    assert_int_equal(sigaction(SIGTERM, NULL, &now), 0);
+    assert_ptr_equal(now.sa_handler, count_term);
+    sa.sa_handler = SIG_DFL;
+    assert_int_equal(sigaction(SIGTERM, &sa, NULL), 0);
+    close(t);
+    close(m);
+}
+
+/* A signal left at its default: the process dies of it, with the terminal's echo back on. */
+static void
+test_prompt_signal_ends(void **state)
+{
+    char *out = NULL;
+    int m, t = open_pty(&m), st, i;
+    pid_t asker;
+
+    (void)state;
+    assert_true((asker = fork()) >= 0);
+    if (asker == 0) {
+        (void)sshcert_line_prompt_tty(t, t, "Password: ", 0, MAX, &out);
+        _exit(3); /* not reached: SIGINT ends it */
+    }
+    for (i = 0; i < 4000 && echo_is_on(t); i++)
+        usleep(5000);
+    assert_false(echo_is_on(t));
+    usleep(100000);
+    assert_int_equal(kill(asker, SIGINT), 0);
+    assert_int_equal(waitpid(asker, &st, 0), asker);
+    assert_true(WIFSIGNALED(st));
+    assert_int_equal(WTERMSIG(st), SIGINT);
+    assert_true(echo_is_on(t));
+    close(t);
+    close(m);
+}
+
 static int
 setup(void **state)
 {
@@ -215,6 +430,11 @@ main(void)
         cmocka_unit_test(test_leaves_the_next_line),
         cmocka_unit_test(test_read_error),
         cmocka_unit_test(test_cap_of_the_cap),
+        cmocka_unit_test(test_prompt_echo_off),
+        cmocka_unit_test(test_prompt_echo_on),
+        cmocka_unit_test(test_prompt_no_terminal),
+        cmocka_unit_test(test_prompt_signal_handled),
+        cmocka_unit_test(test_prompt_signal_ends),
     };
 
     return cmocka_run_group_tests(tests, setup, NULL);
