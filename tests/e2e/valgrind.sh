@@ -55,15 +55,20 @@ vg_admin "user show missing" 1 user show nosuch
 vg_admin "user lock" 0 user lock bob
 vg_admin "bad command" 2 frobnicate
 
-"${VG[@]}" --log-file="$VGLOG/server.%p.log" "$SERVER" -c "$CFG" 2>"$D/server.log" &
-SRV_PID=$!
-T_PIDS+=("$SRV_PID")
-if t_wait_file_match "$D/server.log" "sshcert-server listening on" 120; then
-  t_ok "server started under valgrind"
-else
-  t_bad "server did not start under valgrind" "$(cat "$D/server.log")"
-  t_done
-fi
+# vg_server NAME CONFIG REGEX DESC: the server under valgrind (its log $D/NAME.log, its PID
+# in SRV_PID), started once its log matches REGEX; the test ends if it does not start.
+vg_server() {
+  "${VG[@]}" --log-file="$VGLOG/$1.%p.log" "$SERVER" -c "$2" 2>"$D/$1.log" &
+  SRV_PID=$!
+  T_PIDS+=("$SRV_PID")
+  if t_wait_file_match "$D/$1.log" "$3" 120; then
+    t_ok "server started under valgrind$4"
+  else
+    t_bad "server did not start under valgrind$4" "$(cat "$D/$1.log")"
+    t_done
+  fi
+}
+vg_server server "$CFG" "sshcert-server listening on" ""
 
 ssh-keygen -q -t ed25519 -N '' -C vg -f "$D/key"
 ssh-keygen -q -t rsa -b 2048 -N '' -C vg -f "$D/rsa"
@@ -138,18 +143,11 @@ t_eq "server exits 0 after SIGTERM under valgrind (99: memcheck errors)" 0 "$rc"
 # the hash thread).
 CFG2="$D/cfg-interactive.json"
 sed 's/"password_hash":"min"/"password_hash":"interactive"/' "$CFG" >"$CFG2"
-"${VG[@]}" --log-file="$VGLOG/server-interactive.%p.log" "$SERVER" -c "$CFG2" 2>"$D/server2.log" &
-SRV_PID=$!
-T_PIDS+=("$SRV_PID")
-if t_wait_file_match "$D/server2.log" "hash workers \\(threads of their own\\)" 120; then
-  t_ok "server started under valgrind at interactive, with hash threads"
-else
-  t_bad "server did not start under valgrind at interactive" "$(cat "$D/server2.log")"
-  t_done
-fi
+vg_server server-interactive "$CFG2" "hash workers \\(threads of their own\\)" \
+  " at interactive, with hash threads"
 t_eq "201 a login on a hash thread" 201 "$(post hashed "$(req carol password123 "$(code carol 1)")")"
 t_match "... its hash remade at interactive" "password hash of carol remade at the interactive cost" \
-  "$(cat "$D/server2.log")"
+  "$(cat "$D/server-interactive.log")"
 t_eq "401 a wrong password on a hash thread" 401 "$(post hashedwp "$(req alice wrong "$(code alice 1)")")"
 kill -TERM "$SRV_PID"
 wait "$SRV_PID"
