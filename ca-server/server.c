@@ -163,9 +163,9 @@ main(int argc, char **argv)
     /* The heap grows in big steps and is not trimmed back: a thread growing or trimming it
      * holds its arena's lock while the kernel's address-space lock waits for a hash thread's
      * argon2id mapping (64 MiB, faulted in) to be filled, and every thread of that arena
-     * waited with it: GET /v1/ca took up to 120-170 ms during a burst of logins, 20-64 ms
-     * with this. Untouched heap pages count in no RSS (tests/bench/README.md, thirteenth
-     * pass). */
+     * waited with it: GET /v1/ca took up to 120-170 ms during a burst of logins (data on
+     * tmpfs), 20-64 ms with this. Untouched heap pages count in no RSS
+     * (tests/bench/README.md, thirteenth pass). */
     (void)mallopt(M_TOP_PAD, (int)SSHCERT_MALLOC_TOP_PAD);
     (void)mallopt(M_TRIM_THRESHOLD, (int)SSHCERT_MALLOC_TRIM);
     if (sshcert_secmem_init() != 0 || sshcert_totp_global_init() != 0) {
