@@ -322,7 +322,6 @@ user_show(struct admin *a, int argc, char **argv)
     static const char *const flags[] = {"--json", NULL};
     struct sshcert_user *u = NULL;
     char *pos[1], t[32];
-    const char *cost;
     uint64_t now = admin_now(), until;
     int bad = 0, r;
 
@@ -345,11 +344,11 @@ user_show(struct admin *a, int argc, char **argv)
     if (until > now)
         printf("locked out until %s\n", admin_time(until, t, sizeof(t)));
     printf("created:    %s\n", admin_time(u->created_at, t, sizeof(t)));
-    cost = sshcert_password_cost_name(u->password_hash);
-    printf("password:   argon2id, %s cost%s\n", cost,
-        strcmp(cost, sshcert_hash_cost_name(a->cfg->hash_cost)) == 0
-            ? ""
-            : " (not auth.password_hash's: remade at the user's next login)");
+    /* The rehash test is the one auth.c makes at a login, so this says what a login will do. */
+    printf("password:   argon2id, %s cost%s\n", sshcert_password_cost_name(u->password_hash),
+        sshcert_password_needs_rehash(u->password_hash, a->cfg->hash_cost)
+            ? " (not auth.password_hash's: remade at the user's next login)"
+            : "");
     sshcert_user_free(u);
     return ADMIN_OK;
 }

@@ -14,7 +14,7 @@ enum auth_result {
     AUTH_LOCKED,   /* 429: too many failures for this name or address */
     AUTH_DISABLED, /* 403: both factors right but the account is locked by an operator */
     AUTH_BUSY,     /* 503: no password-hash worker free in time */
-    AUTH_QUEUED,   /* no answer yet: waits for a worker, its connection suspended */
+    AUTH_QUEUED,   /* no answer yet: waits for a worker or its hash, connection suspended */
     AUTH_ERROR,    /* 500: the store failed */
 };
 
@@ -31,9 +31,10 @@ struct auth_pending {
 
 /* Runs the whole check. On AUTH_OK *user is the user (free with sshcert_user_free) and
  * *pending the claim to make; on AUTH_LOCKED pending->retry_after is the seconds to wait;
- * on AUTH_QUEUED the request waits for a hash worker (hashq_take with hw) and the whole
- * request runs again once it has one or its wait is over. Every other outcome is logged
- * and audited here. */
+ * on AUTH_QUEUED the request waits, its connection suspended: for a hash worker (hashq_take
+ * with hw), and the whole request runs again on its HTTP thread once it has one or its wait
+ * is over; or for its hash on a hash thread, where the whole request then runs again
+ * (http_finish) and finds the result. Every other outcome is logged and audited here. */
 enum auth_result auth_login(struct server *srv, const char *username, const char *password,
     const char *totp, const char *addr, uint64_t now, struct hash_wait *hw,
     struct sshcert_user **user, struct auth_pending *pending);

@@ -28,8 +28,9 @@
 #define SSHCERT_MAX_PEM (64u * 1024u)
 /* Seconds to let in-flight requests finish on shutdown. */
 #define SHUTDOWN_GRACE_S 10
-/* Then how long logins still waiting for a hash worker have to take their 503: each comes
- * back as soon as its thread is free (at most one hash). */
+/* Then how long logins still suspended have to come back: one waiting for a hash worker
+ * takes its 503 as soon as its thread is free; one on a hash thread, once its hash and its
+ * durable write are done (at most one hash and SSHCERT_SERVER_BUSY_MS). */
 #define SHUTDOWN_HASHQ_MS 10000u
 
 static const char tls_priorities[] = "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2";
@@ -309,7 +310,8 @@ main(int argc, char **argv)
             break;
         usleep(20000);
     }
-    /* Logins still waiting for a hash worker get 503: none may stay suspended. */
+    /* Logins still waiting for a hash worker get 503, those on a hash thread finish: none
+     * may stay suspended. */
     if (hashq_stop(&srv.hashq, SHUTDOWN_HASHQ_MS) != 0)
         sshcert_log(LOG_WARNING, "logins waiting for a hash worker did not finish in %u ms; "
                                  "stopping anyway", SHUTDOWN_HASHQ_MS);

@@ -407,18 +407,17 @@ sshcert_agent_check_owner(int fd, const char *path, uid_t uid,
     struct ucred cred;
     struct stat st;
     socklen_t clen = sizeof(cred);
-
     enum sshcert_agent_owner_check c;
     unsigned long f;
 
-    if (path == NULL)
-        return SSHCERT_ERR_INVALID_ARGUMENT;
     if (check == NULL)
         check = &c;
     if (found == NULL)
         found = &f;
     *check = SSHCERT_AGENT_CHECK_FILE;
     *found = 0;
+    if (path == NULL)
+        return SSHCERT_ERR_INVALID_ARGUMENT;
     if (stat(path, &st) != 0)
         return SSHCERT_ERR_SYSTEM;
     *found = (unsigned long)st.st_uid;

@@ -95,15 +95,6 @@ struct walk {
     unsigned links;      /* links followed so far */
 };
 
-static int
-fail_dir(const struct src *s, const char *dir, const char *why)
-{
-    if (s->msg != NULL)
-        sshcert_err_msg(s->msg, SSHCERT_ERR_PERMISSIONS, "%s%s%s: directory %s %s",
-            s->what != NULL ? s->what : "", s->what != NULL ? " " : "", s->path, dir, why);
-    return SSHCERT_ERR_PERMISSIONS;
-}
-
 /* sshd's StrictModes rule for each folder up to "/" (misc.c safe_path): owned by root or by
  * us, as the file must be, and not writable by group or others. The sticky bit does not
  * help: whoever may create names in the folder may create the one we are about to look up. */
@@ -111,7 +102,7 @@ static int
 dir_trusted(const struct src *s, const struct walk *w)
 {
     struct stat st;
-    char why[96];
+    char post[sizeof(w->dir) + 96];
     uid_t me = geteuid();
 
     if (fstat(w->dfd, &st) != 0)
@@ -121,16 +112,19 @@ dir_trusted(const struct src *s, const struct walk *w)
         return 0;
     case 1:
         if (me == 0)
-            snprintf(why, sizeof(why), "is owned by uid %u, not by root", (unsigned)st.st_uid);
+            snprintf(post, sizeof(post), ": directory %s is owned by uid %u, not by root",
+                w->dir, (unsigned)st.st_uid);
         else
-            snprintf(why, sizeof(why), "is owned by uid %u, not by root or uid %u",
+            snprintf(post, sizeof(post),
+                ": directory %s is owned by uid %u, not by root or uid %u", w->dir,
                 (unsigned)st.st_uid, (unsigned)me);
-        return fail_dir(s, w->dir, why);
+        break;
     default:
-        snprintf(why, sizeof(why), "is writable by group or others (mode %04o)",
-            (unsigned)(st.st_mode & 07777u));
-        return fail_dir(s, w->dir, why);
+        snprintf(post, sizeof(post), ": directory %s is writable by group or others (mode %04o)",
+            w->dir, (unsigned)(st.st_mode & 07777u));
+        break;
     }
+    return fail(s, SSHCERT_ERR_PERMISSIONS, "", post);
 }
 
 /* Sets rest to a, then "/" and b when b is not empty; ENAMETOOLONG when it does not fit. */

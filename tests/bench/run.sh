@@ -112,12 +112,12 @@ load() {
   sed 's/^/#   /' "$out.err" >&2
 }
 
-# median FILE: the median of a file of numbers, one per line
 # hash_seconds: the running server's sshcert_password_hash_seconds_sum (time spent in argon2id).
 hash_seconds() {
   curl -s --max-time 10 "http://127.0.0.1:$SRV_PORT/metrics" |
     awk '$1 == "sshcert_password_hash_seconds_sum" { print $2 }'
 }
+# median FILE: the median of a file of numbers, one per line
 median() { sort -n "$1" | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)] }'; }
 # ms_of URL: the time of one GET, in milliseconds, or nothing when it did not answer 200
 ms_of() {
