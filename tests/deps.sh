@@ -7,7 +7,7 @@ PKGS=(build-essential cmake pkg-config clang libfuzzer-14-dev libclang-rt-14-dev
   nettle-dev libsodium-dev libmicrohttpd-dev libjansson-dev liboath-dev libsqlite3-dev libssh-dev
   libcurl4-openssl-dev libqrencode-dev libpam0g-dev libcmocka-dev
   openssh-server openssh-client oathtool pamtester curl sqlite3 openssl
-  python3 python3-jsonschema python3-pil zbar-tools procps iproute2 util-linux valgrind)
+  python3 python3-jsonschema python3-pil zbar-tools procps iproute2 util-linux valgrind strace)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
