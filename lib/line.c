@@ -4,10 +4,17 @@
 
 #include "err.h"
 #include "line.h"
+#include "line_int.h"
 #include "secmem.h"
 
 int
 sshcert_line_read(int fd, size_t max, char **out)
+{
+    return sshcert_line_read_waiting(fd, max, out, NULL);
+}
+
+int
+sshcert_line_read_waiting(int fd, size_t max, char **out, int (*wait_input)(int fd))
 {
     char *buf = NULL, c = 0;
     size_t n = 0;
@@ -24,7 +31,7 @@ sshcert_line_read(int fd, size_t max, char **out)
         /* One byte at a time: a larger read would take the next line, or the TOTP code after
          * the password, out of fd. No retry on EINTR: the terminal prompt must restore echo and
          * let the signal act. */
-        if ((got = read(fd, &c, 1)) < 0) {
+        if ((wait_input != NULL && wait_input(fd) != 0) || (got = read(fd, &c, 1)) < 0) {
             r = SSHCERT_ERR_SYSTEM;
             goto out;
         }

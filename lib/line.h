@@ -34,18 +34,32 @@ int sshcert_line_read(int fd, size_t max, char **out);
  * terminal's settings are put back on every path and a "\n" is written to prompt_fd after the
  * read, for the newline that did not show. Neither descriptor is closed.
  *
- * While it waits, SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGTSTP, SIGTTIN and SIGTTOU are caught and
- * the caller's dispositions are put back before it returns. One that arrives interrupts the
- * read; the terminal is put back, what was read is wiped, and the signal is raised again under
- * the caller's disposition, so the process ends or stops as it would have. If it returns after
- * that (stopped and continued, or a signal the caller handles or ignores): SSHCERT_ERR_SYSTEM.
- * The dispositions are the process's: one prompt at a time, not from several threads.
+ * While it runs, SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGTSTP, SIGTTIN and SIGTTOU are caught and
+ * the caller's dispositions are put back before it returns. One that arrives ends the prompt
+ * at once, even one that arrives just before it waits for a key (it does not wait then): the
+ * terminal is put back, what was read is wiped, and each of them that arrived is raised again,
+ * once, under the caller's dispositions and signal mask, so the process ends or stops as it
+ * would have. If it returns after that (stopped and continued, or a signal the caller handles,
+ * ignores or blocks): SSHCERT_ERR_SYSTEM, errno EINTR.
+ *
+ * While it waits for a key, and only then, those seven are unblocked even where the caller's
+ * mask blocks them, so a prompt is never deaf to Ctrl-C. One the caller blocks that is pending
+ * or arrives then ends the prompt as above, and is pending for the caller again when it
+ * returns (its handler has not run yet: it acts once, when the caller unblocks it); one the
+ * caller blocks that arrives when the prompt is not waiting (after the last key, or while the
+ * line typed ahead is read) stays pending for the caller, untouched. Any other signal that the
+ * caller handles and that arrives during the wait ends the prompt too, SSHCERT_ERR_SYSTEM with
+ * errno EINTR, even with SA_RESTART: the wait is a ppoll(), which no handler restarts. A
+ * process in the background does not wait: its read stops it with SIGTTIN, as before. The
+ * dispositions are the process's and the mask the thread's: one prompt at a time, not from
+ * several threads.
  *
  * 0, or: SSHCERT_ERR_UNSUPPORTED (echo off was asked and could not be had: tcgetattr or
  * tcsetattr failed, as on a non-terminal or from an orphaned background process group; nothing
  * was written or read, and the terminal is as it was), SSHCERT_ERR_SYSTEM (a signal, above, or
- * read failed), or sshcert_line_read's other codes: SSHCERT_ERR_NOT_FOUND is end of input before
- * anything was typed (Ctrl-D). *out is NULL unless 0 is returned.
+ * the wait or the read failed, errno kept), or sshcert_line_read's other codes:
+ * SSHCERT_ERR_NOT_FOUND is end of input before anything was typed (Ctrl-D). *out is NULL
+ * unless 0 is returned.
  */
 int sshcert_line_prompt_tty(int tty, int prompt_fd, const char *prompt, int echo, size_t max,
     char **out);

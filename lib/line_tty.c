@@ -1,5 +1,7 @@
 /* The terminal prompt: a secret line read with echo off, and the terminal put back on every
  * path, a signal's that interrupts the read included. */
+#include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <string.h>
 #include <termios.h>
@@ -7,6 +9,7 @@
 
 #include "err.h"
 #include "line.h"
+#include "line_int.h"
 #include "secmem.h"
 
 /* What ends or stops a process waiting at a prompt. Each would leave the terminal's echo off if
@@ -14,16 +17,34 @@
 static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGTSTP, SIGTTIN, SIGTTOU};
 #define NSIGS (sizeof(sigs) / sizeof(sigs[0]))
 
-/* A signal handler can reach nothing but file-scope state: the signal that interrupted. */
+/* A signal handler can reach nothing but file-scope state: the signals that came, one bit each
+ * (bit i for sigs[i]), so two that come together are both raised again. */
 static volatile sig_atomic_t caught;
 
 static void
 on_signal(int sig)
 {
-    caught = sig;
+    size_t i;
+
+    /* No race on the |=: the handler blocks all of sigs while it runs (sa_mask), and the prompt
+     * only reads caught. */
+    for (i = 0; i < NSIGS; i++)
+        if (sigs[i] == sig)
+            caught |= 1 << i;
 }
 
-/* No SA_RESTART: the signal interrupts read(), so the prompt puts the terminal back first. */
+static void
+fill_sigs(sigset_t *set)
+{
+    size_t i;
+
+    sigemptyset(set);
+    for (i = 0; i < NSIGS; i++)
+        sigaddset(set, sigs[i]);
+}
+
+/* No SA_RESTART: a signal interrupts a write or tcsetattr held up by the terminal, and the
+ * background read that SIGTTIN stops. */
 static void
 catch_signals(struct sigaction old[NSIGS])
 {
@@ -32,7 +53,7 @@ catch_signals(struct sigaction old[NSIGS])
 
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
+    fill_sigs(&sa.sa_mask);
     caught = 0;
     for (i = 0; i < NSIGS; i++)
         sigaction(sigs[i], &sa, &old[i]);
@@ -45,6 +66,81 @@ release_signals(const struct sigaction old[NSIGS])
 
     for (i = 0; i < NSIGS; i++)
         sigaction(sigs[i], &old[i], NULL);
+}
+
+/* Each signal that came, raised again under the caller's dispositions and signal mask (which
+ * only wait_for_key changes, and puts back): one the caller blocks is pending for it again.
+ * Each acts once, however often it came: every delivery to on_signal took it off the pending
+ * set and set the same bit, and where it came again while the caller's mask blocked it (outside
+ * ppoll()) and is still pending, raising it adds nothing, as standard signals do not queue. */
+static void
+raise_again(sig_atomic_t came)
+{
+    size_t i;
+
+    for (i = 0; i < NSIGS; i++)
+        if ((came & (1 << i)) != 0)
+            raise(sigs[i]);
+}
+
+/* In the background (the terminal's foreground process group is another), a read() does not
+ * wait: the kernel stops the process with SIGTTIN, or fails it. A tty that is not the
+ * controlling terminal has no foreground group here (-1), and job control does not apply. */
+static int
+in_background(int tty)
+{
+    pid_t fg = tcgetpgrp(tty);
+
+    return fg > 0 && fg != getpgrp();
+}
+
+/*
+ * Before each byte of the line (sshcert_line_read_waiting): waits for a key with sigs blocked
+ * except inside ppoll(), which unblocks them and waits in one step. One that comes after the
+ * look at caught is therefore still pending when ppoll() starts and ends the wait at once;
+ * with a plain blocking read() it would be handled just before the read and then wait for the
+ * next key (OpenSSH's readpassphrase has that window). ppoll() unblocks sigs even where the
+ * caller blocks them, so a prompt is never deaf to Ctrl-C, and raised again they are pending
+ * for the caller as before.
+ *
+ * sigs are blocked only here, not for the whole prompt: a blocked SIGTTOU would let a
+ * background process change the foreground's terminal (tcsetattr succeeds), a blocked SIGTTIN
+ * turns a background read into EIO instead of a stop, and a blocked SIGINT could not interrupt
+ * a write or tcsetattr held up by the terminal (flow control).
+ *
+ * 0 to read a byte: input is there (a read then does not block, in canonical mode, unless
+ * another process takes it first), or the process is in the background and the read will stop
+ * it. -1 with errno EINTR after a signal (ppoll() is not restarted after any handler, ours or
+ * the caller's), or with ppoll()'s errno.
+ */
+static int
+wait_for_key(int tty)
+{
+    struct pollfd p = {.fd = tty, .events = POLLIN};
+    sigset_t listed, before, during;
+    size_t i;
+    int n = 0, e;
+
+    fill_sigs(&listed);
+    if ((e = pthread_sigmask(SIG_BLOCK, &listed, &before)) != 0) {
+        errno = e;
+        return -1;
+    }
+    during = before;
+    for (i = 0; i < NSIGS; i++)
+        sigdelset(&during, sigs[i]);
+    if (caught == 0 && !in_background(tty))
+        n = ppoll(&p, 1, NULL, &during);
+    e = errno;
+    /* A signal that came while ppoll() found input ready, after the look at caught, is taken
+     * here, as the mask goes back; this look sees it. */
+    (void)pthread_sigmask(SIG_SETMASK, &before, NULL);
+    if (caught != 0) {
+        errno = EINTR;
+        return -1;
+    }
+    errno = e;
+    return n < 0 ? -1 : 0;
 }
 
 /* 0 with echo off and the settings before in *saved, or -1 with the terminal as it was. */
@@ -75,7 +171,7 @@ sshcert_line_prompt_tty(int tty, int prompt_fd, const char *prompt, int echo, si
 {
     struct sigaction old[NSIGS];
     struct termios saved;
-    int r = SSHCERT_ERR_INTERNAL, quiet = 0;
+    int r = SSHCERT_ERR_INTERNAL, quiet = 0, saved_errno;
 
     *out = NULL;
     catch_signals(old);
@@ -87,18 +183,23 @@ sshcert_line_prompt_tty(int tty, int prompt_fd, const char *prompt, int echo, si
         quiet = 1;
     }
     say(prompt_fd, prompt);
-    r = caught != 0 ? SSHCERT_ERR_SYSTEM : sshcert_line_read(tty, max, out);
+    /* wait_for_key looks at caught first: one that came since catch_signals ends it. */
+    r = sshcert_line_read_waiting(tty, max, out, wait_for_key);
 out:
+    saved_errno = errno;
     if (quiet) {
         (void)tcsetattr(tty, TCSAFLUSH, &saved);
         say(prompt_fd, "\n"); /* the newline typed was not echoed */
     }
+    /* The terminal first, then the dispositions; after those caught cannot change any more. */
     release_signals(old);
     if (caught != 0) {
         sshcert_secmem_free(*out);
         *out = NULL;
-        raise(caught);
-        return SSHCERT_ERR_SYSTEM;
+        raise_again(caught);
+        r = SSHCERT_ERR_SYSTEM;
+        saved_errno = EINTR;
     }
+    errno = saved_errno;
     return r;
 }

@@ -1,7 +1,9 @@
 /* lib/line: the one reader of secret lines (passwords, TOTP codes) from a file descriptor,
  * tested through pipes at its length cap, one byte under and one over, with CRLF input; and
  * the terminal prompt on top of it, on a pseudo-terminal: echo off while reading and back on
- * after, also when a signal interrupts, and no read where echo cannot be turned off. */
+ * after, also when a signal interrupts, even one that comes just before the prompt waits for a
+ * key or that the caller blocks; no read where echo cannot be turned off; a stop in the
+ * background. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -11,7 +13,10 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
@@ -20,12 +25,55 @@
 
 #include "err.h"
 #include "line.h"
+#include "line_int.h"
 #include "secmem.h"
 
 /* The password cap of the client and sshcert-admin (SSHCERT_MAX_PASSWORD). */
 #define MAX 1024u
 /* Never a pointer the reader returns: shows that *out was cleared. */
 static char sentinel;
+
+/* The one moment no timing can hit: after the prompt's last look at the signals it caught and
+ * before the call that blocks until a key comes (read() before that window was closed, ppoll()
+ * since). This program's own read() and ppoll() come before the C library's for every caller
+ * in it, the library under test included; they pass each call on to the kernel, and send
+ * hook_sig to the process at the hook_call'th call of read() on hook_fd, or of ppoll() (only
+ * the prompt calls it here). */
+static int hook_fd = -1, hook_call, hook_sig, reads, polls;
+
+static void
+hook(int fd, int *calls)
+{
+    if (fd == hook_fd && ++*calls == hook_call)
+        (void)kill(getpid(), hook_sig);
+}
+
+ssize_t
+read(int fd, void *buf, size_t len)
+{
+    hook(fd, &reads);
+    return syscall(SYS_read, fd, buf, len);
+}
+
+int
+ppoll(struct pollfd *fds, nfds_t n, const struct timespec *timeout, const sigset_t *mask)
+{
+    struct timespec t; /* the kernel's ppoll writes the time left here */
+
+    hook(hook_fd, &polls);
+    if (timeout != NULL)
+        t = *timeout;
+    return (int)syscall(SYS_ppoll, fds, n, timeout != NULL ? &t : NULL, mask, (_NSIG - 1) / 8);
+}
+
+/* A check in a child process (in_child): says which failed, and fails the child. */
+#define CHECK(c)                                                                                   \
+    do {                                                                                           \
+        if (!(c)) {                                                                                \
+            fprintf(stderr, "%s:%d: %s\n", __FILE__, __LINE__, #c);                                \
+            return 1;                                                                              \
+        }                                                                                          \
+    } while (0)
 
 /* A pipe holding len bytes of data and then end of input; returns its read end. */
 static int
@@ -204,6 +252,51 @@ test_cap_of_the_cap(void **state)
     assert_null(out);
 }
 
+static int stop_at, waits;
+
+static int
+count_waits(int fd)
+{
+    (void)fd;
+    if (++waits == stop_at) {
+        errno = EINTR;
+        return -1;
+    }
+    return 0;
+}
+
+/* The step the terminal prompt waits in comes before every byte read, and when it fails the
+ * line ends there: SSHCERT_ERR_SYSTEM with its errno, nothing returned, nothing more read. */
+static void
+test_read_waiting(void **state)
+{
+    char *out = &sentinel, rest[16];
+    int fd = feed("abcdef\n", 7);
+    ssize_t n;
+
+    (void)state;
+    waits = 0;
+    stop_at = 3;
+    errno = 0;
+    assert_int_equal(sshcert_line_read_waiting(fd, MAX, &out, count_waits), SSHCERT_ERR_SYSTEM);
+    assert_int_equal(errno, EINTR);
+    assert_null(out);
+    assert_int_equal(waits, 3);
+    n = read(fd, rest, sizeof(rest) - 1);
+    assert_true(n >= 0);
+    rest[n] = '\0';
+    assert_string_equal(rest, "cdef\n");
+    close(fd);
+    fd = feed("ab\nc", 4);
+    waits = 0;
+    stop_at = 0;
+    assert_int_equal(sshcert_line_read_waiting(fd, MAX, &out, count_waits), 0);
+    assert_string_equal(out, "ab");
+    assert_int_equal(waits, 3); /* 'a', 'b', '\n' */
+    sshcert_secmem_free(out);
+    close(fd);
+}
+
 /* A new pseudo-terminal: returns its terminal end, the one a prompt reads; *master is the end
  * that types and shows. */
 static int
@@ -227,7 +320,7 @@ echo_is_on(int tty)
     return tcgetattr(tty, &t) == 0 && (t.c_lflag & ECHO) != 0;
 }
 
-/* In a child process: waits until tty's echo is off and the prompt waits in read(), then types
+/* In a child process: waits until tty's echo is off and the prompt waits for a key, then types
  * line into master, or sends sig to pid when line is NULL. The child's pid, for wait_ok. */
 static pid_t
 when_echo_off(int tty, int master, const char *line, pid_t pid, int sig)
@@ -386,6 +479,185 @@ test_prompt_signal_handled(void **state)
     close(m);
 }
 
+/* Runs body(tty) in a child process and checks that it returned 0. A prompt that waits for a
+ * key where it should not would leave the child hanging: SIGALRM, left at its default, ends it
+ * after 5 s instead, and the test fails. */
+static void
+in_child(int (*body)(int tty), int tty)
+{
+    pid_t child = fork();
+    int st;
+
+    assert_true(child >= 0);
+    if (child == 0) {
+        alarm(5);
+        _exit(body(tty));
+    }
+    assert_int_equal(waitpid(child, &st, 0), child);
+    if (WIFSIGNALED(st))
+        fail_msg("the child died of signal %d (%d, SIGALRM: the prompt waited for a key)",
+            WTERMSIG(st), SIGALRM);
+    assert_true(WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), 0);
+}
+
+/* SIGTERM, handled by the caller, sent just as the prompt is about to wait for its call'th byte
+ * (hook): the prompt ends at once, without waiting for that key; the caller's handler runs once
+ * and is in place again, the terminal's echo is back, and the bytes before were read. */
+static int
+signal_before_wait(int tty, int call, int echo)
+{
+    struct sigaction sa, now;
+    char *out = &sentinel;
+    int r;
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = count_term;
+    sigemptyset(&sa.sa_mask);
+    CHECK(sigaction(SIGTERM, &sa, NULL) == 0);
+    terms = 0;
+    reads = polls = 0;
+    hook_fd = tty;
+    hook_call = call;
+    hook_sig = SIGTERM;
+    errno = 0;
+    r = sshcert_line_prompt_tty(tty, tty, "Password: ", echo, MAX, &out);
+    CHECK(r == SSHCERT_ERR_SYSTEM);
+    CHECK(errno == EINTR);
+    CHECK(out == NULL);
+    CHECK(terms == 1);
+    CHECK(reads == call - 1);
+    CHECK(echo_is_on(tty));
+    CHECK(sigaction(SIGTERM, NULL, &now) == 0);
+    CHECK(now.sa_handler == count_term);
+    return 0;
+}
+
+/* Before the first byte, with echo off and nothing typed. */
+static int
+signal_before_first(int tty)
+{
+    return signal_before_wait(tty, 1, 0);
+}
+
+/* Between two bytes: a terminal left in non-canonical mode hands over each byte as typed, and
+ * "ab" was typed; the signal comes before the wait for the third. */
+static int
+signal_between_bytes(int tty)
+{
+    return signal_before_wait(tty, 3, 1);
+}
+
+static void
+test_prompt_signal_before_wait(void **state)
+{
+    struct termios raw;
+    int m, t = open_pty(&m);
+
+    (void)state;
+    in_child(signal_before_first, t);
+    assert_int_equal(tcgetattr(t, &raw), 0);
+    raw.c_lflag &= ~(tcflag_t)ICANON;
+    raw.c_cc[VMIN] = 1;
+    raw.c_cc[VTIME] = 0;
+    assert_int_equal(tcsetattr(t, TCSANOW, &raw), 0);
+    assert_int_equal(write(m, "ab", 2), 2);
+    in_child(signal_between_bytes, t);
+    close(t);
+    close(m);
+}
+
+/* SIGTERM blocked by the caller and pending before the prompt starts: the prompt takes it while
+ * it waits for a key, so it does not wait; its raise leaves SIGTERM pending for the caller,
+ * whose mask is back, and the caller's handler runs once, when the caller unblocks it. */
+static int
+pending_when_asked(int tty)
+{
+    struct sigaction sa;
+    sigset_t term, set;
+    char *out = &sentinel;
+    int r;
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = count_term;
+    sigemptyset(&sa.sa_mask);
+    CHECK(sigaction(SIGTERM, &sa, NULL) == 0);
+    terms = 0;
+    sigemptyset(&term);
+    sigaddset(&term, SIGTERM);
+    CHECK(sigprocmask(SIG_BLOCK, &term, NULL) == 0);
+    CHECK(raise(SIGTERM) == 0);
+    errno = 0;
+    r = sshcert_line_prompt_tty(tty, tty, "Password: ", 0, MAX, &out);
+    CHECK(r == SSHCERT_ERR_SYSTEM);
+    CHECK(errno == EINTR);
+    CHECK(out == NULL);
+    CHECK(echo_is_on(tty));
+    CHECK(terms == 0);
+    CHECK(sigprocmask(SIG_SETMASK, NULL, &set) == 0);
+    CHECK(sigismember(&set, SIGTERM) == 1);
+    CHECK(sigpending(&set) == 0);
+    CHECK(sigismember(&set, SIGTERM) == 1);
+    CHECK(sigprocmask(SIG_UNBLOCK, &term, NULL) == 0);
+    CHECK(terms == 1);
+    CHECK(sigpending(&set) == 0);
+    CHECK(sigismember(&set, SIGTERM) == 0);
+    return 0;
+}
+
+static void
+test_prompt_signal_blocked(void **state)
+{
+    int m, t = open_pty(&m);
+
+    (void)state;
+    in_child(pending_when_asked, t);
+    close(t);
+    close(m);
+}
+
+/* The child leads a session whose controlling terminal is tty, and asks from a background
+ * process group of it: no wait for a key there, the read stops the asker with SIGTTIN as a
+ * read() would, and once continued it returns SSHCERT_ERR_SYSTEM. */
+static int
+stopped_in_background(int tty)
+{
+    char *out = &sentinel;
+    pid_t asker;
+    int st, r;
+
+    CHECK(setsid() > 0);
+    CHECK(ioctl(tty, TIOCSCTTY, 0) == 0);
+    CHECK((asker = fork()) >= 0);
+    if (asker == 0) {
+        alarm(4); /* the guard, as in_child's: an alarm does not pass to a child */
+        if (setpgid(0, 0) != 0)
+            _exit(2);
+        errno = 0;
+        r = sshcert_line_prompt_tty(tty, tty, "TOTP code: ", 1, 32, &out);
+        _exit(r == SSHCERT_ERR_SYSTEM && errno == EINTR && out == NULL ? 0 : 1);
+    }
+    CHECK(waitpid(asker, &st, WUNTRACED) == asker);
+    CHECK(WIFSTOPPED(st));
+    CHECK(WSTOPSIG(st) == SIGTTIN);
+    CHECK(kill(asker, SIGCONT) == 0);
+    CHECK(waitpid(asker, &st, 0) == asker);
+    CHECK(WIFEXITED(st));
+    CHECK(WEXITSTATUS(st) == 0);
+    return 0;
+}
+
+static void
+test_prompt_background(void **state)
+{
+    int m, t = open_pty(&m);
+
+    (void)state;
+    in_child(stopped_in_background, t);
+    close(t);
+    close(m);
+}
+
 /* A signal left at its default: the process dies of it, with the terminal's echo back on. */
 static void
 test_prompt_signal_ends(void **state)
@@ -430,11 +702,15 @@ main(void)
         cmocka_unit_test(test_leaves_the_next_line),
         cmocka_unit_test(test_read_error),
         cmocka_unit_test(test_cap_of_the_cap),
+        cmocka_unit_test(test_read_waiting),
         cmocka_unit_test(test_prompt_echo_off),
         cmocka_unit_test(test_prompt_echo_on),
         cmocka_unit_test(test_prompt_no_terminal),
         cmocka_unit_test(test_prompt_signal_handled),
         cmocka_unit_test(test_prompt_signal_ends),
+        cmocka_unit_test(test_prompt_signal_before_wait),
+        cmocka_unit_test(test_prompt_signal_blocked),
+        cmocka_unit_test(test_prompt_background),
     };
 
     return cmocka_run_group_tests(tests, setup, NULL);
