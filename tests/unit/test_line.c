@@ -448,22 +448,31 @@ count_term(int sig)
     terms++;
 }
 
+/* SIGTERM to count_term, with the count at 0: 0, or -1 if sigaction failed. */
+static int
+catch_term(void)
+{
+    struct sigaction sa;
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = count_term;
+    sigemptyset(&sa.sa_mask);
+    terms = 0;
+    return sigaction(SIGTERM, &sa, NULL);
+}
+
 /* A signal the caller handles: the read ends, the terminal is back, the caller's handler runs
  * once (raised again after the terminal was put back) and is in place again afterwards. */
 static void
 test_prompt_signal_handled(void **state)
 {
-    struct sigaction sa, now;
+    struct sigaction now;
     char *out = &sentinel;
     int m, t = open_pty(&m);
     pid_t sender;
 
     (void)state;
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = count_term;
-    sigemptyset(&sa.sa_mask);
-    assert_int_equal(sigaction(SIGTERM, &sa, NULL), 0);
-    terms = 0;
+    assert_int_equal(catch_term(), 0);
     sender = when_echo_off(t, m, NULL, getpid(), SIGTERM);
     assert_int_equal(sshcert_line_prompt_tty(t, t, "Password: ", 0, MAX, &out),
         SSHCERT_ERR_SYSTEM);
@@ -473,8 +482,8 @@ test_prompt_signal_handled(void **state)
     assert_true(echo_is_on(t));
     assert_int_equal(sigaction(SIGTERM, NULL, &now), 0);
     assert_ptr_equal(now.sa_handler, count_term);
-    sa.sa_handler = SIG_DFL;
-    assert_int_equal(sigaction(SIGTERM, &sa, NULL), 0);
+    now.sa_handler = SIG_DFL;
+    assert_int_equal(sigaction(SIGTERM, &now, NULL), 0);
     close(t);
     close(m);
 }
@@ -501,21 +510,28 @@ in_child(int (*body)(int tty), int tty)
     assert_int_equal(WEXITSTATUS(st), 0);
 }
 
+/* in_child on a new pseudo-terminal. */
+static void
+in_child_on_new_pty(int (*body)(int tty))
+{
+    int m, t = open_pty(&m);
+
+    in_child(body, t);
+    close(t);
+    close(m);
+}
+
 /* SIGTERM, handled by the caller, sent just as the prompt is about to wait for its call'th byte
  * (hook): the prompt ends at once, without waiting for that key; the caller's handler runs once
  * and is in place again, the terminal's echo is back, and the bytes before were read. */
 static int
 signal_before_wait(int tty, int call, int echo)
 {
-    struct sigaction sa, now;
+    struct sigaction now;
     char *out = &sentinel;
     int r;
 
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = count_term;
-    sigemptyset(&sa.sa_mask);
-    CHECK(sigaction(SIGTERM, &sa, NULL) == 0);
-    terms = 0;
+    CHECK(catch_term() == 0);
     reads = polls = 0;
     hook_fd = tty;
     hook_call = call;
@@ -573,16 +589,11 @@ test_prompt_signal_before_wait(void **state)
 static int
 pending_when_asked(int tty)
 {
-    struct sigaction sa;
     sigset_t term, set;
     char *out = &sentinel;
     int r;
 
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = count_term;
-    sigemptyset(&sa.sa_mask);
-    CHECK(sigaction(SIGTERM, &sa, NULL) == 0);
-    terms = 0;
+    CHECK(catch_term() == 0);
     sigemptyset(&term);
     sigaddset(&term, SIGTERM);
     CHECK(sigprocmask(SIG_BLOCK, &term, NULL) == 0);
@@ -608,12 +619,8 @@ pending_when_asked(int tty)
 static void
 test_prompt_signal_blocked(void **state)
 {
-    int m, t = open_pty(&m);
-
     (void)state;
-    in_child(pending_when_asked, t);
-    close(t);
-    close(m);
+    in_child_on_new_pty(pending_when_asked);
 }
 
 /* The child leads a session whose controlling terminal is tty, and asks from a background
@@ -650,12 +657,8 @@ stopped_in_background(int tty)
 static void
 test_prompt_background(void **state)
 {
-    int m, t = open_pty(&m);
-
     (void)state;
-    in_child(stopped_in_background, t);
-    close(t);
-    close(m);
+    in_child_on_new_pty(stopped_in_background);
 }
 
 /* A signal left at its default: the process dies of it, with the terminal's echo back on. */
