@@ -313,13 +313,15 @@ main(int argc, char **argv)
     /* Logins still waiting for a hash worker get 503, those on a hash thread finish: none
      * may stay suspended. */
     if (hashq_stop(&srv.hashq, SHUTDOWN_HASHQ_MS) != 0) {
-        /* A login is still running on a hash thread (its durable write on a disk that does
-         * not answer, say). Stopping libmicrohttpd would free that login's connection under
-         * the thread, and cleaning up would free the CA and the store it uses. Leave at once
-         * instead: the login is not answered, and SQLite keeps or rolls back its write
-         * whole, so no certificate reaches a client unrecorded. */
-        sshcert_log(LOG_ERR, "a login still running on a hash thread after %u ms; exiting "
-                             "without answering it",
+        /* A login is still suspended: running on a hash thread (its durable write on a disk
+         * that does not answer, say), or, told to stop waiting, behind an HTTP thread held up
+         * the same way. libmicrohttpd aborts when stopped with a suspended connection; had it
+         * not, it would free the connection under the hash thread, and cleaning up would free
+         * the CA and the store the thread uses. Leave at once instead: the login is not
+         * answered, and SQLite keeps or rolls back its write whole, so no certificate reaches
+         * a client unrecorded. */
+        sshcert_log(LOG_ERR, "a login still unfinished after %u ms (a hash thread or an HTTP "
+                             "thread held up); exiting without answering it",
             SHUTDOWN_HASHQ_MS);
         _exit(EXIT_FAILURE);
     }

@@ -65,7 +65,7 @@ wait "$SRV_PID"
 SRV_RC=$?
 t_eq "SIGTERM: the server exits 1, not 0: a login was left unanswered" 1 "$SRV_RC"
 t_has "... and says so" \
-  "a login still running on a hash thread after 10000 ms; exiting without answering it" \
+  "a login still unfinished after 10000 ms (a hash thread or an HTTP thread held up); exiting without answering it" \
   "$(cat "$SRV_LOG")"
 t_has "... after the grace for requests in flight" "signal 15: finishing in-flight requests" \
   "$(cat "$SRV_LOG")"
