@@ -83,7 +83,9 @@ hashq_init(struct hashq *q, unsigned workers, void (*run)(struct hash_job *job, 
     void (*finish)(struct hash_wait *w, void *ctx), void *ctx)
 {
     sigset_t all, old;
+    pthread_condattr_t ca;
     unsigned i, n = workers * HASHQ_THREADS_PER_WORKER;
+    int r;
 
     atomic_init(&q->free, workers);
     q->suspended = 0;
@@ -102,7 +104,16 @@ hashq_init(struct hashq *q, unsigned workers, void (*run)(struct hash_job *job, 
     q->quit = 0;
     if (pthread_mutex_init(&q->mu, NULL) != 0)
         return -1;
-    if (pthread_cond_init(&q->idle, NULL) != 0) {
+    /* hashq_stop's wait is on the monotonic clock: a wall clock set forward must not cut it
+     * short (the server then leaves without answering), nor one set back stretch it. */
+    if (pthread_condattr_init(&ca) != 0) {
+        pthread_mutex_destroy(&q->mu);
+        return -1;
+    }
+    r = pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) == 0 ? pthread_cond_init(&q->idle, &ca)
+                                                             : -1;
+    pthread_condattr_destroy(&ca);
+    if (r != 0) {
         pthread_mutex_destroy(&q->mu);
         return -1;
     }
@@ -323,7 +334,7 @@ hashq_stop(struct hashq *q, unsigned timeout_ms)
     struct timespec until;
     int r = 0;
 
-    clock_gettime(CLOCK_REALTIME, &until);
+    clock_gettime(CLOCK_MONOTONIC, &until); /* the clock of q->idle (hashq_init) */
     until.tv_sec += timeout_ms / 1000;
     until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
     if (until.tv_nsec >= 1000000000L) {

@@ -146,7 +146,7 @@ main(int argc, char **argv)
     const char *config_path = getenv("SSHCERT_CONFIG");
     unsigned threads, hash_workers, flags;
     int loopback = 0, sig = 0, r, rc = 1, i, hashq_ready = 0;
-    time_t deadline;
+    struct timespec grace_from, now;
 
     memset(&srv, 0, sizeof(srv));
     for (i = 1; i < argc; i++) {
@@ -302,11 +302,16 @@ main(int argc, char **argv)
     /* Stop accepting, let running requests finish (bounded), then stop. */
     listener_close(lis);
     lis = NULL;
-    deadline = time(NULL) + SHUTDOWN_GRACE_S;
-    while (time(NULL) < deadline) {
+    /* The monotonic clock: a wall clock set back must not stretch the grace, nor one set
+     * forward cut it short. */
+    clock_gettime(CLOCK_MONOTONIC, &grace_from);
+    for (;;) {
         const union MHD_DaemonInfo *di =
             MHD_get_daemon_info(srv.daemon, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
         if (di == NULL || di->num_connections == 0)
+            break;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if (server_us_between(&grace_from, &now) >= (int64_t)SHUTDOWN_GRACE_S * 1000000)
             break;
         usleep(20000);
     }
