@@ -229,6 +229,14 @@ hashq_run(struct hashq *q, struct hash_wait *w)
     if (q->nthreads == 0 || w->conn == NULL)
         return 0;
     pthread_mutex_lock(&q->mu);
+    if (q->stopping) {
+        /* hashq_stop has counted the suspended requests for the last time: one suspended
+         * now (a login on a keep-alive connection the shutdown's grace let through) would
+         * still be suspended when libmicrohttpd is stopped, which aborts. Inline instead:
+         * libmicrohttpd's stop waits for its thread. */
+        pthread_mutex_unlock(&q->mu);
+        return 0;
+    }
     /* Suspended before a hash thread can resume it, as in hashq_take. */
     MHD_suspend_connection(w->conn);
     w->state = HASH_WAIT_HASHING;

@@ -102,8 +102,9 @@ int hashq_take(struct hashq *q, struct hash_wait *w);
 /* With the worker the caller holds (hashq_take): hands w->job to a hash thread, which gives
  * the worker back when the hash is done, runs finish and resumes the connection: 1 (return
  * without an answer; finish's hashq_result hands over the job, and the handler runs again to
- * send what finish answered). 0 when there are no hash threads or the request cannot be
- * suspended: the caller runs the job and gives the worker back itself. */
+ * send what finish answered). 0 when there are no hash threads, the request cannot be
+ * suspended or hashq_stop has begun: the caller runs the job and gives the worker back
+ * itself. */
 int hashq_run(struct hashq *q, struct hash_wait *w);
 /* Back from a hash thread: the job it ran (the request owns it until hashq_done), else NULL. */
 struct hash_job *hashq_result(struct hashq *q, struct hash_wait *w);
