@@ -17,6 +17,10 @@
 static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGTSTP, SIGTTIN, SIGTTOU};
 #define NSIGS (sizeof(sigs) / sizeof(sigs[0]))
 
+/* The tries at putting the terminal back under the caller's dispositions (put_back_as_caller):
+ * only a handler of the caller's that interrupts one uses up a try. */
+#define PUT_BACK_TRIES 3
+
 /* A signal handler can reach nothing but file-scope state: the signals that came, one bit each
  * (bit i for sigs[i]), so two that come together are both raised again. */
 static volatile sig_atomic_t caught;
@@ -31,6 +35,17 @@ on_signal(int sig)
     for (i = 0; i < NSIGS; i++)
         if (sigs[i] == sig)
             caught |= 1 << i;
+}
+
+/* sig's place in sigs (NSIGS if it is not there); its bit in caught is 1 << that. */
+static size_t
+index_of(int sig)
+{
+    size_t i;
+
+    for (i = 0; i < NSIGS && sigs[i] != sig; i++)
+        ;
+    return i;
 }
 
 static void
@@ -157,6 +172,52 @@ echo_off(int tty, struct termios *saved)
     return tcsetattr(tty, TCSAFLUSH, &quiet) == 0 ? 0 : -1;
 }
 
+/*
+ * The terminal put back while on_signal catches sigs: 0, or the errno of the last try. A signal
+ * can interrupt TCSAFLUSH's wait for the output to drain (output held by XOFF): then once more
+ * with TCSANOW, which does not wait. Not after SIGTTOU: the kernel sends that to a process in
+ * the background that changes its terminal, and on_signal took it instead of the stop that job
+ * control expects, as it would again; put_back_as_caller tries then.
+ */
+static int
+put_back(int tty, const struct termios *saved)
+{
+    if (tcsetattr(tty, TCSAFLUSH, saved) == 0)
+        return 0;
+    if (errno == EINTR && (caught & (1 << index_of(SIGTTOU))) == 0 &&
+        tcsetattr(tty, TCSANOW, saved) == 0)
+        return 0;
+    return errno;
+}
+
+/* A handler of the caller's, rather than SIG_DFL or SIG_IGN. */
+static int
+handled(const struct sigaction *sa)
+{
+    return (sa->sa_flags & SA_SIGINFO) != 0 ||
+           (sa->sa_handler != SIG_DFL && sa->sa_handler != SIG_IGN);
+}
+
+/*
+ * The terminal put back under the caller's dispositions, after put_back was interrupted, and
+ * before any signal is raised again: one the caller leaves at its default would end the process
+ * with echo off. In the background, with SIGTTOU at its default, the kernel stops the process
+ * and, once it is continued, makes the call again, until it succeeds in the foreground; with
+ * SIGTTOU ignored it succeeds at once. A handler of the caller's that interrupts a try (one for
+ * SIGCONT, say) costs one of PUT_BACK_TRIES. Not called where the caller handles SIGTTOU: its
+ * handler would run at every try, and with SA_RESTART over and over in the kernel for as long as
+ * the process is in the background.
+ */
+static void
+put_back_as_caller(int tty, const struct termios *saved)
+{
+    int i;
+
+    for (i = 0; i < PUT_BACK_TRIES; i++)
+        if (tcsetattr(tty, TCSANOW, saved) == 0 || errno != EINTR)
+            return;
+}
+
 static void
 say(int fd, const char *s)
 {
@@ -171,7 +232,8 @@ sshcert_line_prompt_tty(int tty, int prompt_fd, const char *prompt, int echo, si
 {
     struct sigaction old[NSIGS];
     struct termios saved;
-    int r = SSHCERT_ERR_INTERNAL, quiet = 0, saved_errno;
+    sig_atomic_t before = 0, came;
+    int r = SSHCERT_ERR_INTERNAL, quiet = 0, unput = 0, saved_errno;
 
     *out = NULL;
     catch_signals(old);
@@ -188,15 +250,24 @@ sshcert_line_prompt_tty(int tty, int prompt_fd, const char *prompt, int echo, si
 out:
     saved_errno = errno;
     if (quiet) {
-        (void)tcsetattr(tty, TCSAFLUSH, &saved);
+        before = caught;
+        unput = put_back(tty, &saved);
         say(prompt_fd, "\n"); /* the newline typed was not echoed */
     }
-    /* The terminal first, then the dispositions; after those caught cannot change any more. */
+    /* The terminal first, as far as it can be with sigs caught, then the dispositions; after
+     * those caught cannot change any more. */
     release_signals(old);
+    came = caught;
+    if (unput == EINTR && !handled(&old[index_of(SIGTTOU)])) {
+        /* A SIGTTOU that put_back drew is not raised again: where it still applies (in the
+         * background), put_back_as_caller draws it again, for the caller's disposition. */
+        came &= ~((1 << index_of(SIGTTOU)) & ~before);
+        put_back_as_caller(tty, &saved);
+    }
     if (caught != 0) {
         sshcert_secmem_free(*out);
         *out = NULL;
-        raise_again(caught);
+        raise_again(came);
         r = SSHCERT_ERR_SYSTEM;
         saved_errno = EINTR;
     }

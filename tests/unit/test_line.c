@@ -3,7 +3,9 @@
  * the terminal prompt on top of it, on a pseudo-terminal: echo off while reading and back on
  * after, also when a signal interrupts, even one that comes just before the prompt waits for a
  * key or that the caller blocks; no read where echo cannot be turned off; a stop in the
- * background. */
+ * background; echo back on when putting it back is interrupted, or when another process group
+ * took the terminal's foreground while the prompt waited. */
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -40,6 +42,9 @@ static char sentinel;
  * hook_sig to the process at the hook_call'th call of read() on hook_fd, or of ppoll() (only
  * the prompt calls it here). */
 static int hook_fd = -1, hook_call, hook_sig, reads, polls;
+/* Where ppoll() writes a byte as it is called, when not -1: the prompt is past its look at
+ * whether it is in the background, and waits for a key. */
+static int poll_note = -1;
 
 static void
 hook(int fd, int *calls)
@@ -61,9 +66,37 @@ ppoll(struct pollfd *fds, nfds_t n, const struct timespec *timeout, const sigset
     struct timespec t; /* the kernel's ppoll writes the time left here */
 
     hook(hook_fd, &polls);
+    if (poll_note >= 0 && write(poll_note, "p", 1) != 1)
+        _exit(5);
     if (timeout != NULL)
         t = *timeout;
     return (int)syscall(SYS_ppoll, fds, n, timeout != NULL ? &t : NULL, mask, (_NSIG - 1) / 8);
+}
+
+/* A terminal that holds up putting it back, as TCSAFLUSH waiting for output held by XOFF: this
+ * program's tcsetattr() fails the fail_sets calls from the fail_from'th on with EINTR, sending
+ * fail_sig to the process (when not 0) at the first, and passes every other call on to the C
+ * library's. */
+static int sets, fail_from, fail_sets, fail_sig;
+
+int
+tcsetattr(int fd, int when, const struct termios *t)
+{
+    int (*real)(int, int, const struct termios *);
+
+    if (++sets >= fail_from && sets < fail_from + fail_sets) {
+        if (fail_sig != 0)
+            (void)kill(getpid(), fail_sig);
+        fail_sig = 0;
+        errno = EINTR;
+        return -1;
+    }
+    real = (int (*)(int, int, const struct termios *))dlsym(RTLD_NEXT, "tcsetattr");
+    if (real == NULL) {
+        errno = ENOSYS;
+        return -1;
+    }
+    return real(fd, when, t);
 }
 
 /* A check in a child process (in_child): says which failed, and fails the child. */
@@ -688,6 +721,170 @@ test_prompt_signal_ends(void **state)
     close(m);
 }
 
+/* The line's end drawn by SIGTERM (handled by the caller) at the first wait for a key; then
+ * putting the terminal back (tcsetattr's second call here, after echo_off's) is interrupted
+ * fails times, the first time by SIGTERM again. The prompt tries again without waiting for the
+ * output (once) and then under the caller's dispositions (three times at most): tries calls of
+ * tcsetattr in all, echo back on as echo says, and the caller's handler runs once. */
+static int
+put_back_interrupted(int tty, int fails, int tries, int echo)
+{
+    char *out = &sentinel;
+    int r;
+
+    CHECK(catch_term() == 0);
+    reads = polls = 0;
+    hook_fd = tty;
+    hook_call = 1;
+    hook_sig = SIGTERM;
+    sets = 0;
+    fail_from = 2;
+    fail_sets = fails;
+    fail_sig = SIGTERM;
+    errno = 0;
+    r = sshcert_line_prompt_tty(tty, tty, "Password: ", 0, MAX, &out);
+    CHECK(r == SSHCERT_ERR_SYSTEM);
+    CHECK(errno == EINTR);
+    CHECK(out == NULL);
+    CHECK(terms == 1);
+    CHECK(sets == tries);
+    CHECK(echo_is_on(tty) == echo);
+    return 0;
+}
+
+/* Interrupted once: tried again at once, TCSANOW. */
+static int
+put_back_interrupted_once(int tty)
+{
+    return put_back_interrupted(tty, 1, 3, 1);
+}
+
+/* Interrupted twice: the third try, under the caller's dispositions, puts it back. */
+static int
+put_back_interrupted_twice(int tty)
+{
+    return put_back_interrupted(tty, 2, 4, 1);
+}
+
+/* Interrupted every time: the prompt still returns, after 1 + 1 + 3 tries, echo off. */
+static int
+put_back_interrupted_always(int tty)
+{
+    return put_back_interrupted(tty, 1000, 6, 0);
+}
+
+static void
+test_prompt_put_back_interrupted(void **state)
+{
+    (void)state;
+    in_child_on_new_pty(put_back_interrupted_once);
+    in_child_on_new_pty(put_back_interrupted_twice);
+    in_child_on_new_pty(put_back_interrupted_always);
+}
+
+/* The asker of foreground_taken: its own process group, the terminal's foreground (SIGTTOU
+ * blocked for tcsetpgrp, as a shell's child does), then the prompt, with SIGTERM handled by
+ * count_term or left at its default; ppoll() tells note when it waits. */
+static int
+ask_in_foreground(int tty, int note, int handle_term)
+{
+    sigset_t ttou;
+    char *out = &sentinel;
+    int r;
+
+    hook_fd = -1;
+    sigemptyset(&ttou);
+    sigaddset(&ttou, SIGTTOU);
+    CHECK(setpgid(0, 0) == 0);
+    CHECK(sigprocmask(SIG_BLOCK, &ttou, NULL) == 0);
+    CHECK(tcsetpgrp(tty, getpid()) == 0);
+    CHECK(sigprocmask(SIG_UNBLOCK, &ttou, NULL) == 0);
+    if (handle_term)
+        CHECK(catch_term() == 0);
+    poll_note = note;
+    errno = 0;
+    r = sshcert_line_prompt_tty(tty, tty, "Password: ", 0, MAX, &out);
+    poll_note = -1;
+    CHECK(r == SSHCERT_ERR_SYSTEM);
+    CHECK(errno == EINTR);
+    CHECK(out == NULL);
+    CHECK(terms == 1);
+    CHECK(echo_is_on(tty));
+    return 0;
+}
+
+/*
+ * The child leads a session whose controlling terminal is tty; the asker waits at the prompt in
+ * the foreground, with echo off. The child takes the foreground back (job control) and sends the
+ * asker SIGTERM: putting the terminal back from the background draws SIGTTOU, and the asker
+ * stops then, with echo still off, rather than end with it off or return with it off. Given
+ * the foreground and continued, it puts echo back on, and then SIGTERM acts: count_term runs
+ * once and the prompt returns, or, left at its default, it ends the asker.
+ */
+static int
+foreground_taken(int tty, int handle_term)
+{
+    sigset_t ttou;
+    int note[2], st;
+    pid_t asker;
+    char c;
+
+    CHECK(setsid() > 0);
+    CHECK(ioctl(tty, TIOCSCTTY, 0) == 0);
+    CHECK(pipe(note) == 0);
+    CHECK((asker = fork()) >= 0);
+    if (asker == 0) {
+        alarm(4); /* the guard, as in_child's: an alarm does not pass to a child */
+        (void)close(note[0]);
+        _exit(ask_in_foreground(tty, note[1], handle_term));
+    }
+    CHECK(close(note[1]) == 0);
+    CHECK(read(note[0], &c, 1) == 1); /* the asker waits for a key */
+    CHECK(!echo_is_on(tty));
+    /* From the background, tcsetpgrp would stop this process with SIGTTOU. */
+    sigemptyset(&ttou);
+    sigaddset(&ttou, SIGTTOU);
+    CHECK(sigprocmask(SIG_BLOCK, &ttou, NULL) == 0);
+    CHECK(tcsetpgrp(tty, getpgrp()) == 0);
+    CHECK(kill(asker, SIGTERM) == 0);
+    CHECK(waitpid(asker, &st, WUNTRACED) == asker);
+    CHECK(WIFSTOPPED(st));
+    CHECK(WSTOPSIG(st) == SIGTTOU);
+    CHECK(!echo_is_on(tty));
+    CHECK(tcsetpgrp(tty, asker) == 0);
+    CHECK(kill(asker, SIGCONT) == 0);
+    CHECK(waitpid(asker, &st, 0) == asker);
+    if (handle_term) {
+        CHECK(WIFEXITED(st));
+        CHECK(WEXITSTATUS(st) == 0);
+    } else {
+        CHECK(WIFSIGNALED(st));
+        CHECK(WTERMSIG(st) == SIGTERM);
+    }
+    CHECK(echo_is_on(tty));
+    return 0;
+}
+
+static int
+foreground_taken_term_handled(int tty)
+{
+    return foreground_taken(tty, 1);
+}
+
+static int
+foreground_taken_term_default(int tty)
+{
+    return foreground_taken(tty, 0);
+}
+
+static void
+test_prompt_foreground_taken(void **state)
+{
+    (void)state;
+    in_child_on_new_pty(foreground_taken_term_handled);
+    in_child_on_new_pty(foreground_taken_term_default);
+}
+
 static int
 setup(void **state)
 {
@@ -714,6 +911,8 @@ main(void)
         cmocka_unit_test(test_prompt_signal_before_wait),
         cmocka_unit_test(test_prompt_signal_blocked),
         cmocka_unit_test(test_prompt_background),
+        cmocka_unit_test(test_prompt_put_back_interrupted),
+        cmocka_unit_test(test_prompt_foreground_taken),
     };
 
     return cmocka_run_group_tests(tests, setup, NULL);
