@@ -20,6 +20,11 @@ struct sshcert_privkey;
 /* Longest comment login gives an identity. */
 #define IDENT_MAX_COMMENT 128u
 
+/* The start of the warning login and logout give where sshcert_agent_connect refuses the agent
+ * at SSH_AUTH_SOCK (%s) as another user's (SSHCERT_ERR_PERMISSIONS); each says what it did. */
+#define IDENT_AGENT_NOT_OURS \
+    "the ssh-agent socket %s or the process behind it belongs to another user; "
+
 /* Removes every identity that belongs to the key dir whose keys are known (the plain keys and
  * all their certificates), except the one whose blob is keep (may be NULL). Identities of other
  * keys stay, whatever their comment. *removed counts them. 0 or a negative SSHCERT_ERR_* from

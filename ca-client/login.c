@@ -252,8 +252,9 @@ update_agent(const struct login_opts *o, const struct keydir_keys *old,
         return "none";
     if ((r = sshcert_agent_connect(NULL, &a)) == SSHCERT_ERR_PERMISSIONS) {
         /* The new private key goes only to an agent of our own. */
-        out_warn("the ssh-agent socket %s or the process behind it belongs to another user; "
-            "the key was not given to it; use the key files (ssh -i %s)", sock, kd->key);
+        out_warn(IDENT_AGENT_NOT_OURS "the key was not given to it; use the key files "
+                                      "(ssh -i %s)",
+            sock, kd->key);
         return "unavailable";
     }
     if (r != 0) {

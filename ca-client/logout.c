@@ -52,8 +52,7 @@ cmd_logout(int argc, char **argv)
             r = 0; /* no agent there: it holds nothing of ours */
         else if (r == SSHCERT_ERR_PERMISSIONS) {
             /* Another user's agent: login never gave it our keys (sshcert_agent_connect). */
-            out_warn("the ssh-agent socket %s or the process behind it belongs to another "
-                "user; left alone", sock);
+            out_warn(IDENT_AGENT_NOT_OURS "left alone", sock);
             r = 0;
         }
         if (r != 0) {

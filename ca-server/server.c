@@ -30,7 +30,8 @@
 #define SHUTDOWN_GRACE_S 10
 /* Then how long logins still suspended have to come back: one waiting for a hash worker
  * takes its 503 as soon as its thread is free; one on a hash thread, once its hash and its
- * durable write are done (at most one hash and SSHCERT_SERVER_BUSY_MS). */
+ * durable write are done (one hash and SSHCERT_SERVER_BUSY_MS per store call, unless the
+ * disk hangs: past this the server leaves without answering it, see main). */
 #define SHUTDOWN_HASHQ_MS 10000u
 
 static const char tls_priorities[] = "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2";

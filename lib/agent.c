@@ -362,6 +362,15 @@ sshcert_agent_from_fd(int fd, struct sshcert_agent **out)
     return 0;
 }
 
+_Static_assert(SSHCERT_AGENT_PATH_MAX == sizeof(((struct sockaddr_un *)0)->sun_path),
+    "SSHCERT_AGENT_PATH_MAX is sun_path's size");
+
+int
+sshcert_agent_path_ok(const char *path)
+{
+    return path != NULL && path[0] == '/' && strlen(path) < SSHCERT_AGENT_PATH_MAX;
+}
+
 int
 sshcert_agent_connect_socket(const char *path, int *fd)
 {
@@ -373,9 +382,9 @@ sshcert_agent_connect_socket(const char *path, int *fd)
     if (fd == NULL)
         return SSHCERT_ERR_INVALID_ARGUMENT;
     *fd = -1;
-    /* A relative path would be resolved against whatever folder the caller is in. */
-    if (path == NULL || path[0] != '/' || (plen = strlen(path)) >= sizeof(sa.sun_path))
+    if (!sshcert_agent_path_ok(path))
         return SSHCERT_ERR_AGENT_UNAVAILABLE;
+    plen = strlen(path);
     memset(&sa, 0, sizeof(sa));
     sa.sun_family = AF_UNIX;
     memcpy(sa.sun_path, path, plen + 1);

@@ -58,15 +58,20 @@ enum sshcert_agent_owner_check {
 };
 /* Whether the agent connected on fd through path is uid's own: the socket file must be a socket
  * owned by uid, and the process that listens on it must run as uid (a file owner can be faked
- * by a rename race; the peer's credentials cannot). A root agent is not another user's agent.
- * 0; SSHCERT_ERR_PERMISSIONS with *check saying which failed and *found the uid found there;
- * SSHCERT_ERR_SYSTEM (errno kept) with *check saying which could not be read. check and found
- * may be NULL. */
+ * by a rename race; the peer's credentials cannot). An agent run by root is refused too,
+ * unless uid is 0. 0; SSHCERT_ERR_PERMISSIONS with *check saying which failed and *found the
+ * uid found there; SSHCERT_ERR_SYSTEM (errno kept) with *check saying which could not be read;
+ * SSHCERT_ERR_INVALID_ARGUMENT (path NULL). check and found may be NULL. */
 int sshcert_agent_check_owner(int fd, const char *path, uid_t uid,
     enum sshcert_agent_owner_check *check, unsigned long *found);
+/* Longest agent socket path, its NUL included (struct sockaddr_un's sun_path on Linux). */
+#define SSHCERT_AGENT_PATH_MAX 108u
+/* 1 when path can name an agent socket: absolute (a relative one would be resolved against
+ * whatever folder the caller is in) and shorter than SSHCERT_AGENT_PATH_MAX; else 0. */
+int sshcert_agent_path_ok(const char *path);
 /* The socket half of sshcert_agent_connect, for a caller that checks the peer before it trusts
- * it (pam_sshcert's SO_PEERCRED): connects a stream socket to path (not NULL; no
- * $SSH_AUTH_SOCK lookup; absolute) and sets *fd (close-on-exec, connect bounded by
+ * it (sshcert_agent_check_owner): connects a stream socket to path (not NULL; no
+ * $SSH_AUTH_SOCK lookup; sshcert_agent_path_ok, else SSHCERT_ERR_AGENT_UNAVAILABLE) and sets *fd (close-on-exec, connect bounded by
  * SSHCERT_AGENT_TIMEOUT_S). Same codes as sshcert_agent_connect, errno kept; *fd is -1 unless
  * this succeeds. */
 int sshcert_agent_connect_socket(const char *path, int *fd);

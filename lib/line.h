@@ -31,9 +31,9 @@ int sshcert_line_read(int fd, size_t max, char **out);
  * Asks for one line on the terminal tty: writes prompt to prompt_fd (tty itself, or another
  * descriptor such as stderr), then reads the line from tty with sshcert_line_read (max, *out
  * and its codes as there), with the terminal's echo off unless echo is set. With echo off, the
- * terminal's settings are put back on every path (below: where that is held up, and the few
- * cases where it cannot be) and a "\n" is written to prompt_fd after the read, once, for the
- * newline that did not show. Neither descriptor is closed.
+ * terminal's settings are put back on every path (below: the few cases where they cannot be)
+ * and a "\n" is written to prompt_fd after the read, once, for the newline that did not show.
+ * Neither descriptor is closed.
  *
  * While it runs, SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGTSTP, SIGTTIN and SIGTTOU are caught and
  * the caller's dispositions are put back before it returns. One that arrives ends the prompt
@@ -44,36 +44,18 @@ int sshcert_line_read(int fd, size_t max, char **out);
  * ignores or blocks): SSHCERT_ERR_SYSTEM, errno EINTR.
  *
  * While it waits for a key, and only then, those seven are unblocked even where the caller's
- * mask blocks them, so a prompt is never deaf to Ctrl-C. One the caller blocks that is pending
- * or arrives then ends the prompt as above, and is pending for the caller again when it
- * returns (its handler has not run yet: it acts once, when the caller unblocks it); one the
- * caller blocks that arrives when the prompt is not waiting (after the last key, or while the
- * line typed ahead is read) stays pending for the caller, untouched. Any other signal that the
- * caller handles and that arrives during the wait ends the prompt too, SSHCERT_ERR_SYSTEM with
- * errno EINTR, even with SA_RESTART: the wait is a ppoll(), which no handler restarts. A
- * process in the background does not wait: its read stops it with SIGTTIN, as before. The
- * dispositions are the process's and the mask the thread's: one prompt at a time, and while it
- * runs every other thread of the process must block those seven. One sent to the process and
- * handled on another thread is taken as having come, but does not interrupt this thread's wait,
- * which then lasts until the next key; and a SIGTTOU drawn by putting the terminal back could
- * go to another thread while this one's call is made again and again.
+ * mask blocks them: one the caller blocks ends the prompt then and is pending for the caller
+ * again when it returns; one that arrives outside the wait stays pending, untouched. Any other
+ * signal the caller handles that arrives during the wait ends it too (SSHCERT_ERR_SYSTEM,
+ * EINTR, SA_RESTART or not). In the background it does not wait: its read stops it with
+ * SIGTTIN. One prompt at a time, and every other thread must block those seven while it runs.
  *
- * Putting the terminal back can be held up. A signal that interrupts it while it waits for the
- * output to drain (output held by XOFF) has it tried again at once, without that wait. A
- * process that another process group has taken the terminal's foreground from while it waited
- * (job control) draws SIGTTOU, which the prompt catches: then, and where the try without the
- * wait was interrupted too, it is tried again with the caller's dispositions back, before any
- * signal is raised again (one left at its default would end the process with echo off). With
- * SIGTTOU at its default, the process stops there (SIGTTOU) until it is continued in the
- * foreground, and the settings are put back then, as a job-control shell expects; with SIGTTOU
- * ignored they are put back from the background. Each try that a handler of the caller's
- * interrupts (one for SIGCONT, say) counts; after three, echo stays off. The SIGTTOU that
- * putting back drew is not raised again: the stop it stands for happens in the try (one that
- * came before, from elsewhere, still is). Where the caller handles SIGTTOU
- * itself there is no such try (its handler would run at each, or endlessly with SA_RESTART):
- * SIGTTOU is raised again as the others, and echo stays off, as it does where the terminal
- * cannot be changed at all (hung up, or an orphaned process group: EIO). Either way, after a
- * signal the code is SSHCERT_ERR_SYSTEM with errno EINTR, the SIGTTOU drawn included.
+ * Putting the terminal back, when interrupted, is tried again without waiting for the output
+ * to drain, then under the caller's dispositions before any signal is raised again: with
+ * SIGTTOU at its default, a process moved to the background meanwhile stops until it is in the
+ * foreground again, then puts it back (the SIGTTOU that drew is not raised again). Echo stays
+ * off only where the caller handles SIGTTOU itself, where a handler of the caller's interrupts
+ * three tries, or where the terminal cannot be changed (EIO). line_tty.c says why.
  *
  * 0, or: SSHCERT_ERR_UNSUPPORTED (echo off was asked and could not be had: tcgetattr or
  * tcsetattr failed, as on a non-terminal or from an orphaned background process group; nothing

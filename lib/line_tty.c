@@ -16,13 +16,19 @@
  * it acted at once, so it is caught, the terminal put back, and it is raised again. */
 static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGTSTP, SIGTTIN, SIGTTOU};
 #define NSIGS (sizeof(sigs) / sizeof(sigs[0]))
+/* SIGTTOU's place in sigs (the last: keep it there), and its bit in caught. */
+#define TTOU (NSIGS - 1)
+#define TTOU_BIT (1 << TTOU)
 
 /* The tries at putting the terminal back under the caller's dispositions (put_back_as_caller):
  * only a handler of the caller's that interrupts one uses up a try. */
 #define PUT_BACK_TRIES 3
 
 /* A signal handler can reach nothing but file-scope state: the signals that came, one bit each
- * (bit i for sigs[i]), so two that come together are both raised again. */
+ * (bit i for sigs[i]), so two that come together are both raised again. Why line.h asks other
+ * threads to block sigs: one taken on another thread sets its bit without interrupting this
+ * thread's ppoll(), which then waits for the next key, and a SIGTTOU drawn by put_back could go
+ * to another thread while this one's call is made again and again. */
 static volatile sig_atomic_t caught;
 
 static void
@@ -35,17 +41,6 @@ on_signal(int sig)
     for (i = 0; i < NSIGS; i++)
         if (sigs[i] == sig)
             caught |= 1 << i;
-}
-
-/* sig's place in sigs (NSIGS if it is not there); its bit in caught is 1 << that. */
-static size_t
-index_of(int sig)
-{
-    size_t i;
-
-    for (i = 0; i < NSIGS && sigs[i] != sig; i++)
-        ;
-    return i;
 }
 
 static void
@@ -184,7 +179,7 @@ put_back(int tty, const struct termios *saved)
 {
     if (tcsetattr(tty, TCSAFLUSH, saved) == 0)
         return 0;
-    if (errno == EINTR && (caught & (1 << index_of(SIGTTOU))) == 0 &&
+    if (errno == EINTR && (caught & TTOU_BIT) == 0 &&
         tcsetattr(tty, TCSANOW, saved) == 0)
         return 0;
     return errno;
@@ -258,10 +253,10 @@ out:
      * those caught cannot change any more. */
     release_signals(old);
     came = caught;
-    if (unput == EINTR && !handled(&old[index_of(SIGTTOU)])) {
+    if (unput == EINTR && !handled(&old[TTOU])) {
         /* A SIGTTOU that put_back drew is not raised again: where it still applies (in the
          * background), put_back_as_caller draws it again, for the caller's disposition. */
-        came &= ~((1 << index_of(SIGTTOU)) & ~before);
+        came &= ~(TTOU_BIT & ~before);
         put_back_as_caller(tty, &saved);
     }
     if (caught != 0) {

@@ -5,10 +5,8 @@
  */
 #include <errno.h>
 #include <grp.h>
-#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "agent.h"
@@ -102,7 +100,6 @@ sshcert_pam_agent_connect_as(const char *path, const char *user, uid_t uid, gid_
     struct sshcert_agent **out, struct sshcert_pam_result *res)
 {
     struct privs p = {geteuid(), getegid(), NULL, 0, 0};
-    struct sockaddr_un sa;
     enum sshcert_agent_owner_check check;
     unsigned long found;
     int fd = -1, r = SSHCERT_ERR_INTERNAL, rr;
@@ -119,10 +116,10 @@ sshcert_pam_agent_connect_as(const char *path, const char *user, uid_t uid, gid_
         sshcert_pam_refuse(res, SSHCERT_PAM_STAGE_AGENT, "SSH_AUTH_SOCK is not set");
         return SSHCERT_ERR_AGENT_UNAVAILABLE;
     }
-    /* A relative path would be resolved against whatever folder the caller happens to be in. */
-    if (path[0] != '/' || strlen(path) >= sizeof(sa.sun_path)) {
+    /* Checked before any privilege is dropped, for PAM's own message. */
+    if (!sshcert_agent_path_ok(path)) {
         sshcert_pam_refuse(res, SSHCERT_PAM_STAGE_AGENT,
-            "SSH_AUTH_SOCK is not an absolute path shorter than %zu bytes", sizeof(sa.sun_path));
+            "SSH_AUTH_SOCK is not an absolute path shorter than %u bytes", SSHCERT_AGENT_PATH_MAX);
         return SSHCERT_ERR_AGENT_UNAVAILABLE;
     }
     if (p.euid == 0 && uid != 0) {
