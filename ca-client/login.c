@@ -136,18 +136,20 @@ read_secrets(const struct login_opts *o, const char *user, struct secrets *s)
 
     memset(s, 0, sizeof(*s));
     if (o->password_stdin) {
-        r = sshcert_line_read(STDIN_FILENO, PROMPT_MAX_PASSWORD, &s->password);
+        r = sshcert_line_read(STDIN_FILENO, SSHCERT_MAX_PASSWORD, &s->password);
         if (r == SSHCERT_ERR_NOT_FOUND)
             return out_fail(SSHCERT_EXIT_USAGE, "--password-stdin: stdin is empty");
     } else {
         snprintf(prompt, sizeof(prompt), "Password for %.64s: ", user);
-        r = prompt_tty(prompt, 0, PROMPT_MAX_PASSWORD, &s->password);
+        r = prompt_tty(prompt, 0, SSHCERT_MAX_PASSWORD, &s->password);
         if (r == SSHCERT_ERR_NOT_FOUND)
             return out_fail(SSHCERT_EXIT_USAGE,
                 "no terminal to ask for the password: use --password-stdin");
     }
     if (r == SSHCERT_ERR_TOO_LARGE)
-        return out_fail(SSHCERT_EXIT_USAGE, "password longer than %u bytes", PROMPT_MAX_PASSWORD);
+        return out_fail(SSHCERT_EXIT_USAGE, "password longer than %u bytes", SSHCERT_MAX_PASSWORD);
+    if (r == SSHCERT_ERR_INVALID_FORMAT)
+        return out_fail(SSHCERT_EXIT_USAGE, "the password contains a NUL byte");
     if (r != 0)
         return out_fail(SSHCERT_EXIT_USAGE, "no password read");
     if (s->password[0] == '\0')
@@ -166,7 +168,7 @@ read_secrets(const struct login_opts *o, const char *user, struct secrets *s)
     } else {
         r = prompt_tty("TOTP code: ", 1, PROMPT_MAX_TOTP, &s->totp);
     }
-    if (r == SSHCERT_ERR_TOO_LARGE)
+    if (r == SSHCERT_ERR_TOO_LARGE || r == SSHCERT_ERR_INVALID_FORMAT)
         return out_fail(SSHCERT_EXIT_USAGE, "the TOTP code must be 6 to 10 digits");
     if (r != 0)
         return out_fail(SSHCERT_EXIT_USAGE, "no TOTP code read");

@@ -9,8 +9,7 @@
 
 #include <stddef.h>
 
-/* Longest password accepted (the server's SSHCERT_MAX_PASSWORD) and longest TOTP line. */
-#define PROMPT_MAX_PASSWORD 1024u
+/* Longest TOTP line (the password's cap is lib/line.h's SSHCERT_MAX_PASSWORD). */
 #define PROMPT_MAX_TOTP 32u
 
 /* Asks on the controlling terminal (/dev/tty) with lib/line.h's sshcert_line_prompt_tty:

@@ -36,6 +36,7 @@ static int
 read_password(char **pw)
 {
     static const char no_echo[] = "cannot turn off echo on the terminal: password not read";
+    static const char has_nul[] = "the password contains a NUL byte";
     char *line = NULL, *again = NULL;
     int tty = isatty(STDIN_FILENO), r, rc = -1;
 
@@ -43,6 +44,8 @@ read_password(char **pw)
     if ((r = read_line("Password: ", tty, &line)) != 0) {
         if (r == SSHCERT_ERR_TOO_LARGE)
             admin_err("password longer than %u characters", SSHCERT_MAX_PASSWORD);
+        else if (r == SSHCERT_ERR_INVALID_FORMAT)
+            admin_err("%s", has_nul);
         else if (r == SSHCERT_ERR_ALLOC)
             admin_err("out of memory");
         else if (r == SSHCERT_ERR_UNSUPPORTED)
@@ -57,6 +60,10 @@ read_password(char **pw)
     }
     if (tty && (r = read_line("Password again: ", tty, &again)) == SSHCERT_ERR_UNSUPPORTED) {
         admin_err("%s", no_echo);
+        goto out;
+    }
+    if (r == SSHCERT_ERR_INVALID_FORMAT) {
+        admin_err("%s", has_nul);
         goto out;
     }
     if (tty && (r != 0 || !sshcert_secmem_streq(line, again))) {

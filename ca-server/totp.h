@@ -6,13 +6,12 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "line.h" /* SSHCERT_MAX_PASSWORD */
 
 #define SSHCERT_TOTP_SECRET_LEN 20
 #define SSHCERT_TOTP_DIGITS 6
 #define SSHCERT_TOTP_STEP 30
 #define SSHCERT_TOTP_WINDOW 1
-/* Longest password accepted (argon2id works on any length; this bounds request cost). */
-#define SSHCERT_MAX_PASSWORD 1024u
 /* crypto_pwhash_STRBYTES */
 #define SSHCERT_PASSWORD_HASH_LEN 128
 

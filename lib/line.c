@@ -19,7 +19,7 @@ sshcert_line_read_waiting(int fd, size_t max, char **out, int (*wait_input)(int 
     char *buf = NULL, c = 0;
     size_t n = 0;
     ssize_t got;
-    int r = SSHCERT_ERR_INTERNAL, saved_errno;
+    int r = SSHCERT_ERR_INTERNAL, saved_errno, nul = 0;
 
     *out = NULL;
     if (max > SSHCERT_LINE_MAX)
@@ -49,7 +49,14 @@ sshcert_line_read_waiting(int fd, size_t max, char **out, int (*wait_input)(int 
             r = SSHCERT_ERR_TOO_LARGE;
             goto out;
         }
+        /* A NUL would cut the secret where C strings end: the whole line is still read, so
+         * the next line stays next, then refused. */
+        nul |= c == '\0';
         buf[n++] = c;
+    }
+    if (nul) {
+        r = SSHCERT_ERR_INVALID_FORMAT;
+        goto out;
     }
     if (n > 0 && buf[n - 1] == '\r')
         n--;

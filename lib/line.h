@@ -10,17 +10,21 @@
 /* The largest max sshcert_line_read takes: far above any secret line, far below SIZE_MAX. */
 #define SSHCERT_LINE_MAX (64u * 1024u)
 
+/* The longest password, in bytes: sshcert login and sshcert-admin read at most this, and the
+ * server refuses a longer one. */
+#define SSHCERT_MAX_PASSWORD 1024u
+
 /*
  * Reads one line of at most max characters from fd into *out, a NUL-terminated string in
  * guarded memory (sshcert_secmem_alloc) that the caller frees with sshcert_secmem_free. The
  * line ends at "\n" or at end of input; the "\n" and a '\r' just before it (CRLF input) or just
  * before the end of input are not part of it, nor counted against max. Reads one byte at a time,
  * so nothing after the line's "\n" is consumed: the next line stays in fd for the next reader.
- * A NUL byte in the line is kept, so the string reads as cut at it.
  *
  * 0, or: SSHCERT_ERR_NOT_FOUND (end of input before any byte; "\n" alone is an empty line,
  * not this), SSHCERT_ERR_TOO_LARGE (more than max characters: at most max + 2 bytes of the line
- * are consumed, the rest is left in fd), SSHCERT_ERR_SYSTEM (read failed, errno kept; an
+ * are consumed, the rest is left in fd), SSHCERT_ERR_INVALID_FORMAT (a NUL byte in the line,
+ * which would cut a C string there: the line is consumed, up to max), SSHCERT_ERR_SYSTEM (read failed, errno kept; an
  * interrupted read (EINTR) is not retried, so a caller that caught a signal sees it),
  * SSHCERT_ERR_ALLOC, SSHCERT_ERR_INVALID_ARGUMENT (max > SSHCERT_LINE_MAX). *out is NULL
  * unless 0 is returned; the bytes read on a failed call are wiped.

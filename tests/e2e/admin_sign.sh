@@ -174,6 +174,15 @@ h = sqlite3.connect("data/sshcert.db").execute("select password_hash from users 
 pw = sys.argv[1].encode()
 print(1 if s.crypto_pwhash_str_verify(c_char_p(h.encode()), c_char_p(pw), c_ulonglong(len(pw))) == 0 else 0)
 ' "$P1024")"
+# A NUL byte would cut the password where its C string ends: "passwordX\0tail" would be stored
+# as the hash of "passwordX". Refused, and nothing changes.
+HASH_MIN8=$(sqlite3 data/sshcert.db "select password_hash from users where username = 'min8'")
+t_rc "user add with a NUL byte in the password is refused" 1 sh -c 'printf "passwordX\000tail\n" | "$1" -c cfg.json user add nul --principals x' - "$ADMIN"
+t_eq "...saying so" "sshcert-admin: the password contains a NUL byte" "$T_ERR"
+t_rc "user passwd with a NUL byte in the password is refused" 1 sh -c 'printf "passwordX\000tail\n" | "$1" -c cfg.json user passwd min8' - "$ADMIN"
+t_eq "...saying so" "sshcert-admin: the password contains a NUL byte" "$T_ERR"
+t_eq "...and min8's password hash is unchanged" "$HASH_MIN8" \
+  "$(sqlite3 data/sshcert.db "select password_hash from users where username = 'min8'")"
 t_eq "the users added: the four at their limits" "crlf1024 max1024 min8 $N64" \
   "$(sqlite3 data/sshcert.db "select username from users order by username" | xargs)"
 

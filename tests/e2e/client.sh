@@ -423,6 +423,19 @@ t_rc "a 1025-byte password with CRLF is refused before sending" 2 \
 t_eq "password cap reason (CRLF)" "sshcert: password longer than 1024 bytes" "$T_ERR"
 t_rc "a 1024-byte password, a CR and one more byte is refused before sending" 2 \
   with_stdin "$P1024"$'\rp\n123456\n' "$CLIENT" login --server "$URL" --user ghost --password-stdin
+# A NUL byte in a secret line would cut it where its C string ends: refused before sending.
+posts() { grep -c 'http POST /v1/certificates ' "$CFG.log" || true; }
+N_POSTS=$(posts)
+t_match "the server's log counts the logins so far" '^[1-9][0-9]*$' "$N_POSTS"
+t_rc "a password with a NUL byte is refused before sending" 2 sh -c \
+  'printf "not\000the-password\n123456\n" | "$1" login --server "$2" --user dave --password-stdin' \
+  - "$CLIENT" "$URL"
+t_eq "...saying so" "sshcert: the password contains a NUL byte" "$T_ERR"
+t_rc "a TOTP line with a NUL byte is refused before sending" 2 sh -c \
+  'printf "not-the-password\n123456\000789\n" | "$1" login --server "$2" --user dave --password-stdin' \
+  - "$CLIENT" "$URL"
+t_eq "...saying so" "sshcert: the TOTP code must be 6 to 10 digits" "$T_ERR"
+t_eq "...neither reached the server" "$N_POSTS" "$(posts)"
 t_rc "a principal the user does not have" 4 login_as carol --principals root
 t_eq "forbidden reason" "sshcert: forbidden: a requested principal is not allowed for this user" \
   "$T_ERR"

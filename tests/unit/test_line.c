@@ -221,7 +221,30 @@ test_empty_and_short(void **state)
     expect("\r", 1, MAX, 0, "", "");
     expect("pass\rword\n", 10, MAX, 0, "pass\rword", ""); /* a '\r' inside stays */
     expect("pass word \n", 11, MAX, 0, "pass word ", "");
-    expect("ab\0cd\n", 6, MAX, 0, "ab", ""); /* a NUL is kept: the string ends there */
+}
+
+/* A NUL byte would cut the secret where its C string ends: the line is refused, read whole
+ * (up to max) so that the next line stays next. */
+static void
+test_nul_refused(void **state)
+{
+    char *s;
+    size_t len;
+
+    (void)state;
+    expect("ab\0cd\n", 6, MAX, SSHCERT_ERR_INVALID_FORMAT, NULL, "");
+    expect("ab\0cd\n123456\n", 13, MAX, SSHCERT_ERR_INVALID_FORMAT, NULL, "123456\n");
+    expect("\0\n", 2, MAX, SSHCERT_ERR_INVALID_FORMAT, NULL, "");
+    expect("\0", 1, MAX, SSHCERT_ERR_INVALID_FORMAT, NULL, "");    /* at end of input */
+    expect("abc\0\r\n", 6, MAX, SSHCERT_ERR_INVALID_FORMAT, NULL, ""); /* before a CRLF */
+    expect("abc\0", 4, 4, SSHCERT_ERR_INVALID_FORMAT, NULL, "");  /* the max-th byte */
+    /* Past max the cap is what is said; the rest stays, as for any line too long. */
+    expect("abc\0def\n", 8, 4, SSHCERT_ERR_TOO_LARGE, NULL, "ef\n");
+    s = line_of('p', MAX + 1, "", &len); /* MAX - 1 bytes, a NUL as the MAX-th, a newline */
+    s[MAX - 1] = '\0';
+    s[MAX] = '\n';
+    expect(s, len, MAX, SSHCERT_ERR_INVALID_FORMAT, NULL, "");
+    free(s);
 }
 
 /* The TOTP code on the line after the password is still in the pipe after the password was
@@ -899,6 +922,7 @@ main(void)
         cmocka_unit_test(test_at_the_cap),
         cmocka_unit_test(test_over_the_cap),
         cmocka_unit_test(test_empty_and_short),
+        cmocka_unit_test(test_nul_refused),
         cmocka_unit_test(test_leaves_the_next_line),
         cmocka_unit_test(test_read_error),
         cmocka_unit_test(test_cap_of_the_cap),
