@@ -308,9 +308,11 @@ load_principal_list(struct sshcert_pam_config *cfg, const char *tmpl, const char
     return r;
 }
 
-/* principals=file:PATH: one principal per line. sshd also allows authorized_keys options in
- * front of a name; we do not implement them, so such a line fails the file rather than being
- * accepted without its restriction. */
+/* principals=file:PATH: one principal per line, read as sshd reads AuthorizedPrincipalsFile: a
+ * '#' starts a comment anywhere on a line ("ops  # the ops team" is ops, "ops#x" is ops), and
+ * blanks around the name do not count. sshd also allows authorized_keys options in front of a
+ * name; we do not implement them, so such a line fails the file rather than being accepted
+ * without its restriction. */
 static int
 load_principal_file(struct sshcert_pam_config *cfg, const char *tmpl, const char *user,
     char **pathp, struct sshcert_pam_result *res)
@@ -330,8 +332,15 @@ load_principal_file(struct sshcert_pam_config *cfg, const char *tmpl, const char
     if ((r = read_policy_file(path, "principals file", SSHCERT_PAM_MAX_FILE, &d, &len, res)) != 0)
         return r;
     while (next_line(d, len, &pos, &line, &llen)) {
+        const char *hash = memchr(line, '#', llen);
+
         lineno++;
-        if (llen == 0 || line[0] == '#')
+        if (hash != NULL) {
+            llen = (size_t)(hash - line);
+            while (llen > 0 && (line[llen - 1] == ' ' || line[llen - 1] == '\t'))
+                llen--;
+        }
+        if (llen == 0)
             continue;
         if (llen > SSHCERT_MAX_PRINCIPAL_LEN || memchr(line, '\0', llen) != NULL ||
             memchr(line, ' ', llen) != NULL || memchr(line, '\t', llen) != NULL ||

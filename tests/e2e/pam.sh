@@ -281,6 +281,15 @@ pam "principals file lists ops" 0 "$OK" "$SA" "$UA"
 t_match "debug: matched principal" "principal ops CA" "$T_ERR"
 agent_holds keys-a/ok_admin
 pam "principals file does not list the user's name" 1 "$AUTH_ERR" "$SA" "$UA"
+# '#' starts a comment anywhere on a line, as in sshd's AuthorizedPrincipalsFile.
+agent_holds keys-a/ops_p
+printf 'ops   # the ops team, may sudo\n' >"$POL/principals/$UA"
+pam "a comment after the name: the name counts" 0 "$OK" "$SA" "$UA"
+t_match "debug: matched principal ops" "principal ops CA" "$T_ERR"
+printf 'ops#team\n' >"$POL/principals/$UA"
+pam "a name cut at its '#', as sshd cuts it" 0 "$OK" "$SA" "$UA"
+printf 'nobody # ops\n' >"$POL/principals/$UA"
+pam "a name in the comment does not count" 1 "$AUTH_ERR" "$SA" "$UA"
 rm "$POL/principals/$UA"
 agent_holds keys-a/ops_p
 pam "missing principals file" 1 "$UNAVAIL" "$SA" "$UA"

@@ -601,6 +601,16 @@ test_config_principals(void **state)
     assert_non_null(strstr(res.reason, "line 1"));
     write_text("pr/alice", "a,b\n");
     load(argv, 2, "alice", SSHCERT_ERR_INVALID_FORMAT, &res);
+    /* As in sshd's AuthorizedPrincipalsFile, '#' starts a comment anywhere on a line: a
+     * comment with blanks and commas after a name leaves the name. */
+    write_text("pr/alice", "ops   # the ops team, and a,b\nadmins#x\n\t#\n#\nlast\t#\n");
+    cfg = load(argv, 2, "alice", 0, &res);
+    assert_int_equal(sshcert_pam_config_allowed_count(cfg), 3);
+    sshcert_pam_config_free(cfg);
+    write_text("pr/alice", "  # only a comment\n#ops\n");
+    load(argv, 2, "alice", SSHCERT_ERR_NOT_FOUND, &res);
+    write_text("pr/alice", "a b # two names\n");
+    load(argv, 2, "alice", SSHCERT_ERR_INVALID_FORMAT, &res);
     write_text("pr/alice", "# nobody\n\n");
     load(argv, 2, "alice", SSHCERT_ERR_NOT_FOUND, &res);
     assert_non_null(strstr(res.reason, "lists no principal"));
