@@ -419,6 +419,7 @@ admin_cmd_user(struct admin *a, int argc, char **argv)
 {
     static const char *const flags[] = {"--json", NULL};
     char *pos[2];
+    uint64_t revoked = 0;
     int bad = 0, r;
 
     if (argc < 2)
@@ -445,7 +446,7 @@ admin_cmd_user(struct admin *a, int argc, char **argv)
         if (admin_open(a) != 0)
             return ADMIN_FAIL;
         if (strcmp(argv[0], "del") == 0)
-            r = sshcert_store_user_delete(a->ca->store, pos[0], admin_now());
+            r = sshcert_store_user_delete(a->ca->store, pos[0], admin_now(), &revoked);
         else
             r = sshcert_store_user_set_disabled(a->ca->store, pos[0],
                 strcmp(argv[0], "lock") == 0, admin_now());
@@ -453,10 +454,14 @@ admin_cmd_user(struct admin *a, int argc, char **argv)
             return admin_err("no user named %s", pos[0]);
         if (r != 0)
             return admin_err("cannot %s %s: %s", argv[0], pos[0], sshcert_err_str(r));
-        fprintf(stderr, "sshcert-admin: %s %s\n", pos[0],
-            strcmp(argv[0], "del") == 0    ? "deleted (audit history kept)"
-            : strcmp(argv[0], "lock") == 0 ? "locked"
-                                           : "unlocked");
+        if (strcmp(argv[0], "del") == 0)
+            fprintf(stderr,
+                "sshcert-admin: %s deleted (audit history kept); %" PRIu64
+                " unexpired certificate%s revoked\n",
+                pos[0], revoked, revoked == 1 ? "" : "s");
+        else
+            fprintf(stderr, "sshcert-admin: %s %s\n", pos[0],
+                strcmp(argv[0], "lock") == 0 ? "locked" : "unlocked");
         return ADMIN_OK;
     }
     return admin_usage("unknown user command %s", argv[0]);

@@ -510,14 +510,20 @@ struct user_value {
     int ival;
 };
 
+/* What user_write does besides its row and its audit event. */
+enum {
+    USER_CLEAR_LOCKOUT = 1, /* the user's failure lockout goes */
+    USER_REVOKE_CERTS = 2,  /* the user's unexpired certificates are revoked (*revoked: how many) */
+};
+
 /*
- * One single-row UPDATE/DELETE keyed by username, its audit event and, when asked, the
- * user's failure lockout cleared: one durable transaction. SSHCERT_ERR_NOT_FOUND when no
- * such user.
+ * One single-row UPDATE/DELETE keyed by username, its audit event and what flags ask for: one
+ * durable transaction. SSHCERT_ERR_NOT_FOUND when no such user.
  */
 static int
 user_write(struct sshcert_store *s, const char *sql, const char *username,
-    const struct user_value *v, uint64_t now, const char *event, int clear_lockout)
+    const struct user_value *v, uint64_t now, const char *event, unsigned flags,
+    uint64_t *revoked)
 {
     static const char clear[] = "DELETE FROM failures WHERE key = ?1";
     char key[SSHCERT_THROTTLE_KEY_LEN];
@@ -549,7 +555,10 @@ user_write(struct sshcert_store *s, const char *sql, const char *username,
     }
     if ((r = store_audit_locked(s, now, event, "operator", username, 0, NULL, NULL)) != 0)
         goto out;
-    if (clear_lockout) {
+    if ((flags & USER_REVOKE_CERTS) &&
+        (r = store_revoke_user_locked(s, username, "user deleted", now, "operator", revoked)) != 0)
+        goto out;
+    if (flags & USER_CLEAR_LOCKOUT) {
         sshcert_store_user_key(key, username);
         if ((st = store_stmt(s, clear)) == NULL) {
             r = SSHCERT_ERR_SYSTEM;
@@ -574,7 +583,7 @@ sshcert_store_user_set_password(struct sshcert_store *s, const char *username, c
         "UPDATE users SET password_hash = ?2, updated_at = ?3 WHERE username = ?1";
     struct user_value v = {.kind = UV_TEXT, .text = hash};
 
-    return user_write(s, sql, username, &v, now, "user_password_changed", 0);
+    return user_write(s, sql, username, &v, now, "user_password_changed", 0, NULL);
 }
 
 int
@@ -585,7 +594,7 @@ sshcert_store_user_set_totp(struct sshcert_store *s, const char *username, const
                               "updated_at = ?3 WHERE username = ?1";
     struct user_value v = {.kind = UV_BLOB, .blob = sealed, .len = len};
 
-    return user_write(s, sql, username, &v, now, "user_totp_reset", 0);
+    return user_write(s, sql, username, &v, now, "user_totp_reset", 0, NULL);
 }
 
 int
@@ -598,16 +607,22 @@ sshcert_store_user_set_disabled(struct sshcert_store *s, const char *username, i
 
     /* Unlock also lifts a failure lockout. */
     return user_write(s, sql, username, &v, now, disabled ? "user_locked" : "user_unlocked",
-        !disabled);
+        disabled ? 0u : USER_CLEAR_LOCKOUT, NULL);
 }
 
 int
-sshcert_store_user_delete(struct sshcert_store *s, const char *username, uint64_t now)
+sshcert_store_user_delete(struct sshcert_store *s, const char *username, uint64_t now,
+    uint64_t *revoked)
 {
     static const char sql[] = "DELETE FROM users WHERE username = ?1";
     struct user_value v = {.kind = UV_NONE};
+    int r;
 
-    return user_write(s, sql, username, &v, now, "user_deleted", 0);
+    *revoked = 0;
+    if ((r = user_write(s, sql, username, &v, now, "user_deleted",
+             USER_REVOKE_CERTS | USER_CLEAR_LOCKOUT, revoked)) != 0)
+        *revoked = 0;
+    return r;
 }
 
 /* ---- throttling ---- */

@@ -87,7 +87,12 @@ int sshcert_store_user_set_totp(struct sshcert_store *s, const char *username,
     const uint8_t *sealed, size_t len, uint64_t now);
 int sshcert_store_user_set_disabled(struct sshcert_store *s, const char *username, int disabled,
     uint64_t now);
-int sshcert_store_user_delete(struct sshcert_store *s, const char *username, uint64_t now);
+/* Deletes the user, audited as user_deleted, and in the same transaction revokes their
+ * unexpired certificates (reason "user deleted"; *revoked: how many) and clears their failure
+ * lockout, so that a deleted user's access ends now and a user added later under the name starts
+ * clean. Their audit history and certificate rows stay. */
+int sshcert_store_user_delete(struct sshcert_store *s, const char *username, uint64_t now,
+    uint64_t *revoked);
 struct sshcert_store_claim;
 /* Claims a login's TOTP step on its own, whatever the account's state (a refusal after a
  * right password and code uses the code up), as the issuance's claim does otherwise: records

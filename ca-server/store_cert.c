@@ -678,24 +678,19 @@ sshcert_store_cert_revoke(struct sshcert_store *s, uint64_t serial, const char *
 }
 
 int
-sshcert_store_cert_revoke_user(struct sshcert_store *s, const char *username, const char *reason,
+store_revoke_user_locked(struct sshcert_store *s, const char *username, const char *reason,
     uint64_t now, const char *actor, uint64_t *count)
 {
     static const char sql[] = "SELECT serial FROM certificates WHERE username = ?1 AND "
                               "valid_before > ?2 AND revoked_at IS NULL ORDER BY serial";
     sqlite3_stmt *st;
-    uint64_t *serials = NULL, *ns, seq;
+    uint64_t *serials = NULL, *ns;
     size_t n = 0, i;
-    int rc, r;
+    int rc, r = 0;
 
     *count = 0;
-    seq = store_lock(s);
-    if ((r = store_begin(s)) != 0)
-        goto out;
-    if ((st = store_stmt(s, sql)) == NULL) {
-        r = SSHCERT_ERR_SYSTEM;
-        goto out;
-    }
+    if ((st = store_stmt(s, sql)) == NULL)
+        return SSHCERT_ERR_SYSTEM;
     sqlite3_bind_text(st, 1, username, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, (sqlite3_int64)now);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -714,13 +709,24 @@ sshcert_store_cert_revoke_user(struct sshcert_store *s, const char *username, co
     if (r == 0 && n > 0)
         r = bump_krl_version(s);
     if (r == 0)
-        r = store_commit(s);
-    if (r == 0)
         *count = n;
-out:
-    if (r != 0)
-        store_rollback(s);
     free(serials);
+    return r;
+}
+
+int
+sshcert_store_cert_revoke_user(struct sshcert_store *s, const char *username, const char *reason,
+    uint64_t now, const char *actor, uint64_t *count)
+{
+    uint64_t seq;
+    int r;
+
+    *count = 0;
+    seq = store_lock(s);
+    if ((r = store_begin(s)) == 0) {
+        r = store_revoke_user_locked(s, username, reason, now, actor, count);
+        r = r == 0 ? store_commit(s) : (store_rollback(s), r);
+    }
     if ((r = store_unlock_durable(s, seq, r)) != 0)
         *count = 0;
     return r;

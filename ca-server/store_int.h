@@ -112,6 +112,11 @@ int store_audit_locked(struct sshcert_store *s, uint64_t now, const char *event,
     const char *actor, const char *username, uint64_t serial, const char *client_address,
     const char *detail);
 int store_meta_get(struct sshcert_store *s, const char *key, uint64_t *v);
+/* Revokes username's unexpired, unrevoked certificates (each audited as cert_revoked) and
+ * bumps the KRL's version when there were any, inside the caller's transaction; *count: how
+ * many (0 unless 0 is returned). Caller holds mu. */
+int store_revoke_user_locked(struct sshcert_store *s, const char *username, const char *reason,
+    uint64_t now, const char *actor, uint64_t *count);
 /* The batch queue as the unit test watches it: issuances queued behind a leader, and whether
  * a leader is writing. */
 unsigned store_batch_queued(struct sshcert_store *s);

@@ -194,8 +194,8 @@ post "$(body eve anotherpassword "$(totp eve 1)")"
 t_error "a deleted user" 401 invalid_credentials
 t_eq "a deleted user's certificates stay on record" 2 \
   "$("$ADMIN" -c "$SRV_CFG" cert list --user eve --json | "$PY" -c 'import json,sys; print(len(json.load(sys.stdin)))')"
-t_eq "a deleted user's audit history stays" \
-  "user_added user_password_changed cert_issued user_totp_reset cert_issued user_deleted" \
+t_eq "a deleted user's audit history stays, and their 2 unexpired certificates are revoked" \
+  "user_added user_password_changed cert_issued user_totp_reset cert_issued user_deleted cert_revoked cert_revoked" \
   "$(sqlite3 "$DB" "select event from audit where username = 'eve' and event not like 'login%' order by id" | xargs)"
 t_rc "audit verify after all of it" 0 "$ADMIN" -c "$SRV_CFG" audit verify
 srv_stop

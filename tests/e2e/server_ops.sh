@@ -307,6 +307,35 @@ sqlite3 "$DB" "CREATE INDEX certificates_unrevoked ON certificates(valid_before,
 t_eq "the index back: /metrics 200 again" 200 \
   "$(curl -s -o /dev/null -w '%{http_code}' "$SRV_URL/metrics")"
 
+# ---- user del: the user's access ends now, not when their certificates expire ----
+srv_user zed "$LU" || exit 1
+issue zed "$T_DIR/ka" 0
+ZS=$(jget serial)
+krl_get "$T_DIR/pre-del.krl"
+E_PRE=$(header ETag)
+t_rc "before user del: zed's certificate is not revoked" 0 ssh-keygen -Q -f "$T_DIR/pre-del.krl" "$T_DIR/ka-zed-cert.pub"
+post "$(json username=zed password=not-the-password totp="$(totp zed 1)" public_key="$(cat "$T_DIR/ka.pub")")"
+t_error "zed: a wrong password" 401 invalid_credentials
+t_eq "zed: a failure counted" 1 "$(sqlite3 "$DB" "select count(*) from failures where key = 'user:zed'")"
+t_rc "user del zed" 0 "$ADMIN" -c "$SRV_CFG" user del zed
+t_eq "...says what ended" "sshcert-admin: zed deleted (audit history kept); 1 unexpired certificate revoked" "$T_ERR"
+krl_get "$T_DIR/served.krl" "$E_PRE"
+t_eq "user del: a new KRL, 200" 200 "$HTTP_CODE"
+t_rc "user del: zed's certificate is revoked in it" 1 ssh-keygen -Q -f "$T_DIR/served.krl" "$T_DIR/ka-zed-cert.pub"
+t_rc "...and oscar's is not" 0 ssh-keygen -Q -f "$T_DIR/served.krl" "$CERT2"
+t_eq "user del: the row revoked, with its reason" "$ZS|user deleted" \
+  "$(sqlite3 "$DB" "select serial, revoke_reason from certificates where username = 'zed' and revoked_at is not null")"
+t_eq "user del: audited, the deletion then the revocation" "user_deleted|0 cert_revoked|$ZS" \
+  "$(sqlite3 "$DB" "select event || '|' || coalesce(serial, 0) from audit where username = 'zed' order by id desc limit 2" | tac | xargs)"
+t_eq "user del: the failure count went with the user" 0 "$(sqlite3 "$DB" "select count(*) from failures where key = 'user:zed'")"
+srv_user zed "$LU" || exit 1
+t_rc "user del of a user without certificates" 0 "$ADMIN" -c "$SRV_CFG" user del zed
+t_eq "...says none was revoked" "sshcert-admin: zed deleted (audit history kept); 0 unexpired certificates revoked" "$T_ERR"
+krl_get "$T_DIR/served2.krl" "$(header ETag)"
+t_eq "...and the KRL is unchanged: 304" 304 "$HTTP_CODE"
+t_rc "user del of a user that is gone: exit 1" 1 "$ADMIN" -c "$SRV_CFG" user del zed
+t_eq "...saying so" "sshcert-admin: no user named zed" "$T_ERR"
+
 # ---- SIGTERM with a request in flight: it is answered, then the server exits 0 ----
 "$PY" -c 'import sys; open(sys.argv[1], "w").write("{\"pad\":\"" + "x" * 5990 + "\"}")' "$T_DIR/slow.json"
 curl -s -o "$T_DIR/slow.out" -w '%{http_code}' --limit-rate 2000 -H 'Content-Type: application/json' \
