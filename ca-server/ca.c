@@ -79,8 +79,19 @@ load_ca_key(const char *path, struct sshcert_privkey **out, char **err)
     return r;
 }
 
+/* A missing key next to a database that exists is lost, not new: making one would orphan
+ * what the database holds. Refused, saying what to do. */
 static int
-ensure_ca_key(const struct sshcert_config *cfg, int *created, char **err)
+refuse_new_key(const struct sshcert_config *cfg, const char *path, const char *loss, char **err)
+{
+    return sshcert_err_msg(err, SSHCERT_ERR_NOT_FOUND,
+        "%s is missing but the database %s exists: restore it from your backup (%s); to start a "
+        "new CA instead, move %s away first",
+        path, cfg->db_path, loss, cfg->db_path);
+}
+
+static int
+ensure_ca_key(const struct sshcert_config *cfg, int db_exists, int *created, char **err)
 {
     struct sshcert_privkey *k = NULL;
     struct sshcert_pubkey pub;
@@ -88,6 +99,14 @@ ensure_ca_key(const struct sshcert_config *cfg, int *created, char **err)
     int r;
 
     r = load_ca_key(cfg->ca_key_path, &k, err);
+    if (r == SSHCERT_ERR_NOT_FOUND && db_exists) {
+        free(*err);
+        *err = NULL;
+        r = refuse_new_key(cfg, cfg->ca_key_path,
+            "devices trust that key, and a new one would not match the certificates on record",
+            err);
+        goto out;
+    }
     if (r == SSHCERT_ERR_NOT_FOUND) {
         if ((r = sshcert_privkey_generate(&k)) != 0 ||
             (r = sshcert_privkey_set_comment(k, CA_COMMENT)) != 0 ||
@@ -130,7 +149,7 @@ out:
 }
 
 static int
-ensure_secret_key(const struct sshcert_config *cfg, int *created, char **err)
+ensure_secret_key(const struct sshcert_config *cfg, int db_exists, int *created, char **err)
 {
     uint8_t key[SSHCERT_SECRET_KEY_LEN];
     struct stat st;
@@ -140,6 +159,9 @@ ensure_secret_key(const struct sshcert_config *cfg, int *created, char **err)
         return 0;
     if (errno != ENOENT)
         return sshcert_err_msg(err, SSHCERT_ERR_SYSTEM, "%s: %s", cfg->secret_key_path, strerror(errno));
+    if (db_exists)
+        return refuse_new_key(cfg, cfg->secret_key_path,
+            "it seals the users' TOTP secrets, and with a new one no login could pass", err);
     randombytes_buf(key, sizeof(key));
     r = sshcert_file_write_atomic(cfg->secret_key_path, key, sizeof(key), 0600);
     sodium_memzero(key, sizeof(key));
@@ -158,11 +180,17 @@ sshcert_ca_init(const struct sshcert_config *cfg, int *created, char **err)
 
     *created = 0;
     *err = NULL;
-    if ((r = ensure_dir(cfg->data_dir, created, err)) != 0 ||
-        (r = ensure_ca_key(cfg, created, err)) != 0 ||
-        (r = ensure_secret_key(cfg, created, err)) != 0)
+    if ((r = ensure_dir(cfg->data_dir, created, err)) != 0)
         return r;
-    existed = stat(cfg->db_path, &sb) == 0;
+    if (stat(cfg->db_path, &sb) == 0)
+        existed = 1;
+    else if (errno == ENOENT)
+        existed = 0;
+    else
+        return sshcert_err_msg(err, SSHCERT_ERR_SYSTEM, "%s: %s", cfg->db_path, strerror(errno));
+    if ((r = ensure_ca_key(cfg, existed, created, err)) != 0 ||
+        (r = ensure_secret_key(cfg, existed, created, err)) != 0)
+        return r;
     if ((r = sshcert_store_open(cfg->db_path, 1, &st)) != 0)
         return sshcert_err_msg(err, r, "cannot open database %s: %s", cfg->db_path, db_why(cfg, r));
     if (!existed) {

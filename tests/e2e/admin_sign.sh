@@ -186,6 +186,25 @@ t_eq "...and min8's password hash is unchanged" "$HASH_MIN8" \
 t_eq "the users added: the four at their limits" "crlf1024 max1024 min8 $N64" \
   "$(sqlite3 data/sshcert.db "select username from users order by username" | xargs)"
 
+# A key missing next to an existing database is lost, not new: init refuses to make one and
+# changes nothing (a new secret.key would make every stored TOTP secret unreadable, a new CA
+# key would not match the certificates on record).
+mkdir -p rest/data && chmod 700 rest/data
+cp data/sshcert.db data/ca_key data/ca_key.pub rest/data/
+echo '{"data_dir": "data"}' >rest/cfg.json
+SUM_REST=$(cd rest/data && ls -A && sha256sum ca_key ca_key.pub sshcert.db)
+t_rc "init with the database but no secret.key: refused" 1 "$ADMIN" -c rest/cfg.json init
+t_eq "...saying what to do" "sshcert-admin: rest/data/secret.key is missing but the database rest/data/sshcert.db exists: restore it from your backup (it seals the users' TOTP secrets, and with a new one no login could pass); to start a new CA instead, move rest/data/sshcert.db away first" "$T_ERR"
+t_eq "...and nothing changed" "$SUM_REST" "$(cd rest/data && ls -A && sha256sum ca_key ca_key.pub sshcert.db)"
+cp data/secret.key rest/data/ && rm rest/data/ca_key
+SUM_REST=$(cd rest/data && ls -A && sha256sum ca_key.pub secret.key sshcert.db)
+t_rc "init with the database but no CA key: refused" 1 "$ADMIN" -c rest/cfg.json init
+t_eq "...saying what to do" "sshcert-admin: rest/data/ca_key is missing but the database rest/data/sshcert.db exists: restore it from your backup (devices trust that key, and a new one would not match the certificates on record); to start a new CA instead, move rest/data/sshcert.db away first" "$T_ERR"
+t_eq "...and nothing changed" "$SUM_REST" "$(cd rest/data && ls -A && sha256sum ca_key.pub secret.key sshcert.db)"
+cp data/ca_key rest/data/
+t_rc "all restored: init exits 0" 0 "$ADMIN" -c rest/cfg.json init
+t_eq "...with the CA key it had" "$(cat data/ca_key.pub)" "$T_OUT"
+
 # An existing ssh-keygen CA key is adopted by init.
 mkdir -p ext/data && chmod 700 ext/data
 ssh-keygen -q -t ed25519 -N '' -C ext -f ext/data/ca_key
