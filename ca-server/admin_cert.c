@@ -270,13 +270,23 @@ cert_show(struct admin *a, int argc, char **argv)
 }
 
 static int
+refused_count(const int *results, int n)
+{
+    int i, c = 0;
+
+    for (i = 0; i < n; i++)
+        c += results[i] != 0;
+    return c;
+}
+
+static int
 cert_revoke(struct admin *a, int argc, char **argv)
 {
     static const char *const with_value[] = {"--reason", "--user", NULL};
     const char *reason, *user;
     char *pos[256];
-    uint64_t serial, count, now = admin_now();
-    int bad = 0, n, i, r, rc = ADMIN_OK;
+    uint64_t serials[256], count, now = admin_now();
+    int results[256], bad = 0, n, i, j, r;
 
     if ((r = admin_check_opts(argc, argv, with_value, NULL)) != 0)
         return r;
@@ -289,9 +299,13 @@ cert_revoke(struct admin *a, int argc, char **argv)
         return admin_usage("cert revoke needs SERIAL... or --user NAME (not both)");
     if (reason != NULL && strlen(reason) > 1024)
         return admin_usage("--reason is limited to 1024 characters");
-    for (i = 0; i < n; i++)
-        if (parse_serial(pos[i], &serial) != 0)
+    for (i = 0; i < n; i++) {
+        if (parse_serial(pos[i], &serials[i]) != 0)
             return admin_usage("\"%s\" is not a serial number", pos[i]);
+        for (j = 0; j < i; j++)
+            if (serials[j] == serials[i])
+                return admin_usage("serial %" PRIu64 " is listed twice", serials[i]);
+    }
     if (admin_open(a) != 0)
         return ADMIN_FAIL;
     if (user != NULL) {
@@ -304,21 +318,25 @@ cert_revoke(struct admin *a, int argc, char **argv)
         printf("revoked %" PRIu64 " certificate(s) of %s\n", count, user);
         return ADMIN_OK;
     }
+    /* All or none: a typo in a list revokes nothing, and the corrected list then runs whole. */
+    r = sshcert_store_cert_revoke(a->ca->store, serials, (size_t)n, reason, now, "operator",
+        results);
+    if (r != 0 && r != SSHCERT_ERR_INVALID_ARGUMENT)
+        return admin_err("cannot revoke: %s; nothing revoked", sshcert_err_str(r));
     for (i = 0; i < n; i++) {
-        parse_serial(pos[i], &serial);
-        r = sshcert_store_cert_revoke(a->ca->store, serial, reason, now, "operator");
         if (r == 0)
-            printf("revoked serial %" PRIu64 "\n", serial);
-        else {
-            rc = ADMIN_FAIL;
-            admin_err("serial %" PRIu64 ": %s", serial,
-                r == SSHCERT_ERR_NOT_FOUND   ? "no such certificate"
-                : r == SSHCERT_ERR_EXPIRED   ? "already expired; revoking it changes nothing"
-                : r == SSHCERT_ERR_DUPLICATE ? "already revoked"
-                                             : sshcert_err_str(r));
-        }
+            printf("revoked serial %" PRIu64 "\n", serials[i]);
+        else if (results[i] != 0)
+            admin_err("serial %" PRIu64 ": %s", serials[i],
+                results[i] == SSHCERT_ERR_NOT_FOUND ? "no such certificate"
+                : results[i] == SSHCERT_ERR_EXPIRED
+                    ? "already expired; revoking it changes nothing"
+                    : "already revoked");
     }
-    return rc;
+    if (r != 0)
+        return admin_err("nothing revoked (%d serial%s refused)", refused_count(results, n),
+            refused_count(results, n) == 1 ? "" : "s");
+    return ADMIN_OK;
 }
 
 int

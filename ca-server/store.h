@@ -207,10 +207,14 @@ int sshcert_store_cert_get(struct sshcert_store *s, uint64_t serial,
 int sshcert_store_cert_list(struct sshcert_store *s, const char *username, int active,
     uint64_t now, struct sshcert_cert_record **out, size_t *n);
 void sshcert_cert_records_free(struct sshcert_cert_record *r, size_t n);
-/* Revokes one serial: SSHCERT_ERR_NOT_FOUND (unknown), SSHCERT_ERR_EXPIRED (already expired),
- * SSHCERT_ERR_DUPLICATE (already revoked). Bumps the KRL version. */
-int sshcert_store_cert_revoke(struct sshcert_store *s, uint64_t serial, const char *reason,
-    uint64_t now, const char *actor);
+/* Revokes the n serials (n >= 1) all or none, in one transaction that bumps the KRL version.
+ * results[i] is serial i's answer: 0, SSHCERT_ERR_NOT_FOUND (unknown), SSHCERT_ERR_EXPIRED
+ * (already expired) or SSHCERT_ERR_DUPLICATE (already revoked; the same serial twice in the
+ * list is that too). Returns 0 when all were revoked, SSHCERT_ERR_INVALID_ARGUMENT when any was
+ * refused (nothing was revoked), or the store's error (nothing was revoked; results past the
+ * serial it stopped at are SSHCERT_ERR_INTERNAL). */
+int sshcert_store_cert_revoke(struct sshcert_store *s, const uint64_t *serials, size_t n,
+    const char *reason, uint64_t now, const char *actor, int *results);
 /* Revokes every unexpired, unrevoked certificate of username; *count how many. */
 int sshcert_store_cert_revoke_user(struct sshcert_store *s, const char *username,
     const char *reason, uint64_t now, const char *actor, uint64_t *count);

@@ -662,15 +662,30 @@ bump_krl_version(struct sshcert_store *s)
 }
 
 int
-sshcert_store_cert_revoke(struct sshcert_store *s, uint64_t serial, const char *reason,
-    uint64_t now, const char *actor)
+sshcert_store_cert_revoke(struct sshcert_store *s, const uint64_t *serials, size_t n,
+    const char *reason, uint64_t now, const char *actor, int *results)
 {
     uint64_t seq;
-    int r;
+    size_t i;
+    int r, refused = 0;
 
+    for (i = 0; i < n; i++)
+        results[i] = SSHCERT_ERR_INTERNAL;
     seq = store_lock(s);
     if ((r = store_begin(s)) == 0) {
-        if ((r = revoke_locked(s, serial, reason, now, actor)) == 0)
+        /* Every serial is tried, so that each refusal can be named; a refusal is kept apart
+         * from a failure of the store, which ends the loop. */
+        for (i = 0; r == 0 && i < n; i++) {
+            results[i] = revoke_locked(s, serials[i], reason, now, actor);
+            if (results[i] == SSHCERT_ERR_NOT_FOUND || results[i] == SSHCERT_ERR_EXPIRED ||
+                results[i] == SSHCERT_ERR_DUPLICATE)
+                refused = 1;
+            else if (results[i] != 0)
+                r = results[i];
+        }
+        if (r == 0 && refused)
+            r = SSHCERT_ERR_INVALID_ARGUMENT;
+        if (r == 0)
             r = bump_krl_version(s);
         r = r == 0 ? store_commit(s) : (store_rollback(s), r);
     }

@@ -115,6 +115,17 @@ t_has "revoke 1 again: already revoked" "serial 1: already revoked" "$T_ERR"
 t_rc "revoke an unknown serial: exit 1" 1 "$ADMIN" -c "$SRV_CFG" cert revoke 99
 t_has "revoke 99: no such certificate" "serial 99: no such certificate" "$T_ERR"
 t_rc "revoke abc: usage (exit 2)" 2 "$ADMIN" -c "$SRV_CFG" cert revoke abc
+# A list is revoked all or none: one bad serial in it revokes nothing.
+KV=$(sqlite3 "$DB" "select value from meta where key = 'krl_version'")
+t_rc "revoke 2 99 (99 unknown): exit 1" 1 "$ADMIN" -c "$SRV_CFG" cert revoke 2 99
+t_eq "...naming the refused serial, and that nothing was revoked" \
+  "sshcert-admin: serial 99: no such certificate|sshcert-admin: nothing revoked (1 serial refused)" \
+  "$(printf '%s\n' "$T_ERR" | paste -sd'|')"
+t_eq "...prints no revocation" "" "$T_OUT"
+t_eq "...serial 2 stays unrevoked, the KRL version unchanged" "0|$KV" \
+  "$(sqlite3 "$DB" "select (select count(*) from certificates where serial = 2 and revoked_at is not null), (select value from meta where key = 'krl_version')")"
+t_rc "revoke 2 2: usage (exit 2)" 2 "$ADMIN" -c "$SRV_CFG" cert revoke 2 2
+t_eq "...saying so" "sshcert-admin: serial 2 is listed twice" "$(printf '%s\n' "$T_ERR" | head -1)"
 t_rc "cert revoke --user pia" 0 "$ADMIN" -c "$SRV_CFG" cert revoke --user pia --reason "left the company"
 t_eq "revoke --user: how many" "revoked 2 certificate(s) of pia" "$T_OUT"
 t_rc "revoke --user pia again: exit 1" 1 "$ADMIN" -c "$SRV_CFG" cert revoke --user pia
@@ -335,6 +346,18 @@ krl_get "$T_DIR/served2.krl" "$(header ETag)"
 t_eq "...and the KRL is unchanged: 304" 304 "$HTTP_CODE"
 t_rc "user del of a user that is gone: exit 1" 1 "$ADMIN" -c "$SRV_CFG" user del zed
 t_eq "...saying so" "sshcert-admin: no user named zed" "$T_ERR"
+
+# ---- cert revoke of several serials: one transaction, one KRL version ----
+srv_user yan "$LU" || exit 1
+issue yan "$T_DIR/ka" 0
+YA=$(jget serial)
+issue yan "$T_DIR/kb" 1
+YB=$(jget serial)
+KV=$(sqlite3 "$DB" "select value from meta where key = 'krl_version'")
+t_rc "cert revoke $YA $YB" 0 "$ADMIN" -c "$SRV_CFG" cert revoke "$YA" "$YB" --reason "two at once"
+t_eq "...says so for each" "revoked serial $YA|revoked serial $YB" "$(printf '%s\n' "$T_OUT" | paste -sd'|')"
+t_eq "...both revoked, the KRL version up by one" "2|$((KV + 1))" \
+  "$(sqlite3 "$DB" "select (select count(*) from certificates where username = 'yan' and revoke_reason = 'two at once'), (select value from meta where key = 'krl_version')")"
 
 # ---- SIGTERM with a request in flight: it is answered, then the server exits 0 ----
 "$PY" -c 'import sys; open(sys.argv[1], "w").write("{\"pad\":\"" + "x" * 5990 + "\"}")' "$T_DIR/slow.json"
