@@ -445,8 +445,9 @@ admin_cmd_audit(struct admin *a, int argc, char **argv)
         if (since_s != NULL) {
             errno = 0;
             since = strtoull(since_s, &end, 10);
-            if (errno != 0 || *end != '\0' || *since_s < '0' || *since_s > '9')
-                return admin_usage("--since needs Unix seconds");
+            if (errno != 0 || *end != '\0' || *since_s < '0' || *since_s > '9' ||
+                since > INT64_MAX)
+                return admin_usage("--since needs Unix seconds (0 to %" PRId64 ")", INT64_MAX);
         }
         if (admin_open(a) != 0)
             return ADMIN_FAIL;

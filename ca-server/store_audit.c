@@ -140,6 +140,35 @@ event_from_row(sqlite3_stmt *st, struct sshcert_audit_event *e)
     e->hash = (char *)(uintptr_t)sqlite3_column_text(st, 9);
 }
 
+/* A row whose columns hold what its hash does not see is broken too: text with a NUL in it
+ * (the hash covers a C string, up to the NUL), or a column of another type than its own (a
+ * number stored as text reads back as the same number). Looked at before any column is read,
+ * which may convert it. */
+static int
+row_clean(sqlite3_stmt *st)
+{
+    static const int ints[] = {0, 1, 5}, texts[] = {2, 3, 4, 6, 7, 8, 9};
+    const unsigned char *v;
+    size_t i;
+    int t;
+
+    for (i = 0; i < sizeof(ints) / sizeof(ints[0]); i++) {
+        t = sqlite3_column_type(st, ints[i]);
+        if (t != SQLITE_INTEGER && !(t == SQLITE_NULL && ints[i] == 5))
+            return 0;
+    }
+    for (i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+        if ((t = sqlite3_column_type(st, texts[i])) == SQLITE_NULL)
+            continue; /* the required ones are checked as NULL pointers */
+        if (t != SQLITE_TEXT)
+            return 0;
+        v = sqlite3_column_text(st, texts[i]);
+        if (v == NULL || strlen((const char *)v) != (size_t)sqlite3_column_bytes(st, texts[i]))
+            return 0;
+    }
+    return 1;
+}
+
 int
 sshcert_store_audit_verify(struct sshcert_store *s, uint64_t *bad_id, uint64_t *count,
     char head[SSHCERT_AUDIT_HASH_HEX])
@@ -161,10 +190,12 @@ sshcert_store_audit_verify(struct sshcert_store *s, uint64_t *bad_id, uint64_t *
     }
     sqlite3_bind_int64(st, 1, 0);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int clean = row_clean(st);
+
         memset(&e, 0, sizeof(e));
         event_from_row(st, &e);
         /* A deleted row shows as a gap in ids; a reordered or edited one as a hash mismatch. */
-        if (e.id != expect_id || e.event == NULL || e.actor == NULL || e.prev_hash == NULL ||
+        if (!clean || e.id != expect_id || e.event == NULL || e.actor == NULL || e.prev_hash == NULL ||
             e.hash == NULL || strcmp(e.prev_hash, prev) != 0) {
             *bad_id = e.id;
             r = SSHCERT_ERR_SIGNATURE;

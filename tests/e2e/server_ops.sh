@@ -261,6 +261,11 @@ t_eq "audit export: the kinds of events" \
 print(" ".join(sorted({json.loads(l)["event"] for l in open(sys.argv[1])})))' "$T_DIR/audit.jsonl")"
 t_eq "audit: the revocation with its reason" "cert_revoked|operator|olga|1|laptop stolen" \
   "$(sqlite3 "$DB" "select event, actor, username, serial, detail from audit where event = 'cert_revoked' and serial = 1")"
+t_rc "audit export --since 2^63 - 1: accepted" 0 "$ADMIN" -c "$SRV_CFG" audit export --since 9223372036854775807
+t_eq "...nothing that late" "" "$T_OUT"
+t_rc "audit export --since 2^63: usage (exit 2), not everything" 2 "$ADMIN" -c "$SRV_CFG" audit export --since 9223372036854775808
+t_eq "...saying so" "sshcert-admin: --since needs Unix seconds (0 to 9223372036854775807)" "$(printf '%s\n' "$T_ERR" | head -1)"
+t_eq "...and prints nothing" "" "$T_OUT"
 t_eq "audit export --since the future: nothing" "" \
   "$("$ADMIN" -c "$SRV_CFG" audit export --since "$(( $(date +%s) + 100 ))")"
 ORIG=$(sqlite3 "$DB" "select detail from audit where id = 2")
@@ -269,6 +274,19 @@ t_rc "an edited row: audit verify exits 1" 1 "$ADMIN" -c "$SRV_CFG" audit verify
 t_has "an edited row: names entry 2" "audit log broken at entry 2" "$T_ERR"
 sqlite3 "$DB" "update audit set detail = '$ORIG' where id = 2"
 t_rc "the row restored: intact again" 0 "$ADMIN" -c "$SRV_CFG" audit verify
+# What the hash does not see still breaks the row: text after a NUL, a number stored as text.
+sqlite3 "$DB" "update audit set detail = CAST(detail || X'00' || 'alice,root' AS TEXT) where id = 2"
+t_rc "a detail with a NUL and more after it: audit verify exits 1" 1 "$ADMIN" -c "$SRV_CFG" audit verify
+t_has "...names entry 2" "audit log broken at entry 2" "$T_ERR"
+sqlite3 "$DB" "update audit set detail = '$ORIG' where id = 2"
+TS2=$(sqlite3 "$DB" "select ts from audit where id = 2")
+sqlite3 "$DB" "update audit set ts = ts || ' (edited)' where id = 2"
+t_eq "(the time now text, which reads back as the same number)" "text|$TS2" \
+  "$(sqlite3 "$DB" "select typeof(ts), CAST(ts AS INTEGER) from audit where id = 2")"
+t_rc "a time stored as text: audit verify exits 1" 1 "$ADMIN" -c "$SRV_CFG" audit verify
+t_has "...names entry 2" "audit log broken at entry 2" "$T_ERR"
+sqlite3 "$DB" "update audit set ts = $TS2 where id = 2"
+t_rc "both restored: intact again" 0 "$ADMIN" -c "$SRV_CFG" audit verify
 sqlite3 "$DB" "update audit set ts = ts + 1 where id = 5"
 t_rc "an edited time: audit verify exits 1" 1 "$ADMIN" -c "$SRV_CFG" audit verify
 t_has "an edited time: names entry 5" "audit log broken at entry 5" "$T_ERR"
