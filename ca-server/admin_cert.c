@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -14,6 +16,29 @@
 #include "file.h"
 #include "krl.h"
 #include "policy.h"
+
+/* 0 when path's folder exists and can be written into, and path is not a folder; else -1 with
+ * errno set. */
+static int
+out_writable(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    struct stat st;
+    char *dir;
+    int r;
+
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+        errno = EISDIR;
+        return -1;
+    }
+    if (slash == NULL)
+        return access(".", W_OK | X_OK);
+    if ((dir = strndup(path, slash == path ? 1 : (size_t)(slash - path))) == NULL)
+        return -1;
+    r = access(dir, W_OK | X_OK);
+    free(dir);
+    return r;
+}
 
 /* "key.pub" -> "key-cert.pub"; anything else -> "NAME-cert.pub". */
 static char *
@@ -103,6 +128,14 @@ admin_cmd_sign(struct admin *a, int argc, char **argv)
     }
     if ((outfile = outp != NULL ? strdup(outp) : cert_path_for(pos[0])) == NULL)
         goto out;
+    /* A certificate that no file can take would be recorded and held by nobody: a folder that
+     * is missing or not writable is refused before signing (the write can still fail after,
+     * and then says so). */
+    if (out_writable(outfile) != 0) {
+        admin_err("refusing to sign: cannot write %s: %s; nothing issued", outfile,
+            strerror(errno));
+        goto out;
+    }
     if (admin_open(a) != 0)
         goto out;
     memset(&req, 0, sizeof(req));

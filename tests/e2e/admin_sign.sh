@@ -89,6 +89,10 @@ t_rc "a zero ttl is refused" 1 "$ADMIN" -c cfg.json sign k2.pub --principals "$U
 t_rc "a negative ttl is refused" 1 "$ADMIN" -c cfg.json sign k2.pub --principals "$U1" --ttl -5m
 t_rc "a ttl one second over cert.max_ttl is refused" 1 "$ADMIN" -c cfg.json sign k2.pub --principals "$U1" --ttl 28801
 t_match "...naming the ceiling" "exceeds cert.max_ttl \(28800s\)" "$T_ERR"
+t_rc "-o into a folder that does not exist is refused before signing" 1 "$ADMIN" -c cfg.json sign k2.pub --principals "$U1" -o nowhere/k2-cert.pub
+t_eq "...saying so" "sshcert-admin: refusing to sign: cannot write nowhere/k2-cert.pub: No such file or directory; nothing issued" "$T_ERR"
+t_rc "-o naming a folder is refused before signing" 1 "$ADMIN" -c cfg.json sign k2.pub --principals "$U1" -o data
+t_eq "...saying so" "sshcert-admin: refusing to sign: cannot write data: Is a directory; nothing issued" "$T_ERR"
 t_eq "no certificate file after refusals" "no" "$([ -e k2-cert.pub ] && echo yes || echo no)"
 t_eq "no certificate recorded by refusals" "$n0" "$(count)"
 t_rc "a ttl exactly at cert.max_ttl is accepted" 0 "$ADMIN" -c cfg.json sign k2.pub --principals "$U1" --ttl 28800
