@@ -184,7 +184,7 @@ etc=$(cd -- "$etc" && pwd -P) || usage_err "--etc: cannot enter $etc"
 if printf '%s' "$etc" | grep -q '[^A-Za-z0-9._/+:@,=-]'; then
     usage_err "--etc: the path has characters sshd_config would need quoted: $etc"
 fi
-for tool in curl ssh-keygen; do
+for tool in curl ssh-keygen timeout; do
     command -v "$tool" >/dev/null 2>&1 || fail 1 "$tool is not installed"
 done
 if [ -z "$sshd" ]; then sshd=$(command -v sshd 2>/dev/null || echo /usr/sbin/sshd); fi
@@ -239,7 +239,8 @@ if ! krl_get "$base/v1/krl" "$work/krl" "$work/ca.pub" "$base/v1/ca.pub" "$work/
 fi
 
 # --- 3. the drop-in ----------------------------------------------------------------------
-cat >"$work/conf" <<EOF
+{
+    cat >"$work/conf" <<EOF
 # Installed by sshcert's enroll-device.sh: trust the sshcert CA, honour its revocation list,
 # and the SSH hardening baseline. Run enroll-device.sh again rather than editing this file.
 # sshd uses the FIRST value it reads for a keyword: a setting in sshd_config above its
@@ -255,6 +256,7 @@ MaxAuthTries 3
 LogLevel VERBOSE
 X11Forwarding no
 EOF
+} || fail 1 "cannot write the drop-in to $work/conf (temp folder full?); nothing installed"
 
 # --- 4. install what differs, check with sshd -t, roll back on failure -------------------
 state=installing

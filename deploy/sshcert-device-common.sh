@@ -16,8 +16,10 @@ export LC_ALL
 nl='
 '
 
-# The largest KRL either script takes (curl --max-filesize).
+# The largest KRL either script takes (curl --max-filesize, and its size after the download).
 SSHCERT_KRL_MAX=33554432
+# The longest ssh-keygen may take to read a KRL, in seconds.
+SSHCERT_KEYGEN_TIMEOUT=60
 
 usage_err() {
     printf '%s: %s\n' "$prog" "$*" >&2
@@ -104,18 +106,30 @@ krl_check() {
         why="$2 is not a KRL (no SSHKRL header)"
         return 1
     fi
-    if ! ssh-keygen -Q -l -f "$1" >"$work/krl.listing" 2>"$work/keygen.err" </dev/null; then
+    # The listing is held in memory, not in a file: a full temp folder must not shorten it
+    # (a listing cut before its "# CA key" lines would pass the other-CA check below).
+    # timeout: ssh-keygen is slow on some garbage after an SSHKRL header.
+    if ! krl_listing=$(timeout "$SSHCERT_KEYGEN_TIMEOUT" ssh-keygen -Q -l -f "$1" \
+        2>"$work/keygen.err" </dev/null); then
         why="the KRL $2 does not parse: $(sed -n '$p' "$work/keygen.err")"
+        [ -s "$work/keygen.err" ] || why="the KRL $2 does not parse (ssh-keygen failed or took over ${SSHCERT_KEYGEN_TIMEOUT}s)"
         return 1
     fi
+    case "$nl$krl_listing" in
+    *"$nl# KRL version "*) ;;
+    *)
+        why="the KRL $2 does not parse: ssh-keygen listed no KRL version"
+        return 1
+        ;;
+    esac
     krl_ours=$(ssh-keygen -l -E sha256 -f "$3" 2>/dev/null </dev/null | awk '{ print $2 }')
     if [ -z "$krl_ours" ]; then
         why="cannot read the CA key in $4, so cannot tell whose KRL $2 is"
         return 1
     fi
     # A KRL for another CA revokes nothing here: it comes from the wrong server.
-    awk '/^# CA key / { print $5 }' "$work/krl.listing" >"$work/krl.cas"
-    while read -r krl_fp; do
+    krl_cas=$(printf '%s\n' "$krl_listing" | awk '/^# CA key / { print $5 }')
+    for krl_fp in $krl_cas; do
         case "$nl$krl_ours$nl" in
         *"$nl$krl_fp$nl"*) ;;
         *)
@@ -123,8 +137,12 @@ krl_check() {
             return 1
             ;;
         esac
-    done <"$work/krl.cas"
-    grep -v '^# Generated at' "$work/krl.listing" >"$5" || :
+    done
+    # The listing always has its "# KRL version" line, so grep fails only when it cannot write.
+    if ! printf '%s\n' "$krl_listing" | grep -v '^# Generated at' >"$5"; then
+        why="cannot write the KRL's listing to $5 (temp folder full?)"
+        return 1
+    fi
 }
 
 # krl_get URL OUT CAKEYS CANAME LIST: fetches the KRL at URL into OUT and checks it as
@@ -134,14 +152,45 @@ krl_get() {
         why="cannot fetch $1: $(curl_err)"
         return 1
     fi
+    # curl's --max-filesize cannot stop a chunked answer of unknown size (before curl 8.4).
+    if [ "$(wc -c <"$2")" -gt "$SSHCERT_KRL_MAX" ]; then
+        why="$1 answered more than $SSHCERT_KRL_MAX bytes, not a KRL of ours"
+        return 1
+    fi
     krl_check "$2" "$1" "$3" "$4" "$5"
+}
+
+# ca_served_is_ours URL CAKEYS: 0 when the key served at URL (the CA's /v1/ca.pub) is one of
+# those in the file CAKEYS. A CA that has revoked nothing serves a KRL that names no CA, so the
+# KRL alone cannot tell a wrong server (another CA, a typo'd host) from ours. 1 with the reason
+# in why otherwise.
+ca_served_is_ours() {
+    if ! fetch "$1" "$work/ca.served" 16384; then
+        why="cannot fetch $1: $(curl_err)"
+        return 1
+    fi
+    ca_served=$(ssh-keygen -l -E sha256 -f "$work/ca.served" 2>/dev/null </dev/null | awk '{ print $2 }')
+    ca_ours=$(ssh-keygen -l -E sha256 -f "$2" 2>/dev/null </dev/null | awk '{ print $2 }')
+    case $ca_served in
+    '' | *"$nl"*)
+        why="$1 is not one public key line"
+        return 1
+        ;;
+    esac
+    case "$nl$ca_ours$nl" in
+    *"$nl$ca_served$nl"*) return 0 ;;
+    esac
+    why="the server's CA key ($1) is $ca_served, not the CA this device trusts ($(printf '%s' "$ca_ours" | tr '\n' ' ') in $2): the wrong server?"
+    return 1
 }
 
 # krl_same OLD LIST: 0 when the file OLD is a KRL whose listing is LIST. The generation date,
 # which changes at every fetch, is left out: only the content counts.
 krl_same() {
     [ -s "$1" ] && [ "$(dd if="$1" bs=6 count=1 2>/dev/null)" = SSHKRL ] &&
-        ssh-keygen -Q -l -f "$1" 2>/dev/null </dev/null | grep -v '^# Generated at' | cmp -s - "$2"
+        krl_same_listing=$(timeout "$SSHCERT_KEYGEN_TIMEOUT" ssh-keygen -Q -l -f "$1" \
+            2>/dev/null </dev/null) &&
+        printf '%s\n' "$krl_same_listing" | grep -v '^# Generated at' | cmp -s - "$2"
 }
 # krl_count LIST: how many revocation entries a listing holds.
 krl_count() { grep -c '^[^#]' "$1" || :; }

@@ -297,6 +297,26 @@ if command -v python3 >/dev/null 2>&1; then
   t_rc "a refresh that gets another CA's KRL fails (1)" 1 "$REFRESH" --server "$FAKE" --etc "$E"
   t_match "...naming the CA" "the KRL $FAKE/v1/krl is for CA $(re "$OTHER"), not for $(re "$FP") \\($(re "$E")/sshcert_ca.pub\\)" "$T_ERR"
   t_eq "the KRL survived the bad answers" "$krl_before" "$(sha256sum <"$E/sshcert.krl")"
+  # Another CA that has revoked nothing serves a KRL that names no CA: only its /v1/ca.pub
+  # tells that it is the wrong server (another CA, a typo'd host).
+  mkdir -p wrongca/v1
+  cp otherca.pub wrongca/v1/ca.pub
+  : >nospec
+  ssh-keygen -q -k -f wrongca/v1/krl nospec 2>/dev/null
+  t_eq "(the other CA's empty KRL names no CA)" 0 "$(ssh-keygen -Q -l -f wrongca/v1/krl | grep -c '^# CA key')"
+  FAKE_PID=$STANDIN_PID
+  standin wrongca || { t_bad "the second stand-in CA did not start" "$(cat standin.log)"; t_done; }
+  t_rc "a refresh from another CA with nothing revoked fails (1)" 1 "$REFRESH" --server "$STANDIN" --etc "$E"
+  t_match "...naming both CA keys" "^sshcert-krl-refresh: the server's CA key \($STANDIN/v1/ca\.pub\) is $(re "$OTHER"), not the CA this device trusts \($(re "$FP") in $(re "$E")/sshcert_ca\.pub\): the wrong server\?; keeping the last good KRL" "$T_ERR"
+  t_eq "...and the KRL that revokes stays" "$krl_before" "$(sha256sum <"$E/sshcert.krl")"
+  kill "$STANDIN_PID" 2>/dev/null; wait "$STANDIN_PID" 2>/dev/null
+  STANDIN_PID=$FAKE_PID
+  # A folder where the KRL should be: sshd could not read it, and mv would move into it.
+  mkdir -p dirkrl/sshcert.krl
+  cp "$E/sshcert_ca.pub" dirkrl/
+  t_rc "a refresh where the KRL is a folder fails (1)" 1 "$REFRESH" --server "$URL" --ca-cert "$TLS" --etc "$T_DIR/dirkrl"
+  t_match "...saying so" "^sshcert-krl-refresh: $(re "$T_DIR")/dirkrl/sshcert\.krl is not a regular file; move it away" "$T_ERR"
+  t_eq "...and moves nothing into it" "" "$(ls -A dirkrl/sshcert.krl)"
   mkdir -p bare
   cp "$E/sshcert.krl" bare/
   t_rc "a refresh on a device with no CA key fails (1)" 1 "$REFRESH" --server "$URL" --ca-cert "$TLS" --etc "$T_DIR/bare"
