@@ -319,7 +319,7 @@ cert_revoke(struct admin *a, int argc, char **argv)
     const char *reason, *user;
     char *pos[256];
     uint64_t serials[256], count, now = admin_now();
-    int results[256], bad = 0, n, i, j, r;
+    int results[256], bad = 0, n, i, j, r, nref;
 
     if ((r = admin_check_opts(argc, argv, with_value, NULL)) != 0)
         return r;
@@ -366,9 +366,10 @@ cert_revoke(struct admin *a, int argc, char **argv)
                     ? "already expired; revoking it changes nothing"
                     : "already revoked");
     }
-    if (r != 0)
-        return admin_err("nothing revoked (%d serial%s refused)", refused_count(results, n),
-            refused_count(results, n) == 1 ? "" : "s");
+    if (r != 0) {
+        nref = refused_count(results, n);
+        return admin_err("nothing revoked (%d serial%s refused)", nref, nref == 1 ? "" : "s");
+    }
     return ADMIN_OK;
 }
 

@@ -195,8 +195,8 @@ sshcert_store_audit_verify(struct sshcert_store *s, uint64_t *bad_id, uint64_t *
         memset(&e, 0, sizeof(e));
         event_from_row(st, &e);
         /* A deleted row shows as a gap in ids; a reordered or edited one as a hash mismatch. */
-        if (!clean || e.id != expect_id || e.event == NULL || e.actor == NULL || e.prev_hash == NULL ||
-            e.hash == NULL || strcmp(e.prev_hash, prev) != 0) {
+        if (!clean || e.id != expect_id || e.event == NULL || e.actor == NULL ||
+            e.prev_hash == NULL || e.hash == NULL || strcmp(e.prev_hash, prev) != 0) {
             *bad_id = e.id;
             r = SSHCERT_ERR_SIGNATURE;
             break;

@@ -214,7 +214,7 @@ ssh-ed25519 | ssh-rsa | ecdsa-sha2-nistp256 | ecdsa-sha2-nistp384 | ecdsa-sha2-n
     sk-ssh-ed25519@openssh.com | sk-ecdsa-sha2-nistp256@openssh.com) ;;
 *) fail 1 "$base/v1/ca.pub is not a plain public key line; nothing installed" ;;
 esac
-got=$(ssh-keygen -l -E sha256 -f "$work/ca.pub" 2>/dev/null | awk '{ print $2; exit }')
+got=$(key_fps "$work/ca.pub" | sed -n 1p)
 [ -n "$got" ] || fail 1 "ssh-keygen cannot read the key from $base/v1/ca.pub; nothing installed"
 if [ "$got" != "$fingerprint" ]; then
     fail 3 "the CA key at $base has fingerprint $got, not $fingerprint: refusing to trust it; nothing installed"
@@ -229,7 +229,7 @@ if ! krl_get "$base/v1/krl" "$work/krl" "$work/ca.pub" "$base/v1/ca.pub" "$work/
     krl_why=$why
     refusal="refusing to enrol without this CA's KRL (sshd would accept revoked certificates); nothing installed"
     [ -e "$krl_path" ] || fail 1 "$krl_why; $refusal"
-    enrolled=$(ssh-keygen -l -E sha256 -f "$ca_path" 2>/dev/null </dev/null | awk '{ print $2 }')
+    enrolled=$(key_fps "$ca_path")
     [ "$enrolled" = "$fingerprint" ] ||
         fail 1 "$krl_why; $krl_path cannot stand in: $ca_path does not hold this CA's key; $refusal"
     krl_check "$krl_path" "$krl_path" "$work/ca.pub" "$base/v1/ca.pub" "$work/krl.list" ||

@@ -89,6 +89,17 @@ fetch() {
 }
 curl_err() { { grep '^curl: (' "$work/curl.err" || cat "$work/curl.err"; } | sed -n 1p; }
 
+# key_fps FILE: the SHA256 fingerprint of each public key in FILE, one a line (none when
+# ssh-keygen cannot read it).
+key_fps() { ssh-keygen -l -E sha256 -f "$1" 2>/dev/null </dev/null | awk '{ print $2 }'; }
+# fp_in FP LIST: 0 when FP is one of the lines of LIST.
+fp_in() {
+    case "$nl$2$nl" in
+    *"$nl$1$nl"*) return 0 ;;
+    esac
+    return 1
+}
+
 # krl_check KRL WHAT CAKEYS CANAME LIST: 0 when sshd may use the file KRL for the CA whose key
 # is in the file CAKEYS: it is not empty, starts with SSHKRL, ssh-keygen reads it, and every CA
 # key it names is in CAKEYS (a KRL that names no CA, such as the CA's own while it has revoked
@@ -122,7 +133,7 @@ krl_check() {
         return 1
         ;;
     esac
-    krl_ours=$(ssh-keygen -l -E sha256 -f "$3" 2>/dev/null </dev/null | awk '{ print $2 }')
+    krl_ours=$(key_fps "$3")
     if [ -z "$krl_ours" ]; then
         why="cannot read the CA key in $4, so cannot tell whose KRL $2 is"
         return 1
@@ -130,13 +141,10 @@ krl_check() {
     # A KRL for another CA revokes nothing here: it comes from the wrong server.
     krl_cas=$(printf '%s\n' "$krl_listing" | awk '/^# CA key / { print $5 }')
     for krl_fp in $krl_cas; do
-        case "$nl$krl_ours$nl" in
-        *"$nl$krl_fp$nl"*) ;;
-        *)
+        if ! fp_in "$krl_fp" "$krl_ours"; then
             why="the KRL $2 is for CA $krl_fp, not for $(printf '%s' "$krl_ours" | tr '\n' ' ') ($4)"
             return 1
-            ;;
-        esac
+        fi
     done
     # The listing always has its "# KRL version" line, so grep fails only when it cannot write.
     if ! printf '%s\n' "$krl_listing" | grep -v '^# Generated at' >"$5"; then
@@ -169,17 +177,15 @@ ca_served_is_ours() {
         why="cannot fetch $1: $(curl_err)"
         return 1
     fi
-    ca_served=$(ssh-keygen -l -E sha256 -f "$work/ca.served" 2>/dev/null </dev/null | awk '{ print $2 }')
-    ca_ours=$(ssh-keygen -l -E sha256 -f "$2" 2>/dev/null </dev/null | awk '{ print $2 }')
+    ca_served=$(key_fps "$work/ca.served")
+    ca_ours=$(key_fps "$2")
     case $ca_served in
     '' | *"$nl"*)
         why="$1 is not one public key line"
         return 1
         ;;
     esac
-    case "$nl$ca_ours$nl" in
-    *"$nl$ca_served$nl"*) return 0 ;;
-    esac
+    fp_in "$ca_served" "$ca_ours" && return 0
     why="the server's CA key ($1) is $ca_served, not the CA this device trusts ($(printf '%s' "$ca_ours" | tr '\n' ' ') in $2): the wrong server?"
     return 1
 }

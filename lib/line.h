@@ -24,8 +24,9 @@
  * 0, or: SSHCERT_ERR_NOT_FOUND (end of input before any byte; "\n" alone is an empty line,
  * not this), SSHCERT_ERR_TOO_LARGE (more than max characters: at most max + 2 bytes of the line
  * are consumed, the rest is left in fd), SSHCERT_ERR_INVALID_FORMAT (a NUL byte in the line,
- * which would cut a C string there: the line is consumed, up to max), SSHCERT_ERR_SYSTEM (read failed, errno kept; an
- * interrupted read (EINTR) is not retried, so a caller that caught a signal sees it),
+ * which would cut a C string there: the line is consumed, up to max), SSHCERT_ERR_SYSTEM (read
+ * failed, errno kept; an interrupted read (EINTR) is not retried, so a caller that caught a
+ * signal sees it),
  * SSHCERT_ERR_ALLOC, SSHCERT_ERR_INVALID_ARGUMENT (max > SSHCERT_LINE_MAX). *out is NULL
  * unless 0 is returned; the bytes read on a failed call are wiped.
  */

@@ -171,6 +171,15 @@ read_policy_file(const char *path, const char *what, size_t max, uint8_t **out, 
     return r;
 }
 
+/* n less the blanks and '\r' that end line[0..n). */
+static size_t
+trimmed_len(const char *line, size_t n)
+{
+    while (n > 0 && (line[n - 1] == ' ' || line[n - 1] == '\t' || line[n - 1] == '\r'))
+        n--;
+    return n;
+}
+
 /* The next line of text in [*pos, len): trimmed of surrounding blanks and a CR; 0 at the end. */
 static int
 next_line(const uint8_t *d, size_t len, size_t *pos, const char **line, size_t *llen)
@@ -184,10 +193,8 @@ next_line(const uint8_t *d, size_t len, size_t *pos, const char **line, size_t *
     *pos = e < len ? e + 1 : e;
     while (s < e && (d[s] == ' ' || d[s] == '\t'))
         s++;
-    while (e > s && (d[e - 1] == ' ' || d[e - 1] == '\t' || d[e - 1] == '\r'))
-        e--;
     *line = (const char *)d + s;
-    *llen = e - s;
+    *llen = trimmed_len(*line, e - s);
     return 1;
 }
 
@@ -335,11 +342,8 @@ load_principal_file(struct sshcert_pam_config *cfg, const char *tmpl, const char
         const char *hash = memchr(line, '#', llen);
 
         lineno++;
-        if (hash != NULL) {
-            llen = (size_t)(hash - line);
-            while (llen > 0 && (line[llen - 1] == ' ' || line[llen - 1] == '\t'))
-                llen--;
-        }
+        if (hash != NULL)
+            llen = trimmed_len(line, (size_t)(hash - line));
         if (llen == 0)
             continue;
         if (llen > SSHCERT_MAX_PRINCIPAL_LEN || memchr(line, '\0', llen) != NULL ||
