@@ -439,6 +439,37 @@ export_one(void *ctx, const struct sshcert_audit_event *e)
     return 0;
 }
 
+/* audit verify's second half: the certificates table against the (intact) log. */
+static int
+audit_crosscheck(struct admin *a)
+{
+    static const char *const why[] = {
+        [SSHCERT_AUDIT_CERT_UNLOGGED] = "its row matches no issuance event in the audit log "
+                                        "(the row edited, or added without the log)",
+        [SSHCERT_AUDIT_ISSUE_NO_CERT] = "its issuance event matches no row in the certificates "
+                                        "table (the row edited or deleted)",
+        [SSHCERT_AUDIT_REVOKE_UNLOGGED] = "its row says revoked, but no cert_revoked event in "
+                                          "the audit log matches (the row edited)",
+        [SSHCERT_AUDIT_REVOKE_LOST] = "the audit log has it revoked, but its row does not say so "
+                                      "as logged (the row edited; the KRL may leave it out)",
+    };
+    struct sshcert_audit_xcheck x;
+    int r = sshcert_store_audit_crosscheck(a->ca->store, &x);
+
+    if (r == SSHCERT_ERR_SIGNATURE && x.mismatch > SSHCERT_AUDIT_MATCH &&
+        x.mismatch <= SSHCERT_AUDIT_REVOKE_LOST)
+        return admin_err("certificates table does not match the audit log at serial %" PRIu64
+                         ": %s",
+            x.serial, why[x.mismatch]);
+    if (r != 0)
+        return admin_err("cannot compare the certificates with the audit log: %s",
+            sshcert_err_str(r));
+    printf("certificates match the audit log: %" PRIu64 " certificates, %" PRIu64
+           " revoked\n",
+        x.certs, x.revoked);
+    return ADMIN_OK;
+}
+
 int
 admin_cmd_audit(struct admin *a, int argc, char **argv)
 {
@@ -472,7 +503,7 @@ admin_cmd_audit(struct admin *a, int argc, char **argv)
             return admin_err("cannot read the audit log: %s", sshcert_err_str(r));
         printf("audit log intact: %" PRIu64 " entries%s%s\n", count, *head ? ", last " : "",
             head);
-        return ADMIN_OK;
+        return audit_crosscheck(a);
     }
     if (strcmp(argv[0], "export") == 0) {
         since_s = admin_opt(argc, argv, "--since", 1, &bad);

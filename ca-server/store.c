@@ -37,6 +37,8 @@ store_err(int rc)
         return SSHCERT_ERR_ALLOC;
     case SQLITE_CONSTRAINT:
         return SSHCERT_ERR_DUPLICATE;
+    case SQLITE_BUSY: /* the busy timeout ran out: another connection holds the write lock */
+        return SSHCERT_ERR_BUSY;
     default:
         return SSHCERT_ERR_SYSTEM;
     }
@@ -177,28 +179,43 @@ store_meta_set(struct sshcert_store *s, const char *key, uint64_t v)
     return store_step_done(st);
 }
 
+/* The schema's version (PRAGMA user_version), read in a transaction of its own or the caller's. */
+static int
+schema_version(struct sshcert_store *s, int *version)
+{
+    sqlite3_stmt *st = NULL;
+    int rc;
+
+    if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK) {
+        sqlite3_finalize(st);
+        return SSHCERT_ERR_SYSTEM;
+    }
+    rc = sqlite3_step(st);
+    *version = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW)
+        return store_err(rc);
+    /* A newer sshcert wrote this database: refuse rather than guess. */
+    return *version < 0 || (size_t)*version > NMIGRATIONS ? SSHCERT_ERR_UNSUPPORTED : 0;
+}
+
+/* A current schema is only read (a read never waits for a writer in WAL mode, so sshcert-admin's
+ * reports work while the server or another admin writes); an older one is migrated under the
+ * write lock, its version read again there since another process may have migrated it first. */
 static int
 migrate(struct sshcert_store *s)
 {
-    sqlite3_stmt *st = NULL;
     int version = 0, r;
     char pragma[64];
     size_t i;
 
+    if ((r = schema_version(s, &version)) != 0 || (size_t)version == NMIGRATIONS)
+        return r;
     if ((r = store_begin(s)) != 0)
         return r;
-    if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK ||
-        sqlite3_step(st) != SQLITE_ROW) {
-        sqlite3_finalize(st);
+    if ((r = schema_version(s, &version)) != 0) {
         store_rollback(s);
-        return SSHCERT_ERR_SYSTEM;
-    }
-    version = sqlite3_column_int(st, 0);
-    sqlite3_finalize(st);
-    if (version < 0 || (size_t)version > NMIGRATIONS) {
-        /* A newer sshcert wrote this database: refuse rather than guess. */
-        store_rollback(s);
-        return SSHCERT_ERR_UNSUPPORTED;
+        return r;
     }
     for (i = (size_t)version; i < NMIGRATIONS; i++) {
         if ((r = exec_sql(s, migrations[i])) != 0) {

@@ -248,6 +248,26 @@ int sshcert_store_audit(struct sshcert_store *s, uint64_t now, const char *event
 #define SSHCERT_AUDIT_HASH_HEX 65
 int sshcert_store_audit_verify(struct sshcert_store *s, uint64_t *bad_id, uint64_t *count,
     char head[SSHCERT_AUDIT_HASH_HEX]);
+/* The certificates table against the audit log: every certificate row must match its
+ * issuance event (serial, event, actor, user, time, address, key id, principals, lifetime)
+ * and every issuance event a row; a revoked row must match its cert_revoked event (serial,
+ * user, time, reason) and every such event a revoked row. The chain cannot see an edit of the
+ * certificates table; this can, e.g. a revocation undone there, which would drop the
+ * certificate from the KRL. 0 with the counts when all match; SSHCERT_ERR_SIGNATURE with the
+ * kind and the lowest serial of the first kind found, else a store error. */
+enum sshcert_audit_mismatch {
+    SSHCERT_AUDIT_MATCH = 0,
+    SSHCERT_AUDIT_CERT_UNLOGGED,   /* a certificate row that no issuance event matches */
+    SSHCERT_AUDIT_ISSUE_NO_CERT,   /* an issuance event that no certificate row matches */
+    SSHCERT_AUDIT_REVOKE_UNLOGGED, /* a revoked row that no cert_revoked event matches */
+    SSHCERT_AUDIT_REVOKE_LOST,     /* a cert_revoked event that no revoked row matches */
+};
+struct sshcert_audit_xcheck {
+    uint64_t certs, revoked; /* rows in the certificates table, and of them revoked */
+    enum sshcert_audit_mismatch mismatch;
+    uint64_t serial;
+};
+int sshcert_store_audit_crosscheck(struct sshcert_store *s, struct sshcert_audit_xcheck *x);
 /* Calls fn for every event with ts >= since, in order; stops on a non-zero return. */
 typedef int (*sshcert_store_audit_fn)(void *ctx, const struct sshcert_audit_event *e);
 int sshcert_store_audit_each(struct sshcert_store *s, uint64_t since, sshcert_store_audit_fn fn,

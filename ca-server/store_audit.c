@@ -222,6 +222,74 @@ out:
     return r;
 }
 
+/* The issuance event each certificate row implies (as store_cert.c writes it), and the
+ * revocation event each revoked row implies; compared with what the log holds both ways by
+ * EXCEPT, which needs no index on audit.serial (SQLite sorts each side once). */
+#define CERT_AS_ISSUE                                                                          \
+    "SELECT serial, CASE issued_by WHEN 'operator' THEN 'cert_signed_offline' "               \
+    "ELSE 'cert_issued' END, issued_by, username, issued_at, client_address, "                 \
+    "'key_id=' || key_id || ' principals=' || principals || ' ttl=' || "                      \
+    "(valid_before - issued_at) FROM certificates"
+#define LOG_ISSUES                                                                             \
+    "SELECT serial, event, actor, username, ts, client_address, detail FROM audit "            \
+    "WHERE event IN ('cert_issued', 'cert_signed_offline')"
+#define CERT_AS_REVOKE                                                                         \
+    "SELECT serial, username, revoked_at, revoke_reason FROM certificates "                    \
+    "WHERE revoked_at IS NOT NULL"
+#define LOG_REVOKES                                                                            \
+    "SELECT serial, username, ts, detail FROM audit WHERE event = 'cert_revoked'"
+
+int
+sshcert_store_audit_crosscheck(struct sshcert_store *s, struct sshcert_audit_xcheck *x)
+{
+    static const char counts[] = "SELECT count(*), count(revoked_at) FROM certificates";
+    static const struct {
+        const char *sql;
+        enum sshcert_audit_mismatch kind;
+    } checks[] = {
+        {CERT_AS_ISSUE " EXCEPT " LOG_ISSUES " ORDER BY 1 LIMIT 1", SSHCERT_AUDIT_CERT_UNLOGGED},
+        {LOG_ISSUES " EXCEPT " CERT_AS_ISSUE " ORDER BY 1 LIMIT 1", SSHCERT_AUDIT_ISSUE_NO_CERT},
+        {CERT_AS_REVOKE " EXCEPT " LOG_REVOKES " ORDER BY 1 LIMIT 1",
+            SSHCERT_AUDIT_REVOKE_UNLOGGED},
+        {LOG_REVOKES " EXCEPT " CERT_AS_REVOKE " ORDER BY 1 LIMIT 1", SSHCERT_AUDIT_REVOKE_LOST},
+    };
+    sqlite3_stmt *st;
+    size_t i;
+    int rc, r = 0;
+
+    memset(x, 0, sizeof(*x));
+    pthread_mutex_lock(&s->mu);
+    /* One read transaction: the counts and the four comparisons see the same snapshot. */
+    if ((r = store_err(sqlite3_exec(s->db, "BEGIN", NULL, NULL, NULL))) != 0)
+        goto out;
+    if ((st = store_stmt(s, counts)) == NULL || (rc = sqlite3_step(st)) != SQLITE_ROW) {
+        r = st == NULL ? SSHCERT_ERR_SYSTEM : store_err(rc == SQLITE_DONE ? SQLITE_ERROR : rc);
+        goto end;
+    }
+    x->certs = (uint64_t)sqlite3_column_int64(st, 0);
+    x->revoked = (uint64_t)sqlite3_column_int64(st, 1);
+    sqlite3_reset(st);
+    for (i = 0; i < sizeof(checks) / sizeof(checks[0]) && r == 0; i++) {
+        if ((st = store_stmt(s, checks[i].sql)) == NULL) {
+            r = SSHCERT_ERR_SYSTEM;
+            break;
+        }
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW) {
+            x->mismatch = checks[i].kind;
+            x->serial = (uint64_t)sqlite3_column_int64(st, 0);
+            r = SSHCERT_ERR_SIGNATURE;
+        } else if (rc != SQLITE_DONE)
+            r = store_err(rc);
+        sqlite3_reset(st);
+    }
+end:
+    store_rollback(s);
+out:
+    pthread_mutex_unlock(&s->mu);
+    return r;
+}
+
 int
 sshcert_store_audit_each(struct sshcert_store *s, uint64_t since, sshcert_store_audit_fn fn,
     void *ctx)

@@ -34,6 +34,7 @@ sshcert_err_str(int err)
     case SSHCERT_ERR_DUPLICATE: return "duplicate entry";
     case SSHCERT_ERR_PERMISSIONS: return "file is readable by group or others";
     case SSHCERT_ERR_UNSUPPORTED: return "unsupported";
+    case SSHCERT_ERR_BUSY: return "the database is locked by another process; retry later";
     }
     return "unknown error";
 }

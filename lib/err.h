@@ -29,6 +29,7 @@ enum sshcert_err {
     SSHCERT_ERR_DUPLICATE = -23,       /* an item that must be unique appears twice */
     SSHCERT_ERR_PERMISSIONS = -24,     /* a secret file is readable by group or others */
     SSHCERT_ERR_UNSUPPORTED = -25,     /* valid input that sshcert does not handle */
+    SSHCERT_ERR_BUSY = -26,            /* another process held the database past the wait for it */
 };
 
 /* Static English text for an error code; never NULL. */

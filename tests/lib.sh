@@ -39,6 +39,21 @@ t_log() { printf '# %s\n' "$*"; }
 t_ok() { T_PASS=$((T_PASS + 1)); printf 'ok - %s\n' "$1"; }
 t_bad() { T_FAIL=$((T_FAIL + 1)); printf 'FAIL - %s\n' "$1"; shift; [ $# -gt 0 ] && printf '    %s\n' "$@"; }
 
+# A command the test calls but nobody defined (a helper of another file, a typo) would make
+# its assertion vanish with a line on stderr; it is counted as a failure instead. Bash runs this
+# handler in a subshell, so it leaves a mark in a file that t_done reads.
+command_not_found_handle() {
+  printf 'FAIL - command not found: %s\n' "$1"
+  printf '%s\n' "$1" >>"$T_DIR/.not-found"
+  return 127
+}
+# t_has DESC STRING TEXT: TEXT contains STRING (fixed, not a regex).
+t_has() {
+  case "$3" in
+  *"$2"*) t_ok "$1" ;;
+  *) t_bad "$1" "expected \"$2\" in:" "$3" ;;
+  esac
+}
 # t_eq DESC EXPECTED ACTUAL
 t_eq() {
   if [ "$2" = "$3" ]; then t_ok "$1"; else t_bad "$1" "expected: $2" "actual:   $3"; fi
@@ -62,6 +77,7 @@ t_rc() {
 }
 # Ends the test: prints the summary line ctest and the CI read, exits non-zero on failure.
 t_done() {
+  [ -e "$T_DIR/.not-found" ] && T_FAIL=$((T_FAIL + $(wc -l <"$T_DIR/.not-found")))
   echo "$T_PASS passed, $T_FAIL failed"
   [ "$T_FAIL" = 0 ]
   exit $?

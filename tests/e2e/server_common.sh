@@ -25,13 +25,6 @@ done
 PY=python3
 [ -x /usr/bin/python3 ] && PY=/usr/bin/python3
 
-# t_has DESC STRING TEXT: TEXT contains STRING (fixed, not a regex).
-t_has() {
-  case "$3" in
-  *"$2"*) t_ok "$1" ;;
-  *) t_bad "$1" "expected \"$2\" in:" "$3" ;;
-  esac
-}
 # re_escape STRING: STRING as a literal in an extended regex (fingerprints hold + and /).
 re_escape() {
   printf '%s' "$1" | sed -e 's/[][\\.^$*+?(){}|]/\\&/g'

@@ -249,8 +249,9 @@ t_eq "metrics: every sample line is NAME VALUE" 0 \
 # ---- the audit log ----
 N=$(sqlite3 "$DB" 'select count(*) from audit')
 t_rc "audit verify: intact" 0 "$ADMIN" -c "$SRV_CFG" audit verify
-t_eq "audit verify: counts every entry and names the last one's hash (to record elsewhere)" \
-  "audit log intact: $N entries, last $(sqlite3 "$DB" 'select hash from audit order by id desc limit 1')" \
+t_eq "audit verify: counts every entry and names the last one's hash (to record elsewhere), then the certificates that match it" \
+  "audit log intact: $N entries, last $(sqlite3 "$DB" 'select hash from audit order by id desc limit 1')
+certificates match the audit log: $(sqlite3 "$DB" 'select count(*) from certificates') certificates, $(sqlite3 "$DB" 'select count(*) from certificates where revoked_at is not null') revoked" \
   "$T_OUT"
 "$ADMIN" -c "$SRV_CFG" audit export >"$T_DIR/audit.jsonl"
 t_eq "audit export: one JSON line per entry" "$N" "$("$PY" -c 'import json, sys
@@ -287,6 +288,40 @@ t_rc "a time stored as text: audit verify exits 1" 1 "$ADMIN" -c "$SRV_CFG" audi
 t_has "...names entry 2" "audit log broken at entry 2" "$T_ERR"
 sqlite3 "$DB" "update audit set ts = $TS2 where id = 2"
 t_rc "both restored: intact again" 0 "$ADMIN" -c "$SRV_CFG" audit verify
+# The chain does not cover the certificates table; audit verify compares the two. Each edit
+# below leaves the chain intact (its line still printed) and is found at its serial.
+XC="sshcert-admin: certificates table does not match the audit log at serial"
+t_eq "(serials 1 and 3 are revoked, 2 is not)" "1|laptop stolen 2| 3|left the company" \
+  "$(sqlite3 "$DB" "select serial, revoke_reason from certificates where serial <= 3" | xargs)"
+sqlite3 "$DB" "update certificates set revoked_at = NULL, revoke_reason = NULL where serial = 1"
+t_rc "a revocation undone in the certificates table: audit verify exits 1" 1 "$ADMIN" -c "$SRV_CFG" audit verify
+t_eq "...the chain itself intact" "audit log intact: $N entries" "$(printf '%s' "$T_OUT" | cut -d, -f1)"
+t_eq "...names serial 1 and what that means" "$XC 1: the audit log has it revoked, but its row does not say so as logged (the row edited; the KRL may leave it out)" "$T_ERR"
+sqlite3 "$DB" "update certificates set revoked_at = (select ts from audit where event = 'cert_revoked' and serial = 1), revoke_reason = 'laptop stolen' where serial = 1"
+t_rc "restored: audit verify exits 0" 0 "$ADMIN" -c "$SRV_CFG" audit verify
+sqlite3 "$DB" "update certificates set revoke_reason = 'expired anyway' where serial = 1"
+t_rc "a revocation's reason edited: audit verify exits 1" 1 "$ADMIN" -c "$SRV_CFG" audit verify
+t_eq "...naming serial 1" "$XC 1: its row says revoked, but no cert_revoked event in the audit log matches (the row edited)" "$T_ERR"
+sqlite3 "$DB" "update certificates set revoke_reason = 'laptop stolen' where serial = 1"
+sqlite3 "$DB" "update certificates set valid_before = valid_before - 60 where serial = 2"
+t_rc "a certificate's end of validity edited: audit verify exits 1" 1 "$ADMIN" -c "$SRV_CFG" audit verify
+t_eq "...naming serial 2" "$XC 2: its row matches no issuance event in the audit log (the row edited, or added without the log)" "$T_ERR"
+sqlite3 "$DB" "update certificates set valid_before = valid_before + 60 where serial = 2"
+sqlite3 "$DB" "update certificates set principals = principals || ',root' where serial = 2"
+t_rc "a certificate's principals edited: audit verify exits 1" 1 "$ADMIN" -c "$SRV_CFG" audit verify
+t_eq "...naming serial 2" "$XC 2: its row matches no issuance event in the audit log (the row edited, or added without the log)" "$T_ERR"
+sqlite3 "$DB" "update certificates set principals = substr(principals, 1, length(principals) - 5) where serial = 2"
+sqlite3 "$DB" "create table saved as select * from certificates where serial = 3; delete from certificates where serial = 3"
+t_rc "a certificate row deleted: audit verify exits 1" 1 "$ADMIN" -c "$SRV_CFG" audit verify
+t_eq "...naming serial 3" "$XC 3: its issuance event matches no row in the certificates table (the row edited or deleted)" "$T_ERR"
+sqlite3 "$DB" "insert into certificates select * from saved; update saved set serial = 999999"
+sqlite3 "$DB" "insert into certificates select * from saved; drop table saved"
+t_rc "a certificate row added without the log: audit verify exits 1" 1 "$ADMIN" -c "$SRV_CFG" audit verify
+t_eq "...naming serial 999999" "$XC 999999: its row matches no issuance event in the audit log (the row edited, or added without the log)" "$T_ERR"
+sqlite3 "$DB" "delete from certificates where serial = 999999"
+t_rc "all restored: audit verify exits 0" 0 "$ADMIN" -c "$SRV_CFG" audit verify
+t_eq "...and says the certificates match" "certificates match the audit log: 7 certificates, 3 revoked" \
+  "$(printf '%s' "$T_OUT" | sed -n 2p)"
 sqlite3 "$DB" "update audit set ts = ts + 1 where id = 5"
 t_rc "an edited time: audit verify exits 1" 1 "$ADMIN" -c "$SRV_CFG" audit verify
 t_has "an edited time: names entry 5" "audit log broken at entry 5" "$T_ERR"

@@ -853,6 +853,7 @@ static void
 test_batch_failure_fails_all(void **state)
 {
     struct sshcert_store_counts c;
+    struct sshcert_audit_xcheck x;
     struct job jobs[4], again;
     sqlite3 *db;
     struct sshcert_store *s = batch_store(&db, 4);
@@ -889,6 +890,15 @@ test_batch_failure_fails_all(void **state)
     check_row(db, &again);
     sshcert_cert_record_clear(&again.rec);
     assert_int_equal(sshcert_store_audit_verify(s, &bad, &events, head), 0);
+    /* The failed batch left no row without its event, nor an event without its row. */
+    assert_int_equal(sshcert_store_audit_crosscheck(s, &x), 0);
+    assert_int_equal(x.certs, 3);
+    assert_int_equal(x.revoked, 0);
+    assert_int_equal(x.mismatch, SSHCERT_AUDIT_MATCH);
+    raw_exec(db, "UPDATE certificates SET username = 'u9' WHERE serial = 2");
+    assert_int_equal(sshcert_store_audit_crosscheck(s, &x), SSHCERT_ERR_SIGNATURE);
+    assert_int_equal(x.mismatch, SSHCERT_AUDIT_CERT_UNLOGGED);
+    assert_int_equal(x.serial, 2);
     sqlite3_close(db);
     sshcert_store_close(s);
 }
