@@ -108,10 +108,14 @@ print(received, missing, mismatched)
 PY
 }
 
-# store_ok DESC: integrity_check and the audit chain.
+# store_ok DESC: integrity_check, the audit chain, and every certificate row matched by its
+# issuance event and every event by its row (nothing issued unrecorded, nothing half written).
 store_ok() {
   t_eq "$1: PRAGMA integrity_check" ok "$(sqlite3 "$DB" 'PRAGMA integrity_check')"
   t_rc "$1: sshcert-admin audit verify" 0 "$ADMIN" -c "$CFG" audit verify
+  t_eq "$1: ...the certificates match the log" \
+    "certificates match the audit log: $(sqlite3 "$DB" 'select count(*) from certificates') certificates, 0 revoked" \
+    "$(printf '%s\n' "$T_OUT" | sed -n 2p)"
 }
 
 ###########################################################################################
