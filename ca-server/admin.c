@@ -1,14 +1,20 @@
 /* sshcert-admin: the operator's CLI on the CA host. */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
 #include "admin.h"
 #include "err.h"
+#include "file.h"
 #include "secmem.h"
 #include "totp.h"
 
@@ -25,6 +31,7 @@ static const char usage_text[] =
     "       [--force-command CMD] [--source-address CIDR,..] [-o FILE]\n"
     "  krl [-o FILE]                      write the current KRL\n"
     "  audit verify | audit export [--since UNIX]\n"
+    "  backup DIR                         copy the database (online) and the keys into DIR\n"
     "CONFIG defaults to $SSHCERT_CONFIG, then /etc/sshcert/sshcert.json.\n";
 
 static void say(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
@@ -199,6 +206,127 @@ cmd_init(struct admin *a, int argc, char **argv)
     return ADMIN_OK;
 }
 
+/* The files of a backup, in the order written; the database first. */
+enum { BK_DB, BK_KEY, BK_PUB, BK_SECRET, BK_N };
+static const char *const bk_names[BK_N] = {"sshcert.db", "ca_key", "ca_key.pub", "secret.key"};
+
+/* Copies src to dst byte for byte (atomically, flushed) with mode; a private source must be
+ * private (it is a secret) and its bytes are wiped after. */
+static int
+backup_copy(const char *src, const char *dst, unsigned mode, char **err)
+{
+    char *text = NULL;
+    size_t len = 0;
+    int r;
+
+    r = sshcert_file_read_checked(src, NULL, mode == 0600 ? SSHCERT_FILE_PRIVATE : 0,
+        SSHCERT_MAX_KEY_FILE, &text, &len, err);
+    if (r == 0 && (r = sshcert_file_write_atomic(dst, text, len, mode)) != 0)
+        sshcert_err_msg(err, r, "cannot write %s: %s", dst,
+            r == SSHCERT_ERR_SYSTEM ? strerror(errno) : sshcert_err_str(r));
+    sshcert_secmem_free_len(text, len);
+    return r;
+}
+
+/* Opens the copy as a store of its own and walks it as audit verify does: the backup is
+ * reported only once it reads back whole. */
+static int
+backup_check(const char *db, struct sshcert_audit_xcheck *x, uint64_t *events,
+    char head[SSHCERT_AUDIT_HASH_HEX], char **err)
+{
+    struct sshcert_store *copy;
+    uint64_t bad = 0;
+    int r;
+
+    if ((r = sshcert_store_open(db, 0, &copy)) != 0)
+        return sshcert_err_msg(err, r, "the copy does not open: %s", sshcert_err_str(r));
+    if ((r = sshcert_store_audit_verify(copy, &bad, events, head)) != 0)
+        sshcert_err_msg(err, r, "the copy's audit log does not verify (entry %" PRIu64 "): %s",
+            bad, sshcert_err_str(r));
+    else if ((r = sshcert_store_audit_crosscheck(copy, x)) != 0)
+        sshcert_err_msg(err, r,
+            "the copy's certificates do not match its audit log (serial %" PRIu64 ")", x->serial);
+    sshcert_store_close(copy);
+    return r;
+}
+
+/* Takes back a failed backup: its files, the copy's -wal and -shm (left when checking it
+ * failed half way), and the folder. */
+static void
+backup_remove(const char *dir, char *const path[BK_N])
+{
+    static const char *const side[] = {"-wal", "-shm"};
+    char *p;
+    size_t i;
+
+    for (i = 0; i < BK_N; i++)
+        if (path[i] != NULL)
+            unlink(path[i]);
+    for (i = 0; path[BK_DB] != NULL && i < sizeof(side) / sizeof(side[0]); i++)
+        if (asprintf(&p, "%s%s", path[BK_DB], side[i]) >= 0) {
+            unlink(p);
+            free(p);
+        }
+    rmdir(dir);
+}
+
+static int
+cmd_backup(struct admin *a, int argc, char **argv)
+{
+    const char *dir, *src[BK_N];
+    char *path[BK_N] = {0}, *err = NULL, head[SSHCERT_AUDIT_HASH_HEX];
+    struct sshcert_audit_xcheck x;
+    uint64_t events = 0;
+    int r = 0, fd, i;
+
+    if (admin_check_opts(argc, argv, NULL, NULL) != 0)
+        return ADMIN_USAGE;
+    if (argc != 2 || *argv[1] == '\0')
+        return admin_usage("backup takes one folder, which it creates");
+    dir = argv[1];
+    if (admin_open(a) != 0)
+        return ADMIN_FAIL;
+    src[BK_DB] = a->cfg->db_path;
+    src[BK_KEY] = a->cfg->ca_key_path;
+    src[BK_PUB] = a->cfg->ca_pub_path;
+    src[BK_SECRET] = a->cfg->secret_key_path;
+    if (mkdir(dir, 0700) != 0)
+        return errno == EEXIST ? admin_err("%s exists; a backup goes into a new folder of its own",
+                                     dir)
+                               : admin_err("cannot create %s: %s", dir, strerror(errno));
+    for (i = 0; i < BK_N && r == 0; i++)
+        if (asprintf(&path[i], "%s/%s", dir, bk_names[i]) < 0) {
+            path[i] = NULL;
+            r = SSHCERT_ERR_ALLOC;
+        }
+    if (r == 0 && (r = sshcert_store_backup(a->ca->store, path[BK_DB])) != 0)
+        sshcert_err_msg(&err, r, "cannot copy the database: %s",
+            r == SSHCERT_ERR_SYSTEM ? strerror(errno) : sshcert_err_str(r));
+    for (i = BK_KEY; i < BK_N && r == 0; i++)
+        r = backup_copy(src[i], path[i], i == BK_PUB ? 0644 : 0600, &err);
+    if (r == 0)
+        r = backup_check(path[BK_DB], &x, &events, head, &err);
+    if (r == 0) {
+        /* The files' names in the folder, on disk too. */
+        if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 || fsync(fd) != 0)
+            r = sshcert_err_msg(&err, SSHCERT_ERR_SYSTEM, "cannot flush %s: %s", dir,
+                strerror(errno));
+        if (fd >= 0)
+            close(fd);
+    }
+    if (r == 0)
+        printf("backup written to %s: %" PRIu64 " certificates, %" PRIu64 " audit entries%s%s\n",
+            dir, x.certs, events, *head ? ", last " : "", head);
+    else {
+        admin_err("backup failed: %s; nothing kept", err != NULL ? err : sshcert_err_str(r));
+        backup_remove(dir, path);
+    }
+    for (i = 0; i < BK_N; i++)
+        free(path[i]);
+    free(err);
+    return r == 0 ? ADMIN_OK : ADMIN_FAIL;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -246,6 +374,8 @@ main(int argc, char **argv)
         r = admin_cmd_krl(&a, argc, argv);
     else if (strcmp(argv[0], "audit") == 0)
         r = admin_cmd_audit(&a, argc, argv);
+    else if (strcmp(argv[0], "backup") == 0)
+        r = cmd_backup(&a, argc, argv);
     else
         r = admin_usage("unknown command %s", argv[0]);
     sshcert_ca_close(a.ca);

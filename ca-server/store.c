@@ -1,6 +1,9 @@
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
@@ -299,6 +302,32 @@ sshcert_store_close(struct sshcert_store *s)
     pthread_mutex_destroy(&s->mu);
     pthread_mutex_destroy(&s->batch_mu);
     free(s);
+}
+
+int
+sshcert_store_backup(struct sshcert_store *s, const char *path)
+{
+    sqlite3_stmt *st = NULL;
+    int fd, rc, r, e;
+
+    if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0)
+        return errno == EEXIST ? SSHCERT_ERR_DUPLICATE : SSHCERT_ERR_SYSTEM;
+    pthread_mutex_lock(&s->mu);
+    /* VACUUM INTO takes an empty file as new; the one made above keeps the copy 0600. */
+    if ((rc = sqlite3_prepare_v2(s->db, "VACUUM INTO ?1", -1, &st, NULL)) == SQLITE_OK &&
+        (rc = sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC)) == SQLITE_OK)
+        rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&s->mu);
+    r = store_err(rc);
+    if (r == 0 && fsync(fd) != 0)
+        r = SSHCERT_ERR_SYSTEM;
+    e = errno;
+    close(fd);
+    if (r != 0)
+        unlink(path);
+    errno = e;
+    return r;
 }
 
 void

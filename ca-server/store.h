@@ -237,6 +237,12 @@ struct sshcert_store_counts {
 };
 int sshcert_store_counts(struct sshcert_store *s, uint64_t now, struct sshcert_store_counts *c);
 
+/* Writes a consistent copy of the database, as of one snapshot, to path, which must not exist:
+ * created 0600, filled by SQLite's VACUUM INTO (a read transaction, so the server and other
+ * writers go on meanwhile; the copy holds no free pages), and flushed to disk. On failure
+ * the file is removed. SSHCERT_ERR_DUPLICATE when path exists. */
+int sshcert_store_backup(struct sshcert_store *s, const char *path);
+
 /* Appends one audit event in its own transaction. */
 int sshcert_store_audit(struct sshcert_store *s, uint64_t now, const char *event,
     const char *actor, const char *username, uint64_t serial, const char *client_address,
