@@ -122,6 +122,8 @@ vg_admin "krl" 0 krl -o "$D/admin.krl"
 vg_admin "sign" 0 sign "$D/key.pub" --principals alice --ttl 5m -o "$D/key-cert.pub"
 vg_admin "audit verify" 0 audit verify
 vg_admin "audit export" 0 audit export
+vg_admin "backup" 0 backup "$D/backup"
+vg_admin "backup into an existing folder" 1 backup "$D/backup"
 vg_admin "user unlock" 0 user unlock carol
 vg_admin "user del" 0 user del bob
 
