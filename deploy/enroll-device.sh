@@ -16,9 +16,17 @@
 #    is the last good list, which sshd already uses and the refresh timer would keep too.
 # 3. Checks the whole config with `sshd -t`; when sshd rejects it, puts back exactly the files
 #    that were there before (and removes the ones it added).
-# 4. Reloads sshd unless --no-reload, and only when something changed.
-# Running it again changes nothing. Warnings (exit status unaffected) when sshd would not see
-# the drop-in, or sees other values first (in sshd the first value of a keyword wins).
+# 4. Checks that sshd will use the drop-in's TrustedUserCAKeys and RevokedKeys: `sshd -T`
+#    (the values in force) and a reading of sshd_config and the files it Includes, in sshd's
+#    order (which file and line wins; and the judge when sshd -T cannot run). sshd keeps the
+#    first value it reads for a keyword, and a "Match all" block overrides it for every
+#    connection. When an earlier setting wins, or sshd_config does not Include the drop-in,
+#    the CA or its KRL would not be in force: it puts the previous files back, as in 3, and
+#    fails (exit 6), naming the line that wins. Hardening settings (PasswordAuthentication
+#    ...) that win over the drop-in's, and TrustedUserCAKeys or RevokedKeys set under another
+#    Match (for some connections only), are warnings.
+# 5. Reloads sshd unless --no-reload, and only when something changed.
+# Running it again changes nothing.
 #
 # Exit status: see usage below. Needs: curl, ssh-keygen, sshd, and sshcert-device-common.sh
 # (the code it shares with sshcert-krl-refresh). POSIX sh.
@@ -58,7 +66,8 @@ usage: $prog --server URL --fingerprint SHA256:... [--ca-cert PEM] [--etc DIR] [
 
 Makes sshd trust the sshcert CA at URL: installs DIR/sshcert_ca.pub (after checking its
 fingerprint), DIR/sshcert.krl and DIR/sshd_config.d/50-sshcert.conf, checks the config
-with sshd -t (rolling back on failure) and reloads sshd.
+with sshd -t and that sshd will use the drop-in's TrustedUserCAKeys and RevokedKeys
+(rolling back on failure), and reloads sshd.
 
   --server URL        the CA, https://HOST[:PORT] (http:// only for a loopback address)
   --fingerprint FP    the CA key's fingerprint as the operator read it on the CA host
@@ -71,6 +80,16 @@ KRL ssh-keygen reads, not empty, naming no CA but this one). If it cannot, nothi
 installed, unless DIR/sshcert.krl already passes those checks for this CA (a device enrolled
 before): that KRL stays, with a warning.
 
+sshd keeps the first value it reads for a keyword. When a line of DIR/sshd_config above
+its Include, a drop-in sorting before 50-sshcert.conf, or a "Match all" block sets
+TrustedUserCAKeys or RevokedKeys to another value, or DIR/sshd_config does not Include
+DIR/sshd_config.d/*.conf (outside any Match), sshd would not trust this CA or would accept
+revoked certificates: enrolment fails (6), naming the line to change. The hardening
+settings (PasswordAuthentication, KbdInteractiveAuthentication, PermitRootLogin,
+PermitEmptyPasswords, MaxAuthTries, LogLevel, X11Forwarding, PubkeyAuthentication) set
+earlier, and TrustedUserCAKeys or RevokedKeys set under another Match (some connections
+only), are warnings. When sshd -T cannot run, reading the files decides.
+
 Exit status:
   0  enrolled, or already enrolled (nothing changed)
   1  failed, nothing changed: the CA key or a good KRL for it could not be had, or a file
@@ -79,6 +98,8 @@ Exit status:
   3  the CA key's fingerprint is not FP; nothing changed
   4  sshd -t rejected the resulting configuration; the previous files are back
   5  installed and checked, but sshd could not be reloaded
+  6  sshd would not use the drop-in's TrustedUserCAKeys or RevokedKeys (an earlier
+     setting wins, or sshd_config does not Include the drop-in); the previous files are back
 EOF
 }
 
@@ -239,13 +260,8 @@ if ! krl_get "$base/v1/krl" "$work/krl" "$work/ca.pub" "$base/v1/ca.pub" "$work/
 fi
 
 # --- 3. the drop-in ----------------------------------------------------------------------
-{
-    cat >"$work/conf" <<EOF
-# Installed by sshcert's enroll-device.sh: trust the sshcert CA, honour its revocation list,
-# and the SSH hardening baseline. Run enroll-device.sh again rather than editing this file.
-# sshd uses the FIRST value it reads for a keyword: a setting in sshd_config above its
-# Include, or in a drop-in that sorts before this one, overrides the value here.
-TrustedUserCAKeys $ca_path
+# Its settings, one "Keyword value" a line; step 5 checks that sshd uses each.
+settings="TrustedUserCAKeys $ca_path
 RevokedKeys $krl_path
 PubkeyAuthentication yes
 PasswordAuthentication no
@@ -254,9 +270,16 @@ PermitRootLogin no
 PermitEmptyPasswords no
 MaxAuthTries 3
 LogLevel VERBOSE
-X11Forwarding no
+X11Forwarding no"
+{
+    cat <<EOF &&
+# Installed by sshcert's enroll-device.sh: trust the sshcert CA, honour its revocation list,
+# and the SSH hardening baseline. Run enroll-device.sh again rather than editing this file.
+# sshd uses the FIRST value it reads for a keyword: a setting in sshd_config above its
+# Include, or in a drop-in that sorts before this one, overrides the value here.
 EOF
-} || fail 1 "cannot write the drop-in to $work/conf (temp folder full?); nothing installed"
+        printf '%s\n' "$settings"
+} >"$work/conf" || fail 1 "cannot write the drop-in to $work/conf (temp folder full?); nothing installed"
 
 # --- 4. install what differs, check with sshd -t, roll back on failure -------------------
 state=installing
@@ -274,59 +297,186 @@ if [ "$krl_src" != "$krl_path" ]; then
 fi
 same "$work/conf" "$conf_path" || put "$work/conf" "$conf_path"
 
+# restored: the last line of a refusal, once rollback() has run.
+restored() {
+    if [ -n "$changed" ]; then
+        echo "$prog: restored the previous files; $etc is as it was before"
+    else
+        echo "$prog: nothing was changed; $etc is as it was before"
+    fi
+}
+
 if [ -f "$main_conf" ]; then
     [ -x "$sshd" ] || fail 1 "$sshd is not installed: cannot check $main_conf"
     if ! "$sshd" -t -f "$main_conf" >"$work/sshd.err" 2>&1 </dev/null; then
+        last=$(restored)
         rollback
         state=idle
         fail 4 "sshd -t -f $main_conf rejects the configuration: $(tr '\n' ' ' <"$work/sshd.err")
-$prog: restored the previous files; $etc is as it was before"
+$last"
     fi
 else
-    warn "$main_conf does not exist: the configuration was not checked with sshd -t"
+    warn "$main_conf does not exist: the configuration was not checked with sshd -t, nor whether sshd would use the drop-in"
 fi
-state=installed
 
-# --- 5. will sshd see it? ----------------------------------------------------------------
-warned=' '
-if [ -f "$main_conf" ]; then
-    # Include lines of the global section (sshd resolves relative ones against /etc/ssh),
-    # and the first line number whose Include covers our drop-in.
-    inc_line=$(awk 'tolower($1) == "match" { exit } tolower($1) == "include" {
-            for (i = 2; i <= NF; i++) print NR, $i }' "$main_conf" |
-        while read -r line pat; do
-            case $pat in /*) ;; *) pat=/etc/ssh/$pat ;; esac
-            # shellcheck disable=SC2254 # pat is a glob on purpose
-            case $conf_path in $pat) echo "$line"; break ;; esac
-        done)
-    if [ -z "$inc_line" ]; then
-        warn "$main_conf has no 'Include $conf_dir/*.conf' (before any Match): sshd ignores $conf_path. Add that line at the top of $main_conf."
-    else
-        # Keywords the drop-in sets that sshd_config sets first.
-        awk -v stop="$inc_line" 'NR >= stop { exit } { k = tolower($1) }
-            k == "trustedusercakeys" || k == "revokedkeys" || k == "pubkeyauthentication" ||
-            k == "passwordauthentication" || k == "kbdinteractiveauthentication" ||
-            k == "challengeresponseauthentication" || k == "permitrootlogin" ||
-            k == "permitemptypasswords" || k == "maxauthtries" || k == "loglevel" ||
-            k == "x11forwarding" { print NR, k, $1, $2 }' "$main_conf" >"$work/early"
-        while read -r line k key val; do
-            [ "$k" = challengeresponseauthentication ] && k=kbdinteractiveauthentication
-            warn "$main_conf line $line sets '$key $val' before the Include: sshd keeps that value, not the drop-in's"
-            warned="$warned$k "
-        done <"$work/early"
+# --- 5. will sshd use it? ----------------------------------------------------------------
+# sshd keeps the first value it reads for a keyword (sshd_config, with each Include expanded
+# in place, its files in sorted order), and at each connection the first value under a Match
+# that the connection matches overrides that. The CA key and the KRL must be in force for
+# every connection; anything else fails closed (6), with what was installed rolled back.
+us=$(printf '\037')
+
+# conf_walk FILE CTX MATCH DEPTH: the directives sshd reads from FILE and the files it
+# Includes, in sshd's order, one a line of fields split by $us: CTX, the file (by its real
+# folder), the line number, the keyword in lower case, the keyword as written, its first
+# value, and the Match it sits under ('' when none). CTX is g (global), a (under "Match all":
+# every connection) or m (under another Match: some connections). A subshell: a Match ends
+# with the file it is in, as in sshd.
+conf_walk() (
+    depth=$4
+    [ "$depth" -le 16 ] || exit 0 # sshd's own limit on nested Includes
+    f=$(cd -P -- "$(dirname -- "$1")" 2>/dev/null && pwd -P) || exit 0
+    f=$f/${1##*/}
+    ctx=$2
+    under=$3
+    awk -v us="$us" '{
+        sub(/\r$/, ""); gsub(/[\t\f]/, " ")
+        s = $0; sub(/^ +/, "", s)
+        if (s == "" || substr(s, 1, 1) == "#" || !match(s, /^[^ =]+/)) next
+        key = substr(s, 1, RLENGTH); args = substr(s, RLENGTH + 1)
+        sub(/^ *=? */, "", args); sub(/ +#.*$/, "", args); sub(/ +$/, "", args)
+        val = args
+        if (substr(val, 1, 1) == "\"") { val = substr(val, 2); sub(/".*$/, "", val) }
+        else sub(/ .*$/, "", val)
+        k = tolower(key)
+        if (k == "challengeresponseauthentication") k = "kbdinteractiveauthentication"
+        print NR us k us key us val us args
+    }' "$1" | while IFS=$us read -r line k key val args; do
+        case $k in
+        match)
+            under="'$key $args' ($f line $line)"
+            if [ "$2" != m ]; then
+                case $args in [Aa][Ll][Ll]) ctx=a ;; *) ctx=m ;; esac
+            fi
+            ;;
+        include)
+            # Each argument is a glob; sshd resolves relative ones against /etc/ssh.
+            set -f
+            for pat in $args; do
+                set +f
+                case $pat in /*) ;; *) pat=/etc/ssh/$pat ;; esac
+                for inc in $pat; do
+                    [ -f "$inc" ] && conf_walk "$inc" "$ctx" "$under" $((depth + 1)) </dev/null
+                done
+                set -f
+            done
+            set +f
+            ;;
+        *) printf '%s\n' "$ctx$us$f$us$line$us$k$us$key$us$val$us$under" ;;
+        esac
+    done
+)
+lower() { printf '%s' "$1" | tr '[:upper:]' '[:lower:]'; }
+
+# in_force K WANT KEYWORD: 0 when sshd uses WANT for the keyword K (lower case; KEYWORD as
+# the drop-in writes it). Otherwise 1, with have (the value sshd uses, '' when unset), why
+# (which setting wins instead, and where) and fix. Paths compare exactly, other values
+# (yes/no, VERBOSE) ignoring case, as sshd reads them.
+in_force() {
+    rec=$(printf '%s\n' "$walk" | awk -F "$us" -v k="$1" '$4 != k { next }
+        $1 == "a" { a = $0; exit } $1 == "g" && g == "" { g = $0 } END { print (a != "" ? a : g) }')
+    w_ctx='' w_file='' w_line='' w_key='' w_val='' w_under=''
+    if [ -n "$rec" ]; then
+        IFS=$us read -r w_ctx w_file w_line _ w_key w_val w_under <<EOF
+$rec
+EOF
     fi
-    # What sshd will actually use, Includes and all (needs the host keys; skipped if not).
-    if "$sshd" -T -f "$main_conf" >"$work/effective" 2>/dev/null </dev/null; then
-        grep -v '^#' "$work/conf" | awk 'NF { print tolower($1), $2 }' |
-            while read -r k want; do
-                have=$(awk -v k="$k" '$1 == k { print $2; exit }' "$work/effective")
-                case $warned in *" $k "*) continue ;; esac
-                if [ "$have" != "$want" ] && [ "$(printf '%s' "$have" | tr '[:lower:]' '[:upper:]')" != "$(printf '%s' "$want" | tr '[:lower:]' '[:upper:]')" ]; then
-                    warn "sshd uses '$k ${have:-(unset)}', not '$want': a value set earlier (sshd_config, or a drop-in sorting before 50-sshcert.conf) wins"
-                fi
+    if [ "$judged_by" = sshd ]; then
+        have=$(printf '%s\n' "$effective" | awk -v k="$1" '$1 == k { sub(/^[^ ]+ /, ""); print; exit }')
+    elif [ -z "$rec" ]; then
+        have=''
+    elif [ "$w_file" = "$conf_path" ]; then
+        have=$2
+    else
+        have=$w_val
+    fi
+    case $1 in
+    trustedusercakeys | revokedkeys) [ "$have" = "$2" ] && return 0 ;;
+    *) [ "$(lower "$have")" = "$(lower "$2")" ] && return 0 ;;
+    esac
+    if [ -n "$rec" ] && [ "$w_file" != "$conf_path" ]; then
+        if [ "$w_ctx" = a ]; then
+            why="$w_file line $w_line sets '$w_key $w_val' under $w_under, which every connection reads and which overrides $conf_path"
+        else
+            why="$w_file line $w_line sets '$w_key $w_val' before $conf_path, and sshd keeps the first value it reads"
+        fi
+        fix="remove that line, or make it '$3 $2'"
+    else
+        why="a setting sshd reads before $conf_path wins (sshd -T -f $main_conf shows the values in force)"
+        fix="remove that setting"
+    fi
+    return 1
+}
+
+if [ -f "$main_conf" ]; then
+    # Held in memory, not in temp files: a full temp folder must not make a check pass.
+    walk=$(conf_walk "$main_conf" g '' 0)
+    # sshd -T prints the values in force for a connection that matches no Match but "all".
+    if effective=$("$sshd" -T -f "$main_conf" 2>"$work/sshd-T.err" </dev/null); then
+        judged_by=sshd
+    else
+        judged_by=files
+        t_why=$(sed -n 1p "$work/sshd-T.err" 2>/dev/null)
+        warn "sshd -T -f $main_conf fails${t_why:+ ($t_why)}: judging from the files alone which values sshd uses"
+    fi
+    reached=$(printf '%s\n' "$walk" | awk -F "$us" -v f="$conf_path" '$2 == f && $1 != "m" { print "yes"; exit }')
+    refused=''
+    if [ -z "$reached" ]; then
+        under_only=$(printf '%s\n' "$walk" | awk -F "$us" -v f="$conf_path" '$2 == f { print $7; exit }')
+        if [ -n "$under_only" ]; then
+            inc_why="$main_conf reads $conf_path only under $under_only, for the connections that match it"
+            inc_fix="move the Include of $conf_dir/*.conf above the first Match line of $main_conf"
+        else
+            inc_why="$main_conf has no 'Include $conf_dir/*.conf' (outside any Match), so sshd ignores $conf_path"
+            inc_fix="add 'Include $conf_dir/*.conf' as the first line of $main_conf"
+        fi
+        if in_force trustedusercakeys "$ca_path" TrustedUserCAKeys && in_force revokedkeys "$krl_path" RevokedKeys; then
+            warn "$inc_why: this CA and its KRL are in force (set elsewhere), but not the hardening baseline; to apply it, $inc_fix"
+        else
+            refused="sshd would not use this enrolment: $inc_why; sshd would not trust this CA, or would accept the certificates it has revoked. To fix: $inc_fix, then enrol again."
+        fi
+    else
+        while read -r key want; do
+            in_force "$(lower "$key")" "$want" "$key" && continue
+            case $key in
+            TrustedUserCAKeys) harm="sshd would not trust this CA's key in $ca_path" ;;
+            RevokedKeys) harm="sshd would accept the certificates this CA has revoked" ;;
+            *)
+                warn "sshd would use '$key ${have:-(unset)}', not the drop-in's '$key $want': $why"
+                continue
+                ;;
+            esac
+            refused="$refused${refused:+$nl$prog: }sshd would use '$key ${have:-(unset)}', not this enrolment's '$key $want': $why; $harm. To fix: $fix, then enrol again."
+        done <<EOF
+$settings
+EOF
+        # Under another Match only the connections that match it are concerned: a warning.
+        printf '%s\n' "$walk" | awk -F "$us" '$1 == "m" && ($4 == "trustedusercakeys" || $4 == "revokedkeys")' |
+            while IFS=$us read -r _ w_file w_line k w_key w_val w_under; do
+                case $k in trustedusercakeys) want=$ca_path ;; *) want=$krl_path ;; esac
+                [ "$w_val" = "$want" ] ||
+                    warn "$w_file line $w_line sets '$w_key $w_val' under $w_under: connections that match it would use that, not '$w_key $want'"
             done
     fi
+    if [ -n "$refused" ]; then
+        last=$(restored)
+        rollback
+        state=idle
+        fail 6 "$refused
+$last"
+    fi
 fi
+state=installed
 
 # --- 6. tell, reload ---------------------------------------------------------------------
 if [ -z "$changed" ]; then

@@ -6,8 +6,11 @@
 # is refused everywhere; a wrong fingerprint installs nothing; a refresh that cannot reach the
 # CA, or gets something that is not a good KRL, keeps the last good KRL; an enrolment that
 # cannot get a good KRL for its CA installs nothing (fail closed), unless the device already
-# holds one for that CA; sshd -t failures roll back; a config that would hide the drop-in is
-# warned about; the units and install rules hold, and the installed scripts work.
+# holds one for that CA; sshd -t failures roll back; so does a config under which sshd would not
+# use the drop-in's TrustedUserCAKeys or RevokedKeys (exit 6, judged by sshd -T and by reading
+# the files, also when sshd -T cannot run), while hardening settings that win are warned
+# about; the units and install rules hold (the units name the install-time --prefix, DESTDIR
+# and absolute folders), and the installed scripts work.
 . "$SSHCERT_SRC_DIR/tests/lib.sh"
 
 ENROLL="$SSHCERT_SRC_DIR/deploy/enroll-device.sh"
@@ -174,6 +177,7 @@ done
 before=$(snapshot dev1/etc)
 t_rc "enrolling again exits 0" 0 enroll dev1
 t_match "...says nothing changed" "already enrolled: .* nothing changed" "$T_OUT"
+t_eq "...without a warning" "" "$T_ERR"
 t_eq "...and changes nothing (files, modes, mtimes)" "$before" "$(snapshot dev1/etc)"
 t_rc "a wrong fingerprint on an enrolled device fails (3)" 3 "$ENROLL" --server "$URL" \
   --fingerprint "$OTHER" --ca-cert "$TLS" --etc "$E" --no-reload
@@ -438,18 +442,174 @@ t_match "...quoting sshd" "sshd -t -f $T_DIR/dev5/etc/sshd_config rejects the co
 t_match "...and saying it restored the files" "restored the previous files" "$T_ERR"
 t_eq "...and the etc folder is as before (contents, modes, mtimes, no new files)" "$before" "$(snapshot dev5/etc)"
 
-# --- warnings when sshd would not see the drop-in ------------------------------------------
-mkdev dev6
-sed -i '/^Include /d' dev6/etc/sshd_config
-t_rc "enrolment with no Include in sshd_config still succeeds" 0 enroll dev6
-t_match "...warning that sshd ignores the drop-in" "has no 'Include $T_DIR/dev6/etc/sshd_config.d/\*\.conf'" "$T_ERR"
-mkdev dev7
-sed -i "1i PasswordAuthentication yes" dev7/etc/sshd_config
-mkdir -p dev7/etc/sshd_config.d
-echo "PermitRootLogin yes" >dev7/etc/sshd_config.d/10-local.conf
-t_rc "enrolment under overriding settings still succeeds" 0 enroll dev7
-t_match "...warning about the line before the Include" "sshd_config line 1 sets 'PasswordAuthentication yes' before the Include" "$T_ERR"
-t_match "...and about the earlier drop-in" "sshd uses 'permitrootlogin yes', not 'no'" "$T_ERR"
+# --- sshd must use this CA and its KRL: otherwise enrolment rolls back and fails (6) ---------
+# A stand-in for sshd whose -T fails and whose -t works: enrolment then judges from the files.
+cat >sshd-no-T <<EOF
+#!/bin/sh
+for a; do [ "\$a" = -T ] && { echo "sshd: stand-in: -T cannot run" >&2; exit 1; }; done
+exec $SSHD "\$@"
+EOF
+chmod 0755 sshd-no-T
+NOT="$T_DIR/sshd-no-T"
+# not_warn D: the warning when sshd -T fails for the etc folder D.
+not_warn() {
+  printf '%s' "warning: sshd -T -f $1/sshd_config fails (sshd: stand-in: -T cannot run): judging from the files alone which values sshd uses"
+}
+# enroll_with SSHD NAME: enrolment of NAME, with SSHD as sshd.
+enroll_with() {
+  env SSHD="$1" "$ENROLL" --server "$URL" --fingerprint "$FP" --ca-cert "$TLS" --etc "$T_DIR/$2/etc" --no-reload
+}
+# refused NAME DESC SSHD LINE_REGEX [LAST]: enrolling NAME with SSHD fails (6); stderr is the
+# sshd -T warning (stand-in only), then one line matching LINE_REGEX, then LAST (default: the
+# files were restored); the etc folder ends as it began (contents, modes, mtimes, no new file).
+refused() {
+  local n=$1 desc=$2 sshd=$3 line=$4 last=${5:-restored the previous files} d="$T_DIR/$1/etc" before want
+  before=$(snapshot "$n/etc")
+  t_rc "enrolment $desc fails (6)" 6 enroll_with "$sshd" "$n"
+  want="^enroll-device\.sh: $line"$'\n'"enroll-device\.sh: $last; $(re "$d") is as it was before\$"
+  [ "$sshd" = "$NOT" ] && want="^enroll-device\.sh: $(re "$(not_warn "$d")")"$'\n'"${want#^}"
+  if [[ "$T_ERR" =~ $want ]]; then
+    t_ok "...saying exactly which setting wins, what to change, and that the files are back"
+  else
+    t_bad "...saying exactly which setting wins, what to change, and that the files are back" "expected /$want/" "actual:   $T_ERR"
+  fi
+  t_eq "...installing nothing on stdout" "" "$T_OUT"
+  t_eq "...and $n/etc is as it was (contents, modes, mtimes, no new files)" "$before" "$(snapshot "$n/etc")"
+}
+# no_include D: the error when the etc folder D's sshd_config does not Include the drop-in.
+no_include() {
+  printf '%s' "sshd would not use this enrolment: $1/sshd_config has no 'Include $1/sshd_config.d/*.conf' (outside any Match), so sshd ignores $1/sshd_config.d/50-sshcert.conf; sshd would not trust this CA, or would accept the certificates it has revoked. To fix: add 'Include $1/sshd_config.d/*.conf' as the first line of $1/sshd_config, then enrol again."
+}
+# err_wins D KEYWORD HAVE WHERE_REGEX: the error line for KEYWORD (with the value HAVE) that
+# WHERE_REGEX sets in the etc folder D.
+err_wins() {
+  local d=$1 key=$2 have=$3 where=$4 want harm
+  case $key in
+  RevokedKeys) want="$d/sshcert.krl" harm="sshd would accept the certificates this CA has revoked" ;;
+  TrustedUserCAKeys) want="$d/sshcert_ca.pub" harm="sshd would not trust this CA's key in $(re "$d")/sshcert_ca\.pub" ;;
+  esac
+  printf "%s" "sshd would use '$key $(re "$have")', not this enrolment's '$key $(re "$want")': $where; $harm\. To fix: remove that line, or make it '$key $(re "$want")', then enrol again\."
+}
+# before D FILE LINE KEYWORD VALUE: how the error says that FILE's LINE sets KEYWORD VALUE first.
+before() {
+  printf "%s" "$(re "$1/$2") line $3 sets '$4 $(re "$5")' before $(re "$1")/sshd_config\.d/50-sshcert\.conf, and sshd keeps the first value it reads"
+}
+
+for sshd in "$SSHD" "$NOT"; do
+  [ "$sshd" = "$NOT" ] && how=" (files alone)" || how=""
+  x=${sshd##*/}
+  x=${x//-/}
+  # No Include: sshd ignores the drop-in altogether.
+  mkdev "ni$x"
+  d="$T_DIR/ni$x/etc"
+  sed -i '/^Include /d' "ni$x/etc/sshd_config"
+  refused "ni$x" "with no Include in sshd_config$how" "$sshd" "$(re "$(no_include "$d")")"
+  t_eq "...removing the sshd_config.d it made" "" "$(find "ni$x/etc" -mindepth 1 ! -name sshd_config)"
+  # RevokedKeys none above the Include.
+  mkdev "rk$x"
+  d="$T_DIR/rk$x/etc"
+  sed -i '1i RevokedKeys none' "rk$x/etc/sshd_config"
+  refused "rk$x" "under 'RevokedKeys none' above the Include$how" "$sshd" \
+    "$(err_wins "$d" RevokedKeys none "$(before "$d" sshd_config 1 RevokedKeys none)")"
+  # Another CA file in a drop-in that sorts first.
+  mkdev "ca$x"
+  d="$T_DIR/ca$x/etc"
+  mkdir -p "$d/sshd_config.d"
+  echo "TrustedUserCAKeys $T_DIR/otherca.pub" >"$d/sshd_config.d/10-local.conf"
+  refused "ca$x" "under another TrustedUserCAKeys in an earlier drop-in$how" "$sshd" \
+    "$(err_wins "$d" TrustedUserCAKeys "$T_DIR/otherca.pub" "$(before "$d" sshd_config.d/10-local.conf 1 TrustedUserCAKeys "$T_DIR/otherca.pub")")"
+  t_eq "...leaving that drop-in alone" "TrustedUserCAKeys $T_DIR/otherca.pub" "$(cat "$d/sshd_config.d/10-local.conf")"
+  # A path that differs from ours only in case is another file: paths compare exactly.
+  mkdev "cs$x"
+  d="$T_DIR/cs$x/etc"
+  mkdir -p "$d/sshd_config.d"
+  echo "RevokedKeys $d/SSHCERT.KRL" >"$d/sshd_config.d/10-local.conf"
+  refused "cs$x" "under a RevokedKeys path that differs only in case$how" "$sshd" \
+    "$(err_wins "$d" RevokedKeys "$d/SSHCERT.KRL" "$(before "$d" sshd_config.d/10-local.conf 1 RevokedKeys "$d/SSHCERT.KRL")")"
+  # "Match all" overrides the drop-in for every connection, even after the Include.
+  mkdev "ma$x"
+  d="$T_DIR/ma$x/etc"
+  printf 'Match all\n  RevokedKeys=none\n' >>"$d/sshd_config"
+  n=$(wc -l <"$d/sshd_config")
+  refused "ma$x" "under 'Match all' with 'RevokedKeys=none'$how" "$sshd" \
+    "$(err_wins "$d" RevokedKeys none "$(re "$d")/sshd_config line $n sets 'RevokedKeys none' under 'Match all' \($(re "$d")/sshd_config line $((n - 1))\), which every connection reads and which overrides $(re "$d")/sshd_config\.d/50-sshcert\.conf")"
+  # The Include only under a Match: only the connections that match read the drop-in.
+  mkdev "im$x"
+  d="$T_DIR/im$x/etc"
+  sed -i '/^Include /d' "$d/sshd_config"
+  printf 'Match User nobody\nInclude %s/sshd_config.d/*.conf\n' "$d" >>"$d/sshd_config"
+  n=$(($(wc -l <"$d/sshd_config") - 1))
+  refused "im$x" "when sshd_config includes the drop-in only under a Match$how" "$sshd" \
+    "sshd would not use this enrolment: $(re "$d")/sshd_config reads $(re "$d")/sshd_config\.d/50-sshcert\.conf only under 'Match User nobody' \($(re "$d")/sshd_config line $n\), for the connections that match it; sshd would not trust this CA, or would accept the certificates it has revoked\. To fix: move the Include of $(re "$d")/sshd_config\.d/\*\.conf above the first Match line of $(re "$d")/sshd_config, then enrol again\."
+
+  # An enrolled device that a later edit overrides: an older drop-in is restored byte for byte.
+  mkdev "re$x"
+  d="$T_DIR/re$x/etc"
+  t_rc "enroll re$x$how" 0 enroll_with "$sshd" "re$x"
+  printf '# an older enrolment\nTrustedUserCAKeys %s/sshcert_ca.pub\n' "$d" >"$d/sshd_config.d/50-sshcert.conf"
+  touch -d '2020-01-01 00:00' "$d/sshd_config.d/50-sshcert.conf"
+  sed -i '1i TrustedUserCAKeys none' "$d/sshd_config"
+  refused "re$x" "over an older enrolment under 'TrustedUserCAKeys none'$how" "$sshd" \
+    "$(err_wins "$d" TrustedUserCAKeys none "$(before "$d" sshd_config 1 TrustedUserCAKeys none)")"
+  t_eq "...the older drop-in is back" "# an older enrolment" "$(head -1 "$d/sshd_config.d/50-sshcert.conf")"
+  # Already enrolled, nothing to change, but overridden: still refused.
+  sed -i '1d' "$d/sshd_config"
+  t_rc "re-enroll re$x$how without the override (0)" 0 enroll_with "$sshd" "re$x"
+  t_match "...putting the current drop-in back" "installed $d/sshd_config.d/50-sshcert.conf" "$T_OUT"
+  t_rc "...then re-enroll it again$how (0)" 0 enroll_with "$sshd" "re$x"
+  t_match "...which changes nothing" "already enrolled: .* nothing changed" "$T_OUT"
+  sed -i '1i RevokedKeys none' "$d/sshd_config"
+  refused "re$x" "of an enrolled device overridden later$how" "$sshd" \
+    "$(err_wins "$d" RevokedKeys none "$(before "$d" sshd_config 1 RevokedKeys none)")" "nothing was changed"
+
+  # Hardening settings that win are warnings; enrolment succeeds.
+  mkdev "hw$x"
+  d="$T_DIR/hw$x/etc"
+  sed -i "1i PasswordAuthentication yes" "$d/sshd_config"
+  mkdir -p "$d/sshd_config.d"
+  echo "PermitRootLogin yes" >"$d/sshd_config.d/10-local.conf"
+  t_rc "enrolment under overriding hardening settings succeeds$how (0)" 0 enroll_with "$sshd" "hw$x"
+  want="enroll-device.sh: warning: sshd would use 'PasswordAuthentication yes', not the drop-in's 'PasswordAuthentication no': $d/sshd_config line 1 sets 'PasswordAuthentication yes' before $d/sshd_config.d/50-sshcert.conf, and sshd keeps the first value it reads
+enroll-device.sh: warning: sshd would use 'PermitRootLogin yes', not the drop-in's 'PermitRootLogin no': $d/sshd_config.d/10-local.conf line 1 sets 'PermitRootLogin yes' before $d/sshd_config.d/50-sshcert.conf, and sshd keeps the first value it reads"
+  [ "$sshd" = "$NOT" ] && want="enroll-device.sh: $(not_warn "$d")"$'\n'"$want"
+  t_eq "...warning about each, naming the file and line" "$want" "$T_ERR"
+  t_match "...and installing the drop-in" "installed $d/sshd_config.d/50-sshcert.conf" "$T_OUT"
+
+  # TrustedUserCAKeys or RevokedKeys under another Match concern some connections: a warning.
+  mkdev "mu$x"
+  d="$T_DIR/mu$x/etc"
+  printf 'Match User nobody\n  RevokedKeys %s/other.krl\n' "$T_DIR" >>"$d/sshd_config"
+  n=$(wc -l <"$d/sshd_config")
+  t_rc "enrolment with a RevokedKeys under 'Match User' succeeds$how (0)" 0 enroll_with "$sshd" "mu$x"
+  want="enroll-device.sh: warning: $d/sshd_config line $n sets 'RevokedKeys $T_DIR/other.krl' under 'Match User nobody' ($d/sshd_config line $((n - 1))): connections that match it would use that, not 'RevokedKeys $d/sshcert.krl'"
+  [ "$sshd" = "$NOT" ] && want="enroll-device.sh: $(not_warn "$d")"$'\n'"$want"
+  t_eq "...warning about it" "$want" "$T_ERR"
+done
+
+# Judged from the files: Includes nest, and a value sshd_config sets to ours first is ours.
+mkdev nest
+d="$T_DIR/nest/etc"
+sed -i "s#^Include .*#Include $d/more.conf#" "$d/sshd_config"
+sed -i "1i RevokedKeys \"$d/sshcert.krl\"" "$d/sshd_config"
+printf '# more\nInclude %s/sshd_config.d/*.conf\n' "$d" >"$d/more.conf"
+t_rc "enrolment through a nested Include, judged from the files, succeeds (0)" 0 enroll_with "$NOT" nest
+t_eq "...with only the sshd -T warning" "enroll-device.sh: $(not_warn "$d")" "$T_ERR"
+before=$(snapshot nest/etc)
+t_rc "...and again (0)" 0 enroll_with "$NOT" nest
+t_match "...changing nothing" "already enrolled: .* nothing changed" "$T_OUT"
+t_eq "...(byte-identical)" "$before" "$(snapshot nest/etc)"
+t_rc "sshd -T agrees: that enrolment succeeds (0)" 0 enroll nest
+t_eq "...without a warning" "" "$T_ERR"
+# No Include, but sshd_config itself names this CA and KRL: in force, so only a warning.
+mkdev own
+d="$T_DIR/own/etc"
+sed -i "s#^Include .*#TrustedUserCAKeys $d/sshcert_ca.pub\nRevokedKeys $d/sshcert.krl#" "$d/sshd_config"
+for sshd in "$SSHD" "$NOT"; do
+  t_rc "enrolment without the Include, under sshd_config's own same CA and KRL, succeeds (${sshd##*/}) (0)" 0 enroll_with "$sshd" own
+  want="enroll-device.sh: warning: $d/sshd_config has no 'Include $d/sshd_config.d/*.conf' (outside any Match), so sshd ignores $d/sshd_config.d/50-sshcert.conf: this CA and its KRL are in force (set elsewhere), but not the hardening baseline; to apply it, add 'Include $d/sshd_config.d/*.conf' as the first line of $d/sshd_config"
+  [ "$sshd" = "$NOT" ] && want="enroll-device.sh: $(not_warn "$d")"$'\n'"$want"
+  t_eq "...warning that the hardening baseline is not in force" "$want" "$T_ERR"
+done
 
 # --- the expired certificate ---------------------------------------------------------------
 vb=$(ssh-keygen -L -f expiring-cert.pub | sed -n 's/.* to \([0-9T:-]*\)$/\1/p')
@@ -465,6 +625,63 @@ done
 # --- units and install rules ---------------------------------------------------------------
 if [ -f "$SSHCERT_BUILD_DIR/deploy/cmake_install.cmake" ]; then
   t_rc "cmake --install (component deploy)" 0 cmake --install "$SSHCERT_BUILD_DIR" --prefix "$T_DIR/inst" --component deploy
+  # The units name the install-time folders: one configuration, installed under two prefixes,
+  # under DESTDIR, and with absolute sbin and doc folders. The binaries (component Unspecified)
+  # only where every folder they go to is under the prefix.
+  with_bin=yes
+  grep -Eq '^(CMAKE_INSTALL_(S?BIN|LIB)DIR|SSHCERT_PAM_MODULE_DIR):[A-Z]*=/' "$SSHCERT_BUILD_DIR/CMakeCache.txt" &&
+    with_bin=no
+  # units_at ROOT SBIN DOC DESC PREFIX [BIN]: the units in ROOT/PREFIX/lib/systemd/system run
+  # SBIN's programs and name DOC's README, which are there below ROOT (DESTDIR, or ''); BIN
+  # (yes or no, default no): sshcert-server was installed too.
+  units_at() {
+    local root=$1 sbin=$2 doc=$3 desc=$4 u="$1$5/lib/systemd/system" bin=${6:-no}
+    t_eq "$desc: sshcert-server.service runs $sbin/sshcert-server" \
+      "ExecStart=$sbin/sshcert-server -c /etc/sshcert/sshcert.json" "$(grep '^ExecStart=' "$u/sshcert-server.service" 2>&1)"
+    t_eq "$desc: sshcert-krl-refresh.service runs $sbin/sshcert-krl-refresh" \
+      "ExecStart=$sbin/sshcert-krl-refresh --server \${SSHCERT_SERVER} \$SSHCERT_KRL_REFRESH_ARGS" \
+      "$(grep '^ExecStart=' "$u/sshcert-krl-refresh.service" 2>&1)"
+    t_eq "$desc: ...which is installed there" yes "$([ -x "$root$sbin/sshcert-krl-refresh" ] && echo yes)"
+    if [ "$bin" = yes ]; then
+      t_eq "$desc: ...and so is sshcert-server" yes "$([ -x "$root$sbin/sshcert-server" ] && echo yes)"
+    fi
+    t_eq "$desc: the three units name $doc/README.md" \
+      "Documentation=file:$doc/README.md Documentation=file:$doc/README.md Documentation=file:$doc/README.md" \
+      "$(cat "$u/sshcert-server.service" "$u/sshcert-krl-refresh.service" "$u/sshcert-krl-refresh.timer" | grep '^Documentation=' | tr '\n' ' ' | sed 's/ $//')"
+    t_eq "$desc: ...which is installed there" yes "$([ -s "$root$doc/README.md" ] && echo yes)"
+    t_eq "$desc: no unit names /usr/sbin or /usr/share/doc" "" "$(grep -l '/usr/sbin\|/usr/share/doc' "$u"/sshcert-*)"
+  }
+  for p in pa pb; do
+    t_rc "cmake --install --prefix $T_DIR/$p" 0 cmake --install "$SSHCERT_BUILD_DIR" --prefix "$T_DIR/$p" --component deploy
+    if [ "$with_bin" = yes ]; then
+      t_rc "...and its binaries" 0 cmake --install "$SSHCERT_BUILD_DIR" --prefix "$T_DIR/$p" --component Unspecified
+    fi
+    units_at "" "$T_DIR/$p/sbin" "$T_DIR/$p/share/doc/sshcert" "--prefix $p" "$T_DIR/$p" "$with_bin"
+    t_eq "--prefix $p: the scripts source the shared code there" "common='$T_DIR/$p/share/sshcert/sshcert-device-common.sh'" \
+      "$(grep -h '^common=' "$T_DIR/$p/sbin/sshcert-enroll-device" "$T_DIR/$p/sbin/sshcert-krl-refresh" | sort -u)"
+  done
+  OPT="/opt/sshcert-fleet-$$"
+  if [ ! -e "$OPT" ]; then
+    t_rc "DESTDIR=$T_DIR/stage cmake --install --prefix $OPT" 0 env DESTDIR="$T_DIR/stage" \
+      cmake --install "$SSHCERT_BUILD_DIR" --prefix "$OPT" --component deploy
+    if [ "$with_bin" = yes ]; then
+      t_rc "...and its binaries" 0 env DESTDIR="$T_DIR/stage" cmake --install "$SSHCERT_BUILD_DIR" --prefix "$OPT" --component Unspecified
+    fi
+    units_at "$T_DIR/stage" "$OPT/sbin" "$OPT/share/doc/sshcert" "DESTDIR" "$OPT" "$with_bin"
+    t_eq "DESTDIR: the scripts source the shared code by its path without DESTDIR" "common='$OPT/share/sshcert/sshcert-device-common.sh'" \
+      "$(grep -h '^common=' "$T_DIR/stage$OPT/sbin/sshcert-enroll-device" "$T_DIR/stage$OPT/sbin/sshcert-krl-refresh" | sort -u)"
+    t_eq "DESTDIR: nothing outside it" no "$([ -e "$OPT" ] && echo yes || echo no)"
+  fi
+  # Absolute sbin and doc folders: a configuration of its own (configured, never built).
+  if cmake -S "$SSHCERT_SRC_DIR" -B "$T_DIR/absbuild" -DCMAKE_INSTALL_SBINDIR="$T_DIR/abs/sbin" \
+    -DCMAKE_INSTALL_DOCDIR="$T_DIR/abs/doc" >"$T_DIR/absbuild.log" 2>&1; then
+    t_rc "cmake --install with absolute sbin and doc folders" 0 cmake --install "$T_DIR/absbuild" --prefix "$T_DIR/pc" --component deploy
+    units_at "" "$T_DIR/abs/sbin" "$T_DIR/abs/doc" "absolute folders" "$T_DIR/pc"
+    t_rc "...and under DESTDIR" 0 env DESTDIR="$T_DIR/stage2" cmake --install "$T_DIR/absbuild" --prefix "$T_DIR/pd" --component deploy
+    units_at "$T_DIR/stage2" "$T_DIR/abs/sbin" "$T_DIR/abs/doc" "absolute folders, DESTDIR" "$T_DIR/pd"
+  else
+    t_bad "cmake cannot configure the source with absolute install folders" "$(tail -5 "$T_DIR/absbuild.log")"
+  fi
   for f in sbin/sshcert-enroll-device sbin/sshcert-krl-refresh lib/systemd/system/sshcert-server.service \
     lib/systemd/system/sshcert-krl-refresh.service lib/systemd/system/sshcert-krl-refresh.timer \
     lib/sysusers.d/sshcert.conf share/doc/sshcert/sshcert.json.example; do
