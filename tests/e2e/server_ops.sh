@@ -293,32 +293,40 @@ t_rc "both restored: intact again" 0 "$ADMIN" -c "$SRV_CFG" audit verify
 XC="sshcert-admin: certificates table does not match the audit log at serial"
 t_eq "(serials 1 and 3 are revoked, 2 is not)" "1|laptop stolen 2| 3|left the company" \
   "$(sqlite3 "$DB" "select serial, revoke_reason from certificates where serial <= 3" | xargs)"
-sqlite3 "$DB" "update certificates set revoked_at = NULL, revoke_reason = NULL where serial = 1"
-t_rc "a revocation undone in the certificates table: audit verify exits 1" 1 "$ADMIN" -c "$SRV_CFG" audit verify
-t_eq "...the chain itself intact" "audit log intact: $N entries" "$(printf '%s' "$T_OUT" | cut -d, -f1)"
-t_eq "...names serial 1 and what that means" "$XC 1: the audit log has it revoked, but its row does not say so as logged (the row edited; the KRL may leave it out)" "$T_ERR"
-sqlite3 "$DB" "update certificates set revoked_at = (select ts from audit where event = 'cert_revoked' and serial = 1), revoke_reason = 'laptop stolen' where serial = 1"
+# xc_edit DESC EDIT UNDO SERIAL WHY: after the SQL EDIT, audit verify exits 1 naming SERIAL and
+# WHY, with the chain itself intact; UNDO puts the table back.
+UNREV="the audit log has it revoked, but its row does not say so as logged (the row edited; the KRL may leave it out)"
+UNLOGGED="its row matches no issuance event in the audit log (the row edited, or added without the log)"
+xc_edit() {
+  sqlite3 "$DB" "$2"
+  t_rc "$1: audit verify exits 1" 1 "$ADMIN" -c "$SRV_CFG" audit verify
+  t_eq "...the chain itself intact" "audit log intact: $N entries" "$(printf '%s' "$T_OUT" | cut -d, -f1)"
+  t_eq "...naming serial $4" "$XC $4: $5" "$T_ERR"
+  sqlite3 "$DB" "$3"
+}
+xc_edit "a revocation undone in the certificates table" \
+  "update certificates set revoked_at = NULL, revoke_reason = NULL where serial = 1" \
+  "update certificates set revoked_at = (select ts from audit where event = 'cert_revoked' and serial = 1), revoke_reason = 'laptop stolen' where serial = 1" \
+  1 "$UNREV"
 t_rc "restored: audit verify exits 0" 0 "$ADMIN" -c "$SRV_CFG" audit verify
-sqlite3 "$DB" "update certificates set revoke_reason = 'expired anyway' where serial = 1"
-t_rc "a revocation's reason edited: audit verify exits 1" 1 "$ADMIN" -c "$SRV_CFG" audit verify
-t_eq "...naming serial 1" "$XC 1: its row says revoked, but no cert_revoked event in the audit log matches (the row edited)" "$T_ERR"
-sqlite3 "$DB" "update certificates set revoke_reason = 'laptop stolen' where serial = 1"
-sqlite3 "$DB" "update certificates set valid_before = valid_before - 60 where serial = 2"
-t_rc "a certificate's end of validity edited: audit verify exits 1" 1 "$ADMIN" -c "$SRV_CFG" audit verify
-t_eq "...naming serial 2" "$XC 2: its row matches no issuance event in the audit log (the row edited, or added without the log)" "$T_ERR"
-sqlite3 "$DB" "update certificates set valid_before = valid_before + 60 where serial = 2"
-sqlite3 "$DB" "update certificates set principals = principals || ',root' where serial = 2"
-t_rc "a certificate's principals edited: audit verify exits 1" 1 "$ADMIN" -c "$SRV_CFG" audit verify
-t_eq "...naming serial 2" "$XC 2: its row matches no issuance event in the audit log (the row edited, or added without the log)" "$T_ERR"
-sqlite3 "$DB" "update certificates set principals = substr(principals, 1, length(principals) - 5) where serial = 2"
-sqlite3 "$DB" "create table saved as select * from certificates where serial = 3; delete from certificates where serial = 3"
-t_rc "a certificate row deleted: audit verify exits 1" 1 "$ADMIN" -c "$SRV_CFG" audit verify
-t_eq "...naming serial 3" "$XC 3: its issuance event matches no row in the certificates table (the row edited or deleted)" "$T_ERR"
-sqlite3 "$DB" "insert into certificates select * from saved; update saved set serial = 999999"
-sqlite3 "$DB" "insert into certificates select * from saved; drop table saved"
-t_rc "a certificate row added without the log: audit verify exits 1" 1 "$ADMIN" -c "$SRV_CFG" audit verify
-t_eq "...naming serial 999999" "$XC 999999: its row matches no issuance event in the audit log (the row edited, or added without the log)" "$T_ERR"
-sqlite3 "$DB" "delete from certificates where serial = 999999"
+xc_edit "a revocation's reason edited" \
+  "update certificates set revoke_reason = 'expired anyway' where serial = 1" \
+  "update certificates set revoke_reason = 'laptop stolen' where serial = 1" \
+  1 "its row says revoked, but no cert_revoked event in the audit log matches (the row edited)"
+xc_edit "a certificate's end of validity edited" \
+  "update certificates set valid_before = valid_before - 60 where serial = 2" \
+  "update certificates set valid_before = valid_before + 60 where serial = 2" 2 "$UNLOGGED"
+xc_edit "a certificate's principals edited" \
+  "update certificates set principals = principals || ',root' where serial = 2" \
+  "update certificates set principals = substr(principals, 1, length(principals) - 5) where serial = 2" \
+  2 "$UNLOGGED"
+xc_edit "a certificate row deleted" \
+  "create table saved as select * from certificates where serial = 3; delete from certificates where serial = 3" \
+  "insert into certificates select * from saved; update saved set serial = 999999" \
+  3 "its issuance event matches no row in the certificates table (the row edited or deleted)"
+xc_edit "a certificate row added without the log" \
+  "insert into certificates select * from saved; drop table saved" \
+  "delete from certificates where serial = 999999" 999999 "$UNLOGGED"
 t_rc "all restored: audit verify exits 0" 0 "$ADMIN" -c "$SRV_CFG" audit verify
 t_eq "...and says the certificates match" "certificates match the audit log: 7 certificates, 3 revoked" \
   "$(printf '%s' "$T_OUT" | sed -n 2p)"
