@@ -182,7 +182,8 @@ store_meta_set(struct sshcert_store *s, const char *key, uint64_t v)
     return store_step_done(st);
 }
 
-/* The schema's version (PRAGMA user_version), read in a transaction of its own or the caller's. */
+/* The schema's version (PRAGMA user_version), read in a transaction of its own or in the
+ * caller's. */
 static int
 schema_version(struct sshcert_store *s, int *version)
 {

@@ -260,7 +260,7 @@ sshcert_store_audit_crosscheck(struct sshcert_store *s, struct sshcert_audit_xch
     memset(x, 0, sizeof(*x));
     pthread_mutex_lock(&s->mu);
     /* One read transaction: the counts and the four comparisons see the same snapshot. */
-    if ((r = store_err(sqlite3_exec(s->db, "BEGIN", NULL, NULL, NULL))) != 0)
+    if ((r = store_run(s, "BEGIN")) != 0)
         goto out;
     if ((st = store_stmt(s, counts)) == NULL || (rc = sqlite3_step(st)) != SQLITE_ROW) {
         r = st == NULL ? SSHCERT_ERR_SYSTEM : store_err(rc == SQLITE_DONE ? SQLITE_ERROR : rc);

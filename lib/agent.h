@@ -71,9 +71,9 @@ int sshcert_agent_check_owner(int fd, const char *path, uid_t uid,
 int sshcert_agent_path_ok(const char *path);
 /* The socket half of sshcert_agent_connect, for a caller that checks the peer before it trusts
  * it (sshcert_agent_check_owner): connects a stream socket to path (not NULL; no
- * $SSH_AUTH_SOCK lookup; sshcert_agent_path_ok, else SSHCERT_ERR_AGENT_UNAVAILABLE) and sets *fd (close-on-exec, connect bounded by
- * SSHCERT_AGENT_TIMEOUT_S). Same codes as sshcert_agent_connect, errno kept; *fd is -1 unless
- * this succeeds. */
+ * $SSH_AUTH_SOCK lookup; sshcert_agent_path_ok, else SSHCERT_ERR_AGENT_UNAVAILABLE) and sets
+ * *fd (close-on-exec, connect bounded by SSHCERT_AGENT_TIMEOUT_S). Same codes as
+ * sshcert_agent_connect, errno kept; *fd is -1 unless this succeeds. */
 int sshcert_agent_connect_socket(const char *path, int *fd);
 /* Uses an already connected stream socket (takes ownership of fd, which is closed even when
  * this fails). */

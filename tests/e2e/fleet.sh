@@ -495,6 +495,18 @@ before() {
   printf "%s" "$(re "$1/$2") line $3 sets '$4 $(re "$5")' before $(re "$1")/sshd_config\.d/50-sshcert\.conf, and sshd keeps the first value it reads"
 }
 
+# earlier_dropin NAME KEYWORD VALUE DESC: device NAME, whose drop-in 10-local.conf (sorting
+# before ours) sets KEYWORD VALUE, is refused (6); d is left naming its etc folder. Reads the
+# loop's sshd and how.
+earlier_dropin() {
+  mkdev "$1"
+  d="$T_DIR/$1/etc"
+  mkdir -p "$d/sshd_config.d"
+  echo "$2 $3" >"$d/sshd_config.d/10-local.conf"
+  refused "$1" "$4$how" "$sshd" \
+    "$(err_wins "$d" "$2" "$3" "$(before "$d" sshd_config.d/10-local.conf 1 "$2" "$3")")"
+}
+
 for sshd in "$SSHD" "$NOT"; do
   [ "$sshd" = "$NOT" ] && how=" (files alone)" || how=""
   x=${sshd##*/}
@@ -512,20 +524,10 @@ for sshd in "$SSHD" "$NOT"; do
   refused "rk$x" "under 'RevokedKeys none' above the Include$how" "$sshd" \
     "$(err_wins "$d" RevokedKeys none "$(before "$d" sshd_config 1 RevokedKeys none)")"
   # Another CA file in a drop-in that sorts first.
-  mkdev "ca$x"
-  d="$T_DIR/ca$x/etc"
-  mkdir -p "$d/sshd_config.d"
-  echo "TrustedUserCAKeys $T_DIR/otherca.pub" >"$d/sshd_config.d/10-local.conf"
-  refused "ca$x" "under another TrustedUserCAKeys in an earlier drop-in$how" "$sshd" \
-    "$(err_wins "$d" TrustedUserCAKeys "$T_DIR/otherca.pub" "$(before "$d" sshd_config.d/10-local.conf 1 TrustedUserCAKeys "$T_DIR/otherca.pub")")"
+  earlier_dropin "ca$x" TrustedUserCAKeys "$T_DIR/otherca.pub" "under another TrustedUserCAKeys in an earlier drop-in"
   t_eq "...leaving that drop-in alone" "TrustedUserCAKeys $T_DIR/otherca.pub" "$(cat "$d/sshd_config.d/10-local.conf")"
   # A path that differs from ours only in case is another file: paths compare exactly.
-  mkdev "cs$x"
-  d="$T_DIR/cs$x/etc"
-  mkdir -p "$d/sshd_config.d"
-  echo "RevokedKeys $d/SSHCERT.KRL" >"$d/sshd_config.d/10-local.conf"
-  refused "cs$x" "under a RevokedKeys path that differs only in case$how" "$sshd" \
-    "$(err_wins "$d" RevokedKeys "$d/SSHCERT.KRL" "$(before "$d" sshd_config.d/10-local.conf 1 RevokedKeys "$d/SSHCERT.KRL")")"
+  earlier_dropin "cs$x" RevokedKeys "$T_DIR/cs$x/etc/SSHCERT.KRL" "under a RevokedKeys path that differs only in case"
   # "Match all" overrides the drop-in for every connection, even after the Include.
   mkdev "ma$x"
   d="$T_DIR/ma$x/etc"
