@@ -4,8 +4,8 @@
 # during the install and is removed afterwards if we created it.
 set -eu
 PKGS=(build-essential cmake pkg-config clang libfuzzer-14-dev libclang-rt-14-dev
-  nettle-dev libsodium-dev libmicrohttpd-dev libjansson-dev liboath-dev libsqlite3-dev libssh-dev
-  libcurl4-openssl-dev libqrencode-dev libpam0g-dev libcmocka-dev
+  nettle-dev libsodium-dev libargon2-dev libmicrohttpd-dev libjansson-dev liboath-dev
+  libsqlite3-dev libssh-dev libcurl4-openssl-dev libqrencode-dev libpam0g-dev libcmocka-dev
   openssh-server openssh-client oathtool pamtester curl sqlite3 openssl
   python3 python3-jsonschema python3-pil zbar-tools procps iproute2 util-linux valgrind strace)
 missing=()

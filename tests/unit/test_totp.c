@@ -2,6 +2,8 @@
  * ca-server/totp: which time step a code is taken for. The window (one step either side) at
  * its edges, replays, the format, and the case liboath's first-match validate got wrong: two
  * steps of the window with the same code, the older one already used.
+ * ca-server/totp's passwords: a hash made at the min cost is verified by libargon2, every other
+ * by libsodium; both libraries must compute the same argon2id and read each other's strings.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,7 +15,9 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include <argon2.h>
 #include <oath.h>
+#include <sodium.h>
 
 #include "err.h"
 #include "totp.h"
@@ -164,6 +168,129 @@ test_first_steps(void **state)
     assert_int_equal(step, 1);
 }
 
+/* "password" under the salt "somesaltsomesalt", argon2id v19, p=1, 32 bytes: t=1 m=8 KiB (the
+ * min cost) and t=3 m=64 KiB, as `argon2 somesaltsomesalt -id -t T -k M -p 1 -l 32 -r` prints. */
+static const char kat_min[] =
+    "05b6ca8f8038b683887ad4916533858b49cb52040126c134f4c6e9d8711b8c09";
+static const char kat_t3_m64[] =
+    "6164c739a04e17de34a80bee65c6a58f4b8a240cbf5652f4a79e35ae02b7c616";
+static const char enc_min[SSHCERT_PASSWORD_HASH_LEN] =
+    "$argon2id$v=19$m=8,t=1,p=1$c29tZXNhbHRzb21lc2FsdA$BbbKj4A4toOIetSRZTOFi0nLUgQBJsE09Mbp2HEbjAk";
+
+static void
+assert_raw(uint32_t t, uint32_t m_kib, const char *hex)
+{
+    const uint8_t salt[] = "somesaltsomesalt";
+    uint8_t a[32], b[32];
+    char h[65];
+
+    assert_int_equal(crypto_pwhash(a, sizeof(a), "password", 8, salt, t, (size_t)m_kib * 1024,
+                         crypto_pwhash_ALG_ARGON2ID13),
+        0);
+    assert_int_equal(argon2id_hash_raw(t, m_kib, 1, "password", 8, salt, 16, b, sizeof(b)),
+        ARGON2_OK);
+    assert_memory_equal(a, b, sizeof(a));
+    sodium_bin2hex(h, sizeof(h), a, sizeof(a));
+    assert_string_equal(h, hex);
+}
+
+/* The two libraries agree bit for bit, on a known answer. */
+static void
+test_password_libraries_agree(void **state)
+{
+    (void)state;
+    assert_raw(1, 8, kat_min);
+    assert_raw(3, 64, kat_t3_m64);
+}
+
+/* A hash made at min (by libsodium) is verified through libargon2, and a string libargon2
+ * wrote through sshcert_password_verify and libsodium alike. */
+static void
+test_password_min(void **state)
+{
+    char h[SSHCERT_PASSWORD_HASH_LEN], bad[SSHCERT_PASSWORD_HASH_LEN];
+    size_t n;
+
+    (void)state;
+    assert_int_equal(sshcert_password_hash("correct horse", SSHCERT_HASH_MIN, h), 0);
+    assert_int_equal(strncmp(h, "$argon2id$v=19$m=8,t=1,p=1$", 27), 0);
+    assert_string_equal(sshcert_password_cost_name(h), "min");
+    assert_int_equal(sshcert_password_verify(h, "correct horse"), 0);
+    assert_int_equal(sshcert_password_verify(h, "correct horsE"), SSHCERT_ERR_SIGNATURE);
+    assert_int_equal(sshcert_password_verify(h, "correct horse "), SSHCERT_ERR_SIGNATURE);
+    assert_int_equal(argon2id_verify(h, "correct horse", 13), ARGON2_OK);
+
+    assert_int_equal(sshcert_password_verify(enc_min, "password"), 0);
+    assert_int_equal(sshcert_password_verify(enc_min, "passwore"), SSHCERT_ERR_SIGNATURE);
+    assert_int_equal(crypto_pwhash_str_verify(enc_min, "password", 8), 0);
+
+    /* One character of the hash changed, or of the salt: refused. */
+    n = strlen(enc_min);
+    memcpy(bad, enc_min, n + 1);
+    bad[n - 1] = bad[n - 1] == 'k' ? 'j' : 'k';
+    assert_int_equal(sshcert_password_verify(bad, "password"), SSHCERT_ERR_SIGNATURE);
+    memcpy(bad, enc_min, n + 1);
+    bad[28] = bad[28] == 'A' ? 'B' : 'A';
+    assert_int_equal(sshcert_password_verify(bad, "password"), SSHCERT_ERR_SIGNATURE);
+}
+
+/* Strings that are not a whole argon2id hash never verify, whichever library they reach. */
+static void
+test_password_malformed(void **state)
+{
+    static const char *const bad[] = {
+        "",
+        "$argon2id$v=19$m=8,t=1,p=1$",
+        "$argon2id$v=19$m=8,t=1,p=1$c29tZXNhbHRzb21lc2FsdA$",
+        "$argon2id$v=19$m=8,t=1,p=1$c29tZXNhbHRzb21lc2FsdA$BbbKj4A4toOIetSRZTOFi0nLUgQBJsE09Mbp2HEbj",
+        "$argon2id$v=19$m=8,t=1,p=1$c29tZXNhbHRzb21lc2FsdA$BbbKj4A4toOIetSRZTOFi0nLUgQBJsE09Mbp2HEbjAk$",
+        "$argon2id$v=16$m=8,t=1,p=1$c29tZXNhbHRzb21lc2FsdA$BbbKj4A4toOIetSRZTOFi0nLUgQBJsE09Mbp2HEbjAk",
+        "$argon2i$v=19$m=8,t=1,p=1$c29tZXNhbHRzb21lc2FsdA$BbbKj4A4toOIetSRZTOFi0nLUgQBJsE09Mbp2HEbjAk",
+        "$argon2d$v=19$m=8,t=1,p=1$c29tZXNhbHRzb21lc2FsdA$BbbKj4A4toOIetSRZTOFi0nLUgQBJsE09Mbp2HEbjAk",
+        "$argon2id$v=19$m=8,t=1,p=2$c29tZXNhbHRzb21lc2FsdA$BbbKj4A4toOIetSRZTOFi0nLUgQBJsE09Mbp2HEbjAk",
+        "$argon2id$v=19$m=8,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$BbbKj4A4toOIetSRZTOFi0nLUgQBJsE09Mbp2HEbjAk",
+        "$argon2id$v=19$m=16,t=1,p=1$c29tZXNhbHRzb21lc2FsdA$BbbKj4A4toOIetSRZTOFi0nLUgQBJsE09Mbp2HEbjAk",
+        "$argon2id$v=19$m=8,t=1,p=1$c29tZXNhbHRzb21lc2FsdA=$BbbKj4A4toOIetSRZTOFi0nLUgQBJsE09Mbp2HEbjAk",
+        "$argon2id$v=19$m=8,t=1,p=1$c29tZXNhbHRzb21lc2FsdA$BbbKj4A4toOIetSRZTOFi0nLUgQBJsE09Mbp2HEbjA=",
+        "argon2id$v=19$m=8,t=1,p=1$c29tZXNhbHRzb21lc2FsdA$BbbKj4A4toOIetSRZTOFi0nLUgQBJsE09Mbp2HEbjAk",
+    };
+    char big[SSHCERT_MAX_PASSWORD + 2], h[SSHCERT_PASSWORD_HASH_LEN];
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        assert_int_equal(sshcert_password_verify(bad[i], "password"), SSHCERT_ERR_SIGNATURE);
+    /* An empty password, or one over the limit, never reaches either library. */
+    assert_int_equal(sshcert_password_verify(enc_min, ""), SSHCERT_ERR_SIGNATURE);
+    memset(big, 'a', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    assert_int_equal(sshcert_password_hash(big, SSHCERT_HASH_MIN, h), SSHCERT_ERR_INVALID_ARGUMENT);
+    big[SSHCERT_MAX_PASSWORD] = '\0';
+    assert_int_equal(sshcert_password_hash(big, SSHCERT_HASH_MIN, h), 0);
+    assert_int_equal(sshcert_password_verify(h, big), 0);
+    big[SSHCERT_MAX_PASSWORD] = 'a';
+    assert_int_equal(sshcert_password_verify(h, big), SSHCERT_ERR_SIGNATURE);
+}
+
+/* Above min, libsodium verifies, as before; the cost names read the same. */
+static void
+test_password_interactive(void **state)
+{
+    char h[SSHCERT_PASSWORD_HASH_LEN];
+
+    (void)state;
+    assert_int_equal(sshcert_password_hash("correct horse", SSHCERT_HASH_INTERACTIVE, h), 0);
+    assert_string_equal(sshcert_password_cost_name(h), "interactive");
+    assert_int_equal(sshcert_password_needs_rehash(h, SSHCERT_HASH_MIN), 1);
+    assert_int_equal(sshcert_password_needs_rehash(h, SSHCERT_HASH_INTERACTIVE), 0);
+    assert_int_equal(sshcert_password_verify(h, "correct horse"), 0);
+    assert_int_equal(sshcert_password_verify(h, "correct horsE"), SSHCERT_ERR_SIGNATURE);
+    /* The unknown name's dummy hash at each cost runs to its end (its time is the bench's). */
+    sshcert_password_dummy_verify(SSHCERT_HASH_MIN, "correct horse");
+    sshcert_password_dummy_verify(SSHCERT_HASH_MIN, "");
+    sshcert_password_dummy_verify(SSHCERT_HASH_INTERACTIVE, NULL);
+}
+
 int
 main(void)
 {
@@ -174,6 +301,10 @@ main(void)
         cmocka_unit_test(test_twin_codes),
         cmocka_unit_test(test_format),
         cmocka_unit_test(test_first_steps),
+        cmocka_unit_test(test_password_libraries_agree),
+        cmocka_unit_test(test_password_min),
+        cmocka_unit_test(test_password_malformed),
+        cmocka_unit_test(test_password_interactive),
     };
 
     return cmocka_run_group_tests(tests, setup, teardown);
