@@ -54,6 +54,19 @@ t_has() {
   *) t_bad "$1" "expected \"$2\" in:" "$3" ;;
   esac
 }
+# t_plain_only TOOL BINARY WHY: for a test CI runs in the plain build. Fails when TOOL is not
+# installed; passes at once, saying so, when BINARY is built with AddressSanitizer (WHY: why the
+# test cannot run there).
+t_plain_only() {
+  if ! command -v "$1" >/dev/null; then
+    echo "FAIL - $1 is not installed (tests/deps.sh installs it)"
+    exit 1
+  fi
+  if grep -q __asan_init "$2" 2>/dev/null; then
+    echo "ok - # SKIP $2 is built with AddressSanitizer, $3"
+    exit 0
+  fi
+}
 # t_eq DESC EXPECTED ACTUAL
 t_eq() {
   if [ "$2" = "$3" ]; then t_ok "$1"; else t_bad "$1" "expected: $2" "actual:   $3"; fi

@@ -10,14 +10,7 @@
 . "${SSHCERT_SRC_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}/tests/lib.sh"
 
 ARGON="$SSHCERT_BUILD_DIR/tests/bench/sshcert-bench-argon2"
-if ! command -v strace >/dev/null; then
-  echo "FAIL - strace is not installed (tests/deps.sh installs it)"
-  exit 1
-fi
-if grep -q __asan_init "$ARGON" 2>/dev/null; then
-  echo "ok - # SKIP $ARGON is built with AddressSanitizer, which maps memory of its own"
-  exit 0
-fi
+t_plain_only strace "$ARGON" "which maps memory of its own"
 
 # unmaps SIZE ARGS...: sshcert-bench-argon2 ARGS under strace; prints its exit code and how many
 # munmap calls of SIZE bytes it made.

@@ -7,14 +7,7 @@
 # under valgrind, so there the test says so and passes without running.
 . "${SSHCERT_SRC_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}/tests/lib.sh"
 
-if ! command -v valgrind >/dev/null; then
-  echo "FAIL - valgrind is not installed (tests/deps.sh installs it)"
-  exit 1
-fi
-if grep -q __asan_init "$SERVER" 2>/dev/null; then
-  echo "ok - # SKIP $SERVER is built with AddressSanitizer, which valgrind cannot run"
-  exit 0
-fi
+t_plain_only valgrind "$SERVER" "which valgrind cannot run"
 
 PY=python3
 [ -x /usr/bin/python3 ] && PY=/usr/bin/python3
