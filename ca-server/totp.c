@@ -125,8 +125,9 @@ cost_params(enum sshcert_hash_cost cost, unsigned long long *ops, size_t *mem)
  * unmap sends to the server's other CPU, cost more than the hash itself (tests/bench/README.md,
  * sixteenth pass). Every other cost stays with libsodium, whose SIMD code is ~40% faster at the
  * interactive cost, where the mapping is lost in the hash. Both compute argon2id (RFC 9106) bit
- * for bit, and read and write the same encoded strings (tests/unit/test_totp.c). Hashes are
- * always made by libsodium.
+ * for bit, and read and write the same encoded strings (tests/unit/test_totp.c). Stored hashes
+ * are always made by libsodium; an unknown name's dummy hash at min goes through libargon2, so
+ * that it costs what a verify there costs.
  */
 #define MIN_T_COST crypto_pwhash_argon2id_OPSLIMIT_MIN
 #define MIN_M_COST (crypto_pwhash_argon2id_MEMLIMIT_MIN / 1024U) /* libargon2 counts KiB */
