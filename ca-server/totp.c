@@ -129,16 +129,14 @@ cost_params(enum sshcert_hash_cost cost, unsigned long long *ops, size_t *mem)
  * are always made by libsodium; an unknown name's dummy hash at min goes through libargon2, so
  * that it costs what a verify there costs.
  */
-#define MIN_T_COST crypto_pwhash_argon2id_OPSLIMIT_MIN
-#define MIN_M_COST (crypto_pwhash_argon2id_MEMLIMIT_MIN / 1024U) /* libargon2 counts KiB */
-#define MIN_SALT_LEN crypto_pwhash_argon2id_SALTBYTES
-#define MIN_OUT_LEN 32U /* crypto_pwhash_str's hash length (its STRHASHBYTES) */
-
 static bool
 made_at_min(const char *hash)
 {
-    return crypto_pwhash_argon2id_str_needs_rehash(hash, crypto_pwhash_argon2id_OPSLIMIT_MIN,
-               crypto_pwhash_argon2id_MEMLIMIT_MIN) == 0;
+    unsigned long long ops;
+    size_t mem;
+
+    cost_params(SSHCERT_HASH_MIN, &ops, &mem);
+    return crypto_pwhash_argon2id_str_needs_rehash(hash, ops, mem) == 0;
 }
 
 int
@@ -194,16 +192,20 @@ void
 sshcert_password_dummy_verify(enum sshcert_hash_cost cost, const char *password)
 {
     char h[SSHCERT_PASSWORD_HASH_LEN];
-    uint8_t salt[MIN_SALT_LEN], out[MIN_OUT_LEN];
+    uint8_t salt[crypto_pwhash_SALTBYTES], out[32]; /* crypto_pwhash_str's lengths */
+    unsigned long long ops;
+    size_t mem;
 
     /* Hashing once at the same cost, through the library that would verify it, costs what a
      * verify costs: same memory, same passes. */
     if (cost == SSHCERT_HASH_MIN) {
         if (password == NULL || *password == '\0')
             password = "x";
+        cost_params(cost, &ops, &mem);
         randombytes_buf(salt, sizeof(salt));
-        (void)argon2id_hash_raw(MIN_T_COST, MIN_M_COST, 1, password, strlen(password), salt,
-            sizeof(salt), out, sizeof(out));
+        /* libargon2 counts memory in KiB */
+        (void)argon2id_hash_raw((uint32_t)ops, (uint32_t)(mem / 1024U), 1, password,
+            strlen(password), salt, sizeof(salt), out, sizeof(out));
         sodium_memzero(out, sizeof(out));
         return;
     }
