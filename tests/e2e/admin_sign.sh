@@ -221,8 +221,9 @@ c = sqlite3.connect(sys.argv[1], isolation_level=None)
 c.execute("BEGIN IMMEDIATE")
 print("held", flush=True)
 time.sleep(float(sys.argv[2]))
-c.execute("ROLLBACK")' data/sshcert.db 12 >lock.out &
+c.execute("ROLLBACK")' data/sshcert.db 60 >lock.out &
 LOCK_PID=$!
+T_PIDS+=("$LOCK_PID")
 for i in $(seq 100); do grep -q held lock.out && break; sleep 0.05; done
 t_eq "locked: another process holds the write lock" held "$(cat lock.out)"
 t0=$(date +%s%N)

@@ -22,11 +22,6 @@ modes() { # modes DIR: "DIR_MODE name:mode ..." for the four files
   echo "$out"
 }
 listing() { find "$1" -mindepth 1 -maxdepth 1 -printf '%f\n' | LC_ALL=C sort | xargs; } # ls -A, sorted
-issue() { # issue USER KEY STEP: a certificate for USER's KEY into KEY-USER-cert.pub
-  post "$(json username="$1" password="$PASSWORD" totp="$(totp "$1" "$3")" public_key="$(cat "$2.pub")")"
-  t_eq "issue for $1: 201" 201 "$HTTP_CODE"
-  jget certificate >"$2-$1-cert.pub"
-}
 
 srv_start live "$AUTH" || { t_bad "server did not start"; t_done; }
 LIVE_CFG=$SRV_CFG

@@ -306,7 +306,7 @@ if command -v python3 >/dev/null 2>&1; then
   mkdir -p wrongca/v1
   cp otherca.pub wrongca/v1/ca.pub
   : >nospec
-  ssh-keygen -q -k -f wrongca/v1/krl nospec 2>/dev/null
+  t_rc "(the other CA's empty KRL)" 0 ssh-keygen -q -k -f wrongca/v1/krl nospec
   t_eq "(the other CA's empty KRL names no CA)" 0 "$(ssh-keygen -Q -l -f wrongca/v1/krl | grep -c '^# CA key')"
   FAKE_PID=$STANDIN_PID
   standin wrongca || { t_bad "the second stand-in CA did not start" "$(cat standin.log)"; t_done; }

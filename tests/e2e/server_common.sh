@@ -196,6 +196,13 @@ except Exception:
 print(v if isinstance(v, str) else json.dumps(v))
 PY
 }
+# issue USER KEY STEP: a certificate for USER's KEY (logging in as $PASSWORD with the TOTP
+# code of STEP) into KEY-USER-cert.pub; asserts the 201.
+issue() {
+  post "$(json username="$1" password="$PASSWORD" totp="$(totp "$1" "$3")" public_key="$(cat "$2.pub")")"
+  t_eq "issue for $1: 201" 201 "$HTTP_CODE"
+  jget certificate >"$2-$1-cert.pub"
+}
 # t_error DESC STATUS CODE: the last answer is STATUS with {"error": CODE}. Its body is kept
 # for t_error_bodies, which validates them all against error.schema.json in one go (one
 # python start per script, not per answer).

@@ -21,11 +21,6 @@ krl_get() { # krl_get FILE [ETAG]: GET /v1/krl into FILE, with If-None-Match whe
   [ "$HTTP_CODE" = 304 ] && N304=$((N304 + 1))
   return 0
 }
-issue() { # issue USER KEY STEP: a certificate for USER's KEY into KEY-USER-cert.pub
-  post "$(json username="$1" password="$PASSWORD" totp="$(totp "$1" "$3")" public_key="$(cat "$2.pub")")"
-  t_eq "issue for $1: 201" 201 "$HTTP_CODE"
-  jget certificate >"$2-$1-cert.pub"
-}
 revoked() { # revoked CERT: ssh-keygen -Q against the current served KRL says REVOKED
   ssh-keygen -Q -f "$T_DIR/served.krl" "$1" 2>&1
 }
