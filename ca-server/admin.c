@@ -32,6 +32,8 @@ static const char usage_text[] =
     "  krl [-o FILE]                      write the current KRL\n"
     "  audit verify | audit export [--since UNIX]\n"
     "  backup DIR                         copy the database (online) and the keys into DIR\n"
+    "  restore DIR                        a backup into data_dir (which holds no CA); the\n"
+    "                                     serials issued after the backup revoked and skipped\n"
     "CONFIG defaults to $SSHCERT_CONFIG, then /etc/sshcert/sshcert.json.\n";
 
 static void say(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
@@ -327,6 +329,173 @@ cmd_backup(struct admin *a, int argc, char **argv)
     return r == 0 ? ADMIN_OK : ADMIN_FAIL;
 }
 
+/* Copies the database src to dst, which must not exist: created with mode 0600, streamed (a
+ * store can be large), flushed. On failure dst is removed. */
+static int
+restore_copy_db(const char *src, const char *dst, char **err)
+{
+    char buf[1 << 16];
+    struct stat st;
+    ssize_t got, put;
+    size_t off;
+    int in, out = -1, r = 0;
+
+    if ((in = open(src, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) < 0)
+        return sshcert_err_msg(err, SSHCERT_ERR_SYSTEM, "cannot open %s: %s", src,
+            strerror(errno));
+    if (fstat(in, &st) != 0 || !S_ISREG(st.st_mode))
+        r = sshcert_err_msg(err, SSHCERT_ERR_INVALID_FORMAT, "%s is not a regular file", src);
+    else if ((out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600)) < 0)
+        r = sshcert_err_msg(err, SSHCERT_ERR_SYSTEM, "cannot create %s: %s", dst,
+            strerror(errno));
+    while (r == 0 && (got = read(in, buf, sizeof(buf))) != 0) {
+        if (got < 0) {
+            if (errno == EINTR)
+                continue;
+            r = sshcert_err_msg(err, SSHCERT_ERR_SYSTEM, "cannot read %s: %s", src,
+                strerror(errno));
+            break;
+        }
+        for (off = 0; r == 0 && off < (size_t)got; off += (size_t)put)
+            if ((put = write(out, buf + off, (size_t)got - off)) < 0 && errno != EINTR)
+                r = sshcert_err_msg(err, SSHCERT_ERR_SYSTEM, "cannot write %s: %s", dst,
+                    strerror(errno));
+            else if (put < 0)
+                put = 0;
+    }
+    if (r == 0 && fsync(out) != 0)
+        r = sshcert_err_msg(err, SSHCERT_ERR_SYSTEM, "cannot flush %s: %s", dst,
+            strerror(errno));
+    if (out >= 0 && close(out) != 0 && r == 0)
+        r = sshcert_err_msg(err, SSHCERT_ERR_SYSTEM, "cannot write %s: %s", dst,
+            strerror(errno));
+    close(in);
+    if (r != 0 && out >= 0)
+        unlink(dst);
+    return r;
+}
+
+/* restore BACKUP_DIR: the four files of a backup into data_dir, which holds no CA yet; the
+ * copy checked as audit verify would; then the serials the CA may have issued after the
+ * backup revoked as a range and skipped (sshcert_store_restored). Anything that fails takes
+ * back what this wrote. */
+static int
+cmd_restore(struct admin *a, int argc, char **argv)
+{
+    static const char *const side[] = {"-wal", "-shm", "-journal"};
+    const char *dir, *dst[BK_N];
+    char *src[BK_N] = {0}, *err = NULL, *p, head[SSHCERT_AUDIT_HASH_HEX], until[32];
+    struct sshcert_store_restored res;
+    struct sshcert_audit_xcheck x;
+    struct stat st;
+    uint64_t events = 0, bad = 0, now = (uint64_t)time(NULL);
+    int r = 0, made_dir = 0, wrote[BK_N] = {0}, i;
+    size_t j;
+    time_t t;
+
+    if (admin_check_opts(argc, argv, NULL, NULL) != 0)
+        return ADMIN_USAGE;
+    if (argc != 2 || *argv[1] == '\0')
+        return admin_usage("restore takes the folder a backup wrote");
+    dir = argv[1];
+    dst[BK_DB] = a->cfg->db_path;
+    dst[BK_KEY] = a->cfg->ca_key_path;
+    dst[BK_PUB] = a->cfg->ca_pub_path;
+    dst[BK_SECRET] = a->cfg->secret_key_path;
+    for (i = 0; i < BK_N && r == 0; i++)
+        if (asprintf(&src[i], "%s/%s", dir, bk_names[i]) < 0) {
+            src[i] = NULL;
+            r = SSHCERT_ERR_ALLOC;
+        }
+    if (r != 0) {
+        admin_err("restore failed: %s", sshcert_err_str(r));
+        goto out;
+    }
+    /* Into a data_dir without a CA only: never over a live store or keys. */
+    for (i = 0; i < BK_N && r == 0; i++)
+        if (lstat(dst[i], &st) == 0 || errno != ENOENT)
+            r = admin_err("%s exists: restore goes into a data_dir that holds no CA (move the "
+                          "old files aside first); nothing changed",
+                dst[i]);
+    for (j = 0; j < sizeof(side) / sizeof(side[0]) && r == 0; j++) {
+        if (asprintf(&p, "%s%s", a->cfg->db_path, side[j]) < 0)
+            r = admin_err("restore failed: %s", sshcert_err_str(SSHCERT_ERR_ALLOC));
+        else if (lstat(p, &st) == 0 || errno != ENOENT)
+            r = admin_err("%s exists: restore goes into a data_dir that holds no CA (move the "
+                          "old files aside first); nothing changed",
+                p);
+        free(p);
+        /* A backup is one file: a -wal beside it would hold what the copy lacks. */
+        if (r == 0 && asprintf(&p, "%s%s", src[BK_DB], side[j]) >= 0) {
+            if (lstat(p, &st) == 0)
+                r = admin_err("%s exists beside the backup's database: the backup is not one "
+                              "file as sshcert-admin backup wrote it; nothing changed",
+                    p);
+            free(p);
+        }
+    }
+    for (i = 0; i < BK_N && r == 0; i++)
+        if (lstat(src[i], &st) != 0)
+            r = admin_err("%s: %s; nothing changed", src[i], strerror(errno));
+    if (r != 0)
+        goto out;
+    if (mkdir(a->cfg->data_dir, 0700) == 0)
+        made_dir = 1;
+    else if (errno != EEXIST) {
+        r = admin_err("cannot create %s: %s; nothing changed", a->cfg->data_dir, strerror(errno));
+        goto out;
+    }
+    if ((r = restore_copy_db(src[BK_DB], dst[BK_DB], &err)) == 0)
+        wrote[BK_DB] = 1;
+    for (i = BK_KEY; i < BK_N && r == 0; i++)
+        if ((r = backup_copy(src[i], dst[i], i == BK_PUB ? 0644 : 0600, &err)) == 0)
+            wrote[i] = 1;
+    if (r == 0 && admin_open(a) != 0)
+        r = sshcert_err_msg(&err, SSHCERT_ERR_INVALID_FORMAT,
+            "the restored files do not open as a CA (see above)");
+    if (r == 0 && (r = sshcert_store_audit_verify(a->ca->store, &bad, &events, head)) != 0)
+        sshcert_err_msg(&err, r, "the backup's audit log does not verify (entry %" PRIu64 "): %s",
+            bad, sshcert_err_str(r));
+    if (r == 0 && (r = sshcert_store_audit_crosscheck(a->ca->store, &x)) != 0)
+        sshcert_err_msg(&err, r,
+            "the backup's certificates do not match its audit log (serial %" PRIu64 ")",
+            x.serial);
+    if (r == 0 && (r = sshcert_store_restored(a->ca->store, now,
+                       now + SSHCERT_MAX_DURATION + SSHCERT_RESTORE_MARGIN_SECONDS, &res)) != 0)
+        sshcert_err_msg(&err, r, "cannot set the unknown serials aside: %s", sshcert_err_str(r));
+    if (r != 0) {
+        admin_err("restore failed: %s; nothing kept", err != NULL ? err : sshcert_err_str(r));
+        sshcert_ca_close(a->ca);
+        a->ca = NULL;
+        for (i = 0; i < BK_N; i++)
+            if (wrote[i])
+                unlink(dst[i]);
+        for (j = 0; j < sizeof(side) / sizeof(side[0]); j++)
+            if (asprintf(&p, "%s%s", a->cfg->db_path, side[j]) >= 0) {
+                unlink(p);
+                free(p);
+            }
+        if (made_dir)
+            rmdir(a->cfg->data_dir);
+        goto out;
+    }
+    t = (time_t)res.until;
+    if (strftime(until, sizeof(until), "%Y-%m-%d %H:%M UTC", gmtime(&t)) == 0)
+        snprintf(until, sizeof(until), "%" PRIu64, res.until);
+    printf("restored %s into %s: %" PRIu64 " certificates, %" PRIu64 " audit entries%s%s\n",
+        dir, a->cfg->data_dir, x.certs, events, *head ? ", the backup's last " : "", head);
+    printf("serials %" PRIu64 "-%" PRIu64 " (any certificate issued after the backup) are "
+           "revoked in the KRL until %s; new serials start at %" PRIu64 "\n",
+        res.first, res.last, until, res.next);
+    printf("revoke again what was revoked after the backup (your last audit export lists it), "
+           "then start the server\n");
+out:
+    for (i = 0; i < BK_N; i++)
+        free(src[i]);
+    free(err);
+    return r == 0 ? ADMIN_OK : ADMIN_FAIL;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -376,6 +545,8 @@ main(int argc, char **argv)
         r = admin_cmd_audit(&a, argc, argv);
     else if (strcmp(argv[0], "backup") == 0)
         r = cmd_backup(&a, argc, argv);
+    else if (strcmp(argv[0], "restore") == 0)
+        r = cmd_restore(&a, argc, argv);
     else
         r = admin_usage("unknown command %s", argv[0]);
     sshcert_ca_close(a.ca);

@@ -428,14 +428,17 @@ sshcert_ca_unseal(const struct sshcert_ca *ca, const uint8_t *sealed, size_t len
 int
 sshcert_ca_build_krl(struct sshcert_ca *ca, uint64_t now, struct sshcert_buf **out)
 {
+    struct sshcert_serial_range *ranges = NULL;
     uint64_t *serials = NULL, version = 0;
-    size_t n = 0;
+    size_t n = 0, nranges = 0;
     int r;
 
     *out = NULL;
-    if ((r = sshcert_store_krl_read(ca->store, now, &serials, &n, &version)) == 0)
-        r = sshcert_krl_build(&ca->pub, version, now, serials, n, out);
+    if ((r = sshcert_store_krl_read(ca->store, now, &serials, &n, &ranges, &nranges,
+             &version)) == 0)
+        r = sshcert_krl_build(&ca->pub, version, now, serials, n, ranges, nranges, out);
     free(serials);
+    free(ranges);
     return r;
 }
 

@@ -13,7 +13,8 @@
 #include "store_int.h"
 
 /* Migrations in order; migration N brings user_version from N-1 to N. */
-static const char *const migrations[] = {sshcert_migration_001, sshcert_migration_002};
+static const char *const migrations[] = {sshcert_migration_001, sshcert_migration_002,
+    sshcert_migration_003};
 #define NMIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
 
 void

@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "krl.h"
+
 struct sshcert_store;
 
 /* Longest username. Usernames are [a-z_][a-z0-9_.-]* like POSIX login names. */
@@ -218,12 +220,13 @@ int sshcert_store_cert_revoke(struct sshcert_store *s, const uint64_t *serials, 
 /* Revokes every unexpired, unrevoked certificate of username; *count how many. */
 int sshcert_store_cert_revoke_user(struct sshcert_store *s, const char *username,
     const char *reason, uint64_t now, const char *actor, uint64_t *count);
-/* What the KRL is built from, read in one read transaction so that the version and the list
+/* What the KRL is built from, read in one read transaction so that the version and the lists
  * agree: the serials revoked and not yet expired at now, ascending (*serials malloc'd, NULL
- * when none), and meta's krl_version. Reads on a reader connection when the store has one, so
- * neither this nor the two below wait for or hold up the writer. */
+ * when none), the ranges revoked as a whole and still in force at now (a restore's; *ranges
+ * malloc'd, NULL when none), and meta's krl_version. Reads on a reader connection when the
+ * store has one, so neither this nor the two below wait for or hold up the writer. */
 int sshcert_store_krl_read(struct sshcert_store *s, uint64_t now, uint64_t **serials,
-    size_t *n, uint64_t *version);
+    size_t *n, struct sshcert_serial_range **ranges, size_t *nranges, uint64_t *version);
 int sshcert_store_krl_version(struct sshcert_store *s, uint64_t *version);
 /* The live figures of /metrics, read in one statement: certificates valid at now and not
  * revoked, certificates ever revoked, and usernames locked at now (by the throttle or by an
@@ -242,6 +245,26 @@ int sshcert_store_counts(struct sshcert_store *s, uint64_t now, struct sshcert_s
  * writers go on meanwhile; the copy holds no free pages), and flushed to disk. On failure
  * the file is removed. SSHCERT_ERR_DUPLICATE when path exists. */
 int sshcert_store_backup(struct sshcert_store *s, const char *path);
+
+/* Serials a restored CA sets aside for each second since the backup's last audit event (ten
+ * times the highest issuance rate measured, tests/bench/README.md), plus a day's worth. */
+#define SSHCERT_RESTORE_SERIALS_PER_SECOND 65536u
+#define SSHCERT_RESTORE_MARGIN_SECONDS 86400u
+/* What sshcert_store_restored did: serials first..last revoked as a whole until until, and
+ * the next serial issued. */
+struct sshcert_store_restored {
+    uint64_t first, last, until, next;
+};
+/* Run once on a store just restored from a backup, before anything issues from it. The CA
+ * may have issued certificates after the backup was taken; they are not in it, so they
+ * cannot be listed or revoked one by one, and their serials would be issued again. In one
+ * durable transaction: the serials from the backup's next serial on, as many as the CA could
+ * have issued since the backup's last audit event (SSHCERT_RESTORE_SERIALS_PER_SECOND per
+ * second, plus SSHCERT_RESTORE_MARGIN_SECONDS), are revoked as a range until valid_until,
+ * new serials start above them, the KRL's version moves, and a store_restored event is
+ * audited. SSHCERT_ERR_TOO_LARGE when the range would not fit the serials left. */
+int sshcert_store_restored(struct sshcert_store *s, uint64_t now, uint64_t valid_until,
+    struct sshcert_store_restored *out);
 
 /* Appends one audit event in its own transaction. */
 int sshcert_store_audit(struct sshcert_store *s, uint64_t now, const char *event,

@@ -1,3 +1,4 @@
+#include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -774,8 +775,42 @@ struct krl_read {
     uint64_t now;
     uint64_t *serials;
     size_t n;
+    struct sshcert_serial_range *ranges;
+    size_t nranges;
     uint64_t version;
 };
+
+static const char krl_ranges_sql[] =
+    "SELECT first_serial, last_serial FROM revoked_ranges WHERE valid_until > ?1 "
+    "ORDER BY first_serial";
+
+/* The ranges still in force: a handful at most (one per restore within the longest ttl). */
+static int
+ranges_read(sqlite3 *db, struct store_stmts *stmts, struct krl_read *q)
+{
+    struct sshcert_serial_range *na;
+    sqlite3_stmt *st;
+    size_t cap = 0;
+    int rc;
+
+    if ((st = store_stmt_on(db, stmts, krl_ranges_sql)) == NULL)
+        return SSHCERT_ERR_SYSTEM;
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)q->now);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (q->nranges == cap) {
+            cap = cap == 0 ? 4 : cap * 2;
+            if ((na = realloc(q->ranges, cap * sizeof(*na))) == NULL) {
+                sqlite3_reset(st);
+                return SSHCERT_ERR_ALLOC;
+            }
+            q->ranges = na;
+        }
+        q->ranges[q->nranges].first = (uint64_t)sqlite3_column_int64(st, 0);
+        q->ranges[q->nranges++].last = (uint64_t)sqlite3_column_int64(st, 1);
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : store_err(rc);
+}
 
 static int
 serials_read(sqlite3 *db, struct store_stmts *stmts, struct krl_read *q)
@@ -814,8 +849,8 @@ krl_read(sqlite3 *db, struct store_stmts *stmts, void *ctx)
 
     if ((rc = sqlite3_exec(db, "BEGIN", NULL, NULL, NULL)) != SQLITE_OK)
         return store_err(rc);
-    if ((r = version_read(db, stmts, &q->version)) == 0)
-        r = serials_read(db, stmts, q);
+    if ((r = version_read(db, stmts, &q->version)) == 0 && (r = serials_read(db, stmts, q)) == 0)
+        r = ranges_read(db, stmts, q);
     if ((rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL)) != SQLITE_OK) {
         (void)sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
         if (r == 0)
@@ -826,22 +861,95 @@ krl_read(sqlite3 *db, struct store_stmts *stmts, void *ctx)
 
 int
 sshcert_store_krl_read(struct sshcert_store *s, uint64_t now, uint64_t **serials, size_t *n,
-    uint64_t *version)
+    struct sshcert_serial_range **ranges, size_t *nranges, uint64_t *version)
 {
     struct krl_read q = {.now = now};
     int r;
 
     *serials = NULL;
     *n = 0;
+    *ranges = NULL;
+    *nranges = 0;
     *version = 0;
     if ((r = store_read(s, krl_read, &q)) != 0) {
         free(q.serials);
+        free(q.ranges);
         return r;
     }
     *serials = q.serials;
     *n = q.n;
+    *ranges = q.ranges;
+    *nranges = q.nranges;
     *version = q.version;
     return 0;
+}
+
+int
+sshcert_store_restored(struct sshcert_store *s, uint64_t now, uint64_t valid_until,
+    struct sshcert_store_restored *out)
+{
+    static const char last_sql[] = "SELECT coalesce(max(ts), 0) FROM audit";
+    static const char range_sql[] =
+        "INSERT INTO revoked_ranges(first_serial, last_serial, revoked_at, valid_until, reason) "
+        "VALUES (?1, ?2, ?3, ?4, 'issued after the backup, unknown to the restored CA')";
+    static const char bump_sql[] = "UPDATE meta SET value = value + 1 WHERE key = 'krl_version'";
+    uint64_t seq, next = 0, last_ts = 0, seconds, room;
+    sqlite3_stmt *st;
+    char detail[192];
+    int r, rc;
+
+    memset(out, 0, sizeof(*out));
+    seq = store_lock(s);
+    if ((r = store_begin(s)) == 0 && (r = store_meta_get(s, "next_serial", &next)) == 0 &&
+        (st = store_stmt(s, last_sql)) == NULL)
+        r = SSHCERT_ERR_SYSTEM;
+    if (r == 0) {
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW)
+            last_ts = (uint64_t)sqlite3_column_int64(st, 0);
+        sqlite3_reset(st);
+        r = rc == SQLITE_ROW ? 0 : store_err(rc);
+    }
+    if (r == 0) {
+        /* A clock behind the backup's last event counts as no time passed: the margin stays. */
+        seconds = (now > last_ts ? now - last_ts : 0);
+        room = next >= 1 && next < (uint64_t)INT64_MAX ? (uint64_t)INT64_MAX - next : 0;
+        room /= SSHCERT_RESTORE_SERIALS_PER_SECOND; /* in seconds' worth of serials */
+        if (room < SSHCERT_RESTORE_MARGIN_SECONDS || seconds > room - SSHCERT_RESTORE_MARGIN_SECONDS)
+            r = SSHCERT_ERR_TOO_LARGE;
+    }
+    if (r == 0) {
+        out->first = next;
+        out->last = next +
+                    (seconds + SSHCERT_RESTORE_MARGIN_SECONDS) * SSHCERT_RESTORE_SERIALS_PER_SECOND -
+                    1;
+        out->until = valid_until;
+        out->next = out->last + 1;
+        if ((st = store_stmt(s, range_sql)) == NULL)
+            r = SSHCERT_ERR_SYSTEM;
+    }
+    if (r == 0) {
+        sqlite3_bind_int64(st, 1, (sqlite3_int64)out->first);
+        sqlite3_bind_int64(st, 2, (sqlite3_int64)out->last);
+        sqlite3_bind_int64(st, 3, (sqlite3_int64)now);
+        sqlite3_bind_int64(st, 4, (sqlite3_int64)valid_until);
+        r = store_step_done(st);
+    }
+    if (r == 0 && (r = store_meta_set(s, "next_serial", out->next)) == 0 &&
+        (r = store_run(s, bump_sql)) == 0) {
+        snprintf(detail, sizeof(detail),
+            "revoked serials %" PRIu64 "-%" PRIu64 " until %" PRIu64
+            " (issued after the backup, unknown to it); next serial %" PRIu64,
+            out->first, out->last, out->until, out->next);
+        r = store_audit_locked(s, now, "store_restored", "operator", NULL, 0, NULL, detail);
+    }
+    if (r == 0)
+        r = store_commit(s);
+    if (r != 0) {
+        store_rollback(s);
+        memset(out, 0, sizeof(*out));
+    }
+    return store_unlock_durable(s, seq, r);
 }
 
 static int

@@ -1294,7 +1294,8 @@ parse_section(struct sshcert_krl *k, uint8_t type, struct sshcert_buf *sect)
 
 int
 sshcert_krl_build(const struct sshcert_pubkey *ca, uint64_t version, uint64_t date,
-    const uint64_t *serials, size_t n, struct sshcert_buf **out)
+    const uint64_t *serials, size_t n, const struct sshcert_serial_range *ranges,
+    size_t nranges, struct sshcert_buf **out)
 {
     struct sshcert_krl *k = NULL;
     struct sshcert_buf *b = NULL;
@@ -1308,6 +1309,9 @@ sshcert_krl_build(const struct sshcert_pubkey *ca, uint64_t version, uint64_t da
     sshcert_krl_set_date(k, date);
     for (i = 0; i < n; i++)
         if ((r = sshcert_krl_revoke_serial(k, serials[i])) != 0)
+            goto out;
+    for (i = 0; i < nranges; i++)
+        if ((r = sshcert_krl_revoke_range(k, ranges[i].first, ranges[i].last)) != 0)
             goto out;
     if ((b = sshcert_buf_new(0)) == NULL) {
         r = SSHCERT_ERR_ALLOC;

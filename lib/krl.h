@@ -34,10 +34,16 @@ int sshcert_krl_revoke_range(struct sshcert_krl *k, uint64_t lo, uint64_t hi);
 /* Appends the canonical KRL to b: serials sorted and merged, each run written as a list, a
  * range or a bitmap, whichever is smallest (as OpenSSH does). Never signed. */
 int sshcert_krl_to_blob(struct sshcert_krl *k, struct sshcert_buf *b);
-/* The whole KRL of the n serials of ca, with version and date in its header, as a new buffer
- * in *out (NULL on error): what the CA serves and the benchmark times. */
+/* An inclusive range of serials, revoked as a whole. */
+struct sshcert_serial_range {
+    uint64_t first, last;
+};
+/* The whole KRL of the n serials and nranges ranges of ca, with version and date in its
+ * header, as a new buffer in *out (NULL on error): what the CA serves and the benchmark
+ * times. */
 int sshcert_krl_build(const struct sshcert_pubkey *ca, uint64_t version, uint64_t date,
-    const uint64_t *serials, size_t n, struct sshcert_buf **out);
+    const uint64_t *serials, size_t n, const struct sshcert_serial_range *ranges,
+    size_t nranges, struct sshcert_buf **out);
 /* Parses a KRL. Sections: certificates (serial list/range/bitmap, key ids, any CA or the
  * wildcard CA), explicit keys, SHA1 and SHA256 fingerprints. Signature sections and critical
  * extensions are refused, as is serial 0 or an inverted range. */

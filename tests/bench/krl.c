@@ -34,7 +34,7 @@ one_run(const struct sshcert_pubkey *ca, const uint64_t *serials, size_t n, doub
     int r;
 
     /* The same function the CA builds its KRL with. */
-    if ((r = sshcert_krl_build(ca, 1, (uint64_t)time(NULL), serials, n, &b)) == 0) {
+    if ((r = sshcert_krl_build(ca, 1, (uint64_t)time(NULL), serials, n, NULL, 0, &b)) == 0) {
         *ms = bench_now_ms() - t0;
         *bytes = sshcert_buf_len(b);
     }

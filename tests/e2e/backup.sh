@@ -1,12 +1,13 @@
 #!/bin/bash
-# `sshcert-admin backup DIR` end to end, and the restore procedure the README gives operators
-# (stop the server, put the four files into an empty data_dir with their modes, start it):
+# `sshcert-admin backup DIR` and `sshcert-admin restore DIR` end to end (stop the server,
+# restore into an empty data_dir, start it):
 # a backup taken while the server runs and issues certificates is a consistent snapshot (the
 # exact report line, modes, byte-identical keys, nothing else in DIR, integrity_check); its
 # refusals leave everything as it was; a server started on the restored files lets an enrolled
 # user log in (secret.key and the sealed TOTP secrets came along), serves a KRL that still
-# revokes what was revoked, keeps an intact audit chain ending at the reported hash, and issues
-# serials above every serial in the backup. A copy that does not verify is not kept.
+# revokes what was revoked and every serial the CA may have issued after the backup, keeps an
+# intact audit chain from the reported hash on, and issues serials past that range. A copy that
+# does not verify is not kept, by backup or by restore.
 # shellcheck source=tests/e2e/server_common.sh disable=SC1091 # followed with shellcheck -x
 . "${SSHCERT_SRC_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/e2e/server_common.sh"
 
@@ -136,15 +137,75 @@ t_eq "...not created" 0 "$([ -e "$T_DIR/u4" ] && echo 1 || echo 0)"
 t_eq "the temp folder holds nothing the refusals made" "afile bk1 exists" \
   "$(find "$T_DIR" -mindepth 1 -maxdepth 1 \( -name 'bk*' -o -name exists -o -name afile -o -name 'u[0-9]' -o -name nope \) -printf '%f\n' | LC_ALL=C sort | xargs)"
 
-# ---- restore: stop, four files into an empty data_dir, start ----
+# ---- restore: stop, sshcert-admin restore into an empty data_dir, start ----
+# A certificate issued after the backup: the backup does not know it, so the restored CA must
+# revoke it with every other serial it may have issued since, and never issue its serial again.
+ssh-keygen -q -t ed25519 -N '' -f "$T_DIR/kd"
+issue bob "$T_DIR/kd" 1
+LATE=$(jget serial)
+CERT_LATE="$T_DIR/kd-bob-cert.pub"
+t_eq "a certificate issued after the backup: a serial above the backup's" 1 \
+  "$([ "$LATE" -gt "$BMAX" ] 2>/dev/null && echo 1 || echo 0)"
 srv_stop TERM
 t_eq "the live server stops: exit 0" 0 "$SRV_RC"
 RD="$T_DIR/restored/data" # srv_start restored uses $T_DIR/restored/data as data_dir
-install -d -m 0700 "$RD"
-install -m 0600 "$BK/sshcert.db" "$RD/sshcert.db"
-install -m 0600 "$BK/ca_key" "$RD/ca_key"
-install -m 0644 "$BK/ca_key.pub" "$RD/ca_key.pub"
-install -m 0600 "$BK/secret.key" "$RD/secret.key"
+RCFG="$T_DIR/restore.json"
+mkdir -p "$T_DIR/restored"
+printf '{"data_dir":"%s",%s}\n' "$RD" "$AUTH" >"$RCFG"
+LIVE_SUM=$(cd "$LIVE_DATA" && sha256sum $FILES)
+t_rc "restore over a data_dir that holds a CA: exit 1" 1 "$ADMIN" -c "$LIVE_CFG" restore "$BK"
+t_eq "...the exact message" "sshcert-admin: $LIVE_DB exists: restore goes into a data_dir that holds no CA (move the old files aside first); nothing changed" "$T_ERR"
+t_eq "...nothing on stdout" "" "$T_OUT"
+t_eq "...the live files unchanged" "$LIVE_SUM" "$(cd "$LIVE_DATA" && sha256sum $FILES)"
+t_rc "restore from a folder that is not a backup: exit 1" 1 "$ADMIN" -c "$RCFG" restore "$T_DIR/nope"
+t_eq "...the exact message" "sshcert-admin: $T_DIR/nope/sshcert.db: No such file or directory; nothing changed" "$T_ERR"
+t_eq "...data_dir not created" 0 "$([ -e "$RD" ] && echo 1 || echo 0)"
+t_rc "restore with no argument: usage (exit 2)" 2 "$ADMIN" -c "$RCFG" restore
+t_rc "restore with an unknown option: usage (exit 2)" 2 "$ADMIN" -c "$RCFG" restore --force "$BK"
+t_eq "...data_dir not created" 0 "$([ -e "$RD" ] && echo 1 || echo 0)"
+# A backup edited after it was written does not verify: nothing of it is kept.
+cp -a "$BK" "$T_DIR/bk-edited"
+q "$T_DIR/bk-edited/sshcert.db" "update audit set detail = 'x' where id = 2"
+t_rc "restore from an edited backup: exit 1" 1 "$ADMIN" -c "$RCFG" restore "$T_DIR/bk-edited"
+t_match "...the message names the broken entry" \
+  "^sshcert-admin: restore failed: the backup's audit log does not verify \(entry 2\): .*; nothing kept$" "$T_ERR"
+t_eq "...data_dir removed again" 0 "$([ -e "$RD" ] && echo 1 || echo 0)"
+cp -a "$BK" "$T_DIR/bk-wal"
+printf 'x' >"$T_DIR/bk-wal/sshcert.db-wal"
+t_rc "restore from a backup with a -wal file beside its database: exit 1" 1 "$ADMIN" -c "$RCFG" restore "$T_DIR/bk-wal"
+t_eq "...the exact message" "sshcert-admin: $T_DIR/bk-wal/sshcert.db-wal exists beside the backup's database: the backup is not one file as sshcert-admin backup wrote it; nothing changed" "$T_ERR"
+t_eq "...data_dir not created" 0 "$([ -e "$RD" ] && echo 1 || echo 0)"
+
+t_rc "restore: exit 0" 0 "$ADMIN" -c "$RCFG" restore "$BK"
+RESTORE_OUT=$T_OUT
+RDB="$RD/sshcert.db"
+FIRST=$(q "$RDB" 'select first_serial from revoked_ranges')
+LAST=$(q "$RDB" 'select last_serial from revoked_ranges')
+t_eq "restore: the range starts at the backup's next serial" "$((BMAX + 1))" "$FIRST"
+t_eq "restore: the range covers a day and the time since the backup's last event, 65536 serials a second" \
+  "1 0" "$(( LAST - FIRST + 1 >= 86400 * 65536 )) $(( (LAST - FIRST + 1) % 65536 ))"
+t_eq "restore: the range stays in the KRL for 366 days and a day" 1 \
+  "$(q "$RDB" "select valid_until - revoked_at = 366 * 86400 + 86400 and abs(revoked_at - strftime('%s', 'now')) < 60 from revoked_ranges")"
+t_eq "restore: stdout, line 1" \
+  "restored $BK into $RD: $BN certificates, $BM audit entries, the backup's last $BH" \
+  "$(printf '%s\n' "$RESTORE_OUT" | sed -n 1p)"
+t_match "restore: stdout, line 2" \
+  "^serials $FIRST-$LAST \(any certificate issued after the backup\) are revoked in the KRL until [0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2} UTC; new serials start at $((LAST + 1))\$" \
+  "$(printf '%s\n' "$RESTORE_OUT" | sed -n 2p)"
+t_eq "restore: stdout, line 3" \
+  "revoke again what was revoked after the backup (your last audit export lists it), then start the server" \
+  "$(printf '%s\n' "$RESTORE_OUT" | sed -n 3p)"
+t_eq "restore: nothing on stderr" "" "$T_ERR"
+t_eq "restore: modes of data_dir and the four files" \
+  "700 ca_key:600 ca_key.pub:644 secret.key:600 sshcert.db:600" "$(modes "$RD")"
+t_eq "restore: next serial past the range" "$((LAST + 1))" \
+  "$(q "$RDB" "select value from meta where key = 'next_serial'")"
+t_eq "restore: audited by the operator, chained to the backup's last entry" \
+  "store_restored|operator|$BH|revoked serials $FIRST-$LAST until $(q "$RDB" 'select valid_until from revoked_ranges') (issued after the backup, unknown to it); next serial $((LAST + 1))" \
+  "$(q "$RDB" 'select event, actor, prev_hash, detail from audit order by id desc limit 1')"
+RH=$(q "$RDB" 'select hash from audit order by id desc limit 1')
+t_rc "restore again into the restored data_dir: exit 1" 1 "$ADMIN" -c "$RCFG" restore "$BK"
+t_eq "...nothing changed: still one range" 1 "$(q "$RDB" 'select count(*) from revoked_ranges')"
 srv_start restored "$AUTH" || { t_bad "the restored server did not start"; t_done; }
 t_eq "(srv_start put the restored server on the restored files)" "$RD" "$SRV_DATA"
 t_eq "init on the restored files changes nothing" \
@@ -153,8 +214,8 @@ for f in ca_key ca_key.pub secret.key; do
   t_rc "restored $f still byte-identical to the backup's" 0 cmp "$BK/$f" "$RD/$f"
 done
 t_rc "restored: audit verify exits 0" 0 "$ADMIN" -c "$SRV_CFG" audit verify
-t_eq "restored: audit verify's first line names the backup's count and last hash" \
-  "audit log intact: $BM entries, last $BH" "$(printf '%s\n' "$T_OUT" | head -1)"
+t_eq "restored: audit verify's first line counts the backup's entries and the restore's" \
+  "audit log intact: $((BM + 1)) entries, last $RH" "$(printf '%s\n' "$T_OUT" | head -1)"
 t_eq "restored: the certificates match the audit log" \
   "certificates match the audit log: $BN certificates, 1 revoked" "$(printf '%s\n' "$T_OUT" | sed -n 2p)"
 get /v1/ca
@@ -168,17 +229,21 @@ t_rc "restored KRL: ann's certificate (serial 1) is revoked (exit 1)" 1 \
 t_has "...REVOKED" "$CERT_ANN (ann#1): REVOKED" "$T_OUT"
 t_rc "restored KRL: bob's certificate (serial 2) passes" 0 ssh-keygen -Q -f "$T_DIR/restored.krl" "$CERT_BOB"
 t_has "...ok" "$CERT_BOB (bob#2): ok" "$T_OUT"
+t_rc "restored KRL: bob's certificate issued after the backup (serial $LATE) is revoked (exit 1)" 1 \
+  ssh-keygen -Q -f "$T_DIR/restored.krl" "$CERT_LATE"
+t_has "...REVOKED" "$CERT_LATE (bob#$LATE): REVOKED" "$T_OUT"
+t_eq "restored: the restored CA does not know that certificate" \
+  "" "$(q "$RDB" "select serial from certificates where serial = $LATE")"
 # cara was enrolled before the backup and never logged in: her sealed TOTP secret and
 # password hash must open with the restored secret.key.
 issue cara "$T_DIR/ka" 0
 CS=$(jget serial)
-t_eq "restored: cara's login is issued a serial above every serial in the backup ($BMAX)" 1 \
-  "$([ "$CS" -gt "$BMAX" ] 2>/dev/null && echo 1 || echo 0)"
+t_eq "restored: cara's login is issued the first serial past the range" "$((LAST + 1))" "$CS"
 t_eq "restored: cara's certificate is signed by the backed-up CA key" \
   "$(ssh-keygen -l -E sha256 -f "$BK/ca_key.pub" | awk '{print $2}')" \
   "$(ssh-keygen -L -f "$T_DIR/ka-cara-cert.pub" | awk '/Signing CA:/ {print $4}')"
 t_rc "restored, after the login: audit verify exits 0" 0 "$ADMIN" -c "$SRV_CFG" audit verify
-t_match "...the chain grew past the backup's $BM entries" "^audit log intact: $((BM + 1)) entries, last [0-9a-f]{64}$" \
+t_match "...the chain grew past the backup's $BM entries and the restore's" "^audit log intact: $((BM + 2)) entries, last [0-9a-f]{64}$" \
   "$(printf '%s\n' "$T_OUT" | head -1)"
 srv_stop TERM
 t_eq "the restored server stops: exit 0" 0 "$SRV_RC"

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <inttypes.h>
 #include <ftw.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -255,22 +256,25 @@ static void
 check_krl(unsigned readers)
 {
     struct sshcert_store *s = open_store(readers);
+    struct sshcert_serial_range *ranges = NULL;
     uint64_t *serials = NULL, version = 99, v2 = 0;
-    size_t n = 99;
+    size_t n = 99, nr = 99;
 
-    assert_int_equal(sshcert_store_krl_read(s, NOW, &serials, &n, &version), 0);
+    assert_int_equal(sshcert_store_krl_read(s, NOW, &serials, &n, &ranges, &nr, &version), 0);
     assert_null(serials);
     assert_int_equal(n, 0);
+    assert_null(ranges);
+    assert_int_equal(nr, 0);
     assert_int_equal(version, 0);
     fill();
-    assert_int_equal(sshcert_store_krl_read(s, NOW, &serials, &n, &version), 0);
+    assert_int_equal(sshcert_store_krl_read(s, NOW, &serials, &n, &ranges, &nr, &version), 0);
     assert_int_equal(n, 3);
     assert_int_equal(serials[0], 5);
     assert_int_equal(serials[1], 6);
     assert_int_equal(serials[2], 9);
     free(serials);
     /* Serial 6 leaves the list when it expires. */
-    assert_int_equal(sshcert_store_krl_read(s, NOW + 1, &serials, &n, &version), 0);
+    assert_int_equal(sshcert_store_krl_read(s, NOW + 1, &serials, &n, &ranges, &nr, &version), 0);
     assert_int_equal(n, 2);
     assert_int_equal(serials[0], 5);
     assert_int_equal(serials[1], 9);
@@ -283,7 +287,7 @@ check_krl(unsigned readers)
         assert_int_equal(sshcert_store_cert_revoke(s, one, 1, "test", NOW, "operator", res), 0);
         assert_int_equal(res[0], 0);
     }
-    assert_int_equal(sshcert_store_krl_read(s, NOW, &serials, &n, &version), 0);
+    assert_int_equal(sshcert_store_krl_read(s, NOW, &serials, &n, &ranges, &nr, &version), 0);
     assert_int_equal(version, 1);
     assert_int_equal(n, 4);
     assert_int_equal(serials[0], 1);
@@ -417,8 +421,9 @@ test_missing_index_fails(void **state)
 {
     struct sshcert_store *s = open_store(1);
     struct sshcert_store_counts c = {.active = 7, .revoked = 7, .locked = 7};
+    struct sshcert_serial_range *ranges = NULL;
     uint64_t *serials = NULL, version = 7;
-    size_t n = 7;
+    size_t n = 7, nr = 7;
     sqlite3 *db = raw_open();
 
     (void)state;
@@ -427,9 +432,85 @@ test_missing_index_fails(void **state)
     assert_int_equal(sshcert_store_counts(s, NOW, &c), SSHCERT_ERR_SYSTEM);
     assert_int_equal(c.active + c.revoked + c.locked, 0);
     raw_exec(db, "DROP INDEX certificates_revoked_serial");
-    assert_int_equal(sshcert_store_krl_read(s, NOW, &serials, &n, &version), SSHCERT_ERR_SYSTEM);
+    assert_int_equal(sshcert_store_krl_read(s, NOW, &serials, &n, &ranges, &nr, &version),
+        SSHCERT_ERR_SYSTEM);
     assert_null(serials);
     assert_int_equal(n, 0);
+    assert_null(ranges);
+    assert_int_equal(nr, 0);
+    sqlite3_close(db);
+    sshcert_store_close(s);
+}
+
+/* sshcert_store_restored: the serials from the backup's next one on, a day's worth plus the
+ * time since its last audit event at SSHCERT_RESTORE_SERIALS_PER_SECOND, revoked as one range
+ * until valid_until and skipped; audited; the KRL's version moved. At the end of the serial
+ * space it refuses and changes nothing. */
+static void
+test_restored(void **state)
+{
+    const uint64_t rate = SSHCERT_RESTORE_SERIALS_PER_SECOND;
+    const uint64_t margin = SSHCERT_RESTORE_MARGIN_SECONDS;
+    struct sshcert_store *s = open_store(1);
+    struct sshcert_store_restored res;
+    struct sshcert_serial_range *ranges = NULL;
+    uint64_t *serials = NULL, version = 0, next = 0;
+    size_t n = 0, nr = 0;
+    sqlite3 *db = raw_open();
+    char sql[128];
+
+    (void)state;
+    fill();
+    raw_exec(db, "UPDATE meta SET value = 10 WHERE key = 'next_serial'");
+    /* The backup's last event 100 s before the restore. */
+    assert_int_equal(sshcert_store_audit(s, NOW - 100, "test", "operator", NULL, 0, NULL, NULL), 0);
+    assert_int_equal(sshcert_store_restored(s, NOW, NOW + 500, &res), 0);
+    assert_int_equal(res.first, 10);
+    assert_int_equal(res.last, 10 + (100 + margin) * rate - 1);
+    assert_int_equal(res.next, res.last + 1);
+    assert_int_equal(res.until, NOW + 500);
+    assert_int_equal(raw_int(db, "SELECT value FROM meta WHERE key = 'next_serial'"), res.next);
+    assert_int_equal(raw_int(db, "SELECT value FROM meta WHERE key = 'krl_version'"), 1);
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM audit WHERE event = 'store_restored' "
+                                 "AND actor = 'operator' AND serial IS NULL"),
+        1);
+    assert_int_equal(sshcert_store_krl_read(s, NOW, &serials, &n, &ranges, &nr, &version), 0);
+    assert_int_equal(version, 1);
+    assert_int_equal(n, 3);
+    assert_int_equal(nr, 1);
+    assert_int_equal(ranges[0].first, res.first);
+    assert_int_equal(ranges[0].last, res.last);
+    free(serials);
+    free(ranges);
+    /* Out of the KRL at valid_until, when every certificate it can cover has expired. */
+    assert_int_equal(sshcert_store_krl_read(s, NOW + 499, &serials, &n, &ranges, &nr, &version), 0);
+    assert_int_equal(nr, 1);
+    free(serials);
+    free(ranges);
+    assert_int_equal(sshcert_store_krl_read(s, NOW + 500, &serials, &n, &ranges, &nr, &version), 0);
+    assert_int_equal(nr, 0);
+    assert_null(ranges);
+    free(serials);
+    /* A clock behind the last event: the margin alone. Then the end of the serial space: a
+     * next serial with exactly the margin's worth left is taken, one more is refused. */
+    assert_int_equal(sshcert_store_restored(s, NOW - 1000, NOW + 500, &res), 0);
+    assert_int_equal(res.last - res.first + 1, margin * rate);
+    next = (uint64_t)INT64_MAX - margin * rate;
+    snprintf(sql, sizeof(sql), "UPDATE meta SET value = %" PRIu64 " WHERE key = 'next_serial'",
+        next + 1);
+    raw_exec(db, sql);
+    assert_int_equal(sshcert_store_restored(s, 1, NOW + 500, &res), SSHCERT_ERR_TOO_LARGE);
+    assert_int_equal(res.first + res.last + res.next + res.until, 0);
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM revoked_ranges"), 2);
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM audit WHERE event = 'store_restored'"), 2);
+    assert_int_equal(raw_int(db, "SELECT value FROM meta WHERE key = 'next_serial'"), next + 1);
+    snprintf(sql, sizeof(sql), "UPDATE meta SET value = %" PRIu64 " WHERE key = 'next_serial'",
+        next);
+    raw_exec(db, sql);
+    assert_int_equal(sshcert_store_restored(s, 1, NOW + 500, &res), 0);
+    assert_int_equal(res.first, next);
+    assert_int_equal(res.last, (uint64_t)INT64_MAX - 1);
+    assert_int_equal(res.next, (uint64_t)INT64_MAX);
     sqlite3_close(db);
     sshcert_store_close(s);
 }
@@ -445,12 +526,15 @@ static void *
 reads_run(void *arg)
 {
     struct reads *q = arg;
+    struct sshcert_serial_range *ranges = NULL;
     uint64_t *serials = NULL, version = 0;
+    size_t nr = 0;
 
     q->r_counts = sshcert_store_counts(q->s, NOW, &q->c);
-    q->r_krl = sshcert_store_krl_read(q->s, NOW, &serials, &q->n, &version);
+    q->r_krl = sshcert_store_krl_read(q->s, NOW, &serials, &q->n, &ranges, &nr, &version);
     q->r_version = sshcert_store_krl_version(q->s, &version);
     free(serials);
+    free(ranges);
     return NULL;
 }
 
@@ -516,8 +600,8 @@ read_text(const char *path)
     return buf;
 }
 
-/* A database written by the previous release (schema 1) gains the indexes at open and keeps
- * every row; opening it again changes nothing. */
+/* A database written by the first release (schema 1) gains the indexes and the table of
+ * revoked ranges at open and keeps every row; opening it again changes nothing. */
 static void
 test_migrate_from_1(void **state)
 {
@@ -544,8 +628,11 @@ test_migrate_from_1(void **state)
         assert_int_equal(c.locked, 3);
         sshcert_store_close(s);
         db = raw_open();
-        assert_int_equal(raw_int(db, "PRAGMA user_version"), 2);
+        assert_int_equal(raw_int(db, "PRAGMA user_version"), 3);
         assert_int_equal(raw_int(db, "SELECT count(*) FROM certificates"), 8);
+        assert_int_equal(raw_int(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table' "
+                                     "AND name = 'revoked_ranges'"),
+            1);
         assert_int_equal(raw_int(db, "SELECT count(*) FROM sqlite_master WHERE type = 'index' "
                                      "AND name IN ('certificates_unrevoked', "
                                      "'certificates_revoked_serial', 'users_disabled')"),
@@ -1138,6 +1225,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_readers_cap, setup, teardown),
         cmocka_unit_test_setup_teardown(test_krl_writer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_krl_reader, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_restored, setup, teardown),
         cmocka_unit_test_setup_teardown(test_plans, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cert_list, setup, teardown),
         cmocka_unit_test_setup_teardown(test_missing_index_fails, setup, teardown),
