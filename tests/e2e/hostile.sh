@@ -78,8 +78,9 @@ t_nomatch "no sanitizer report or crash in the server log" 'AddressSanitizer|run
 # The store is intact: same users, no certificate issued, audit chain whole.
 t_eq "users table intact" "$users_before" "$(sqlite3 "$DB" 'SELECT count(*) FROM users')"
 t_eq "users are alice and mallory" "alice,mallory" "$(sqlite3 "$DB" "SELECT group_concat(username, ',') FROM (SELECT username FROM users ORDER BY username)")"
-t_eq "every table still there" "audit,certificates,failures,meta,users" \
+t_eq "every table still there" "audit,certificates,failures,meta,revoked_ranges,users" \
   "$(sqlite3 "$DB" "SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_master WHERE type='table' ORDER BY name)")"
+t_eq "no serial range revoked by the campaign" 0 "$(sqlite3 "$DB" 'SELECT count(*) FROM revoked_ranges')"
 t_eq "no certificate issued by the campaign" 0 "$(sqlite3 "$DB" 'SELECT count(*) FROM certificates')"
 t_eq "integrity_check" ok "$(sqlite3 "$DB" 'PRAGMA integrity_check')"
 t_rc "audit verify" 0 "$ADMIN" -c "$CFG" audit verify
