@@ -329,12 +329,18 @@ cmd_backup(struct admin *a, int argc, char **argv)
     return r == 0 ? ADMIN_OK : ADMIN_FAIL;
 }
 
+/* Bytes restore_copy_db reads and writes at a time. */
+#define RESTORE_COPY_CHUNK 65536u
+/* The restored database's name until it is checked and sealed: a server started meanwhile
+ * finds no database (and no keys) and cannot issue from the backup's serials. */
+#define RESTORE_TMP_SUFFIX ".restoring"
+
 /* Copies the database src to dst, which must not exist: created with mode 0600, streamed (a
  * store can be large), flushed. On failure dst is removed. */
 static int
 restore_copy_db(const char *src, const char *dst, char **err)
 {
-    char buf[1 << 16];
+    static char buf[RESTORE_COPY_CHUNK];
     struct stat st;
     ssize_t got, put;
     size_t off;
@@ -343,25 +349,27 @@ restore_copy_db(const char *src, const char *dst, char **err)
     if ((in = open(src, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) < 0)
         return sshcert_err_msg(err, SSHCERT_ERR_SYSTEM, "cannot open %s: %s", src,
             strerror(errno));
-    if (fstat(in, &st) != 0 || !S_ISREG(st.st_mode))
+    if (fstat(in, &st) != 0)
+        r = sshcert_err_msg(err, SSHCERT_ERR_SYSTEM, "cannot stat %s: %s", src, strerror(errno));
+    else if (!S_ISREG(st.st_mode))
         r = sshcert_err_msg(err, SSHCERT_ERR_INVALID_FORMAT, "%s is not a regular file", src);
     else if ((out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600)) < 0)
         r = sshcert_err_msg(err, SSHCERT_ERR_SYSTEM, "cannot create %s: %s", dst,
             strerror(errno));
     while (r == 0 && (got = read(in, buf, sizeof(buf))) != 0) {
         if (got < 0) {
-            if (errno == EINTR)
-                continue;
-            r = sshcert_err_msg(err, SSHCERT_ERR_SYSTEM, "cannot read %s: %s", src,
-                strerror(errno));
-            break;
-        }
-        for (off = 0; r == 0 && off < (size_t)got; off += (size_t)put)
-            if ((put = write(out, buf + off, (size_t)got - off)) < 0 && errno != EINTR)
-                r = sshcert_err_msg(err, SSHCERT_ERR_SYSTEM, "cannot write %s: %s", dst,
+            if (errno != EINTR)
+                r = sshcert_err_msg(err, SSHCERT_ERR_SYSTEM, "cannot read %s: %s", src,
                     strerror(errno));
-            else if (put < 0)
-                put = 0;
+            continue;
+        }
+        for (off = 0; r == 0 && off < (size_t)got;) {
+            if ((put = write(out, buf + off, (size_t)got - off)) > 0)
+                off += (size_t)put;
+            else if (put == 0 || errno != EINTR)
+                r = sshcert_err_msg(err, SSHCERT_ERR_SYSTEM, "cannot write %s: %s", dst,
+                    put == 0 ? "no progress" : strerror(errno));
+        }
     }
     if (r == 0 && fsync(out) != 0)
         r = sshcert_err_msg(err, SSHCERT_ERR_SYSTEM, "cannot flush %s: %s", dst,
@@ -370,27 +378,100 @@ restore_copy_db(const char *src, const char *dst, char **err)
         r = sshcert_err_msg(err, SSHCERT_ERR_SYSTEM, "cannot write %s: %s", dst,
             strerror(errno));
     close(in);
+    /* It held password hashes and sealed TOTP secrets: no secret in the clear, but wiped. */
+    sshcert_secmem_wipe(buf, sizeof(buf));
     if (r != 0 && out >= 0)
         unlink(dst);
     return r;
 }
 
-/* restore BACKUP_DIR: the four files of a backup into data_dir, which holds no CA yet; the
- * copy checked as audit verify would; then the serials the CA may have issued after the
- * backup revoked as a range and skipped (sshcert_store_restored). Anything that fails takes
- * back what this wrote. */
+/* The copy at path, opened as a store of its own: checked as audit verify would, then the
+ * serials the CA may have issued after the backup revoked and skipped
+ * (sshcert_store_restored). */
+static int
+restore_seal(const char *path, uint64_t now, struct sshcert_audit_xcheck *x, uint64_t *events,
+    char head[SSHCERT_AUDIT_HASH_HEX], struct sshcert_store_restored *res, char **err)
+{
+    struct sshcert_store *st;
+    uint64_t bad = 0;
+    int r;
+
+    if ((r = sshcert_store_open(path, 0, &st)) != 0)
+        return sshcert_err_msg(err, r, "the backup's database does not open: %s",
+            sshcert_err_str(r));
+    if ((r = sshcert_store_audit_verify(st, &bad, events, head)) != 0)
+        sshcert_err_msg(err, r, "the backup's audit log does not verify (entry %" PRIu64 "): %s",
+            bad, sshcert_err_str(r));
+    else if ((r = sshcert_store_audit_crosscheck(st, x)) != 0)
+        sshcert_err_msg(err, r,
+            "the backup's certificates do not match its audit log (serial %" PRIu64 ")",
+            x->serial);
+    else if ((r = sshcert_store_restored(st, now,
+                  now + SSHCERT_MAX_DURATION + SSHCERT_RESTORE_MARGIN_SECONDS, res)) != 0)
+        sshcert_err_msg(err, r, "cannot set the unknown serials aside: %s", sshcert_err_str(r));
+    sshcert_store_close(st);
+    return r;
+}
+
+/* 0 when nothing is at path + suffix; else says what is there (or why it cannot tell) and
+ * fails. */
+static int
+restore_absent(const char *path, const char *suffix, const char *why)
+{
+    struct stat st;
+    char *p;
+    int r = 0;
+
+    if (asprintf(&p, "%s%s", path, suffix) < 0)
+        return admin_err("restore failed: %s; nothing changed", sshcert_err_str(SSHCERT_ERR_ALLOC));
+    if (lstat(p, &st) == 0)
+        r = admin_err("%s exists: %s; nothing changed", p, why);
+    else if (errno != ENOENT)
+        r = admin_err("cannot check %s: %s; nothing changed", p, strerror(errno));
+    free(p);
+    return r;
+}
+
+/* A database's file and those SQLite keeps beside it, by suffix. */
+static const char *const db_files[] = {"", "-wal", "-shm", "-journal"};
+#define DB_FILES (sizeof(db_files) / sizeof(db_files[0]))
+
+/* Removes the database at path with the files SQLite keeps beside it. */
+static void
+restore_unlink_db(const char *path)
+{
+    char *p;
+    size_t i;
+
+    for (i = 0; i < DB_FILES; i++)
+        if (asprintf(&p, "%s%s", path, db_files[i]) >= 0) {
+            unlink(p);
+            free(p);
+        }
+}
+
+/* restore BACKUP_DIR: the four files of a backup into data_dir, which holds no CA yet. The
+ * database goes in under a temporary name, is checked and sealed (restore_seal), and only
+ * then takes its name; the keys follow, so a server cannot start on the restored CA before
+ * the unknown serials are set aside. Anything that fails takes back what this wrote. */
 static int
 cmd_restore(struct admin *a, int argc, char **argv)
 {
-    static const char *const side[] = {"-wal", "-shm", "-journal"};
+    static const char no_ca[] =
+        "restore goes into a data_dir that holds no CA (move the old files aside first)";
+    static const char one_file[] =
+        "the backup is not the one database file sshcert-admin backup writes (what a -wal "
+        "beside it holds, a copy would lack)";
     const char *dir, *dst[BK_N];
-    char *src[BK_N] = {0}, *err = NULL, *p, head[SSHCERT_AUDIT_HASH_HEX], until[32];
+    char *src[BK_N] = {0}, *tmp = NULL, *err = NULL, head[SSHCERT_AUDIT_HASH_HEX];
+    char until[32];
     struct sshcert_store_restored res;
     struct sshcert_audit_xcheck x;
     struct stat st;
-    uint64_t events = 0, bad = 0, now = (uint64_t)time(NULL);
-    int r = 0, made_dir = 0, wrote[BK_N] = {0}, i;
+    uint64_t events = 0, now = (uint64_t)time(NULL);
+    int r = 0, made_dir = 0, placed = 0, wrote[BK_N] = {0}, i;
     size_t j;
+    struct tm tm;
     time_t t;
 
     if (admin_check_opts(argc, argv, NULL, NULL) != 0)
@@ -407,33 +488,23 @@ cmd_restore(struct admin *a, int argc, char **argv)
             src[i] = NULL;
             r = SSHCERT_ERR_ALLOC;
         }
+    if (r == 0 && asprintf(&tmp, "%s%s", a->cfg->db_path, RESTORE_TMP_SUFFIX) < 0) {
+        tmp = NULL;
+        r = SSHCERT_ERR_ALLOC;
+    }
     if (r != 0) {
-        admin_err("restore failed: %s", sshcert_err_str(r));
+        r = admin_err("restore failed: %s; nothing changed", sshcert_err_str(r));
         goto out;
     }
-    /* Into a data_dir without a CA only: never over a live store or keys. */
-    for (i = 0; i < BK_N && r == 0; i++)
-        if (lstat(dst[i], &st) == 0 || errno != ENOENT)
-            r = admin_err("%s exists: restore goes into a data_dir that holds no CA (move the "
-                          "old files aside first); nothing changed",
-                dst[i]);
-    for (j = 0; j < sizeof(side) / sizeof(side[0]) && r == 0; j++) {
-        if (asprintf(&p, "%s%s", a->cfg->db_path, side[j]) < 0)
-            r = admin_err("restore failed: %s", sshcert_err_str(SSHCERT_ERR_ALLOC));
-        else if (lstat(p, &st) == 0 || errno != ENOENT)
-            r = admin_err("%s exists: restore goes into a data_dir that holds no CA (move the "
-                          "old files aside first); nothing changed",
-                p);
-        free(p);
-        /* A backup is one file: a -wal beside it would hold what the copy lacks. */
-        if (r == 0 && asprintf(&p, "%s%s", src[BK_DB], side[j]) >= 0) {
-            if (lstat(p, &st) == 0)
-                r = admin_err("%s exists beside the backup's database: the backup is not one "
-                              "file as sshcert-admin backup wrote it; nothing changed",
-                    p);
-            free(p);
-        }
-    }
+    /* Into a data_dir without a CA only: never over a live store or keys. A -wal beside the
+     * backup's database would hold what a copy of the file lacks. */
+    for (j = 0; j < DB_FILES && r == 0; j++)
+        if ((r = restore_absent(a->cfg->db_path, db_files[j], no_ca)) == 0 && j > 0)
+            r = restore_absent(src[BK_DB], db_files[j], one_file);
+    for (i = BK_KEY; i < BK_N && r == 0; i++)
+        r = restore_absent(dst[i], "", no_ca);
+    if (r == 0)
+        r = restore_absent(tmp, "", "an earlier restore stopped half way: remove it first");
     for (i = 0; i < BK_N && r == 0; i++)
         if (lstat(src[i], &st) != 0)
             r = admin_err("%s: %s; nothing changed", src[i], strerror(errno));
@@ -445,42 +516,39 @@ cmd_restore(struct admin *a, int argc, char **argv)
         r = admin_err("cannot create %s: %s; nothing changed", a->cfg->data_dir, strerror(errno));
         goto out;
     }
-    if ((r = restore_copy_db(src[BK_DB], dst[BK_DB], &err)) == 0)
-        wrote[BK_DB] = 1;
+    if ((r = restore_copy_db(src[BK_DB], tmp, &err)) == 0 &&
+        (r = restore_seal(tmp, now, &x, &events, head, &res, &err)) == 0) {
+        if (link(tmp, dst[BK_DB]) == 0)
+            placed = 1;
+        else
+            r = sshcert_err_msg(&err, SSHCERT_ERR_SYSTEM, "cannot name %s: %s", dst[BK_DB],
+                strerror(errno));
+    }
+    if (r == 0 && unlink(tmp) != 0)
+        r = sshcert_err_msg(&err, SSHCERT_ERR_SYSTEM, "cannot remove %s: %s", tmp,
+            strerror(errno));
     for (i = BK_KEY; i < BK_N && r == 0; i++)
         if ((r = backup_copy(src[i], dst[i], i == BK_PUB ? 0644 : 0600, &err)) == 0)
             wrote[i] = 1;
     if (r == 0 && admin_open(a) != 0)
         r = sshcert_err_msg(&err, SSHCERT_ERR_INVALID_FORMAT,
             "the restored files do not open as a CA (see above)");
-    if (r == 0 && (r = sshcert_store_audit_verify(a->ca->store, &bad, &events, head)) != 0)
-        sshcert_err_msg(&err, r, "the backup's audit log does not verify (entry %" PRIu64 "): %s",
-            bad, sshcert_err_str(r));
-    if (r == 0 && (r = sshcert_store_audit_crosscheck(a->ca->store, &x)) != 0)
-        sshcert_err_msg(&err, r,
-            "the backup's certificates do not match its audit log (serial %" PRIu64 ")",
-            x.serial);
-    if (r == 0 && (r = sshcert_store_restored(a->ca->store, now,
-                       now + SSHCERT_MAX_DURATION + SSHCERT_RESTORE_MARGIN_SECONDS, &res)) != 0)
-        sshcert_err_msg(&err, r, "cannot set the unknown serials aside: %s", sshcert_err_str(r));
     if (r != 0) {
         admin_err("restore failed: %s; nothing kept", err != NULL ? err : sshcert_err_str(r));
         sshcert_ca_close(a->ca);
         a->ca = NULL;
-        for (i = 0; i < BK_N; i++)
+        for (i = BK_KEY; i < BK_N; i++)
             if (wrote[i])
                 unlink(dst[i]);
-        for (j = 0; j < sizeof(side) / sizeof(side[0]); j++)
-            if (asprintf(&p, "%s%s", a->cfg->db_path, side[j]) >= 0) {
-                unlink(p);
-                free(p);
-            }
+        if (placed)
+            restore_unlink_db(dst[BK_DB]);
+        restore_unlink_db(tmp);
         if (made_dir)
             rmdir(a->cfg->data_dir);
         goto out;
     }
     t = (time_t)res.until;
-    if (strftime(until, sizeof(until), "%Y-%m-%d %H:%M UTC", gmtime(&t)) == 0)
+    if (gmtime_r(&t, &tm) == NULL || strftime(until, sizeof(until), "%Y-%m-%d %H:%M UTC", &tm) == 0)
         snprintf(until, sizeof(until), "%" PRIu64, res.until);
     printf("restored %s into %s: %" PRIu64 " certificates, %" PRIu64 " audit entries%s%s\n",
         dir, a->cfg->data_dir, x.certs, events, *head ? ", the backup's last " : "", head);
@@ -492,6 +560,7 @@ cmd_restore(struct admin *a, int argc, char **argv)
 out:
     for (i = 0; i < BK_N; i++)
         free(src[i]);
+    free(tmp);
     free(err);
     return r == 0 ? ADMIN_OK : ADMIN_FAIL;
 }

@@ -224,11 +224,11 @@ auth_hash_run(struct hash_job *job, void *ctx)
     }
 }
 
-/* Takes a hash worker and starts the login's hash against the credentials of u as read now
- * (NULL: an unknown name's dummy hash): on a hash thread (AUTH_QUEUED: the request runs again
- * on that thread, http_finish, and finds the result with hashq_result), or inline (AUTH_OK:
- * hw->job holds the result). AUTH_QUEUED also while it waits for a worker; AUTH_BUSY when it
- * cannot wait; AUTH_ERROR. */
+/* Takes a hash worker (none for a hash at "min", see below) and starts the login's hash
+ * against the credentials of u as read now (NULL: an unknown name's dummy hash): on a hash
+ * thread (AUTH_QUEUED: the request runs again on that thread, http_finish, and finds the
+ * result with hashq_result), or inline (AUTH_OK: hw->job holds the result). AUTH_QUEUED also
+ * while it waits for a worker; AUTH_BUSY when it cannot wait; AUTH_ERROR. */
 static enum auth_result
 hash_start(struct server *srv, const struct sshcert_user *u, const char *password,
     const char *addr, struct hash_wait *hw)
@@ -248,8 +248,9 @@ hash_start(struct server *srv, const struct sshcert_user *u, const char *passwor
      * login's HTTP thread came back from the flush of another connection's issuance: with
      * more clients than threads nearly every login queued and the issuance rate halved
      * (tests/bench/README.md, seventeenth pass). A stored hash made at a higher cost still
-     * takes one. */
-    unbounded = srv->cfg->hash_cost == SSHCERT_HASH_MIN &&
+     * takes one. A login back from the queue takes the worker it was handed, whatever its
+     * hash is now (remade at "min" meanwhile), rather than leave it idle to the request's end. */
+    unbounded = !hw->waited && srv->cfg->hash_cost == SSHCERT_HASH_MIN &&
                 (u == NULL || !sshcert_password_needs_rehash(u->password_hash, SSHCERT_HASH_MIN));
     if (!unbounded && (r = hashq_take(&srv->hashq, hw)) != 0) {
         if (r > 0)

@@ -892,10 +892,9 @@ sshcert_store_restored(struct sshcert_store *s, uint64_t now, uint64_t valid_unt
     static const char range_sql[] =
         "INSERT INTO revoked_ranges(first_serial, last_serial, revoked_at, valid_until, reason) "
         "VALUES (?1, ?2, ?3, ?4, 'issued after the backup, unknown to the restored CA')";
-    static const char bump_sql[] = "UPDATE meta SET value = value + 1 WHERE key = 'krl_version'";
     uint64_t seq, next = 0, last_ts = 0, seconds, room;
     sqlite3_stmt *st;
-    char detail[192];
+    char *detail = NULL;
     int r, rc;
 
     memset(out, 0, sizeof(*out));
@@ -913,16 +912,17 @@ sshcert_store_restored(struct sshcert_store *s, uint64_t now, uint64_t valid_unt
     if (r == 0) {
         /* A clock behind the backup's last event counts as no time passed: the margin stays. */
         seconds = (now > last_ts ? now - last_ts : 0);
-        room = next >= 1 && next < (uint64_t)INT64_MAX ? (uint64_t)INT64_MAX - next : 0;
+        /* Serials stay below INT64_MAX (serial_take): at least one is left to issue. */
+        room = next >= 1 && next < (uint64_t)INT64_MAX - 1 ? (uint64_t)INT64_MAX - 1 - next : 0;
         room /= SSHCERT_RESTORE_SERIALS_PER_SECOND; /* in seconds' worth of serials */
-        if (room < SSHCERT_RESTORE_MARGIN_SECONDS || seconds > room - SSHCERT_RESTORE_MARGIN_SECONDS)
+        if (room < SSHCERT_RESTORE_MARGIN_SECONDS ||
+            seconds > room - SSHCERT_RESTORE_MARGIN_SECONDS)
             r = SSHCERT_ERR_TOO_LARGE;
     }
     if (r == 0) {
         out->first = next;
-        out->last = next +
-                    (seconds + SSHCERT_RESTORE_MARGIN_SECONDS) * SSHCERT_RESTORE_SERIALS_PER_SECOND -
-                    1;
+        seconds += SSHCERT_RESTORE_MARGIN_SECONDS;
+        out->last = next + seconds * SSHCERT_RESTORE_SERIALS_PER_SECOND - 1;
         out->until = valid_until;
         out->next = out->last + 1;
         if ((st = store_stmt(s, range_sql)) == NULL)
@@ -936,20 +936,27 @@ sshcert_store_restored(struct sshcert_store *s, uint64_t now, uint64_t valid_unt
         r = store_step_done(st);
     }
     if (r == 0 && (r = store_meta_set(s, "next_serial", out->next)) == 0 &&
-        (r = store_run(s, bump_sql)) == 0) {
-        snprintf(detail, sizeof(detail),
-            "revoked serials %" PRIu64 "-%" PRIu64 " until %" PRIu64
-            " (issued after the backup, unknown to it); next serial %" PRIu64,
-            out->first, out->last, out->until, out->next);
-        r = store_audit_locked(s, now, "store_restored", "operator", NULL, 0, NULL, detail);
+        (r = bump_krl_version(s)) == 0) {
+        if (asprintf(&detail,
+                "revoked serials %" PRIu64 "-%" PRIu64 " until %" PRIu64
+                " (issued after the backup, unknown to it); next serial %" PRIu64,
+                out->first, out->last, out->until, out->next) < 0) {
+            detail = NULL;
+            r = SSHCERT_ERR_ALLOC;
+        } else
+            r = store_audit_locked(s, now, "store_restored", "operator", NULL, 0, NULL, detail);
+        free(detail);
     }
     if (r == 0)
         r = store_commit(s);
-    if (r != 0) {
+    if (r != 0)
         store_rollback(s);
+    /* Issuance in this process, if any, continues past the range too. */
+    if ((r = store_unlock_durable(s, seq, r)) == 0)
+        r = serial_sync(s);
+    if (r != 0)
         memset(out, 0, sizeof(*out));
-    }
-    return store_unlock_durable(s, seq, r);
+    return r;
 }
 
 static int

@@ -173,8 +173,23 @@ t_eq "...data_dir removed again" 0 "$([ -e "$RD" ] && echo 1 || echo 0)"
 cp -a "$BK" "$T_DIR/bk-wal"
 printf 'x' >"$T_DIR/bk-wal/sshcert.db-wal"
 t_rc "restore from a backup with a -wal file beside its database: exit 1" 1 "$ADMIN" -c "$RCFG" restore "$T_DIR/bk-wal"
-t_eq "...the exact message" "sshcert-admin: $T_DIR/bk-wal/sshcert.db-wal exists beside the backup's database: the backup is not one file as sshcert-admin backup wrote it; nothing changed" "$T_ERR"
+t_eq "...the exact message" "sshcert-admin: $T_DIR/bk-wal/sshcert.db-wal exists: the backup is not the one database file sshcert-admin backup writes (what a -wal beside it holds, a copy would lack); nothing changed" "$T_ERR"
 t_eq "...data_dir not created" 0 "$([ -e "$RD" ] && echo 1 || echo 0)"
+
+# A key that is not private stops the restore after the database was sealed and named: all of
+# it is taken back, and a data_dir that existed before stays, empty.
+cp -a "$BK" "$T_DIR/bk-open"
+chmod 644 "$T_DIR/bk-open/ca_key"
+mkdir -m 700 "$RD"
+t_rc "restore from a backup whose ca_key others can read: exit 1" 1 "$ADMIN" -c "$RCFG" restore "$T_DIR/bk-open"
+t_match "...says why and that nothing was kept" "^sshcert-admin: restore failed: .*$T_DIR/bk-open/ca_key.*readable by group or others.*; nothing kept$" "$T_ERR"
+t_eq "...the data_dir that was there stays, empty" "" "$(listing "$RD")"
+: >"$RD/sshcert.db.restoring"
+t_rc "restore where an earlier restore stopped half way: exit 1" 1 "$ADMIN" -c "$RCFG" restore "$BK"
+t_eq "...the exact message" "sshcert-admin: $RD/sshcert.db.restoring exists: an earlier restore stopped half way: remove it first; nothing changed" "$T_ERR"
+t_eq "...that file left alone" "sshcert.db.restoring" "$(listing "$RD")"
+rm -f "$RD/sshcert.db.restoring"
+rmdir "$RD"
 
 t_rc "restore: exit 0" 0 "$ADMIN" -c "$RCFG" restore "$BK"
 RESTORE_OUT=$T_OUT
@@ -239,6 +254,8 @@ t_eq "restored: the restored CA does not know that certificate" \
 issue cara "$T_DIR/ka" 0
 CS=$(jget serial)
 t_eq "restored: cara's login is issued the first serial past the range" "$((LAST + 1))" "$CS"
+t_rc "restored KRL: cara's certificate (serial $CS, past the range) passes" 0 \
+  ssh-keygen -Q -f "$T_DIR/restored.krl" "$T_DIR/ka-cara-cert.pub"
 t_eq "restored: cara's certificate is signed by the backed-up CA key" \
   "$(ssh-keygen -l -E sha256 -f "$BK/ca_key.pub" | awk '{print $2}')" \
   "$(ssh-keygen -L -f "$T_DIR/ka-cara-cert.pub" | awk '/Signing CA:/ {print $4}')"

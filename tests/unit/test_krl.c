@@ -482,8 +482,10 @@ test_build_whole(void **state)
 {
     static const uint64_t serials[] = {9, 3, 4, 5, 100};
     static const uint64_t bad[] = {7, 0};
-    static const struct sshcert_serial_range ranges[] = {{101, 101}, {5000000000ULL, 10000000000ULL}};
+    static const struct sshcert_serial_range ranges[] = {
+        {101, 101}, {5000000000ULL, 10000000000ULL}};
     static const struct sshcert_serial_range bad_range[] = {{10, 9}};
+    static const uint64_t merged[] = {9, 3, 4, 5, 100, 101};
     struct sshcert_buf *b = NULL, *stale;
     struct sshcert_krl *k = NULL;
 
@@ -498,7 +500,8 @@ test_build_whole(void **state)
     sshcert_krl_free(k);
     sshcert_buf_free(b);
     b = stale = sshcert_buf_new(0); /* what *out held before must not come back */
-    assert_int_equal(sshcert_krl_build(&ca1_pub, 1, 1, bad, 2, NULL, 0, &b), SSHCERT_ERR_INVALID_ARGUMENT);
+    assert_int_equal(sshcert_krl_build(&ca1_pub, 1, 1, bad, 2, NULL, 0, &b),
+        SSHCERT_ERR_INVALID_ARGUMENT);
     assert_null(b);
     sshcert_buf_free(stale);
     assert_int_equal(sshcert_krl_build(&ca1_pub, 1, 1, NULL, 0, NULL, 0, &b), 0);
@@ -506,11 +509,16 @@ test_build_whole(void **state)
     assert_int_equal(sshcert_krl_serial_count(k, &ca1_pub), 0);
     sshcert_krl_free(k);
     sshcert_buf_free(b);
-    /* Ranges with the serials (a restore's): one touching a listed serial merges with it. */
+    /* Ranges with the serials (a restore's): one touching a listed serial merges with it, so
+     * the KRL is byte for byte the one that lists serial 101 among the serials. */
     assert_int_equal(sshcert_krl_build(&ca1_pub, 2, 1, serials, 5, ranges, 2, &b), 0);
     assert_int_equal(sshcert_krl_from_blob(sshcert_buf_ptr(b), sshcert_buf_len(b), &k), 0);
     assert_int_equal(sshcert_krl_serial_count(k, &ca1_pub), 5 + 1 + 5000000001ULL);
     sshcert_krl_free(k);
+    assert_int_equal(sshcert_krl_build(&ca1_pub, 2, 1, merged, 6, ranges + 1, 1, &stale), 0);
+    assert_int_equal(sshcert_buf_len(stale), sshcert_buf_len(b));
+    assert_memory_equal(sshcert_buf_ptr(stale), sshcert_buf_ptr(b), sshcert_buf_len(b));
+    sshcert_buf_free(stale);
     sshcert_buf_free(b);
     assert_int_equal(sshcert_krl_build(&ca1_pub, 1, 1, serials, 5, bad_range, 1, &b),
         SSHCERT_ERR_INVALID_ARGUMENT);

@@ -445,7 +445,7 @@ test_missing_index_fails(void **state)
 /* sshcert_store_restored: the serials from the backup's next one on, a day's worth plus the
  * time since its last audit event at SSHCERT_RESTORE_SERIALS_PER_SECOND, revoked as one range
  * until valid_until and skipped; audited; the KRL's version moved. At the end of the serial
- * space it refuses and changes nothing. */
+ * space (serials stay below INT64_MAX) it refuses and changes nothing. */
 static void
 test_restored(void **state)
 {
@@ -454,10 +454,10 @@ test_restored(void **state)
     struct sshcert_store *s = open_store(1);
     struct sshcert_store_restored res;
     struct sshcert_serial_range *ranges = NULL;
-    uint64_t *serials = NULL, version = 0, next = 0;
+    uint64_t *serials = NULL, version = 0, next = 0, bad = 0, events = 0;
     size_t n = 0, nr = 0;
     sqlite3 *db = raw_open();
-    char sql[128];
+    char sql[128], head[SSHCERT_AUDIT_HASH_HEX];
 
     (void)state;
     fill();
@@ -495,7 +495,7 @@ test_restored(void **state)
      * next serial with exactly the margin's worth left is taken, one more is refused. */
     assert_int_equal(sshcert_store_restored(s, NOW - 1000, NOW + 500, &res), 0);
     assert_int_equal(res.last - res.first + 1, margin * rate);
-    next = (uint64_t)INT64_MAX - margin * rate;
+    next = (uint64_t)INT64_MAX - 1 - margin * rate;
     snprintf(sql, sizeof(sql), "UPDATE meta SET value = %" PRIu64 " WHERE key = 'next_serial'",
         next + 1);
     raw_exec(db, sql);
@@ -509,8 +509,10 @@ test_restored(void **state)
     raw_exec(db, sql);
     assert_int_equal(sshcert_store_restored(s, 1, NOW + 500, &res), 0);
     assert_int_equal(res.first, next);
-    assert_int_equal(res.last, (uint64_t)INT64_MAX - 1);
-    assert_int_equal(res.next, (uint64_t)INT64_MAX);
+    assert_int_equal(res.last, (uint64_t)INT64_MAX - 2);
+    assert_int_equal(res.next, (uint64_t)INT64_MAX - 1); /* the last serial issuance takes */
+    assert_int_equal(sshcert_store_audit_verify(s, &bad, &events, head), 0);
+    assert_int_equal(events, raw_int(db, "SELECT count(*) FROM audit"));
     sqlite3_close(db);
     sshcert_store_close(s);
 }
