@@ -230,6 +230,23 @@ backup_copy(const char *src, const char *dst, unsigned mode, char **err)
     return r;
 }
 
+/* Walks st as audit verify does; the messages call it whose ("the copy's", "the backup's"). */
+static int
+copy_verify(struct sshcert_store *st, const char *whose, struct sshcert_audit_xcheck *x,
+    uint64_t *events, char head[SSHCERT_AUDIT_HASH_HEX], char **err)
+{
+    uint64_t bad = 0;
+    int r;
+
+    if ((r = sshcert_store_audit_verify(st, &bad, events, head)) != 0)
+        sshcert_err_msg(err, r, "%s audit log does not verify (entry %" PRIu64 "): %s", whose,
+            bad, sshcert_err_str(r));
+    else if ((r = sshcert_store_audit_crosscheck(st, x)) != 0)
+        sshcert_err_msg(err, r, "%s certificates do not match its audit log (serial %" PRIu64 ")",
+            whose, x->serial);
+    return r;
+}
+
 /* Opens the copy as a store of its own and walks it as audit verify does: the backup is
  * reported only once it reads back whole. */
 static int
@@ -237,19 +254,31 @@ backup_check(const char *db, struct sshcert_audit_xcheck *x, uint64_t *events,
     char head[SSHCERT_AUDIT_HASH_HEX], char **err)
 {
     struct sshcert_store *copy;
-    uint64_t bad = 0;
     int r;
 
     if ((r = sshcert_store_open(db, 0, &copy)) != 0)
         return sshcert_err_msg(err, r, "the copy does not open: %s", sshcert_err_str(r));
-    if ((r = sshcert_store_audit_verify(copy, &bad, events, head)) != 0)
-        sshcert_err_msg(err, r, "the copy's audit log does not verify (entry %" PRIu64 "): %s",
-            bad, sshcert_err_str(r));
-    else if ((r = sshcert_store_audit_crosscheck(copy, x)) != 0)
-        sshcert_err_msg(err, r,
-            "the copy's certificates do not match its audit log (serial %" PRIu64 ")", x->serial);
+    r = copy_verify(copy, "the copy's", x, events, head, err);
     sshcert_store_close(copy);
     return r;
+}
+
+/* A database's file and those SQLite keeps beside it, by suffix. */
+static const char *const db_files[] = {"", "-wal", "-shm", "-journal"};
+#define DB_FILES (sizeof(db_files) / sizeof(db_files[0]))
+
+/* Removes the database at path with the files SQLite keeps beside it. */
+static void
+db_unlink(const char *path)
+{
+    char *p;
+    size_t i;
+
+    for (i = 0; i < DB_FILES; i++)
+        if (asprintf(&p, "%s%s", path, db_files[i]) >= 0) {
+            unlink(p);
+            free(p);
+        }
 }
 
 /* Takes back a failed backup: its files, the copy's -wal and -shm (left when checking it
@@ -257,18 +286,13 @@ backup_check(const char *db, struct sshcert_audit_xcheck *x, uint64_t *events,
 static void
 backup_remove(const char *dir, char *const path[BK_N])
 {
-    static const char *const side[] = {"-wal", "-shm"};
-    char *p;
     size_t i;
 
-    for (i = 0; i < BK_N; i++)
+    for (i = BK_KEY; i < BK_N; i++)
         if (path[i] != NULL)
             unlink(path[i]);
-    for (i = 0; path[BK_DB] != NULL && i < sizeof(side) / sizeof(side[0]); i++)
-        if (asprintf(&p, "%s%s", path[BK_DB], side[i]) >= 0) {
-            unlink(p);
-            free(p);
-        }
+    if (path[BK_DB] != NULL)
+        db_unlink(path[BK_DB]);
     rmdir(dir);
 }
 
@@ -393,21 +417,14 @@ restore_seal(const char *path, uint64_t now, struct sshcert_audit_xcheck *x, uin
     char head[SSHCERT_AUDIT_HASH_HEX], struct sshcert_store_restored *res, char **err)
 {
     struct sshcert_store *st;
-    uint64_t bad = 0;
     int r;
 
     if ((r = sshcert_store_open(path, 0, &st)) != 0)
         return sshcert_err_msg(err, r, "the backup's database does not open: %s",
             sshcert_err_str(r));
-    if ((r = sshcert_store_audit_verify(st, &bad, events, head)) != 0)
-        sshcert_err_msg(err, r, "the backup's audit log does not verify (entry %" PRIu64 "): %s",
-            bad, sshcert_err_str(r));
-    else if ((r = sshcert_store_audit_crosscheck(st, x)) != 0)
-        sshcert_err_msg(err, r,
-            "the backup's certificates do not match its audit log (serial %" PRIu64 ")",
-            x->serial);
-    else if ((r = sshcert_store_restored(st, now,
-                  now + SSHCERT_MAX_DURATION + SSHCERT_RESTORE_MARGIN_SECONDS, res)) != 0)
+    if ((r = copy_verify(st, "the backup's", x, events, head, err)) == 0 &&
+        (r = sshcert_store_restored(st, now,
+             now + SSHCERT_MAX_DURATION + SSHCERT_RESTORE_MARGIN_SECONDS, res)) != 0)
         sshcert_err_msg(err, r, "cannot set the unknown serials aside: %s", sshcert_err_str(r));
     sshcert_store_close(st);
     return r;
@@ -430,24 +447,6 @@ restore_absent(const char *path, const char *suffix, const char *why)
         r = admin_err("cannot check %s: %s; nothing changed", p, strerror(errno));
     free(p);
     return r;
-}
-
-/* A database's file and those SQLite keeps beside it, by suffix. */
-static const char *const db_files[] = {"", "-wal", "-shm", "-journal"};
-#define DB_FILES (sizeof(db_files) / sizeof(db_files[0]))
-
-/* Removes the database at path with the files SQLite keeps beside it. */
-static void
-restore_unlink_db(const char *path)
-{
-    char *p;
-    size_t i;
-
-    for (i = 0; i < DB_FILES; i++)
-        if (asprintf(&p, "%s%s", path, db_files[i]) >= 0) {
-            unlink(p);
-            free(p);
-        }
 }
 
 /* restore BACKUP_DIR: the four files of a backup into data_dir, which holds no CA yet. The
@@ -541,8 +540,8 @@ cmd_restore(struct admin *a, int argc, char **argv)
             if (wrote[i])
                 unlink(dst[i]);
         if (placed)
-            restore_unlink_db(dst[BK_DB]);
-        restore_unlink_db(tmp);
+            db_unlink(dst[BK_DB]);
+        db_unlink(tmp);
         if (made_dir)
             rmdir(a->cfg->data_dir);
         goto out;

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "array.h"
 #include "err.h"
 #include "store.h"
 #include "store_int.h"
@@ -797,14 +798,11 @@ ranges_read(sqlite3 *db, struct store_stmts *stmts, struct krl_read *q)
         return SSHCERT_ERR_SYSTEM;
     sqlite3_bind_int64(st, 1, (sqlite3_int64)q->now);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (q->nranges == cap) {
-            cap = cap == 0 ? 4 : cap * 2;
-            if ((na = realloc(q->ranges, cap * sizeof(*na))) == NULL) {
-                sqlite3_reset(st);
-                return SSHCERT_ERR_ALLOC;
-            }
-            q->ranges = na;
+        if ((na = sshcert_array_grow(q->ranges, &cap, q->nranges, sizeof(*na))) == NULL) {
+            sqlite3_reset(st);
+            return SSHCERT_ERR_ALLOC;
         }
+        q->ranges = na;
         q->ranges[q->nranges].first = (uint64_t)sqlite3_column_int64(st, 0);
         q->ranges[q->nranges++].last = (uint64_t)sqlite3_column_int64(st, 1);
     }
@@ -824,14 +822,11 @@ serials_read(sqlite3 *db, struct store_stmts *stmts, struct krl_read *q)
         return SSHCERT_ERR_SYSTEM;
     sqlite3_bind_int64(st, 1, (sqlite3_int64)q->now);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (q->n == cap) {
-            cap = cap == 0 ? 64 : cap * 2;
-            if ((na = realloc(q->serials, cap * sizeof(*na))) == NULL) {
-                sqlite3_reset(st);
-                return SSHCERT_ERR_ALLOC;
-            }
-            q->serials = na;
+        if ((na = sshcert_array_grow(q->serials, &cap, q->n, sizeof(*na))) == NULL) {
+            sqlite3_reset(st);
+            return SSHCERT_ERR_ALLOC;
         }
+        q->serials = na;
         q->serials[q->n++] = (uint64_t)sqlite3_column_int64(st, 0);
     }
     sqlite3_reset(st);

@@ -10,6 +10,7 @@
 #include <nettle/sha1.h>
 #include <sodium.h>
 
+#include "array.h"
 #include "buf.h"
 #include "cert.h"
 #include "err.h"
@@ -74,33 +75,6 @@ struct sshcert_krl {
 };
 
 /* ---- small helpers ---- */
-
-/* Room for `need` elements, growing geometrically so repeated appends stay linear. Returns
- * arr (possibly moved) or NULL, leaving arr intact. */
-static void *
-reserve(void *arr, size_t *alloc, size_t need, size_t size)
-{
-    size_t na;
-
-    if (need <= *alloc)
-        return arr;
-    na = *alloc < 8 ? 16 : *alloc;
-    while (na < need)
-        na = na > SIZE_MAX / 2 ? need : na * 2;
-    if (na > SIZE_MAX / size)
-        return NULL;
-    if ((arr = realloc(arr, na * size)) == NULL)
-        return NULL;
-    *alloc = na;
-    return arr;
-}
-
-/* Room for one more element after n. */
-static void *
-grow(void *arr, size_t *alloc, size_t n, size_t size)
-{
-    return n == SIZE_MAX ? NULL : reserve(arr, alloc, n + 1, size);
-}
 
 static int
 count_entry(struct sshcert_krl *k)
@@ -213,7 +187,7 @@ blob_list_add(struct sshcert_krl *k, struct blob_list *l, const uint8_t *p, size
     uint8_t *copy;
     int r;
 
-    if ((nv = grow(l->v, &l->alloc, l->n, sizeof(*l->v))) == NULL)
+    if ((nv = sshcert_array_grow(l->v, &l->alloc, l->n, sizeof(*l->v))) == NULL)
         return SSHCERT_ERR_ALLOC;
     l->v = nv;
     if ((r = count_entry(k)) != 0)
@@ -284,7 +258,7 @@ ca_add(struct sshcert_krl *k, const uint8_t *ca, size_t len, size_t *idx)
     uint8_t *copy = NULL;
     int r;
 
-    if ((nc = grow(k->cas, &k->acas, k->ncas, sizeof(*k->cas))) == NULL)
+    if ((nc = sshcert_array_grow(k->cas, &k->acas, k->ncas, sizeof(*k->cas))) == NULL)
         return SSHCERT_ERR_ALLOC;
     k->cas = nc;
     if ((r = count_entry(k)) != 0)
@@ -317,7 +291,7 @@ range_add(struct sshcert_krl *k, struct ca_revs *c, uint64_t lo, uint64_t hi)
             return 0;
         }
     }
-    if ((nr = grow(c->r, &c->ar, c->nr, sizeof(*c->r))) == NULL)
+    if ((nr = sshcert_array_grow(c->r, &c->ar, c->nr, sizeof(*c->r))) == NULL)
         return SSHCERT_ERR_ALLOC;
     c->r = nr;
     if ((r = count_entry(k)) != 0)
@@ -452,7 +426,7 @@ id_add(struct sshcert_krl *k, struct ca_revs *c, char *id)
     char **ni;
     int r;
 
-    if ((ni = grow(c->ids, &c->aids, c->nids, sizeof(*c->ids))) == NULL)
+    if ((ni = sshcert_array_grow(c->ids, &c->aids, c->nids, sizeof(*c->ids))) == NULL)
         return SSHCERT_ERR_ALLOC;
     c->ids = ni;
     if ((r = count_entry(k)) != 0)
@@ -489,7 +463,8 @@ ca_absorb(struct ca_revs *dst, struct ca_revs *src)
 
     /* Counts are bounded by SSHCERT_MAX_KRL_ENTRIES, so the sums cannot overflow. */
     if (src->nr > 0) {
-        if ((nr = reserve(dst->r, &dst->ar, dst->nr + src->nr, sizeof(*nr))) == NULL)
+        if ((nr = sshcert_array_reserve(dst->r, &dst->ar, dst->nr + src->nr, sizeof(*nr))) ==
+            NULL)
             return SSHCERT_ERR_ALLOC;
         memcpy(nr + dst->nr, src->r, src->nr * sizeof(*nr));
         dst->r = nr;
@@ -497,7 +472,8 @@ ca_absorb(struct ca_revs *dst, struct ca_revs *src)
         dst->unsorted = 1;
     }
     if (src->nids > 0) {
-        if ((ni = reserve(dst->ids, &dst->aids, dst->nids + src->nids, sizeof(*ni))) == NULL)
+        if ((ni = sshcert_array_reserve(dst->ids, &dst->aids, dst->nids + src->nids,
+                 sizeof(*ni))) == NULL)
             return SSHCERT_ERR_ALLOC;
         memcpy(ni + dst->nids, src->ids, src->nids * sizeof(*ni));
         dst->ids = ni;
@@ -770,7 +746,7 @@ plan_serials(const struct ca_revs *c, struct sub_plan **plan, size_t *nplan)
             &restart);
         /* A range subsection holds exactly one range. */
         if (state == 0 || next != state || restart || state == SUB_SERIAL_RANGE) {
-            if ((np = grow(p, &alloc, n, sizeof(*p))) == NULL) {
+            if ((np = sshcert_array_grow(p, &alloc, n, sizeof(*p))) == NULL) {
                 free(p);
                 return SSHCERT_ERR_ALLOC;
             }
