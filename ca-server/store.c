@@ -273,7 +273,8 @@ sshcert_store_open(const char *path, int create, struct sshcert_store **out)
         sshcert_store_close(s);
         return r == SSHCERT_ERR_SYSTEM && !create ? SSHCERT_ERR_NOT_FOUND : r;
     }
-    sqlite3_busy_timeout(s->db, SSHCERT_STORE_BUSY_MS);
+    atomic_init(&s->busy_ms, SSHCERT_STORE_BUSY_MS);
+    store_busy_open(s);
     sqlite3_extended_result_codes(s->db, 0);
     /* WAL for concurrent readers (sshcert-admin while the server runs); FULL so a commit is
      * on disk before the certificate leaves the server, until store_sync_open moves the
@@ -314,7 +315,11 @@ sshcert_store_backup(struct sshcert_store *s, const char *path)
 
     if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0)
         return errno == EEXIST ? SSHCERT_ERR_DUPLICATE : SSHCERT_ERR_SYSTEM;
-    pthread_mutex_lock(&s->mu);
+    if ((r = store_enter(s)) != 0) {
+        close(fd);
+        unlink(path);
+        return r;
+    }
     /* VACUUM INTO takes an empty file as new; the one made above keeps the copy 0600. */
     if ((rc = sqlite3_prepare_v2(s->db, "VACUUM INTO ?1", -1, &st, NULL)) == SQLITE_OK &&
         (rc = sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC)) == SQLITE_OK)
@@ -337,9 +342,7 @@ sshcert_store_set_busy_timeout(struct sshcert_store *s, int ms)
 {
     unsigned i;
 
-    pthread_mutex_lock(&s->mu);
-    sqlite3_busy_timeout(s->db, ms);
-    pthread_mutex_unlock(&s->mu);
+    atomic_store(&s->busy_ms, ms);
     atomic_store(&s->reader_busy_ms, ms);
     for (i = 0; i < s->nreaders; i++) {
         pthread_mutex_lock(&s->readers[i].mu);
@@ -361,7 +364,8 @@ sshcert_store_writable(struct sshcert_store *s)
     uint64_t seq;
     int r;
 
-    seq = store_lock(s);
+    if ((r = store_lock(s, NULL, &seq)) != 0)
+        return r;
     if ((r = store_begin(s)) == 0) {
         if ((st = store_stmt(s, sql)) == NULL)
             r = SSHCERT_ERR_SYSTEM;
@@ -455,7 +459,8 @@ sshcert_store_user_add(struct sshcert_store *s, const struct sshcert_user *u, ui
     uint64_t seq;
     int r;
 
-    seq = store_lock(s);
+    if ((r = store_lock(s, NULL, &seq)) != 0)
+        return r;
     if ((r = store_begin(s)) != 0)
         goto out;
     if ((st = store_stmt(s, sql)) == NULL) {
@@ -491,7 +496,8 @@ sshcert_store_user_get(struct sshcert_store *s, const char *username, struct ssh
     int rc, r;
 
     *out = NULL;
-    pthread_mutex_lock(&s->mu);
+    if ((r = store_enter(s)) != 0)
+        return r;
     if ((st = store_stmt(s, sql)) == NULL) {
         r = SSHCERT_ERR_SYSTEM;
         goto out;
@@ -519,7 +525,8 @@ sshcert_store_user_list(struct sshcert_store *s, struct sshcert_user ***out, siz
 
     *out = NULL;
     *n = 0;
-    pthread_mutex_lock(&s->mu);
+    if ((r = store_enter(s)) != 0)
+        return r;
     if ((st = store_stmt(s, sql)) == NULL) {
         r = SSHCERT_ERR_SYSTEM;
         goto out;
@@ -579,7 +586,8 @@ user_write(struct sshcert_store *s, const char *sql, const char *username,
     uint64_t seq;
     int r;
 
-    seq = store_lock(s);
+    if ((r = store_lock(s, NULL, &seq)) != 0)
+        return r;
     if ((r = store_begin(s)) != 0)
         return store_unlock_durable(s, seq, r);
     if ((st = store_stmt(s, sql)) == NULL) {
@@ -683,7 +691,8 @@ sshcert_store_failure_get(struct sshcert_store *s, const char *key, uint64_t *lo
     int rc, r = 0;
 
     *locked_until = 0;
-    pthread_mutex_lock(&s->mu);
+    if ((r = store_enter(s)) != 0)
+        return r;
     if ((st = store_stmt(s, sql)) == NULL)
         r = SSHCERT_ERR_SYSTEM;
     else {
@@ -811,7 +820,8 @@ store_read(struct sshcert_store *s, store_read_fn fn, void *ctx)
         pthread_mutex_unlock(&rd->mu);
         return r;
     }
-    pthread_mutex_lock(&s->mu);
+    if ((r = store_enter(s)) != 0)
+        return r;
     r = fn(s->db, &s->stmts, ctx);
     pthread_mutex_unlock(&s->mu);
     return r;
@@ -857,8 +867,7 @@ sshcert_store_login_get(struct sshcert_store *s, const char *akey, const char *u
                 ? SSHCERT_ERR_SYSTEM
                 : login_row(st, akey, ukey, username, t, user);
         pthread_mutex_unlock(&rd->mu);
-    } else {
-        pthread_mutex_lock(&s->mu);
+    } else if ((r = store_enter(s)) == 0) {
         r = (st = store_stmt(s, login_sql)) == NULL
                 ? SSHCERT_ERR_SYSTEM
                 : login_row(st, akey, ukey, username, t, user);
@@ -951,7 +960,8 @@ sshcert_store_login_failed(struct sshcert_store *s, struct sshcert_login_failure
     int r, name_locked = 0, addr_locked = 0;
 
     f->locked_until = 0;
-    seq = store_lock(s);
+    if ((r = store_lock(s, NULL, &seq)) != 0)
+        return r;
     if ((r = store_begin(s)) != 0)
         goto out;
     /* Locked since this login read the rows: counted and audited by the failure that locked. */

@@ -52,7 +52,8 @@ struct sshcert_audit_event {
     char *prev_hash, *hash;
 };
 
-/* How long a call waits for a lock another process (sshcert-admin, sqlite3) holds. */
+/* How long one store call waits, for the store's lock and for a database another process
+ * (sshcert-admin, sqlite3) holds, together: one deadline per call (store_enter). */
 #define SSHCERT_STORE_BUSY_MS 5000
 /* The server waits less: every request shares the store, so a stuck lock must fail fast. */
 #define SSHCERT_SERVER_BUSY_MS 1000
@@ -68,7 +69,7 @@ void sshcert_store_close(struct sshcert_store *s);
  * connection, under its lock. */
 #define SSHCERT_STORE_MAX_READERS 64u
 int sshcert_store_open_readers(struct sshcert_store *s, unsigned n);
-/* Changes the lock wait (milliseconds) of an open store. */
+/* Changes the wait (milliseconds) of an open store's later calls. */
 void sshcert_store_set_busy_timeout(struct sshcert_store *s, int ms);
 /* 0 when a write transaction can be started and committed now: commits a change to the
  * meta row 'health_probe' (one durable write, so callers should rate-limit it). */

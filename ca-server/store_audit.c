@@ -113,7 +113,8 @@ sshcert_store_audit(struct sshcert_store *s, uint64_t now, const char *event, co
     uint64_t seq;
     int r;
 
-    seq = store_lock(s);
+    if ((r = store_lock(s, NULL, &seq)) != 0)
+        return r;
     if ((r = store_begin(s)) == 0) {
         r = store_audit_locked(s, now, event, actor, username, serial, client_address, detail);
         r = r == 0 ? store_commit(s) : (store_rollback(s), r);
@@ -183,7 +184,8 @@ sshcert_store_audit_verify(struct sshcert_store *s, uint64_t *bad_id, uint64_t *
     *count = 0;
     head[0] = '\0';
     memcpy(prev, zero_hash, sizeof(zero_hash));
-    pthread_mutex_lock(&s->mu);
+    if ((r = store_enter(s)) != 0)
+        return r;
     if ((st = store_stmt(s, audit_all)) == NULL) {
         r = SSHCERT_ERR_SYSTEM;
         goto out;
@@ -258,7 +260,8 @@ sshcert_store_audit_crosscheck(struct sshcert_store *s, struct sshcert_audit_xch
     int rc, r = 0;
 
     memset(x, 0, sizeof(*x));
-    pthread_mutex_lock(&s->mu);
+    if ((r = store_enter(s)) != 0)
+        return r;
     /* One read transaction: the counts and the four comparisons see the same snapshot. */
     if ((r = store_run(s, "BEGIN")) != 0)
         goto out;
@@ -296,9 +299,10 @@ sshcert_store_audit_each(struct sshcert_store *s, uint64_t since, sshcert_store_
 {
     struct sshcert_audit_event e;
     sqlite3_stmt *st;
-    int rc = SQLITE_DONE, r = 0;
+    int rc = SQLITE_DONE, r;
 
-    pthread_mutex_lock(&s->mu);
+    if ((r = store_enter(s)) != 0)
+        return r;
     if ((st = store_stmt(s, audit_all)) == NULL)
         r = SSHCERT_ERR_SYSTEM;
     else {

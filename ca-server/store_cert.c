@@ -72,7 +72,8 @@ struct store_issue_job {
     enum job_outcome outcome;
     int r;
     int done, committed;
-    pthread_cond_t cv; /* under batch_mu */
+    struct timespec deadline; /* store_deadline when it joined the queue */
+    pthread_cond_t cv;        /* under batch_mu */
     struct store_issue_job *next;
 };
 
@@ -84,7 +85,8 @@ serial_sync(struct sshcert_store *s)
     uint64_t next;
     int r;
 
-    pthread_mutex_lock(&s->mu);
+    if ((r = store_enter(s)) != 0)
+        return r;
     r = store_meta_get(s, "next_serial", &next);
     pthread_mutex_unlock(&s->mu);
     if (r != 0)
@@ -287,7 +289,8 @@ sshcert_store_claim_step(struct sshcert_store *s, struct sshcert_store_claim *cl
     enum job_outcome out = JOB_OK;
     int r;
 
-    pthread_mutex_lock(&s->mu);
+    if ((r = store_enter(s)) != 0)
+        return r;
     if ((r = store_begin(s)) == 0 && (r = claim_write(s, cl, 1, &out)) == 0 && out == JOB_OK)
         r = store_commit(s);
     if (r != 0 || out != JOB_OK)
@@ -307,7 +310,13 @@ batch_write(struct sshcert_store *s, struct store_issue_job *batch)
     uint64_t seq, after;
     int r, any = 0;
 
-    seq = store_lock(s);
+    /* The batch waits for the lock and the database until its oldest job's (the queue's
+     * head: jobs queue in arrival order) time is up, so that no job waits longer. */
+    if ((r = store_lock(s, &batch->deadline, &seq)) != 0) {
+        for (j = batch; j != NULL; j = j->next)
+            j->r = r;
+        return 0;
+    }
     r = store_begin(s);
     for (j = batch; r == 0 && j != NULL; j = j->next) {
         if ((r = store_run(s, sp)) != 0 || (r = job_write(s, j)) != 0)
@@ -353,6 +362,7 @@ batch_join(struct sshcert_store *s, struct store_issue_job *job)
     job->next = NULL;
     job->done = 0;
     job->committed = 0;
+    store_deadline(s, &job->deadline);
     if (pthread_cond_init(&job->cv, NULL) != 0)
         return SSHCERT_ERR_SYSTEM;
     pthread_mutex_lock(&s->batch_mu);
@@ -427,7 +437,8 @@ issue_locked(struct sshcert_store *s, sshcert_store_sign_fn sign, void *ctx,
 
     memset(&job, 0, sizeof(job));
     job.rec = rec;
-    seq = store_lock(s);
+    if ((r = store_lock(s, NULL, &seq)) != 0)
+        return r;
     if ((r = store_begin(s)) == 0 && (r = store_meta_get(s, "next_serial", &serial)) == 0 &&
         (serial == 0 || serial >= INT64_MAX))
         r = SSHCERT_ERR_INTERNAL;
@@ -530,7 +541,8 @@ sshcert_store_cert_get(struct sshcert_store *s, uint64_t serial, struct sshcert_
     int rc, r;
 
     memset(out, 0, sizeof(*out));
-    pthread_mutex_lock(&s->mu);
+    if ((r = store_enter(s)) != 0)
+        return r;
     if ((st = store_stmt(s, sql)) == NULL)
         r = SSHCERT_ERR_SYSTEM;
     else {
@@ -570,7 +582,8 @@ sshcert_store_cert_list(struct sshcert_store *s, const char *username, int activ
 
     *out = NULL;
     *n = 0;
-    pthread_mutex_lock(&s->mu);
+    if ((r = store_enter(s)) != 0)
+        return r;
     if ((st = store_stmt(s, sql)) == NULL)
         r = SSHCERT_ERR_SYSTEM;
     else {
@@ -673,7 +686,8 @@ sshcert_store_cert_revoke(struct sshcert_store *s, const uint64_t *serials, size
 
     for (i = 0; i < n; i++)
         results[i] = SSHCERT_ERR_INTERNAL;
-    seq = store_lock(s);
+    if ((r = store_lock(s, NULL, &seq)) != 0)
+        return r;
     if ((r = store_begin(s)) == 0) {
         /* Every serial is tried, so that each refusal can be named; a refusal is kept apart
          * from a failure of the store, which ends the loop. */
@@ -739,7 +753,8 @@ sshcert_store_cert_revoke_user(struct sshcert_store *s, const char *username, co
     int r;
 
     *count = 0;
-    seq = store_lock(s);
+    if ((r = store_lock(s, NULL, &seq)) != 0)
+        return r;
     if ((r = store_begin(s)) == 0) {
         r = store_revoke_user_locked(s, username, reason, now, actor, count);
         r = r == 0 ? store_commit(s) : (store_rollback(s), r);
@@ -893,7 +908,8 @@ sshcert_store_restored(struct sshcert_store *s, uint64_t now, uint64_t valid_unt
     int r, rc;
 
     memset(out, 0, sizeof(*out));
-    seq = store_lock(s);
+    if ((r = store_lock(s, NULL, &seq)) != 0)
+        return r;
     if ((r = store_begin(s)) == 0 && (r = store_meta_get(s, "next_serial", &next)) == 0 &&
         (st = store_stmt(s, last_sql)) == NULL)
         r = SSHCERT_ERR_SYSTEM;

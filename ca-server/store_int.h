@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <time.h>
 #include <sqlite3.h>
 
 #include "store.h"
@@ -51,6 +52,10 @@ struct sshcert_store {
     atomic_uint next_reader;
     char *reader_path;
     atomic_int reader_busy_ms;
+    /* How long one call waits, for the lock and then for a database another process holds
+     * (milliseconds), and the lock holder's deadline for it (under mu; on_busy reads it). */
+    atomic_int busy_ms;
+    struct timespec deadline;
     /* Failures recorded since the last prune of stale throttling rows (under mu). */
     unsigned failures_since_prune;
     /* Issuance (store_cert.c): the next serial to hand out (0: not read from meta yet), and
@@ -73,8 +78,21 @@ int store_locked_until(struct sshcert_store *s, const char *ukey, const char *ak
  * store_unlock_durable (or, if the WAL cannot be opened, synchronous=FULL as before). */
 int store_sync_open(struct sshcert_store *s);
 void store_sync_close(struct sshcert_store *s);
-/* Takes the lock; returns the commit count for store_unlock_durable. */
-uint64_t store_lock(struct sshcert_store *s);
+/* Takes the lock (mu) by the deadline busy_ms from now, and leaves that deadline for SQLite's
+ * busy handler: the call's whole wait, for the lock and for another process's hold on the
+ * database, ends there. 0, or SSHCERT_ERR_BUSY when the lock did not come in time (nothing
+ * taken). */
+int store_enter(struct sshcert_store *s);
+/* store_enter with a deadline of the caller's (store_deadline, taken earlier). */
+int store_enter_until(struct sshcert_store *s, const struct timespec *deadline);
+/* *t: busy_ms from now, on CLOCK_MONOTONIC. */
+void store_deadline(struct sshcert_store *s, struct timespec *t);
+/* store_enter (deadline NULL) or store_enter_until, and *seq: the commit count for
+ * store_unlock_durable. */
+int store_lock(struct sshcert_store *s, const struct timespec *deadline, uint64_t *seq);
+/* Installs the writer's busy handler and starts a deadline for what the opening does (the
+ * pragmas and migrations run before any store_enter). */
+void store_busy_open(struct sshcert_store *s);
 /* Releases the lock. When r is 0 and the caller committed a write since store_lock, returns
  * only once that write is on disk (0) or the flush failed (SSHCERT_ERR_SYSTEM); else r. */
 int store_unlock_durable(struct sshcert_store *s, uint64_t seq, int r);

@@ -21,9 +21,11 @@
  * lock) after each commit that wrote to the WAL. The hook replaces SQLite's automatic
  * checkpoint, so it also runs that checkpoint, at SQLite's default size.
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "err.h"
@@ -92,11 +94,101 @@ store_sync_close(struct sshcert_store *s)
     pthread_mutex_destroy(&s->flush_mu);
 }
 
-uint64_t
-store_lock(struct sshcert_store *s)
+/* SQLite's own busy_timeout sleeps, in milliseconds; the last repeats. */
+static const int busy_sleeps[] = {1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50, 100};
+
+/* Milliseconds until deadline, rounded up (0 once it has passed). */
+static int64_t
+ms_left(const struct timespec *deadline)
 {
-    pthread_mutex_lock(&s->mu);
-    return atomic_load(&s->commit_seq);
+    struct timespec now;
+    int64_t ns;
+
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    ns = ((int64_t)deadline->tv_sec - now.tv_sec) * 1000000000 +
+         ((int64_t)deadline->tv_nsec - now.tv_nsec);
+    return ns > 0 ? (ns + 999999) / 1000000 : 0;
+}
+
+/* The writer's busy handler: another process holds the database. Sleeps and retries while the
+ * caller's deadline (set by store_enter) has time left, then gives up (SQLITE_BUSY). */
+static int
+on_busy(void *ctx, int count)
+{
+    struct sshcert_store *s = ctx;
+    int64_t left = ms_left(&s->deadline);
+    size_t n = sizeof(busy_sleeps) / sizeof(busy_sleeps[0]);
+    int ms = busy_sleeps[(size_t)count < n ? (size_t)count : n - 1];
+
+    if (left <= 0)
+        return 0;
+    sqlite3_sleep(ms < left ? ms : (int)left);
+    return 1;
+}
+
+/* *t: ms milliseconds from now, on the monotonic clock. */
+static void
+deadline_in(struct timespec *t, int ms)
+{
+    clock_gettime(CLOCK_MONOTONIC, t);
+    t->tv_sec += ms / 1000;
+    t->tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (t->tv_nsec >= 1000000000L) {
+        t->tv_sec++;
+        t->tv_nsec -= 1000000000L;
+    }
+}
+
+void
+store_busy_open(struct sshcert_store *s)
+{
+    sqlite3_busy_handler(s->db, on_busy, s);
+    deadline_in(&s->deadline, atomic_load(&s->busy_ms));
+}
+
+void
+store_deadline(struct sshcert_store *s, struct timespec *t)
+{
+    deadline_in(t, atomic_load(&s->busy_ms));
+}
+
+int
+store_enter_until(struct sshcert_store *s, const struct timespec *deadline)
+{
+    int e;
+
+    /* The caller's whole wait, for the lock and then for the database, ends at one deadline:
+     * callers queued behind a held database each fail when their own wait is over, not one
+     * wait apiece after another. A lock free now is taken even past the deadline. */
+    while ((e = pthread_mutex_clocklock(&s->mu, CLOCK_MONOTONIC, deadline)) == EINTR)
+        ;
+    if (e == ETIMEDOUT)
+        return SSHCERT_ERR_BUSY;
+    if (e != 0)
+        return SSHCERT_ERR_SYSTEM;
+    s->deadline = *deadline;
+    return 0;
+}
+
+int
+store_enter(struct sshcert_store *s)
+{
+    struct timespec deadline;
+
+    store_deadline(s, &deadline);
+    return store_enter_until(s, &deadline);
+}
+
+int
+store_lock(struct sshcert_store *s, const struct timespec *deadline, uint64_t *seq)
+{
+    int r;
+
+    *seq = 0;
+    if ((r = deadline != NULL ? store_enter_until(s, deadline) : store_enter(s)) != 0)
+        return r;
+    *seq = atomic_load(&s->commit_seq);
+    return 0;
 }
 
 int

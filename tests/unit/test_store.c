@@ -992,6 +992,136 @@ test_batch_failure_fails_all(void **state)
     sshcert_store_close(s);
 }
 
+/* ---- One deadline per call while another process holds the database ---- */
+
+/* The wait under test: long enough to tell one wait from two on a loaded machine, and what
+ * each call may take at most (one wait plus slack, well short of two). */
+#define BUSY_TEST_MS 500
+#define BUSY_TEST_MAX_MS 850
+
+static int64_t
+mono_ms(void)
+{
+    struct timespec t;
+
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+struct busy_call {
+    struct sshcert_store *s;
+    struct job *job; /* NULL: an audit append instead of an issuance */
+    int r;
+    int64_t ms;
+    pthread_t t;
+};
+
+static void *
+busy_run(void *arg)
+{
+    struct busy_call *c = arg;
+    int64_t t0 = mono_ms();
+
+    if (c->job != NULL) {
+        job_run(c->job);
+        c->r = c->job->r;
+    } else
+        c->r = sshcert_store_audit(c->s, NOW, "user_locked", "operator", "busy", 0, NULL, NULL);
+    c->ms = mono_ms() - t0;
+    return NULL;
+}
+
+/* Five writes at once while another connection holds the write lock: each fails with BUSY
+ * once its own wait is over. Before, they queued for the store's lock and then each waited
+ * the whole time again: the fifth failed after five waits. */
+static void
+test_busy_one_deadline(void **state)
+{
+    struct busy_call calls[5];
+    struct sshcert_store *s = open_store(2);
+    sqlite3 *db = raw_open();
+    unsigned i;
+
+    (void)state;
+    sshcert_store_set_busy_timeout(s, BUSY_TEST_MS);
+    raw_exec(db, "BEGIN EXCLUSIVE");
+    for (i = 0; i < 5; i++) {
+        calls[i] = (struct busy_call){.s = s, .r = -1};
+        assert_int_equal(pthread_create(&calls[i].t, NULL, busy_run, &calls[i]), 0);
+    }
+    for (i = 0; i < 5; i++)
+        pthread_join(calls[i].t, NULL);
+    for (i = 0; i < 5; i++) {
+        assert_int_equal(calls[i].r, SSHCERT_ERR_BUSY);
+        if (calls[i].ms < BUSY_TEST_MS || calls[i].ms >= BUSY_TEST_MAX_MS)
+            fail_msg("call %u failed after %lld ms, not within [%d, %d)", i,
+                (long long)calls[i].ms, BUSY_TEST_MS, BUSY_TEST_MAX_MS);
+    }
+    raw_exec(db, "ROLLBACK");
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM audit WHERE username = 'busy'"), 0);
+    /* The lock gone, the same write succeeds at once. */
+    calls[0].r = -1;
+    busy_run(&calls[0]);
+    assert_int_equal(calls[0].r, 0);
+    assert_true(calls[0].ms < BUSY_TEST_MS);
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM audit WHERE username = 'busy'"), 1);
+    sqlite3_close(db);
+    sshcert_store_close(s);
+}
+
+/* The same for issuances: the leader's batch fails when its wait is over, and those that
+ * queued behind it meanwhile fail when theirs is, not after a second wait of their own
+ * batch. Nothing is recorded and no TOTP step is used up. */
+static void
+test_busy_batch_deadline(void **state)
+{
+    static const char *const names[] = {"u0", "u1", "u2", "u3"};
+    struct busy_call calls[4];
+    struct job jobs[4], again;
+    sqlite3 *db;
+    struct sshcert_store *s = batch_store(&db, 4);
+    unsigned i;
+
+    (void)state;
+    sshcert_store_set_busy_timeout(s, BUSY_TEST_MS);
+    raw_exec(db, "BEGIN EXCLUSIVE");
+    for (i = 0; i < 4; i++) {
+        job_init(&jobs[i], s, names[i], (int64_t)i + 1, 2);
+        calls[i] = (struct busy_call){.s = s, .job = &jobs[i], .r = -1};
+        assert_int_equal(pthread_create(&calls[i].t, NULL, busy_run, &calls[i]), 0);
+        if (i == 0)
+            wait_leader(s);
+        else
+            wait_queued(s, i);
+    }
+    for (i = 0; i < 4; i++)
+        pthread_join(calls[i].t, NULL);
+    /* The leader, and the oldest of those that queued behind it (the second batch waits until
+     * its time is up), wait the whole time; the younger ones of that batch fail with it, a
+     * little early rather than late. */
+    for (i = 0; i < 4; i++) {
+        assert_int_equal(calls[i].r, SSHCERT_ERR_BUSY);
+        assert_null(jobs[i].rec.certificate);
+        if ((i < 2 && calls[i].ms < BUSY_TEST_MS) || calls[i].ms >= BUSY_TEST_MAX_MS)
+            fail_msg("issuance %u failed after %lld ms (the wait: %d ms, at most: %d)", i,
+                (long long)calls[i].ms, BUSY_TEST_MS, BUSY_TEST_MAX_MS);
+    }
+    raw_exec(db, "ROLLBACK");
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM certificates"), 1);
+    for (i = 0; i < 4; i++) /* u0's step 1: batch_store's first issuance */
+        assert_int_equal(user_step(db, (int64_t)i + 1), i == 0 ? 1 : 0);
+    job_init(&again, s, "u3", 4, 2);
+    job_run(&again);
+    assert_int_equal(again.r, 0);
+    /* Serials 2-5 were handed out and none recorded; one comes back only while it is still the
+     * last handed out, so the next is one of them or 6 (gaps are allowed, reuse is not). */
+    assert_in_range(again.rec.serial, 2, 6);
+    check_row(db, &again);
+    sshcert_cert_record_clear(&again.rec);
+    sqlite3_close(db);
+    sshcert_store_close(s);
+}
+
 /* ---- Logins that a lock began under (failures in flight together) ---- */
 
 /* A name locked after a login read it unlocked: its claim and its failure change nothing. */
@@ -1236,6 +1366,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_batch_shares_commit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_batch_refusals_alone, setup, teardown),
         cmocka_unit_test_setup_teardown(test_batch_failure_fails_all, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_busy_one_deadline, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_busy_batch_deadline, setup, teardown),
         cmocka_unit_test_setup_teardown(test_locked_meanwhile, setup, teardown),
         cmocka_unit_test_setup_teardown(test_credentials_changed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rehash_with_claim, setup, teardown),
