@@ -212,8 +212,9 @@ cmd_init(struct admin *a, int argc, char **argv)
 enum { BK_DB, BK_KEY, BK_PUB, BK_SECRET, BK_N };
 static const char *const bk_names[BK_N] = {"sshcert.db", "ca_key", "ca_key.pub", "secret.key"};
 
-/* Copies src to dst byte for byte (atomically, flushed) with mode; a private source must be
- * private (it is a secret) and its bytes are wiped after. */
+/* Copies src to a new file dst byte for byte (atomically, flushed) with mode; a private
+ * source must be private (it is a secret) and its bytes are wiped after. A file that appeared
+ * at dst since the caller checked is kept, and the copy fails. */
 static int
 backup_copy(const char *src, const char *dst, unsigned mode, char **err)
 {
@@ -223,9 +224,11 @@ backup_copy(const char *src, const char *dst, unsigned mode, char **err)
 
     r = sshcert_file_read_checked(src, NULL, mode == 0600 ? SSHCERT_FILE_PRIVATE : 0,
         SSHCERT_MAX_KEY_FILE, &text, &len, err);
-    if (r == 0 && (r = sshcert_file_write_atomic(dst, text, len, mode)) != 0)
+    if (r == 0 && (r = sshcert_file_write_new(dst, text, len, mode)) != 0)
         sshcert_err_msg(err, r, "cannot write %s: %s", dst,
-            r == SSHCERT_ERR_SYSTEM ? strerror(errno) : sshcert_err_str(r));
+            r == SSHCERT_ERR_DUPLICATE ? "it exists (made meanwhile); it was kept"
+            : r == SSHCERT_ERR_SYSTEM  ? strerror(errno)
+                                       : sshcert_err_str(r));
     sshcert_secmem_free_len(text, len);
     return r;
 }

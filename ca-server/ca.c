@@ -21,6 +21,8 @@
 static const char *
 why(int r)
 {
+    if (r == SSHCERT_ERR_DUPLICATE) /* sshcert_file_write_new */
+        return "another process made it meanwhile; it was kept, nothing replaced";
     return r == SSHCERT_ERR_SYSTEM ? strerror(errno) : sshcert_err_str(r);
 }
 
@@ -110,7 +112,7 @@ ensure_ca_key(const struct sshcert_config *cfg, int db_exists, int *created, cha
     if (r == SSHCERT_ERR_NOT_FOUND) {
         if ((r = sshcert_privkey_generate(&k)) != 0 ||
             (r = sshcert_privkey_set_comment(k, CA_COMMENT)) != 0 ||
-            (r = sshcert_privkey_save(k, cfg->ca_key_path)) != 0) {
+            (r = sshcert_privkey_save_new(k, cfg->ca_key_path)) != 0) {
             sshcert_err_msg(err, r, "cannot create %s: %s", cfg->ca_key_path, why(r));
             goto out;
         }
@@ -163,7 +165,7 @@ ensure_secret_key(const struct sshcert_config *cfg, int db_exists, int *created,
         return refuse_new_key(cfg, cfg->secret_key_path,
             "it seals the users' TOTP secrets, and with a new one no login could pass", err);
     randombytes_buf(key, sizeof(key));
-    r = sshcert_file_write_atomic(cfg->secret_key_path, key, sizeof(key), 0600);
+    r = sshcert_file_write_new(cfg->secret_key_path, key, sizeof(key), 0600);
     sodium_memzero(key, sizeof(key));
     if (r != 0)
         return sshcert_err_msg(err, r, "cannot write %s: %s", cfg->secret_key_path, why(r));

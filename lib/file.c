@@ -390,8 +390,10 @@ sshcert_file_read(const char *path, size_t max, char **out, size_t *len)
     return sshcert_file_read_checked(path, NULL, 0, max, out, len, NULL);
 }
 
-int
-sshcert_file_write_atomic(const char *path, const void *data, size_t len, unsigned mode)
+/* Both writers: the temp file takes path's name by rename (replace) or by link, which fails
+ * when path exists. */
+static int
+file_write(const char *path, const void *data, size_t len, unsigned mode, int replace)
 {
     char *tmp = NULL, *dircopy = NULL;
     const uint8_t *p = data;
@@ -433,13 +435,21 @@ sshcert_file_write_atomic(const char *path, const void *data, size_t len, unsign
         goto out;
     }
     fd = -1;
-    if (rename(tmp, path) != 0) {
+    if (replace ? rename(tmp, path) != 0 : link(tmp, path) != 0) {
+        r = !replace && errno == EEXIST ? SSHCERT_ERR_DUPLICATE : SSHCERT_ERR_SYSTEM;
+        goto out;
+    }
+    /* Linked: the temp name goes (if it cannot, neither name stays: nothing half done). */
+    if (!replace && unlink(tmp) != 0) {
+        saved = errno;
+        unlink(path);
+        errno = saved;
         r = SSHCERT_ERR_SYSTEM;
         goto out;
     }
     free(tmp);
     tmp = NULL;
-    /* Make the rename itself durable. */
+    /* Make the new name itself durable. */
     if ((dircopy = strdup(path)) != NULL &&
         (dfd = open(dirname(dircopy), O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
         (void)fsync(dfd);
@@ -457,4 +467,16 @@ out:
     free(dircopy);
     errno = saved;
     return r;
+}
+
+int
+sshcert_file_write_atomic(const char *path, const void *data, size_t len, unsigned mode)
+{
+    return file_write(path, data, len, mode, 1);
+}
+
+int
+sshcert_file_write_new(const char *path, const void *data, size_t len, unsigned mode)
+{
+    return file_write(path, data, len, mode, 0);
 }

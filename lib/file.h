@@ -49,5 +49,9 @@ int sshcert_file_read(const char *path, size_t max, char **out, size_t *len);
 /* Writes data to path atomically: a temp file in the same folder with `mode`, fsync, rename,
  * fsync of the folder. On failure the old file is untouched and the temp file removed. */
 int sshcert_file_write_atomic(const char *path, const void *data, size_t len, unsigned mode);
+/* The same for a file that must not exist yet: the temp file is linked to path, never renamed
+ * over it, so a file that appeared at path meanwhile is kept, and SSHCERT_ERR_DUPLICATE
+ * returned (errno EEXIST). */
+int sshcert_file_write_new(const char *path, const void *data, size_t len, unsigned mode);
 
 #endif

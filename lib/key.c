@@ -630,15 +630,28 @@ sshcert_privkey_load(const char *path, struct sshcert_privkey **out)
     return r;
 }
 
-int
-sshcert_privkey_save(const struct sshcert_privkey *k, const char *path)
+static int
+privkey_write(const struct sshcert_privkey *k, const char *path, int replace)
 {
     char *text = NULL;
     int r;
 
     if ((r = sshcert_privkey_to_text(k, &text)) != 0)
         return r;
-    r = sshcert_file_write_atomic(path, text, strlen(text), 0600);
+    r = replace ? sshcert_file_write_atomic(path, text, strlen(text), 0600)
+                : sshcert_file_write_new(path, text, strlen(text), 0600);
     sshcert_secmem_free_str(text);
     return r;
+}
+
+int
+sshcert_privkey_save(const struct sshcert_privkey *k, const char *path)
+{
+    return privkey_write(k, path, 1);
+}
+
+int
+sshcert_privkey_save_new(const struct sshcert_privkey *k, const char *path)
+{
+    return privkey_write(k, path, 0);
 }

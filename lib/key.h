@@ -67,6 +67,9 @@ int sshcert_privkey_to_text(const struct sshcert_privkey *k, char **out);
 int sshcert_privkey_load(const char *path, struct sshcert_privkey **out);
 /* Writes the key file with mode 0600, atomically (temp file + rename). */
 int sshcert_privkey_save(const struct sshcert_privkey *k, const char *path);
+/* The same for a key file that must not exist yet: one that appeared at path meanwhile is kept
+ * and SSHCERT_ERR_DUPLICATE returned (sshcert_file_write_new). */
+int sshcert_privkey_save_new(const struct sshcert_privkey *k, const char *path);
 /* Public half and comment (may be ""; owned by k). */
 void sshcert_privkey_public(const struct sshcert_privkey *k, struct sshcert_pubkey *out);
 const char *sshcert_privkey_comment(const struct sshcert_privkey *k);

@@ -458,6 +458,64 @@ test_size_cap(void **state)
     refused(p, NULL, 0, 0, SSHCERT_ERR_TOO_LARGE, "", " is larger than 0 bytes");
 }
 
+/* Files in dir whose name starts with prefix (the writers' temp files are "NAME.tmpXXXXXX"). */
+static int
+count_named(const char *prefix)
+{
+    char cmd[1200];
+    FILE *f;
+    int n = -1;
+
+    snprintf(cmd, sizeof(cmd), "ls -A '%s' | grep -c '^%s' || true", dir, prefix);
+    assert_non_null(f = popen(cmd, "r"));
+    assert_int_equal(fscanf(f, "%d", &n), 1);
+    pclose(f);
+    return n;
+}
+
+/* The two writers: atomic replaces what is there; new writes only where nothing is, keeps
+ * what appeared meanwhile (EEXIST), and leaves no temp file either way. */
+static void
+test_write_new_and_atomic(void **state)
+{
+    const char *p = path_of("written");
+    char *out = NULL;
+    size_t len = 0;
+    struct stat st;
+
+    (void)state;
+    (void)unlink(p);
+    assert_int_equal(sshcert_file_write_new(p, "first", 5, 0600), 0);
+    assert_int_equal(sshcert_file_read(p, MAX, &out, &len), 0);
+    assert_int_equal(len, 5);
+    assert_string_equal(out, "first");
+    free(out);
+    assert_int_equal(stat(p, &st), 0);
+    assert_int_equal(st.st_mode & 07777, 0600);
+    assert_int_equal(st.st_nlink, 1); /* the temp name is gone */
+    errno = 0;
+    assert_int_equal(sshcert_file_write_new(p, "second", 6, 0644), SSHCERT_ERR_DUPLICATE);
+    assert_int_equal(errno, EEXIST);
+    assert_int_equal(sshcert_file_read(p, MAX, &out, &len), 0);
+    assert_string_equal(out, "first");
+    free(out);
+    assert_int_equal(stat(p, &st), 0);
+    assert_int_equal(st.st_mode & 07777, 0600);
+    assert_int_equal(count_named("written"), 1);
+    assert_int_equal(sshcert_file_write_atomic(p, "third", 5, 0644), 0);
+    assert_int_equal(sshcert_file_read(p, MAX, &out, &len), 0);
+    assert_string_equal(out, "third");
+    free(out);
+    assert_int_equal(stat(p, &st), 0);
+    assert_int_equal(st.st_mode & 07777, 0644);
+    assert_int_equal(count_named("written"), 1);
+    /* Where the folder is missing, neither writes, and nothing is left. */
+    assert_int_equal(sshcert_file_write_new(path_of("nofolder/x"), "x", 1, 0600),
+        SSHCERT_ERR_SYSTEM);
+    assert_int_equal(errno, ENOENT);
+    assert_int_equal(unlink(p), 0);
+}
+
 static void
 test_missing_and_unreadable(void **state)
 {
@@ -581,6 +639,7 @@ main(void)
         cmocka_unit_test(test_trusted_walk_edges),
         cmocka_unit_test(test_trusted_folder_owner),
         cmocka_unit_test(test_size_cap),
+        cmocka_unit_test(test_write_new_and_atomic),
         cmocka_unit_test(test_missing_and_unreadable),
         cmocka_unit_test(test_changed_while_read),
         cmocka_unit_test(test_arguments_and_message),
