@@ -473,41 +473,41 @@ count_named(const char *prefix)
     return n;
 }
 
+/* path holds exactly text, with mode, under one name (no temp name linked to it). */
+static void
+holds(const char *path, const char *text, mode_t mode)
+{
+    char *out = NULL;
+    size_t len = 0;
+    struct stat st;
+
+    assert_int_equal(sshcert_file_read(path, MAX, &out, &len), 0);
+    assert_int_equal(len, strlen(text));
+    assert_string_equal(out, text);
+    free(out);
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_mode & 07777, mode);
+    assert_int_equal(st.st_nlink, 1);
+}
+
 /* The two writers: atomic replaces what is there; new writes only where nothing is, keeps
  * what appeared meanwhile (EEXIST), and leaves no temp file either way. */
 static void
 test_write_new_and_atomic(void **state)
 {
     const char *p = path_of("written");
-    char *out = NULL;
-    size_t len = 0;
-    struct stat st;
 
     (void)state;
     (void)unlink(p);
     assert_int_equal(sshcert_file_write_new(p, "first", 5, 0600), 0);
-    assert_int_equal(sshcert_file_read(p, MAX, &out, &len), 0);
-    assert_int_equal(len, 5);
-    assert_string_equal(out, "first");
-    free(out);
-    assert_int_equal(stat(p, &st), 0);
-    assert_int_equal(st.st_mode & 07777, 0600);
-    assert_int_equal(st.st_nlink, 1); /* the temp name is gone */
+    holds(p, "first", 0600);
     errno = 0;
     assert_int_equal(sshcert_file_write_new(p, "second", 6, 0644), SSHCERT_ERR_DUPLICATE);
     assert_int_equal(errno, EEXIST);
-    assert_int_equal(sshcert_file_read(p, MAX, &out, &len), 0);
-    assert_string_equal(out, "first");
-    free(out);
-    assert_int_equal(stat(p, &st), 0);
-    assert_int_equal(st.st_mode & 07777, 0600);
+    holds(p, "first", 0600);
     assert_int_equal(count_named("written"), 1);
     assert_int_equal(sshcert_file_write_atomic(p, "third", 5, 0644), 0);
-    assert_int_equal(sshcert_file_read(p, MAX, &out, &len), 0);
-    assert_string_equal(out, "third");
-    free(out);
-    assert_int_equal(stat(p, &st), 0);
-    assert_int_equal(st.st_mode & 07777, 0644);
+    holds(p, "third", 0644);
     assert_int_equal(count_named("written"), 1);
     /* Where the folder is missing, neither writes, and nothing is left. */
     assert_int_equal(sshcert_file_write_new(path_of("nofolder/x"), "x", 1, 0600),
