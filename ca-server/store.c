@@ -274,6 +274,7 @@ sshcert_store_open(const char *path, int create, struct sshcert_store **out)
         return r == SSHCERT_ERR_SYSTEM && !create ? SSHCERT_ERR_NOT_FOUND : r;
     }
     atomic_init(&s->busy_ms, SSHCERT_STORE_BUSY_MS);
+    atomic_init(&s->busy_at_ms, 0);
     store_busy_open(s);
     sqlite3_extended_result_codes(s->db, 0);
     /* WAL for concurrent readers (sshcert-admin while the server runs); FULL so a commit is

@@ -32,6 +32,11 @@ struct store_reader {
     struct store_stmts stmts;
 };
 
+/* A holder whose busy handler began a sleep this recently (ms) is waiting for another
+ * process: more than the handler's longest sleep (100 ms), so a wait in progress always
+ * counts. */
+#define STORE_BUSY_RECENT_MS 250
+
 struct sshcert_store {
     sqlite3 *db;
     pthread_mutex_t mu;
@@ -56,6 +61,9 @@ struct sshcert_store {
      * (milliseconds), and the lock holder's deadline for it (under mu; on_busy reads it). */
     atomic_int busy_ms;
     struct timespec deadline;
+    /* When the holder last began a sleep in the busy handler (CLOCK_MONOTONIC, ms): a waiter
+     * whose time is up gives up only if that was within STORE_BUSY_RECENT_MS. */
+    atomic_int_fast64_t busy_at_ms;
     /* Failures recorded since the last prune of stale throttling rows (under mu). */
     unsigned failures_since_prune;
     /* Issuance (store_cert.c): the next serial to hand out (0: not read from meta yet), and

@@ -97,6 +97,15 @@ store_sync_close(struct sshcert_store *s)
 /* SQLite's own busy_timeout sleeps, in milliseconds; the last repeats. */
 static const int busy_sleeps[] = {1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50, 100};
 
+static int64_t
+mono_ms(void)
+{
+    struct timespec now;
+
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+}
+
 /* Milliseconds until deadline, rounded up (0 once it has passed). */
 static int64_t
 ms_left(const struct timespec *deadline)
@@ -122,6 +131,7 @@ on_busy(void *ctx, int count)
 
     if (left <= 0)
         return 0;
+    atomic_store(&s->busy_at_ms, mono_ms());
     sqlite3_sleep(ms < left ? ms : (int)left);
     return 1;
 }
@@ -155,18 +165,27 @@ store_deadline(struct sshcert_store *s, struct timespec *t)
 int
 store_enter_until(struct sshcert_store *s, const struct timespec *deadline)
 {
+    struct timespec by = *deadline;
     int e;
 
     /* The caller's whole wait, for the lock and then for the database, ends at one deadline:
      * callers queued behind a held database each fail when their own wait is over, not one
-     * wait apiece after another. A lock free now is taken even past the deadline. */
-    while ((e = pthread_mutex_clocklock(&s->mu, CLOCK_MONOTONIC, deadline)) == EINTR)
-        ;
-    if (e == ETIMEDOUT)
-        return SSHCERT_ERR_BUSY;
+     * wait apiece after another. A lock free now is taken even past the deadline. When the
+     * time is up but the holder is not waiting for another process (no busy wait lately: a
+     * checkpoint on a slow disk, say), the caller goes on waiting, as it always did. */
+    for (;;) {
+        e = pthread_mutex_clocklock(&s->mu, CLOCK_MONOTONIC, &by);
+        if (e != ETIMEDOUT && e != EINTR)
+            break;
+        if (e == ETIMEDOUT) {
+            if (mono_ms() - atomic_load(&s->busy_at_ms) <= STORE_BUSY_RECENT_MS)
+                return SSHCERT_ERR_BUSY;
+            deadline_in(&by, atomic_load(&s->busy_ms));
+        }
+    }
     if (e != 0)
         return SSHCERT_ERR_SYSTEM;
-    s->deadline = *deadline;
+    s->deadline = by;
     return 0;
 }
 

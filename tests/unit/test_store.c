@@ -1069,6 +1069,31 @@ test_busy_one_deadline(void **state)
     sshcert_store_close(s);
 }
 
+/* A holder busy with its own work (a checkpoint on a slow disk, say), not waiting for another
+ * process, is waited for past the deadline: the write behind it succeeds. */
+static void
+test_busy_holder_working(void **state)
+{
+    struct busy_call call;
+    struct sshcert_store *s = open_store(2);
+    sqlite3 *db = raw_open();
+
+    (void)state;
+    sshcert_store_set_busy_timeout(s, BUSY_TEST_MS);
+    call = (struct busy_call){.s = s, .r = -1};
+    pthread_mutex_lock(&s->mu);
+    assert_int_equal(pthread_create(&call.t, NULL, busy_run, &call), 0);
+    usleep(BUSY_TEST_MS * 1000 * 8 / 5);
+    pthread_mutex_unlock(&s->mu);
+    pthread_join(call.t, NULL);
+    assert_int_equal(call.r, 0);
+    if (call.ms < BUSY_TEST_MS * 8 / 5)
+        fail_msg("the write ended after %lld ms, before the holder let go", (long long)call.ms);
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM audit WHERE username = 'busy'"), 1);
+    sqlite3_close(db);
+    sshcert_store_close(s);
+}
+
 /* The same for issuances: the leader's batch fails when its wait is over, and those that
  * queued behind it meanwhile fail when theirs is, not after a second wait of their own
  * batch. Nothing is recorded and no TOTP step is used up. */
@@ -1367,6 +1392,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_batch_refusals_alone, setup, teardown),
         cmocka_unit_test_setup_teardown(test_batch_failure_fails_all, setup, teardown),
         cmocka_unit_test_setup_teardown(test_busy_one_deadline, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_busy_holder_working, setup, teardown),
         cmocka_unit_test_setup_teardown(test_busy_batch_deadline, setup, teardown),
         cmocka_unit_test_setup_teardown(test_locked_meanwhile, setup, teardown),
         cmocka_unit_test_setup_teardown(test_credentials_changed, setup, teardown),
