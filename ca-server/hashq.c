@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <stdlib.h>
 
+#include "clock.h"
 #include "hashq.h"
 #include "secmem.h"
 #include "server.h"
@@ -342,13 +343,7 @@ hashq_stop(struct hashq *q, unsigned timeout_ms)
     struct timespec until;
     int r = 0;
 
-    clock_gettime(CLOCK_MONOTONIC, &until); /* the clock of q->idle (hashq_init) */
-    until.tv_sec += timeout_ms / 1000;
-    until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
+    sshcert_mono_after(&until, timeout_ms); /* the clock of q->idle (hashq_init) */
     pthread_mutex_lock(&q->mu);
     q->stopping = 1;
     expire(q);

@@ -28,6 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "err.h"
 #include "store_int.h"
 
@@ -97,15 +98,6 @@ store_sync_close(struct sshcert_store *s)
 /* SQLite's own busy_timeout sleeps, in milliseconds; the last repeats. */
 static const int busy_sleeps[] = {1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50, 100};
 
-static int64_t
-mono_ms(void)
-{
-    struct timespec now;
-
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
-}
-
 /* Milliseconds until deadline, rounded up (0 once it has passed). */
 static int64_t
 ms_left(const struct timespec *deadline)
@@ -131,35 +123,22 @@ on_busy(void *ctx, int count)
 
     if (left <= 0)
         return 0;
-    atomic_store(&s->busy_at_ms, mono_ms());
+    atomic_store(&s->busy_at_ms, sshcert_mono_ms());
     sqlite3_sleep(ms < left ? ms : (int)left);
     return 1;
-}
-
-/* *t: ms milliseconds from now, on the monotonic clock. */
-static void
-deadline_in(struct timespec *t, int ms)
-{
-    clock_gettime(CLOCK_MONOTONIC, t);
-    t->tv_sec += ms / 1000;
-    t->tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (t->tv_nsec >= 1000000000L) {
-        t->tv_sec++;
-        t->tv_nsec -= 1000000000L;
-    }
 }
 
 void
 store_busy_open(struct sshcert_store *s)
 {
     sqlite3_busy_handler(s->db, on_busy, s);
-    deadline_in(&s->deadline, atomic_load(&s->busy_ms));
+    store_deadline(s, &s->deadline);
 }
 
 void
 store_deadline(struct sshcert_store *s, struct timespec *t)
 {
-    deadline_in(t, atomic_load(&s->busy_ms));
+    sshcert_mono_after(t, (unsigned)atomic_load(&s->busy_ms));
 }
 
 int
@@ -178,9 +157,9 @@ store_enter_until(struct sshcert_store *s, const struct timespec *deadline)
         if (e != ETIMEDOUT && e != EINTR)
             break;
         if (e == ETIMEDOUT) {
-            if (mono_ms() - atomic_load(&s->busy_at_ms) <= STORE_BUSY_RECENT_MS)
+            if (sshcert_mono_ms() - atomic_load(&s->busy_at_ms) <= STORE_BUSY_RECENT_MS)
                 return SSHCERT_ERR_BUSY;
-            deadline_in(&by, atomic_load(&s->busy_ms));
+            store_deadline(s, &by);
         }
     }
     if (e != 0)

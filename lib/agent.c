@@ -15,6 +15,7 @@
 #include "agent.h"
 #include "buf.h"
 #include "cert.h"
+#include "clock.h"
 #include "err.h"
 #include "key.h"
 
@@ -40,15 +41,6 @@ struct sshcert_agent {
 
 /* ---- transport ---- */
 
-static int64_t
-now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Waits for fd to become ready, restarting after signals, until the deadline. */
 static int
 wait_fd(int fd, short events, int64_t deadline)
@@ -58,7 +50,7 @@ wait_fd(int fd, short events, int64_t deadline)
     int n;
 
     for (;;) {
-        if ((left = deadline - now_ms()) <= 0) {
+        if ((left = deadline - sshcert_mono_ms()) <= 0) {
             errno = ETIMEDOUT;
             return SSHCERT_ERR_SYSTEM;
         }
@@ -159,7 +151,7 @@ exchange(struct sshcert_agent *a, const struct sshcert_buf *req, struct sshcert_
     hdr[1] = (uint8_t)(len >> 16);
     hdr[2] = (uint8_t)(len >> 8);
     hdr[3] = (uint8_t)len;
-    deadline = now_ms() + a->timeout_ms;
+    deadline = sshcert_mono_ms() + a->timeout_ms;
     if ((r = write_all(a->fd, hdr, sizeof(hdr), deadline)) != 0 ||
         (r = write_all(a->fd, sshcert_buf_ptr(req), len, deadline)) != 0 ||
         (r = read_all(a->fd, hdr, sizeof(hdr), deadline)) != 0)

@@ -26,6 +26,7 @@
 #define SSHCERT_AGENT_TESTING
 #include "agent.h"
 #include "buf.h"
+#include "clock.h"
 #include "cert.h"
 #include "err.h"
 #include "key.h"
@@ -489,15 +490,6 @@ pause_ms(long ms)
         ;
 }
 
-static int64_t
-mono_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int
 peer_read(int fd, uint8_t *p, size_t len)
 {
@@ -669,9 +661,9 @@ test_sock_reply_oversize_prefix(void **state)
     (void)state;
     a = peer_start(&p);
     assert_int_equal(sshcert_agent_set_timeout_ms(a, 5000), 0);
-    t0 = mono_ms();
+    t0 = sshcert_mono_ms();
     assert_int_equal(sshcert_agent_list(a, &ids), SSHCERT_ERR_TOO_LARGE);
-    assert_true(mono_ms() - t0 < 2000);
+    assert_true(sshcert_mono_ms() - t0 < 2000);
     assert_null(ids);
     /* The stream is out of step: the connection is gone. */
     assert_int_equal(sshcert_agent_list(a, &ids), SSHCERT_ERR_AGENT_UNAVAILABLE);
@@ -690,11 +682,11 @@ test_sock_no_reply_timeout(void **state)
     (void)state;
     a = peer_start(&p);
     assert_int_equal(sshcert_agent_set_timeout_ms(a, 200), 0);
-    t0 = mono_ms();
+    t0 = sshcert_mono_ms();
     errno = 0;
     r = sshcert_agent_list(a, &ids);
     assert_int_equal(errno, ETIMEDOUT);
-    took = mono_ms() - t0;
+    took = sshcert_mono_ms() - t0;
     assert_int_equal(r, SSHCERT_ERR_SYSTEM);
     assert_true(took >= 190 && took < 3000);
     assert_null(ids);

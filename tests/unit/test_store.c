@@ -24,6 +24,7 @@
 
 #include <sqlite3.h>
 
+#include "clock.h"
 #include "err.h"
 #include "store.h"
 #include "store_int.h"
@@ -999,15 +1000,6 @@ test_batch_failure_fails_all(void **state)
 #define BUSY_TEST_MS 500
 #define BUSY_TEST_MAX_MS 850
 
-static int64_t
-mono_ms(void)
-{
-    struct timespec t;
-
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
 struct busy_call {
     struct sshcert_store *s;
     struct job *job; /* NULL: an audit append instead of an issuance */
@@ -1020,14 +1012,14 @@ static void *
 busy_run(void *arg)
 {
     struct busy_call *c = arg;
-    int64_t t0 = mono_ms();
+    int64_t t0 = sshcert_mono_ms();
 
     if (c->job != NULL) {
         job_run(c->job);
         c->r = c->job->r;
     } else
         c->r = sshcert_store_audit(c->s, NOW, "user_locked", "operator", "busy", 0, NULL, NULL);
-    c->ms = mono_ms() - t0;
+    c->ms = sshcert_mono_ms() - t0;
     return NULL;
 }
 
