@@ -382,15 +382,23 @@ lower() { printf '%s' "$1" | tr '[:upper:]' '[:lower:]'; }
 # the drop-in writes it). Otherwise 1, with have (the value sshd uses, '' when unset), why
 # (which setting wins instead, and where) and fix. Paths compare exactly, other values
 # (yes/no, VERBOSE) ignoring case, as sshd reads them.
+# split_rec REC: sets w_ctx .. w_under from one conf_walk record (fields joined by $us), in the
+# shell itself: a here-document would be a temp file under bash before 5.1.
+split_rec() {
+    rec_ifs=$IFS IFS=$us
+    set -f
+    # shellcheck disable=SC2086 # split on $us on purpose
+    set -- $1
+    set +f
+    IFS=$rec_ifs
+    w_ctx=$1 w_file=$2 w_line=$3 w_key=$5 w_val=$6 w_under=${7:-}
+}
+
 in_force() {
     rec=$(printf '%s\n' "$walk" | awk -F "$us" -v k="$1" '$4 != k { next }
         $1 == "a" { a = $0; exit } $1 == "g" && g == "" { g = $0 } END { print (a != "" ? a : g) }')
     w_ctx='' w_file='' w_line='' w_key='' w_val='' w_under=''
-    if [ -n "$rec" ]; then
-        IFS=$us read -r w_ctx w_file w_line _ w_key w_val w_under <<EOF
-$rec
-EOF
-    fi
+    [ -z "$rec" ] || split_rec "$rec"
     if [ "$judged_by" = sshd ]; then
         have=$(printf '%s\n' "$effective" | awk -v k="$1" '$1 == k { sub(/^[^ ]+ /, ""); print; exit }')
     elif [ -z "$rec" ]; then
@@ -446,7 +454,13 @@ if [ -f "$main_conf" ]; then
             refused="sshd would not use this enrolment: $inc_why; sshd would not trust this CA, or would accept the certificates it has revoked. To fix: $inc_fix, then enrol again."
         fi
     else
-        while read -r key want; do
+        # A for loop over the lines, not a here-document: bash before 5.1 writes those to a
+        # temp file, and one that cannot be written would skip this loop and pass the check.
+        old_ifs=$IFS IFS=$nl
+        set -f
+        for setting in $settings; do
+            IFS=$old_ifs
+            key=${setting%% *} want=${setting#* }
             in_force "$(lower "$key")" "$want" "$key" && continue
             case $key in
             TrustedUserCAKeys) harm="sshd would not trust this CA's key in $ca_path" ;;
@@ -457,9 +471,9 @@ if [ -f "$main_conf" ]; then
                 ;;
             esac
             refused="$refused${refused:+$nl$prog: }sshd would use '$key ${have:-(unset)}', not this enrolment's '$key $want': $why; $harm. To fix: $fix, then enrol again."
-        done <<EOF
-$settings
-EOF
+        done
+        set +f
+        IFS=$old_ifs
         # Under another Match only the connections that match it are concerned: a warning.
         printf '%s\n' "$walk" | awk -F "$us" '$1 == "m" && ($4 == "trustedusercakeys" || $4 == "revokedkeys")' |
             while IFS=$us read -r _ w_file w_line k w_key w_val w_under; do

@@ -16,8 +16,8 @@
  * it acted at once, so it is caught, the terminal put back, and it is raised again. */
 static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGTSTP, SIGTTIN, SIGTTOU};
 #define NSIGS (sizeof(sigs) / sizeof(sigs[0]))
-/* SIGTTOU's place in sigs (the last: keep it there), and its bit in caught. */
-#define TTOU (NSIGS - 1)
+/* SIGTTOU's place in sigs, and its bit in caught. */
+#define TTOU sig_at(SIGTTOU)
 #define TTOU_BIT (1 << TTOU)
 
 /* The tries at putting the terminal back under the caller's dispositions (put_back_as_caller):
@@ -31,16 +31,26 @@ static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGTSTP, SIGTTIN, S
  * to another thread while this one's call is made again and again. */
 static volatile sig_atomic_t caught;
 
-static void
-on_signal(int sig)
+/* The place of sig in sigs (NSIGS when it is not there). Async-signal-safe. */
+static size_t
+sig_at(int sig)
 {
     size_t i;
 
+    for (i = 0; i < NSIGS && sigs[i] != sig; i++)
+        ;
+    return i;
+}
+
+static void
+on_signal(int sig)
+{
+    size_t i = sig_at(sig);
+
     /* No race on the |=: the handler blocks all of sigs while it runs (sa_mask), and the prompt
      * only reads caught. */
-    for (i = 0; i < NSIGS; i++)
-        if (sigs[i] == sig)
-            caught |= 1 << i;
+    if (i < NSIGS)
+        caught |= 1 << i;
 }
 
 static void
