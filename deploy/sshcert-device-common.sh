@@ -30,6 +30,30 @@ usage_err() {
 # check_server URL [HINT]: sets base (URL without trailing slashes), or exits 2. Refuses plain
 # http to anything but a loopback address, and anything a shell, curl or a reader could take
 # two ways. HINT follows the message when URL is empty.
+# loopback4 HOST: 0 when HOST is exactly a dotted quad 127.N.N.N (each 0-255, no leading zero,
+# no trailing dot), which curl connects to as it is. Anything else that starts with 127 (127.1,
+# 127.0.0.1., 127.1.1.1.1) curl may look up in the DNS instead.
+loopback4() {
+    case $1 in
+    127.*.*.*[!0-9] | *..* | *.) return 1 ;;
+    127.*.*.*) ;;
+    *) return 1 ;;
+    esac
+    l4_ifs=$IFS IFS=.
+    set -f
+    # shellcheck disable=SC2086 # split on the dots on purpose
+    set -- $1
+    set +f
+    IFS=$l4_ifs
+    [ $# -eq 4 ] || return 1
+    for l4_part; do
+        case $l4_part in
+        '' | *[!0-9]* | 0?* | ????*) return 1 ;;
+        esac
+        [ "$l4_part" -le 255 ] || return 1
+    done
+}
+
 check_server() {
     s=$1
     case $s in
@@ -59,8 +83,10 @@ check_server() {
     http://*)
         case $host in
         localhost | \[::1\]) ;;
-        127.*[!0-9.]*) usage_err "--server: plain http is only allowed to a loopback address: $s" ;;
-        127.*) ;;
+        127.*)
+            loopback4 "$host" ||
+                usage_err "--server: plain http is only allowed to a loopback address (localhost, [::1] or 127.N.N.N): $s"
+            ;;
         *) usage_err "--server: refusing plain http to $host: the CA key and the KRL would cross the network unauthenticated; use https://" ;;
         esac
         ;;
@@ -139,7 +165,17 @@ krl_check() {
         return 1
     fi
     # A KRL for another CA revokes nothing here: it comes from the wrong server.
-    krl_cas=$(printf '%s\n' "$krl_listing" | awk '/^# CA key / { print $5 }')
+    # "names no CA" is a valid answer, so an awk that failed or was cut short must not read as
+    # one: its status and its last line (end) are both required.
+    krl_cas=$(printf '%s\n' "$krl_listing" | awk '/^# CA key / { print $5 } END { print "end" }') ||
+        krl_cas=''
+    case $krl_cas in
+    end | *"$nl"end) krl_cas=${krl_cas%end} ;;
+    *)
+        why="cannot list the CA keys that the KRL $2 names"
+        return 1
+        ;;
+    esac
     for krl_fp in $krl_cas; do
         if ! fp_in "$krl_fp" "$krl_ours"; then
             why="the KRL $2 is for CA $krl_fp, not for $(printf '%s' "$krl_ours" | tr '\n' ' ') ($4)"

@@ -149,6 +149,12 @@ t_eq "...and installs nothing (the etc folder is byte-identical)" "$before" "$(s
 t_rc "plain http to a non-loopback host is refused (2)" 2 "$ENROLL" --server http://192.0.2.1:8443 \
   --fingerprint "$FP" --etc "$T_DIR/dev0/etc" --no-reload
 t_match "...saying why" "refusing plain http to 192.0.2.1" "$T_ERR"
+# Not dotted quads of 127/8: curl would ask the DNS for these names (not loopback).
+for h in 127.0.0.1. 127.1.1.1.1 127.1 127.0.0.01; do
+  t_rc "plain http to $h (not a loopback address to curl) is refused (2)" 2 "$ENROLL" \
+    --server "http://$h:8443" --fingerprint "$FP" --etc "$T_DIR/dev0/etc" --no-reload
+  t_match "...saying why" "plain http is only allowed to a loopback address \(localhost, \[::1\] or 127\.N\.N\.N\): http://$(re "$h"):8443" "$T_ERR"
+done
 t_rc "a malformed fingerprint is a usage error (2)" 2 "$ENROLL" --server "$URL" --fingerprint SHA256:abc \
   --etc "$T_DIR/dev0/etc" --no-reload
 t_rc "an untrusted TLS certificate fails (1)" 1 "$ENROLL" --server "$URL" --fingerprint "$FP" \
@@ -232,6 +238,7 @@ t_eq "...and the KRL is unchanged" "$krl_before" "$(sha256sum <"$E/sshcert.krl")
 t_rc "a refresh that cannot verify the CA's TLS fails (1)" 1 "$REFRESH" --server "$URL" --etc "$E"
 t_match "...with curl's reason" "curl: \(60\)" "$T_ERR"
 t_rc "plain http to a non-loopback CA is refused (2)" 2 "$REFRESH" --server http://192.0.2.1 --etc "$E"
+t_rc "plain http to 127.0.0.1. (a name for the DNS) is refused (2)" 2 "$REFRESH" --server http://127.0.0.1. --etc "$E"
 t_eq "the KRL survived every failed refresh" "$krl_before" "$(sha256sum <"$E/sshcert.krl")"
 t_eq "...and no temp files are left" "" "$(find "$E" -name '.sshcert*')"
 t_ssh "$PORT_dev1" "$U" alice/id_ed25519 alice/id_ed25519-cert.pub true >/dev/null 2>&1
@@ -300,6 +307,14 @@ if command -v python3 >/dev/null 2>&1; then
   cp otherca.krl fake/v1/krl
   t_rc "a refresh that gets another CA's KRL fails (1)" 1 "$REFRESH" --server "$FAKE" --etc "$E"
   t_match "...naming the CA" "the KRL $FAKE/v1/krl is for CA $(re "$OTHER"), not for $(re "$FP") \\($(re "$E")/sshcert_ca.pub\\)" "$T_ERR"
+  # An awk that fails while listing the KRL's CA keys must not read as "names no CA" (this
+  # stand-in serves our own ca.pub, so nothing else would stop the other CA's KRL).
+  mkdir -p shim
+  printf '#!/bin/sh\ncase "$*" in *"# CA key"*) exit 1 ;; esac\nexec %s "$@"\n' "$(command -v awk)" >shim/awk
+  chmod +x shim/awk
+  PATH="$T_DIR/shim:$PATH" t_rc "a refresh whose awk fails on the KRL's CA keys fails (1)" 1 \
+    "$REFRESH" --server "$FAKE" --etc "$E"
+  t_match "...saying so" "cannot list the CA keys that the KRL $FAKE/v1/krl names; keeping the last good KRL" "$T_ERR"
   t_eq "the KRL survived the bad answers" "$krl_before" "$(sha256sum <"$E/sshcert.krl")"
   # Another CA that has revoked nothing serves a KRL that names no CA: only its /v1/ca.pub
   # tells that it is the wrong server (another CA, a typo'd host).
