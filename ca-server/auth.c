@@ -212,9 +212,18 @@ auth_hash_run(struct hash_job *job, void *ctx)
      * what an unknown name's dummy hash costs and timing does not tell it exists. The pool
      * still bounds the hashes at once: this runs with the login's worker. A hash that cannot
      * be made is logged and the login goes on: the old one still protects. */
-    if (job->r != 0 || !sshcert_password_needs_rehash(job->stored, job->cost))
+    if (!sshcert_password_needs_rehash(job->stored, job->cost))
         return;
     clock_gettime(CLOCK_MONOTONIC, &t0);
+    if (job->r != 0) {
+        /* A wrong password costs the same second hash (a dummy): otherwise a right password
+         * with a wrong code would answer its 401 one hash later than a wrong one, and
+         * /metrics would count one more hash, telling the password before the code is
+         * known (for a disabled user, whose hash is never remade, for good). */
+        sshcert_password_dummy_verify(job->cost, job->password);
+        hash_done(srv, &t0);
+        return;
+    }
     r = sshcert_password_hash(job->password, job->cost, job->rehash);
     hash_done(srv, &t0);
     if (r != 0) {
