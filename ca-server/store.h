@@ -109,7 +109,8 @@ struct sshcert_store_claim;
 int sshcert_store_claim_step(struct sshcert_store *s, struct sshcert_store_claim *claim);
 
 /* Throttling keys: 'user:NAME' and 'addr:ADDRESS' (the only place that spells them), at most
- * SSHCERT_THROTTLE_KEY_LEN bytes with the NUL. */
+ * SSHCERT_THROTTLE_KEY_LEN bytes with the NUL. An IPv6 address counts by its /64
+ * ('addr:2001:db8::/64'), an IPv4-mapped one as its IPv4 address. */
 #define SSHCERT_THROTTLE_KEY_LEN (8 + SSHCERT_MAX_USERNAME + 64)
 void sshcert_store_user_key(char key[SSHCERT_THROTTLE_KEY_LEN], const char *username);
 void sshcert_store_addr_key(char key[SSHCERT_THROTTLE_KEY_LEN], const char *addr);

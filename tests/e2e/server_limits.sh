@@ -227,6 +227,14 @@ else
     code=$(curl -g -s --max-time 20 -o "$V6/health" -w '%{http_code}' "http://[::1]:$port/v1/health")
     t_eq "IPv6: curl -g http://[::1]:$port/v1/health: 200" 200 "$code"
     t_eq "IPv6: health body" '{"status":"ok"}' "$(cat "$V6/health")"
+    # A failure from ::1 counts for its /64 (a client holds the whole /64) and for the name.
+    ssh-keygen -q -t ed25519 -N '' -C v6 -f "$V6/k"
+    code=$(curl -g -s --max-time 20 -o "$V6/login" -w '%{http_code}' -H 'Content-Type: application/json' \
+      --data-binary "$(json username=nobody password=wrongpassword1 totp=123456 public_key="$(cat "$V6/k.pub")")" \
+      "http://[::1]:$port/v1/certificates")
+    t_eq "IPv6: a wrong login from ::1: 401" 401 "$code"
+    t_eq "IPv6: ...counted for the name and for the address's /64" "addr:::/64 user:nobody" \
+      "$(sqlite3 "$V6/data/sshcert.db" "select key from failures order by key" | xargs)"
     srv_stop TERM
     t_eq "IPv6: SIGTERM: exit status 0" 0 "$SRV_RC"
     t_eq "IPv6: log: no error lines" "" "$(grep -E '^[^ ]+ error |ERROR|runtime error' "$V6/server.log")"

@@ -1139,6 +1139,42 @@ test_busy_batch_deadline(void **state)
     sshcert_store_close(s);
 }
 
+/* ---- Throttling keys ---- */
+
+/* An IPv6 client counts by its /64, an IPv4-mapped address as its IPv4 address, anything else
+ * as it is written. */
+static void
+test_addr_key(void **state)
+{
+    static const struct {
+        const char *addr, *key;
+    } cases[] = {
+        {"192.0.2.1", "addr:192.0.2.1"},
+        {"127.0.0.1", "addr:127.0.0.1"},
+        {"2001:db8::1", "addr:2001:db8::/64"},
+        {"2001:db8::ffff:ffff:ffff:ffff", "addr:2001:db8::/64"},
+        {"2001:db8:0:0:8000::", "addr:2001:db8::/64"},
+        {"2001:db8:0:1::1", "addr:2001:db8:0:1::/64"},
+        {"2001:db8:1234:5678:9abc:def0:1:2", "addr:2001:db8:1234:5678::/64"},
+        {"::1", "addr:::/64"},
+        {"::ffff:192.0.2.7", "addr:192.0.2.7"},
+        {"::ffff:c000:207", "addr:192.0.2.7"},
+        {"fe80::1%eth0", "addr:fe80::1%eth0"}, /* not an inet_pton address: as it is */
+        {"unknown", "addr:unknown"},
+    };
+    char key[SSHCERT_THROTTLE_KEY_LEN];
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        sshcert_store_addr_key(key, cases[i].addr);
+        assert_string_equal(key, cases[i].key);
+    }
+    /* The longest IPv6 text still fits with its /64. */
+    sshcert_store_addr_key(key, "ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255");
+    assert_string_equal(key, "addr:ffff:ffff:ffff:ffff::/64");
+}
+
 /* ---- Logins that a lock began under (failures in flight together) ---- */
 
 /* A name locked after a login read it unlocked: its claim and its failure change nothing. */
@@ -1386,6 +1422,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_busy_one_deadline, setup, teardown),
         cmocka_unit_test_setup_teardown(test_busy_holder_working, setup, teardown),
         cmocka_unit_test_setup_teardown(test_busy_batch_deadline, setup, teardown),
+        cmocka_unit_test(test_addr_key),
         cmocka_unit_test_setup_teardown(test_locked_meanwhile, setup, teardown),
         cmocka_unit_test_setup_teardown(test_credentials_changed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rehash_with_claim, setup, teardown),
