@@ -86,12 +86,19 @@ send_reply(struct server *srv, struct MHD_Connection *conn, struct request *rq, 
 
     if (rep->body == NULL && rep->status == 0)
         reply_error(rep, 500, "internal", "no response");
-    resp = MHD_create_response_from_buffer(rep->len, rep->body, MHD_RESPMEM_MUST_FREE);
+    /* libmicrohttpd only reads a buffer it is given; a shared one it hands back through the
+     * callback when the response is destroyed (after the last connection sent it). */
+    resp = rep->release != NULL
+               ? MHD_create_response_from_buffer_with_free_callback_cls(rep->len, rep->body,
+                     rep->release, rep->release_cls)
+               : MHD_create_response_from_buffer(rep->len, rep->body, MHD_RESPMEM_MUST_FREE);
     if (resp == NULL) {
-        free(rep->body);
+        reply_drop(rep);
         return MHD_NO;
     }
     rep->body = NULL;
+    rep->release = NULL;
+    rep->release_cls = NULL;
     if (rep->content_type != NULL)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, rep->content_type);
     MHD_add_response_header(resp, "Cache-Control", "no-store");
@@ -182,7 +189,7 @@ http_finish(struct hash_wait *w, void *ctx)
     if (rq->done.suspended) {
         /* Cannot happen (the hash's result is there, so nothing waits again): answer rather
          * than leave the connection without one. */
-        free(rq->done.body);
+        reply_drop(&rq->done);
         memset(&rq->done, 0, sizeof(rq->done));
         reply_error(&rq->done, 500, "internal", "internal error");
     }
@@ -288,7 +295,7 @@ http_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     /* Closed while it waited for a hash worker, or before it used one handed over. */
     hashq_back(&srv->hashq, &rq->hw);
     hashq_done(&srv->hashq, &rq->hw);
-    free(rq->done.body); /* an answer a hash thread made for a connection closed since */
+    reply_drop(&rq->done); /* an answer a hash thread made for a connection closed since */
     /* The body held a password and a TOTP code: wipe what was written of it. */
     if (rq->body != NULL) {
         explicit_bzero(rq->body, rq->len + 1);

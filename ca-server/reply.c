@@ -1,5 +1,6 @@
 /* The reply a handler builds: a status, a body and its type. http.c queues it. */
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,13 +11,39 @@
 #include "text.h"
 
 void
+reply_drop(struct reply *rep)
+{
+    if (rep->release != NULL)
+        rep->release(rep->release_cls);
+    else
+        free(rep->body);
+    rep->body = NULL;
+    rep->len = 0;
+    rep->release = NULL;
+    rep->release_cls = NULL;
+}
+
+void
 reply_take(struct reply *rep, unsigned status, const char *type, char *body, size_t len)
 {
-    free(rep->body);
+    reply_drop(rep);
     rep->status = status;
     rep->content_type = type;
     rep->body = body;
     rep->len = len;
+}
+
+void
+reply_share(struct reply *rep, unsigned status, const char *type, const void *body, size_t len,
+    void (*release)(void *cls), void *cls)
+{
+    reply_drop(rep);
+    rep->status = status;
+    rep->content_type = type;
+    rep->body = (char *)(uintptr_t)body; /* never written through: see send_reply */
+    rep->len = len;
+    rep->release = release;
+    rep->release_cls = cls;
 }
 
 void

@@ -1,6 +1,7 @@
 /* The small GET endpoints: health, CA key, KRL (cached, with ETag), metrics. */
 #include <inttypes.h>
 #include <malloc.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,11 +63,30 @@ handle_ca(struct server *srv, int text, struct reply *rep)
         reply_error(rep, 500, "internal", "out of memory");
 }
 
+/* The cached KRL, shared by the responses that send it (a slow reader holds the one it
+ * started with, not a copy: memory does not grow with the connections fetching it). */
+struct krl_body {
+    atomic_uint refs;
+    struct sshcert_buf *blob;
+};
+
+void
+krl_release(void *krl)
+{
+    struct krl_body *k = krl;
+
+    if (k != NULL && atomic_fetch_sub(&k->refs, 1) == 1) {
+        sshcert_buf_free(k->blob);
+        free(k);
+    }
+}
+
 /* Caller holds krl_mu. */
 static int
 krl_refresh(struct server *srv, uint64_t now)
 {
     struct sshcert_buf *b = NULL;
+    struct krl_body *nk;
     uint8_t h[crypto_hash_sha256_BYTES];
     char hex[2 * 8 + 1];
     uint64_t version;
@@ -76,8 +96,14 @@ krl_refresh(struct server *srv, uint64_t now)
         return r;
     if (srv->krl != NULL && version == srv->krl_version && now < srv->krl_built_at + KRL_MAX_AGE_S)
         return 0;
-    if ((r = sshcert_ca_build_krl(srv->ca, now, &b)) != 0)
+    if ((nk = malloc(sizeof(*nk))) == NULL)
+        return SSHCERT_ERR_ALLOC;
+    if ((r = sshcert_ca_build_krl(srv->ca, now, &b)) != 0) {
+        free(nk);
         return r;
+    }
+    atomic_init(&nk->refs, 1);
+    nk->blob = b;
     /* The ETag is the content minus the generated_date field, so an unchanged list keeps
      * its tag across rebuilds: hash everything but header bytes 20..27. */
     {
@@ -91,8 +117,8 @@ krl_refresh(struct server *srv, uint64_t now)
         crypto_hash_sha256_final(&st, h);
     }
     sodium_bin2hex(hex, sizeof(hex), h, 8);
-    sshcert_buf_free(srv->krl);
-    srv->krl = b;
+    krl_release(srv->krl);
+    srv->krl = nk;
     srv->krl_version = version;
     srv->krl_built_at = now;
     snprintf(srv->krl_etag, sizeof(srv->krl_etag), "\"%s\"", hex);
@@ -106,8 +132,7 @@ void
 handle_krl(struct server *srv, const char *if_none_match, struct reply *rep)
 {
     uint64_t now = (uint64_t)time(NULL);
-    char *copy = NULL;
-    size_t n = 0;
+    struct krl_body *k = NULL;
     int r;
 
     pthread_mutex_lock(&srv->krl_mu);
@@ -118,9 +143,8 @@ handle_krl(struct server *srv, const char *if_none_match, struct reply *rep)
             reply_take(rep, 304, NULL, NULL, 0);
             return;
         }
-        n = sshcert_buf_len(srv->krl);
-        if ((copy = malloc(n > 0 ? n : 1)) != NULL)
-            memcpy(copy, sshcert_buf_ptr(srv->krl), n);
+        k = srv->krl;
+        atomic_fetch_add(&k->refs, 1);
     }
     pthread_mutex_unlock(&srv->krl_mu);
     if (r != 0) {
@@ -128,11 +152,8 @@ handle_krl(struct server *srv, const char *if_none_match, struct reply *rep)
         reply_error(rep, 500, "internal", "the KRL could not be built");
         return;
     }
-    if (copy == NULL) {
-        reply_error(rep, 500, "internal", "out of memory");
-        return;
-    }
-    reply_take(rep, 200, "application/octet-stream", copy, n);
+    reply_share(rep, 200, "application/octet-stream", sshcert_buf_ptr(k->blob),
+        sshcert_buf_len(k->blob), krl_release, k);
 }
 
 void

@@ -342,7 +342,7 @@ out:
     if (hashq_ready)
         hashq_destroy(&srv.hashq);
     sshcert_ca_close(srv.ca);
-    sshcert_buf_free(srv.krl);
+    krl_release(srv.krl);
     sshcert_config_free(srv.cfg);
     sshcert_secmem_free_len(key_pem, key_len);
     free(cert_pem);

@@ -43,6 +43,8 @@ server_us_between(const struct timespec *from, const struct timespec *to)
     return (int64_t)(to->tv_sec - from->tv_sec) * 1000000 + (to->tv_nsec - from->tv_nsec) / 1000;
 }
 
+struct krl_body;
+
 struct server {
     struct sshcert_config *cfg;
     struct sshcert_ca *ca;
@@ -50,7 +52,7 @@ struct server {
     struct hashq hashq; /* bounds concurrent argon2id runs (each holds its memory cost) */
     struct metrics metrics;
     pthread_mutex_t krl_mu;
-    struct sshcert_buf *krl; /* cached KRL, rebuilt when the store's krl_version changes */
+    struct krl_body *krl; /* cached KRL, rebuilt when the store's krl_version changes */
     uint64_t krl_version, krl_built_at;
     char krl_etag[24];
     /* GET /v1/health probes the store with a durable write at most once a second. */
@@ -61,8 +63,11 @@ struct server {
 /* A response the handlers build; http.c queues it. */
 struct reply {
     unsigned status;
-    char *body; /* malloc'd */
+    char *body; /* malloc'd; or shared, when release is set */
     size_t len;
+    /* A shared body is another's: release(release_cls) once the reply no longer needs it. */
+    void (*release)(void *cls);
+    void *release_cls;
     const char *content_type;
     char retry_after[24]; /* "" when none */
     char etag[24];        /* "" when none */
@@ -74,6 +79,14 @@ void reply_error(struct reply *rep, unsigned status, const char *code, const cha
     __attribute__((format(printf, 4, 5)));
 /* Takes ownership of body. */
 void reply_take(struct reply *rep, unsigned status, const char *type, char *body, size_t len);
+/* Answers with a body that stays cls's: release(cls) is called once, when the reply (or the
+ * response sent from it) is done with it. */
+void reply_share(struct reply *rep, unsigned status, const char *type, const void *body,
+    size_t len, void (*release)(void *cls), void *cls);
+/* Frees or releases rep's body. */
+void reply_drop(struct reply *rep);
+/* Lets go of one hold on a cached KRL (struct krl_body): the last frees it. */
+void krl_release(void *krl);
 
 /* POST /v1/certificates: the issuance flow of DESIGN.md; start is when the request came
  * (CLOCK_MONOTONIC, for the latency histogram). With rep->suspended set on return the request

@@ -398,4 +398,77 @@ t_eq "header blocks: the three served requests are logged" 3 \
   "$(grep -c 'info http GET /v1/health 200 ' "$SRV_LOG")"
 srv_stop
 t_eq "header blocks: SIGTERM, exit 0" 0 "$SRV_RC"
+
+# ---- a large KRL read by many slow clients at once: they share the one cached copy. Until
+# issue 8's nineteenth session each GET made its own, held until the client had read what the
+# kernel could not buffer: 20 stalled readers of an 8 MB KRL grew the server by ~157 MiB, so
+# a few hundred connections that never read could exhaust a small CA host. 1,000,000 revoked
+# certificates whose serials are 1,000 apart (a serial list: 8 bytes each) are added to the
+# store by another process, as a long-lived CA would have them. ----
+if command -v sqlite3 >/dev/null 2>&1; then
+  srv_start krlshare || exit 1
+  DB="$SRV_DATA/sshcert.db"
+  now=$(date +%s)
+  sqlite3 -cmd '.timeout 10000' "$DB" "BEGIN IMMEDIATE;
+    INSERT INTO certificates(serial, key_id, username, principals, key_fingerprint,
+      valid_after, valid_before, issued_at, client_address, issued_by, certificate,
+      revoked_at, revoke_reason)
+    SELECT 1000 * value, 'old#' || value, 'old', 'old', 'SHA256:x', $now - 60, $now + 86400,
+      $now - 60, '127.0.0.1', 'server', 'x', $now - 30, NULL
+    FROM generate_series(1, 1000000);
+    UPDATE meta SET value = 1000000001 WHERE key = 'next_serial';
+    UPDATE meta SET value = value + 1 WHERE key = 'krl_version';
+    COMMIT;"
+  t_eq "krlshare: 1,000,000 revoked certificates added" 1000000 \
+    "$(sqlite3 "$DB" "select count(*) from certificates where revoked_at is not null")"
+  curl -s --max-time 60 -o "$T_DIR/krl-first" "$SRV_URL/v1/krl"
+  krl_size=$(stat -c %s "$T_DIR/krl-first")
+  t_eq "krlshare: ssh-keygen reads the KRL: 1,000,000 serials, the first 1000" "1000000 1000" \
+    "$(ssh-keygen -Q -l -f "$T_DIR/krl-first" 2>/dev/null | awk '$1 == "serial:" { n++; if (n == 1) f = $2 } END { print n, f }')"
+  # 20 clients that ask and then read nothing for 2 s, with small receive buffers (as slow
+  # links would): the server can hand the kernel only part of each answer, and holds the rest.
+  cat >"$T_DIR/slowkrl.py" <<'PYEOF'
+import selectors, socket, sys, time
+port, pid, ref = int(sys.argv[1]), int(sys.argv[2]), open(sys.argv[3], "rb").read()
+def rss():
+    for line in open("/proc/%d/status" % pid):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+before = rss()
+socks = []
+for _ in range(20):
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    s.connect(("127.0.0.1", port))
+    s.sendall(b"GET /v1/krl HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    socks.append(s)
+time.sleep(2)
+during = rss()
+# Then all read at once (one after another, the last would sit idle past the server's
+# connection timeout).
+sel = selectors.DefaultSelector()
+data = {}
+for s in socks:
+    s.setblocking(False)
+    sel.register(s, selectors.EVENT_READ)
+    data[s] = bytearray()
+end = time.monotonic() + 60
+while data and sel.get_map() and time.monotonic() < end:
+    for key, _ in sel.select(timeout=1):
+        b = key.fileobj.recv(1 << 20)
+        if b:
+            data[key.fileobj] += b
+        else:
+            sel.unregister(key.fileobj)
+same = sum(bytes(d).split(b"\r\n\r\n", 1)[-1] == ref for d in data.values())
+print(before, during, same)
+PYEOF
+  read -r rss0 rss1 same < <("$PY" "$T_DIR/slowkrl.py" "$SRV_PORT" "$SRV_PID" "$T_DIR/krl-first")
+  t_log "krlshare: RSS $rss0 -> $rss1 KiB with 20 stalled readers of $krl_size bytes"
+  t_eq "krlshare: 20 stalled readers add less than the KRL's size ($krl_size bytes) to the server's RSS" yes \
+    "$([ $(((rss1 - rss0) * 1024)) -lt "$krl_size" ] && echo yes || echo "no: $rss0 -> $rss1 KiB")"
+  t_eq "krlshare: each of the 20 then got the whole KRL" 20 "$same"
+  srv_stop
+  t_eq "krlshare: SIGTERM, exit 0" 0 "$SRV_RC"
+fi
 t_done
