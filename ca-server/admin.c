@@ -16,6 +16,7 @@
 #include "err.h"
 #include "file.h"
 #include "secmem.h"
+#include "text.h"
 #include "totp.h"
 
 static const char usage_text[] =
@@ -55,6 +56,24 @@ admin_err(const char *fmt, ...)
     say(fmt, ap);
     va_end(ap);
     return ADMIN_FAIL;
+}
+
+int
+admin_text_ok(const char *s)
+{
+    char *copy;
+    size_t i;
+    int ok;
+
+    for (i = 0; s[i] != '\0'; i++)
+        if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] == 0x7f)
+            return 0;
+    if ((copy = strdup(s)) == NULL)
+        return 0;
+    sshcert_text_utf8_clean(copy);
+    ok = strcmp(copy, s) == 0;
+    free(copy);
+    return ok;
 }
 
 int
@@ -132,11 +151,19 @@ admin_opt(int argc, char **argv, const char *name, int has_value, int *bad)
 int
 admin_check_opts(int argc, char **argv, const char *const *with_value, const char *const *flags)
 {
-    int i;
+    int i, j;
 
     for (i = 1; i < argc; i++) {
         if (argv[i][0] != '-' || argv[i][1] == '\0')
             continue;
+        /* admin_opt reads the first: a second would be ignored without a word (revoke --user a
+         * --user b revoked a's certificates alone). j steps over option values as i does. */
+        for (j = i + (in_list(argv[i], with_value) ? 2 : 1); j < argc; j++) {
+            if (strcmp(argv[j], argv[i]) == 0)
+                return admin_usage("%s is given twice", argv[i]);
+            if (argv[j][0] == '-' && in_list(argv[j], with_value))
+                j++;
+        }
         if (in_list(argv[i], with_value)) {
             if (i + 1 >= argc)
                 return admin_usage("%s needs a value", argv[i]);
@@ -574,6 +601,12 @@ main(int argc, char **argv)
     char *err = NULL;
     int i = 1, r;
 
+    /* SQLite creates the database, its -wal and -shm at 0644 less the umask, and only then can
+     * they be made private: with others allowed in data_dir, one could open the new database
+     * in between and read every password hash written later through that handle. Nothing
+     * this tool writes is meant for others to read unless it says so (lib/file.c sets such
+     * modes itself). */
+    umask(077);
     if (sshcert_secmem_init() != 0 || sshcert_totp_global_init() != 0) {
         fprintf(stderr, "sshcert-admin: cannot initialise crypto\n");
         return ADMIN_FAIL;

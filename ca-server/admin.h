@@ -25,6 +25,10 @@ int admin_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Finds "--name VALUE" (or flag "--name") in argv from index start; removes nothing.
  * Returns the value, "" for a present flag, NULL when absent. *bad set on a missing value. */
 const char *admin_opt(int argc, char **argv, const char *name, int has_value, int *bad);
+/* 1 when s is UTF-8 text without control characters (0x00..0x1f, 0x7f): what an operator's
+ * value must be before it is recorded, since the audit log and the JSON reports carry it and
+ * jansson cannot write anything else (a stored row that is not would break them for good). */
+int admin_text_ok(const char *s);
 /* Rejects any "-x"/"--x" option in argv not in the NULL-terminated allowed list. */
 int admin_check_opts(int argc, char **argv, const char *const *allowed_with_value,
     const char *const *allowed_flags);

@@ -85,6 +85,10 @@ admin_cmd_sign(struct admin *a, int argc, char **argv)
         return admin_usage("an option is missing its value");
     if (principals == NULL || *principals == '\0')
         return admin_err("refusing to sign: --principals is required and may not be empty");
+    if (!admin_text_ok(principals) || (key_id != NULL && !admin_text_ok(key_id)) ||
+        (fc != NULL && !admin_text_ok(fc)) || (sa != NULL && !admin_text_ok(sa)))
+        return admin_err("refusing to sign: --principals, --key-id, --force-command and "
+                         "--source-address must be UTF-8 text without control characters");
     if ((r = sshcert_policy_parse_principals(principals, &pr)) != 0)
         return admin_err("refusing to sign: bad --principals \"%s\": %s", principals,
             r == SSHCERT_ERR_DUPLICATE ? "a principal is listed twice"
@@ -231,8 +235,17 @@ cert_list(struct admin *a, int argc, char **argv)
         return admin_err("cannot list certificates: %s", sshcert_err_str(r));
     if (json) {
         arr = json_array();
-        for (i = 0; i < n; i++)
-            json_array_append_new(arr, cert_json(&recs[i], now));
+        for (i = 0; i < n; i++) {
+            /* A row that JSON cannot carry (not UTF-8) fails the list: never a partial one. */
+            if (arr == NULL || json_array_append_new(arr, cert_json(&recs[i], now)) != 0) {
+                r = admin_err("cannot list certificates as JSON: serial %" PRIu64
+                              " holds text that is not UTF-8",
+                    recs[i].serial);
+                json_decref(arr);
+                sshcert_cert_records_free(recs, n);
+                return r;
+            }
+        }
         sshcert_cert_records_free(recs, n);
         return admin_print_json(arr);
     }
@@ -332,6 +345,8 @@ cert_revoke(struct admin *a, int argc, char **argv)
         return admin_usage("cert revoke needs SERIAL... or --user NAME (not both)");
     if (reason != NULL && strlen(reason) > 1024)
         return admin_usage("--reason is limited to 1024 characters");
+    if (reason != NULL && !admin_text_ok(reason))
+        return admin_usage("--reason must be UTF-8 text without control characters");
     for (i = 0; i < n; i++) {
         if (parse_serial(pos[i], &serials[i]) != 0)
             return admin_usage("\"%s\" is not a serial number", pos[i]);
@@ -452,12 +467,17 @@ audit_crosscheck(struct admin *a)
                                           "the audit log matches (the row edited)",
         [SSHCERT_AUDIT_REVOKE_LOST] = "the audit log has it revoked, but its row does not say so "
                                       "as logged (the row edited; the KRL may leave it out)",
+        [SSHCERT_AUDIT_RANGE_UNLOGGED] = "a revoked range starting there matches no store_restored "
+                                         "event in the audit log (the range edited or added)",
+        [SSHCERT_AUDIT_RANGE_LOST] = "a restore revoked a range starting there, but revoked_ranges "
+                                     "no longer holds it as logged (the range edited or deleted; "
+                                     "the KRL leaves its serials out)",
     };
     struct sshcert_audit_xcheck x;
     int r = sshcert_store_audit_crosscheck(a->ca->store, &x);
 
     if (r == SSHCERT_ERR_SIGNATURE && x.mismatch > SSHCERT_AUDIT_MATCH &&
-        x.mismatch <= SSHCERT_AUDIT_REVOKE_LOST)
+        x.mismatch <= SSHCERT_AUDIT_RANGE_LOST)
         return admin_err("certificates table does not match the audit log at serial %" PRIu64
                          ": %s",
             x.serial, why[x.mismatch]);

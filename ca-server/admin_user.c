@@ -181,6 +181,8 @@ user_add(struct admin *a, int argc, char **argv)
             pos[0], SSHCERT_MAX_USERNAME);
     if (principals == NULL || *principals == '\0')
         return admin_err("--principals is required and may not be empty");
+    if (!admin_text_ok(principals))
+        return admin_err("bad --principals: not UTF-8 text without control characters");
     if ((r = sshcert_policy_parse_principals(principals, &pr)) != 0)
         return admin_err("bad --principals \"%s\": %s", principals,
             r == SSHCERT_ERR_DUPLICATE ? "a principal is listed twice"
@@ -289,9 +291,18 @@ user_list(struct admin *a, int argc, char **argv)
         return admin_err("cannot list users: %s", sshcert_err_str(r));
     if (admin_opt(argc, argv, "--json", 0, &bad) != NULL) {
         arr = json_array();
-        for (i = 0; i < n; i++)
-            json_array_append_new(arr, user_json(users[i], user_lock_until(a, users[i]->username),
-                                           now));
+        for (i = 0; i < n; i++) {
+            /* A row that JSON cannot carry (not UTF-8) fails the list: never a partial one. */
+            if (arr == NULL ||
+                json_array_append_new(arr, user_json(users[i],
+                                               user_lock_until(a, users[i]->username), now)) != 0) {
+                r = admin_err("cannot list users as JSON: %s holds text that is not UTF-8",
+                    users[i]->username);
+                json_decref(arr);
+                sshcert_store_users_free(users, n);
+                return r;
+            }
+        }
         sshcert_store_users_free(users, n);
         return admin_print_json(arr);
     }

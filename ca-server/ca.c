@@ -195,10 +195,15 @@ sshcert_ca_init(const struct sshcert_config *cfg, int *created, char **err)
         return r;
     if ((r = sshcert_store_open(cfg->db_path, 1, &st)) != 0)
         return sshcert_err_msg(err, r, "cannot open database %s: %s", cfg->db_path, db_why(cfg, r));
-    if (!existed) {
-        chmod(cfg->db_path, 0600);
-        *created = 1;
+    /* Made under the process's umask 077 (admin.c, server.c), so it never was readable by
+     * others; the chmod also covers a caller that set another umask. */
+    if (!existed && chmod(cfg->db_path, 0600) != 0) {
+        sshcert_store_close(st);
+        return sshcert_err_msg(err, SSHCERT_ERR_SYSTEM, "%s: cannot make it private: %s",
+            cfg->db_path, strerror(errno));
     }
+    if (!existed)
+        *created = 1;
     sshcert_store_close(st);
     return 0;
 }

@@ -81,6 +81,17 @@ krl_release(void *krl)
     }
 }
 
+/* 1 when two KRL blobs differ at most in their header's generated_date (bytes 20..27). */
+static int
+krl_same(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
+{
+    if (alen != blen)
+        return 0;
+    if (alen <= 28)
+        return memcmp(a, b, alen) == 0;
+    return memcmp(a, b, 20) == 0 && memcmp(a + 28, b + 28, alen - 28) == 0;
+}
+
 /* Caller holds krl_mu. */
 static int
 krl_refresh(struct server *srv, uint64_t now)
@@ -117,10 +128,19 @@ krl_refresh(struct server *srv, uint64_t now)
         crypto_hash_sha256_final(&st, h);
     }
     sodium_bin2hex(hex, sizeof(hex), h, 8);
-    krl_release(srv->krl);
-    srv->krl = nk;
     srv->krl_version = version;
     srv->krl_built_at = now;
+    /* The same list as the one being served (a rebuild after KRL_MAX_AGE_S, nothing revoked or
+     * expired meanwhile): keep serving that one, so that readers who came a minute apart
+     * still share one copy. Compared whole, but for its generated_date. */
+    if (srv->krl != NULL && krl_same(sshcert_buf_ptr(srv->krl->blob),
+                                sshcert_buf_len(srv->krl->blob), sshcert_buf_ptr(b),
+                                sshcert_buf_len(b))) {
+        krl_release(nk);
+        return 0;
+    }
+    krl_release(srv->krl);
+    srv->krl = nk;
     snprintf(srv->krl_etag, sizeof(srv->krl_etag), "\"%s\"", hex);
     /* A rebuild is rare, and with many revocations it briefly holds megabytes (the serials,
      * the list's structure) that malloc would otherwise keep: give them back. */

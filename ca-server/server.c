@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -170,6 +171,9 @@ main(int argc, char **argv)
      * (tests/bench/README.md, thirteenth pass). */
     (void)mallopt(M_TOP_PAD, (int)SSHCERT_MALLOC_TOP_PAD);
     (void)mallopt(M_TRIM_THRESHOLD, (int)SSHCERT_MALLOC_TRIM);
+    /* The database's -wal and -shm are created by SQLite at 0644 less the umask (the unit
+     * sets UMask=0077 too; this covers a server started by hand). */
+    umask(077);
     if (sshcert_secmem_init() != 0 || sshcert_totp_global_init() != 0) {
         fprintf(stderr, "sshcert-server: cannot initialise crypto\n");
         return 1;

@@ -1,4 +1,5 @@
 #include <arpa/inet.h>
+#include <netinet/in.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -29,12 +30,23 @@ sshcert_store_addr_key(char key[SSHCERT_THROTTLE_KEY_LEN], const char *addr)
 {
     static const uint8_t v4mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
     struct in6_addr a;
-    char net[INET6_ADDRSTRLEN];
+    char net[INET6_ADDRSTRLEN], ip[INET6_ADDRSTRLEN];
+    const char *scope = strchr(addr, '%');
+    size_t iplen = scope != NULL ? (size_t)(scope - addr) : strlen(addr);
 
     /* A client holds a whole IPv6 /64 (2^64 addresses), so one address per key would let it
-     * spread its failures past auth.client_max_failures: an IPv6 address counts by its /64.
-     * An IPv4-mapped one (a dual-stack listener) counts as the IPv4 address it is. */
-    if (inet_pton(AF_INET6, addr, &a) == 1) {
+     * spread its failures past auth.client_max_failures: an IPv6 address counts by its /64
+     * (a link-local one by its /64 on its link: "fe80::/64%eth0"). An IPv4-mapped one (a
+     * dual-stack listener) counts as the IPv4 address it is. */
+    if (scope == NULL)
+        scope = "";
+    if (iplen < sizeof(ip)) {
+        memcpy(ip, addr, iplen);
+        ip[iplen] = '\0';
+    } else {
+        ip[0] = '\0';
+    }
+    if (inet_pton(AF_INET6, ip, &a) == 1) {
         if (memcmp(a.s6_addr, v4mapped, sizeof(v4mapped)) == 0 &&
             inet_ntop(AF_INET, &a.s6_addr[12], net, sizeof(net)) != NULL) {
             snprintf(key, SSHCERT_THROTTLE_KEY_LEN, "addr:%s", net);
@@ -42,7 +54,7 @@ sshcert_store_addr_key(char key[SSHCERT_THROTTLE_KEY_LEN], const char *addr)
         }
         memset(&a.s6_addr[8], 0, 8);
         if (inet_ntop(AF_INET6, &a, net, sizeof(net)) != NULL) {
-            snprintf(key, SSHCERT_THROTTLE_KEY_LEN, "addr:%s/64", net);
+            snprintf(key, SSHCERT_THROTTLE_KEY_LEN, "addr:%s/64%s", net, scope);
             return;
         }
     }

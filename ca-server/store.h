@@ -292,6 +292,8 @@ enum sshcert_audit_mismatch {
     SSHCERT_AUDIT_ISSUE_NO_CERT,   /* an issuance event that no certificate row matches */
     SSHCERT_AUDIT_REVOKE_UNLOGGED, /* a revoked row that no cert_revoked event matches */
     SSHCERT_AUDIT_REVOKE_LOST,     /* a cert_revoked event that no revoked row matches */
+    SSHCERT_AUDIT_RANGE_UNLOGGED,  /* a revoked range that no store_restored event matches */
+    SSHCERT_AUDIT_RANGE_LOST,      /* a store_restored event whose range is gone or changed */
 };
 struct sshcert_audit_xcheck {
     uint64_t certs, revoked; /* rows in the certificates table, and of them revoked */

@@ -240,6 +240,15 @@ out:
     "WHERE revoked_at IS NOT NULL"
 #define LOG_REVOKES                                                                            \
     "SELECT serial, username, ts, detail FROM audit WHERE event = 'cert_revoked'"
+/* A restore's revoked range (sshcert_store_restored) as its store_restored event's detail
+ * spells it; the serial reported is the range's first, read back from the detail. */
+#define RANGE_AS_RESTORE                                                                       \
+    "SELECT first_serial, revoked_at, 'revoked serials ' || first_serial || '-' || "          \
+    "last_serial || ' until ' || valid_until || ' (issued after the backup, unknown to it); "  \
+    "next serial ' || (last_serial + 1) FROM revoked_ranges"
+#define LOG_RESTORES                                                                           \
+    "SELECT CAST(substr(detail, 17) AS INTEGER), ts, detail FROM audit "                      \
+    "WHERE event = 'store_restored'"
 
 int
 sshcert_store_audit_crosscheck(struct sshcert_store *s, struct sshcert_audit_xcheck *x)
@@ -254,6 +263,9 @@ sshcert_store_audit_crosscheck(struct sshcert_store *s, struct sshcert_audit_xch
         {CERT_AS_REVOKE " EXCEPT " LOG_REVOKES " ORDER BY 1 LIMIT 1",
             SSHCERT_AUDIT_REVOKE_UNLOGGED},
         {LOG_REVOKES " EXCEPT " CERT_AS_REVOKE " ORDER BY 1 LIMIT 1", SSHCERT_AUDIT_REVOKE_LOST},
+        {RANGE_AS_RESTORE " EXCEPT " LOG_RESTORES " ORDER BY 1 LIMIT 1",
+            SSHCERT_AUDIT_RANGE_UNLOGGED},
+        {LOG_RESTORES " EXCEPT " RANGE_AS_RESTORE " ORDER BY 1 LIMIT 1", SSHCERT_AUDIT_RANGE_LOST},
     };
     sqlite3_stmt *st;
     size_t i;

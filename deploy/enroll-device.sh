@@ -386,10 +386,11 @@ lower() { printf '%s' "$1" | tr '[:upper:]' '[:lower:]'; }
 # shell itself: a here-document would be a temp file under bash before 5.1.
 split_rec() {
     rec_ifs=$IFS IFS=$us
+    case $- in *f*) rec_f=1 ;; *) rec_f=0 ;; esac
     set -f
     # shellcheck disable=SC2086 # split on $us on purpose
     set -- $1
-    set +f
+    [ "$rec_f" = 1 ] || set +f
     IFS=$rec_ifs
     w_ctx=$1 w_file=$2 w_line=$3 w_key=$5 w_val=$6 w_under=${7:-}
 }

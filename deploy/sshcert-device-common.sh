@@ -31,8 +31,9 @@ usage_err() {
 # http to anything but a loopback address, and anything a shell, curl or a reader could take
 # two ways. HINT follows the message when URL is empty.
 # loopback4 HOST: 0 when HOST is exactly a dotted quad 127.N.N.N (each 0-255, no leading zero,
-# no trailing dot), which curl connects to as it is. Anything else that starts with 127 (127.1,
-# 127.0.0.1., 127.1.1.1.1) curl may look up in the DNS instead.
+# no trailing dot), which curl connects to as it is. Some other names that start with 127
+# (127.0.0.1., 127.1.1.1.1) curl looks up in the DNS; the short and padded forms it would read
+# as loopback (127.1, 127.0.0.01) are refused too, so that one form is allowed.
 loopback4() {
     case $1 in
     127.*.*.*[!0-9] | *..* | *.) return 1 ;;
@@ -40,10 +41,11 @@ loopback4() {
     *) return 1 ;;
     esac
     l4_ifs=$IFS IFS=.
+    case $- in *f*) l4_f=1 ;; *) l4_f=0 ;; esac
     set -f
     # shellcheck disable=SC2086 # split on the dots on purpose
     set -- $1
-    set +f
+    [ "$l4_f" = 1 ] || set +f
     IFS=$l4_ifs
     [ $# -eq 4 ] || return 1
     for l4_part; do

@@ -93,6 +93,44 @@ t_rc "-o into a folder that does not exist is refused before signing" 1 "$ADMIN"
 t_eq "...saying so" "sshcert-admin: refusing to sign: cannot write nowhere/k2-cert.pub: No such file or directory; nothing issued" "$T_ERR"
 t_rc "-o naming a folder is refused before signing" 1 "$ADMIN" -c cfg.json sign k2.pub --principals "$U1" -o data
 t_eq "...saying so" "sshcert-admin: refusing to sign: cannot write data: Is a directory; nothing issued" "$T_ERR"
+# What the operator types is recorded in the audit log and the JSON reports, which can carry
+# only UTF-8: a Latin-1 byte or a control character is refused before anything is written
+# (until issue 8's nineteenth session such a key id was signed, and audit export then failed
+# at its row for good).
+for opt in "--key-id bad$(printf '\377')id" "--key-id tab$(printf '\t')id" \
+  "--principals $U1,m$(printf '\374')ller" "--force-command echo$(printf '\033')[31m"; do
+  case $opt in --principals*) p=() ;; *) p=(--principals "$U1") ;; esac
+  t_rc "sign ${opt%% *} with a byte that is not UTF-8 text is refused" 1 \
+    "$ADMIN" -c cfg.json sign k2.pub "${p[@]}" "${opt%% *}" "${opt#* }"
+  t_eq "...saying why" "sshcert-admin: refusing to sign: --principals, --key-id, --force-command and --source-address must be UTF-8 text without control characters" "$T_ERR"
+done
+t_rc "a UTF-8 key id is signed" 0 "$ADMIN" -c cfg.json sign k2.pub --principals "$U1" \
+  --key-id "j$(printf '\303\274')rgen-laptop" -o k2u-cert.pub
+t_eq "...with that key id" "Key ID: \"j$(printf '\303\274')rgen-laptop\"" \
+  "$(ssh-keygen -L -f k2u-cert.pub | awk '$1 == "Key" && $2 == "ID:"' | sed 's/^ *//')"
+su=$(sqlite3 data/sshcert.db "select max(serial) from certificates")
+t_rc "an option given twice is refused (2)" 2 "$ADMIN" -c cfg.json sign k2.pub --principals "$U1" \
+  --principals root -o k2t-cert.pub
+t_match "...saying which" "^sshcert-admin: --principals is given twice" "$T_ERR"
+t_rc "...as is a flag given twice (2)" 2 "$ADMIN" -c cfg.json cert list --json --json
+t_rc "...but an option's value that looks like the option is not one (0)" 0 "$ADMIN" -c cfg.json \
+  sign k2.pub --principals "$U1" --key-id --key-id -o k2t-cert.pub
+rm -f k2t-cert.pub
+n0=$(count)
+t_rc "a revoke reason that is not UTF-8 is refused (2)" 2 "$ADMIN" -c cfg.json cert revoke "$su" \
+  --reason "stolen $(printf '\351')t$(printf '\351')"
+t_rc "...and the certificate is still active" 0 "$ADMIN" -c cfg.json cert show "$su"
+t_match "...(cert show: active)" "active" "$T_OUT"
+t_rc "user add with principals that are not UTF-8 is refused" 1 "$ADMIN" -c cfg.json user add eve \
+  --principals "eve,m$(printf '\374')ller" </dev/null
+t_eq "...and eve does not exist" 0 "$(sqlite3 data/sshcert.db "select count(*) from users where username = 'eve'")"
+# A row that JSON cannot carry, written by an older version: the JSON list fails, naming it,
+# rather than leave it out with exit 0.
+sqlite3 data/sshcert.db "UPDATE certificates SET key_id = CAST(X'626164ff6964' AS TEXT) WHERE serial = $su"
+t_rc "cert list --json with a row that is not UTF-8 fails (1)" 1 "$ADMIN" -c cfg.json cert list --json
+t_eq "...naming the serial" "sshcert-admin: cannot list certificates as JSON: serial $su holds text that is not UTF-8" "$T_ERR"
+t_eq "...and prints no partial list" "" "$T_OUT"
+sqlite3 data/sshcert.db "UPDATE certificates SET key_id = 'j' || char(252) || 'rgen-laptop' WHERE serial = $su"
 t_eq "no certificate file after refusals" "no" "$([ -e k2-cert.pub ] && echo yes || echo no)"
 t_eq "no certificate recorded by refusals" "$n0" "$(count)"
 t_rc "a ttl exactly at cert.max_ttl is accepted" 0 "$ADMIN" -c cfg.json sign k2.pub --principals "$U1" --ttl 28800

@@ -149,9 +149,10 @@ t_eq "...and installs nothing (the etc folder is byte-identical)" "$before" "$(s
 t_rc "plain http to a non-loopback host is refused (2)" 2 "$ENROLL" --server http://192.0.2.1:8443 \
   --fingerprint "$FP" --etc "$T_DIR/dev0/etc" --no-reload
 t_match "...saying why" "refusing plain http to 192.0.2.1" "$T_ERR"
-# Not dotted quads of 127/8: curl would ask the DNS for these names (not loopback).
+# Only the exact form 127.N.N.N: curl asks the DNS for the first two (not loopback); the
+# short and zero-padded forms curl reads as 127.0.0.1 are refused too, as not that form.
 for h in 127.0.0.1. 127.1.1.1.1 127.1 127.0.0.01; do
-  t_rc "plain http to $h (not a loopback address to curl) is refused (2)" 2 "$ENROLL" \
+  t_rc "plain http to $h (not the form 127.N.N.N) is refused (2)" 2 "$ENROLL" \
     --server "http://$h:8443" --fingerprint "$FP" --etc "$T_DIR/dev0/etc" --no-reload
   t_match "...saying why" "plain http is only allowed to a loopback address \(localhost, \[::1\] or 127\.N\.N\.N\): http://$(re "$h"):8443" "$T_ERR"
 done

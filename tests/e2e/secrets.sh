@@ -146,6 +146,27 @@ t_eq "nobody cannot read sshcert-server's /proc/PID/mem" 1 \
 t_eq "nobody cannot read sshcert-server's /proc/PID/environ" 1 \
   "$(setpriv --reuid=nobody --regid=nogroup --clear-groups cat "/proc/$SRV_PID/environ" >/dev/null 2>&1; echo $?)"
 t_match "sshcert-server's core file size limit is 0" '^Max core file size +0 +0 ' "$(grep '^Max core file size' "/proc/$SRV_PID/limits")"
+# SQLite creates the database, -wal and -shm at 0644 less the umask before either program can
+# make them private, and data_dir ($D is 0755 here) may let others in: both programs run
+# under umask 077 whatever they were started with (this test's shell has $(umask)).
+t_eq "sshcert-server runs with umask 0077" 0077 "$(awk '$1 == "Umask:" { print $2 }' "/proc/$SRV_PID/status")"
+t_eq "the database and its -wal and -shm are 0600 while the server runs" "600 600 600" \
+  "$(stat -c %a "$DB" "$DB-wal" "$DB-shm" | xargs)"
+mkfifo "$T_DIR/pw.fifo"
+"$ADMIN" -c "$CFG" user add umaskprobe --principals umaskprobe <"$T_DIR/pw.fifo" >"$T_DIR/probe.out" 2>&1 &
+PROBE=$!
+T_PIDS+=("$PROBE")
+exec 7>"$T_DIR/pw.fifo"
+# It sets the umask first thing in main; wait (up to 4 s) for it to get there.
+for _ in $(seq 200); do
+  [ "$(awk '$1 == "Umask:" { print $2 }' "/proc/$PROBE/status" 2>/dev/null)" = 0077 ] && break
+  sleep 0.02
+done
+t_eq "sshcert-admin runs with umask 0077" 0077 "$(awk '$1 == "Umask:" { print $2 }' "/proc/$PROBE/status")"
+printf '%s\n' 'Umask-Pr0be-Passw0rd' >&7
+exec 7>&-
+wait "$PROBE"
+t_eq "...and its user add went through" 0 "$?"
 kill "$CONTROL" 2>/dev/null
 
 # For the record (not asserted): which secrets root could still find in the live process.

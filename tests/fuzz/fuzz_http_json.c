@@ -101,6 +101,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     issue_request_free(&req);
     if (req.root != NULL || req.principals.n != 0)
         abort();
-    free(rep.body);
+    reply_drop(&rep);
     return 0;
 }

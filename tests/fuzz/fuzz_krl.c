@@ -101,7 +101,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
      * ssh-keygen's byte for byte), which underestimates a subsection's header: a parsed KRL
      * above ~18 MiB of pairs of serials 78 apart re-encodes ~1.8 times larger, past the
      * 32 MiB cap. That refusal is clean (no partial output); anything else is a defect. */
-    if ((r = sshcert_krl_to_blob(k, b1)) == SSHCERT_ERR_TOO_LARGE && size > SSHCERT_MAX_KRL_SIZE / 2) {
+    r = sshcert_krl_to_blob(k, b1);
+    if (r == SSHCERT_ERR_TOO_LARGE && size > SSHCERT_MAX_KRL_SIZE / 2) {
+        if (sshcert_buf_len(b1) != 0)
+            abort();
         sshcert_buf_free(b1);
         sshcert_buf_free(b2);
         sshcert_krl_free(k);

@@ -1159,8 +1159,12 @@ test_addr_key(void **state)
         {"::1", "addr:::/64"},
         {"::ffff:192.0.2.7", "addr:192.0.2.7"},
         {"::ffff:c000:207", "addr:192.0.2.7"},
-        {"fe80::1%eth0", "addr:fe80::1%eth0"}, /* not an inet_pton address: as it is */
+        {"fe80::1%eth0", "addr:fe80::/64%eth0"},
+        {"fe80::2:3:4:5%eth0", "addr:fe80::/64%eth0"},
+        {"fe80::1%eth1", "addr:fe80::/64%eth1"},
+        {"192.0.2.1%eth0", "addr:192.0.2.1%eth0"}, /* not an IPv6 address: as it is */
         {"unknown", "addr:unknown"},
+        {"", "addr:"},
     };
     char key[SSHCERT_THROTTLE_KEY_LEN];
     size_t i;
