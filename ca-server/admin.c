@@ -31,7 +31,7 @@ static const char usage_text[] =
     "  sign PUBKEY_FILE --principals P1,P2 [--ttl DUR] [--key-id TEXT]\n"
     "       [--force-command CMD] [--source-address CIDR,..] [-o FILE]\n"
     "  krl [-o FILE]                      write the current KRL\n"
-    "  audit verify | audit export [--since UNIX]\n"
+    "  audit verify | audit export [--since UNIX] [--after-id ID]\n"
     "  backup DIR                         copy the database (online) and the keys into DIR\n"
     "  restore DIR                        a backup into data_dir (which holds no CA); the\n"
     "                                     serials issued after the backup revoked and skipped\n"
@@ -584,7 +584,10 @@ cmd_restore(struct admin *a, int argc, char **argv)
     printf("serials %" PRIu64 "-%" PRIu64 " (any certificate issued after the backup) are "
            "revoked in the KRL until %s; new serials start at %" PRIu64 "\n",
         res.first, res.last, until, res.next);
-    printf("revoke again what was revoked after the backup (your last audit export lists it), "
+    /* The backup knows nothing done after it: a user locked or deleted since (someone who
+     * left), a password or TOTP secret reset since (a stolen phone) is back as it was. */
+    printf("redo what was done after the backup (your last audit export lists it): "
+           "revocations, and users locked, deleted, or given a new password or TOTP secret; "
            "then start the server\n");
 out:
     for (i = 0; i < BK_N; i++)

@@ -493,10 +493,10 @@ audit_crosscheck(struct admin *a)
 int
 admin_cmd_audit(struct admin *a, int argc, char **argv)
 {
-    static const char *const with_value[] = {"--since", NULL};
-    const char *since_s;
+    static const char *const with_value[] = {"--since", "--after-id", NULL};
+    const char *since_s, *after_s;
     char *pos[1], *end;
-    uint64_t bad_id = 0, count = 0, since = 0;
+    uint64_t bad_id = 0, count = 0, since = 0, after = 0;
     char head[SSHCERT_AUDIT_HASH_HEX];
     int bad = 0, r;
 
@@ -534,9 +534,19 @@ admin_cmd_audit(struct admin *a, int argc, char **argv)
                 since > INT64_MAX)
                 return admin_usage("--since needs Unix seconds (0 to %" PRId64 ")", INT64_MAX);
         }
+        /* The cursor for shipping the log: ids rise with every entry, whereas an entry's time
+         * is taken before it waits for the lock and can be earlier than the entry before. */
+        after_s = admin_opt(argc, argv, "--after-id", 1, &bad);
+        if (after_s != NULL) {
+            errno = 0;
+            after = strtoull(after_s, &end, 10);
+            if (errno != 0 || *end != '\0' || *after_s < '0' || *after_s > '9' ||
+                after > INT64_MAX)
+                return admin_usage("--after-id needs an entry id (0 to %" PRId64 ")", INT64_MAX);
+        }
         if (admin_open(a) != 0)
             return ADMIN_FAIL;
-        if ((r = sshcert_store_audit_each(a->ca->store, since, export_one, NULL)) != 0)
+        if ((r = sshcert_store_audit_each(a->ca->store, since, after, export_one, NULL)) != 0)
             return admin_err("cannot export the audit log: %s", sshcert_err_str(r));
         return ADMIN_OK;
     }

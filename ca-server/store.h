@@ -301,9 +301,10 @@ struct sshcert_audit_xcheck {
     uint64_t serial;
 };
 int sshcert_store_audit_crosscheck(struct sshcert_store *s, struct sshcert_audit_xcheck *x);
-/* Calls fn for every event with ts >= since, in order; stops on a non-zero return. */
+/* Calls fn for every event with ts >= since and id > after_id, in id order; stops on a
+ * non-zero return. */
 typedef int (*sshcert_store_audit_fn)(void *ctx, const struct sshcert_audit_event *e);
-int sshcert_store_audit_each(struct sshcert_store *s, uint64_t since, sshcert_store_audit_fn fn,
-    void *ctx);
+int sshcert_store_audit_each(struct sshcert_store *s, uint64_t since, uint64_t after_id,
+    sshcert_store_audit_fn fn, void *ctx);
 
 #endif

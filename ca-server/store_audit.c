@@ -124,7 +124,7 @@ sshcert_store_audit(struct sshcert_store *s, uint64_t now, const char *event, co
 
 static const char audit_all[] =
     "SELECT id, ts, event, actor, username, serial, client_address, detail, prev_hash, hash "
-    "FROM audit WHERE ts >= ?1 ORDER BY id";
+    "FROM audit WHERE ts >= ?1 AND id > ?2 ORDER BY id";
 
 static void
 event_from_row(sqlite3_stmt *st, struct sshcert_audit_event *e)
@@ -190,7 +190,8 @@ sshcert_store_audit_verify(struct sshcert_store *s, uint64_t *bad_id, uint64_t *
         r = SSHCERT_ERR_SYSTEM;
         goto out;
     }
-    sqlite3_bind_int64(st, 1, 0);
+    sqlite3_bind_int64(st, 1, 0); /* every entry: from time 0, after id 0 */
+    sqlite3_bind_int64(st, 2, 0);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         int clean = row_clean(st);
 
@@ -306,7 +307,8 @@ out:
 }
 
 int
-sshcert_store_audit_each(struct sshcert_store *s, uint64_t since, sshcert_store_audit_fn fn,
+sshcert_store_audit_each(struct sshcert_store *s, uint64_t since, uint64_t after_id,
+    sshcert_store_audit_fn fn,
     void *ctx)
 {
     struct sshcert_audit_event e;
@@ -319,6 +321,7 @@ sshcert_store_audit_each(struct sshcert_store *s, uint64_t since, sshcert_store_
         r = SSHCERT_ERR_SYSTEM;
     else {
         sqlite3_bind_int64(st, 1, (sqlite3_int64)since);
+        sqlite3_bind_int64(st, 2, (sqlite3_int64)after_id);
         while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
             memset(&e, 0, sizeof(e));
             event_from_row(st, &e);

@@ -208,7 +208,7 @@ t_match "restore: stdout, line 2" \
   "^serials $FIRST-$LAST \(any certificate issued after the backup\) are revoked in the KRL until [0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2} UTC; new serials start at $((LAST + 1))\$" \
   "$(printf '%s\n' "$RESTORE_OUT" | sed -n 2p)"
 t_eq "restore: stdout, line 3" \
-  "revoke again what was revoked after the backup (your last audit export lists it), then start the server" \
+  "redo what was done after the backup (your last audit export lists it): revocations, and users locked, deleted, or given a new password or TOTP secret; then start the server" \
   "$(printf '%s\n' "$RESTORE_OUT" | sed -n 3p)"
 t_eq "restore: nothing on stderr" "" "$T_ERR"
 t_eq "restore: modes of data_dir and the four files" \
