@@ -401,7 +401,7 @@ t_eq "header blocks: SIGTERM, exit 0" 0 "$SRV_RC"
 
 # ---- a large KRL read by many slow clients at once: they share the one cached copy. Until
 # issue 8's nineteenth session each GET made its own, held until the client had read what the
-# kernel could not buffer: 20 stalled readers of an 8 MB KRL grew the server by ~157 MiB, so
+# kernel could not buffer: 20 stalled readers of an 8 MB KRL grew the server by ~153 MiB, so
 # a few hundred connections that never read could exhaust a small CA host. 1,000,000 revoked
 # certificates whose serials are 1,000 apart (a serial list: 8 bytes each) are added to the
 # store by another process, as a long-lived CA would have them. ----
