@@ -17,6 +17,11 @@
 #include "krl.h"
 #include "policy.h"
 
+/* Why a change that failed after its commit may hold (sshcert_store_flush_failed). */
+#define UNFLUSHED                                                                              \
+    "it was committed, but the disk failed to flush it; see cert show (or cert list) for "     \
+    "what holds, and fix the disk: nothing written since is known to be on disk"
+
 /* 0 when path's folder exists and can be written into, and path is not a folder; else -1 with
  * errno set. */
 static int
@@ -358,8 +363,12 @@ cert_revoke(struct admin *a, int argc, char **argv)
         return ADMIN_FAIL;
     if (user != NULL) {
         if ((r = sshcert_store_cert_revoke_user(a->ca->store, user, reason, now, "operator",
-                 &count)) != 0)
+                 &count)) != 0) {
+            if (sshcert_store_flush_failed(a->ca->store))
+                return admin_err("%s's certificates may or may not be revoked: %s", user,
+                    UNFLUSHED);
             return admin_err("cannot revoke %s's certificates: %s", user, sshcert_err_str(r));
+        }
         if (count == 0)
             return admin_err("user %s has no unexpired, unrevoked certificates; nothing revoked",
                 user);
@@ -369,8 +378,13 @@ cert_revoke(struct admin *a, int argc, char **argv)
     /* All or none: a typo in a list revokes nothing, and the corrected list then runs whole. */
     r = sshcert_store_cert_revoke(a->ca->store, serials, (size_t)n, reason, now, "operator",
         results);
-    if (r != 0 && r != SSHCERT_ERR_INVALID_ARGUMENT)
+    if (r != 0 && r != SSHCERT_ERR_INVALID_ARGUMENT) {
+        /* Committed, then the flush failed (another process kept the WAL, so the store
+         * flushes after the commit): "nothing revoked" would be false. */
+        if (sshcert_store_flush_failed(a->ca->store))
+            return admin_err("the revocation may or may not hold: %s", UNFLUSHED);
         return admin_err("cannot revoke: %s; nothing revoked", sshcert_err_str(r));
+    }
     for (i = 0; i < n; i++) {
         if (r == 0)
             printf("revoked serial %" PRIu64 "\n", serials[i]);

@@ -108,6 +108,10 @@ struct sshcert_store_claim;
  * login one flush of the disk. Returns the store's error, if any. */
 int sshcert_store_claim_step(struct sshcert_store *s, struct sshcert_store_claim *claim);
 
+/* 1 once a flush of the store's WAL has failed (sticky): a write that failed since may have
+ * been committed all the same, and nothing written since is known to be on disk. */
+int sshcert_store_flush_failed(struct sshcert_store *s);
+
 /* Throttling keys: 'user:NAME' and 'addr:ADDRESS' (the only place that spells them), at most
  * SSHCERT_THROTTLE_KEY_LEN bytes with the NUL. An IPv6 address counts by its /64
  * ('addr:2001:db8::/64'), an IPv4-mapped one as its IPv4 address. */

@@ -95,6 +95,12 @@ store_sync_close(struct sshcert_store *s)
     pthread_mutex_destroy(&s->flush_mu);
 }
 
+int
+sshcert_store_flush_failed(struct sshcert_store *s)
+{
+    return atomic_load(&s->flush_failed) != 0;
+}
+
 /* SQLite's own busy_timeout sleeps, in milliseconds; the last repeats. */
 static const int busy_sleeps[] = {1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50, 100};
 

@@ -427,6 +427,21 @@ t_eq "...says so for each" "revoked serial $YA|revoked serial $YB" "$(printf '%s
 t_eq "...both revoked, the KRL version up by one" "2|$((KV + 1))" \
   "$(sqlite3 "$DB" "select (select count(*) from certificates where username = 'yan' and revoke_reason = 'two at once'), (select value from meta where key = 'krl_version')")"
 
+# ---- a revocation whose disk flush fails: with the server running (its WAL open), the admin
+# commits, then flushes. A failed flush after the commit must not read "nothing revoked"
+# (it did until issue 8's nineteenth session: the row was revoked all the same). ----
+ssh-keygen -q -t ed25519 -N '' -f "$T_DIR/kf"
+"$ADMIN" -c "$SRV_CFG" sign "$T_DIR/kf.pub" --principals "$LU" --ttl 10m -o "$T_DIR/kf-cert.pub" 2>/dev/null
+FS=$(ssh-keygen -L -f "$T_DIR/kf-cert.pub" | awk '$1 == "Serial:" { print $2 }')
+# (LeakSanitizer cannot run under a tracer: it traces the process itself at exit.)
+t_rc "a revocation whose flush fails (EIO injected into fdatasync): exit 1" 1 \
+  strace -f -o "$T_DIR/flush.strace" -e trace=fdatasync -e inject=fdatasync:error=EIO \
+  env ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" "$ADMIN" -c "$SRV_CFG" cert revoke "$FS"
+t_eq "...saying it may hold, not that nothing was revoked" "sshcert-admin: the revocation may or may not hold: it was committed, but the disk failed to flush it; see cert show (or cert list) for what holds, and fix the disk: nothing written since is known to be on disk" "$T_ERR"
+t_eq "...after its one flush failed" 1 "$(grep -c 'fdatasync(.*EIO.*(INJECTED)' "$T_DIR/flush.strace")"
+t_eq "...and the row is revoked (the commit held)" 1 \
+  "$(sqlite3 "$DB" "select count(*) from certificates where serial = $FS and revoked_at is not null")"
+
 # ---- SIGTERM with a request in flight: it is answered, then the server exits 0 ----
 "$PY" -c 'import sys; open(sys.argv[1], "w").write("{\"pad\":\"" + "x" * 5990 + "\"}")' "$T_DIR/slow.json"
 curl -s -o "$T_DIR/slow.out" -w '%{http_code}' --limit-rate 2000 -H 'Content-Type: application/json' \
