@@ -264,8 +264,9 @@ cert_list(struct admin *a, int argc, char **argv)
     return ADMIN_OK;
 }
 
+/* A whole number 0 .. INT64_MAX, digits only (no sign, no space). */
 static int
-parse_serial(const char *s, uint64_t *out)
+parse_u63(const char *s, uint64_t *out)
 {
     char *end;
     unsigned long long v;
@@ -274,7 +275,19 @@ parse_serial(const char *s, uint64_t *out)
     if (s == NULL || *s < '0' || *s > '9')
         return -1;
     v = strtoull(s, &end, 10);
-    if (errno != 0 || *end != '\0' || v == 0 || v > INT64_MAX)
+    if (errno != 0 || *end != '\0' || v > INT64_MAX)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+/* A serial: 1 .. INT64_MAX. */
+static int
+parse_serial(const char *s, uint64_t *out)
+{
+    uint64_t v;
+
+    if (parse_u63(s, &v) != 0 || v == 0)
         return -1;
     *out = v;
     return 0;
@@ -509,7 +522,7 @@ admin_cmd_audit(struct admin *a, int argc, char **argv)
 {
     static const char *const with_value[] = {"--since", "--after-id", NULL};
     const char *since_s, *after_s;
-    char *pos[1], *end;
+    char *pos[1];
     uint64_t bad_id = 0, count = 0, since = 0, after = 0;
     char head[SSHCERT_AUDIT_HASH_HEX];
     int bad = 0, r;
@@ -541,23 +554,13 @@ admin_cmd_audit(struct admin *a, int argc, char **argv)
     }
     if (strcmp(argv[0], "export") == 0) {
         since_s = admin_opt(argc, argv, "--since", 1, &bad);
-        if (since_s != NULL) {
-            errno = 0;
-            since = strtoull(since_s, &end, 10);
-            if (errno != 0 || *end != '\0' || *since_s < '0' || *since_s > '9' ||
-                since > INT64_MAX)
-                return admin_usage("--since needs Unix seconds (0 to %" PRId64 ")", INT64_MAX);
-        }
+        if (since_s != NULL && parse_u63(since_s, &since) != 0)
+            return admin_usage("--since needs Unix seconds (0 to %" PRId64 ")", INT64_MAX);
         /* The cursor for shipping the log: ids rise with every entry, whereas an entry's time
          * is taken before it waits for the lock and can be earlier than the entry before. */
         after_s = admin_opt(argc, argv, "--after-id", 1, &bad);
-        if (after_s != NULL) {
-            errno = 0;
-            after = strtoull(after_s, &end, 10);
-            if (errno != 0 || *end != '\0' || *after_s < '0' || *after_s > '9' ||
-                after > INT64_MAX)
-                return admin_usage("--after-id needs an entry id (0 to %" PRId64 ")", INT64_MAX);
-        }
+        if (after_s != NULL && parse_u63(after_s, &after) != 0)
+            return admin_usage("--after-id needs an entry id (0 to %" PRId64 ")", INT64_MAX);
         if (admin_open(a) != 0)
             return ADMIN_FAIL;
         if ((r = sshcert_store_audit_each(a->ca->store, since, after, export_one, NULL)) != 0)

@@ -81,15 +81,21 @@ krl_release(void *krl)
     }
 }
 
-/* 1 when two KRL blobs differ at most in their header's generated_date (bytes 20..27). */
+/* A KRL header's generated_date: bytes KRL_DATE_AT .. KRL_DATE_END - 1 (magic 8, format
+ * version 4, KRL version 8, then the date). The ETag and the rebuild's comparison leave it out. */
+#define KRL_DATE_AT 20
+#define KRL_DATE_END 28
+
+/* 1 when two KRL blobs differ at most in their header's generated_date. */
 static int
 krl_same(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
 {
     if (alen != blen)
         return 0;
-    if (alen <= 28)
+    if (alen <= KRL_DATE_END)
         return memcmp(a, b, alen) == 0;
-    return memcmp(a, b, 20) == 0 && memcmp(a + 28, b + 28, alen - 28) == 0;
+    return memcmp(a, b, KRL_DATE_AT) == 0 &&
+           memcmp(a + KRL_DATE_END, b + KRL_DATE_END, alen - KRL_DATE_END) == 0;
 }
 
 /* Caller holds krl_mu. */
@@ -116,15 +122,15 @@ krl_refresh(struct server *srv, uint64_t now)
     atomic_init(&nk->refs, 1);
     nk->blob = b;
     /* The ETag is the content minus the generated_date field, so an unchanged list keeps
-     * its tag across rebuilds: hash everything but header bytes 20..27. */
+     * its tag across rebuilds: hash everything but the header's date. */
     {
         crypto_hash_sha256_state st;
         const uint8_t *p = sshcert_buf_ptr(b);
         size_t n = sshcert_buf_len(b);
         crypto_hash_sha256_init(&st);
-        crypto_hash_sha256_update(&st, p, n < 20 ? n : 20);
-        if (n > 28)
-            crypto_hash_sha256_update(&st, p + 28, n - 28);
+        crypto_hash_sha256_update(&st, p, n < KRL_DATE_AT ? n : KRL_DATE_AT);
+        if (n > KRL_DATE_END)
+            crypto_hash_sha256_update(&st, p + KRL_DATE_END, n - KRL_DATE_END);
         crypto_hash_sha256_final(&st, h);
     }
     sodium_bin2hex(hex, sizeof(hex), h, 8);

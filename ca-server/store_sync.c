@@ -104,26 +104,13 @@ sshcert_store_flush_failed(struct sshcert_store *s)
 /* SQLite's own busy_timeout sleeps, in milliseconds; the last repeats. */
 static const int busy_sleeps[] = {1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50, 100};
 
-/* Milliseconds until deadline, rounded up (0 once it has passed). */
-static int64_t
-ms_left(const struct timespec *deadline)
-{
-    struct timespec now;
-    int64_t ns;
-
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    ns = ((int64_t)deadline->tv_sec - now.tv_sec) * 1000000000 +
-         ((int64_t)deadline->tv_nsec - now.tv_nsec);
-    return ns > 0 ? (ns + 999999) / 1000000 : 0;
-}
-
 /* The writer's busy handler: another process holds the database. Sleeps and retries while the
  * caller's deadline (set by store_enter) has time left, then gives up (SQLITE_BUSY). */
 static int
 on_busy(void *ctx, int count)
 {
     struct sshcert_store *s = ctx;
-    int64_t left = ms_left(&s->deadline);
+    int64_t left = sshcert_mono_ms_until(&s->deadline);
     size_t n = sizeof(busy_sleeps) / sizeof(busy_sleeps[0]);
     int ms = busy_sleeps[(size_t)count < n ? (size_t)count : n - 1];
 

@@ -17,6 +17,18 @@ sshcert_mono_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* Milliseconds from now until t (CLOCK_MONOTONIC), rounded up; 0 once t has passed. */
+static inline int64_t
+sshcert_mono_ms_until(const struct timespec *t)
+{
+    struct timespec now;
+    int64_t ns;
+
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    ns = ((int64_t)t->tv_sec - now.tv_sec) * 1000000000 + ((int64_t)t->tv_nsec - now.tv_nsec);
+    return ns > 0 ? (ns + 999999) / 1000000 : 0;
+}
+
 /* *t: ms milliseconds from now on CLOCK_MONOTONIC. */
 static inline void
 sshcert_mono_after(struct timespec *t, unsigned ms)
