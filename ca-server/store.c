@@ -16,7 +16,7 @@
 
 /* Migrations in order; migration N brings user_version from N-1 to N. */
 static const char *const migrations[] = {sshcert_migration_001, sshcert_migration_002,
-    sshcert_migration_003};
+    sshcert_migration_003, sshcert_migration_004};
 #define NMIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
 
 void
@@ -307,6 +307,10 @@ sshcert_store_open(const char *path, int create, struct sshcert_store **out)
     }
     atomic_init(&s->busy_ms, SSHCERT_STORE_BUSY_MS);
     atomic_init(&s->busy_at_ms, 0);
+    if ((r = store_audit_functions(s->db)) != 0) {
+        sshcert_store_close(s);
+        return r;
+    }
     store_busy_open(s);
     sqlite3_extended_result_codes(s->db, 0);
     /* WAL for concurrent readers (sshcert-admin while the server runs); FULL so a commit is

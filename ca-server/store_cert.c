@@ -234,7 +234,7 @@ job_write(struct sshcert_store *s, struct store_issue_job *job)
         "UPDATE meta SET value = max(value, ?1) WHERE key = 'next_serial'";
     const struct sshcert_cert_record *rec = job->rec;
     sqlite3_stmt *st;
-    char *detail = NULL;
+    char *detail = NULL, cert_hash[SSHCERT_CERT_HASH_HEX];
     int rc, r;
 
     job->outcome = JOB_OK;
@@ -272,9 +272,14 @@ job_write(struct sshcert_store *s, struct store_issue_job *job)
     if ((r = store_step_done(st)) != 0)
         return r;
     /* Whole, not cut: the chained event, not only the certificate's row, says what was
-     * granted (up to SSHCERT_MAX_PRINCIPALS names and a SSHCERT_MAX_KEY_ID key id). */
-    if (asprintf(&detail, "key_id=%s principals=%s ttl=%llu", rec->key_id, rec->principals,
-            (unsigned long long)(rec->valid_before - rec->issued_at)) < 0)
+     * granted (up to SSHCERT_MAX_PRINCIPALS names and a SSHCERT_MAX_KEY_ID key id), to which
+     * key, from when, and which certificate line (migration 004; the cross-check in
+     * store_audit.c derives the same text from the row). */
+    store_cert_hash(rec->certificate, strlen(rec->certificate), cert_hash);
+    if (asprintf(&detail, "key_id=%s principals=%s ttl=%llu key=%s valid_after=%llu cert=BLAKE2b-256:%s",
+            rec->key_id, rec->principals,
+            (unsigned long long)(rec->valid_before - rec->issued_at), rec->key_fingerprint,
+            (unsigned long long)rec->valid_after, cert_hash) < 0)
         return SSHCERT_ERR_ALLOC;
     r = store_audit_locked(s, rec->issued_at,
         strcmp(rec->issued_by, "operator") == 0 ? "cert_signed_offline" : "cert_issued",

@@ -133,6 +133,13 @@ extern const char *const store_sql_cert_list[4];
 int store_err(int rc);
 /* Column text copy (NULL for SQL NULL); sets *fail on allocation failure. */
 char *store_col_str(sqlite3_stmt *st, int col, int *fail);
+/* out: lowercase hex BLAKE2b-256 of len bytes of text (an issuance event's
+ * cert=BLAKE2b-256:HEX, as `b2sum -l 256` prints it). */
+#define SSHCERT_CERT_HASH_BYTES 32
+#define SSHCERT_CERT_HASH_HEX (SSHCERT_CERT_HASH_BYTES * 2 + 1)
+void store_cert_hash(const char *text, size_t len, char out[SSHCERT_CERT_HASH_HEX]);
+/* Registers on db the SQL function the audit's cross-check uses: sshcert_cert_hash(TEXT). */
+int store_audit_functions(sqlite3 *db);
 /* Appends one audit event inside the caller's transaction. Caller holds mu. */
 int store_audit_locked(struct sshcert_store *s, uint64_t now, const char *event,
     const char *actor, const char *username, uint64_t serial, const char *client_address,

@@ -148,7 +148,13 @@ ssh-keygen -q -t ed25519 -N '' -f many
 MANY=$(seq -f 'host-%05g' 1 60 | paste -sd, -)
 LONGID=$(printf 'k%.0s' $(seq 300))
 t_rc "sign with 60 principals and a long key id" 0 "$ADMIN" -c cfg.json sign many.pub --principals "$MANY" --key-id "$LONGID" --ttl 10m
-t_eq "the audit event names every principal and the whole key id" "key_id=$LONGID principals=$MANY ttl=600" \
+# Since migration 004 it also names the key, the start of validity and the certificate line
+# (its BLAKE2b-256, as b2sum prints it), each checked here against the certificate file.
+MANY_FP=$(ssh-keygen -lf many.pub | cut -d' ' -f2)
+MANY_FROM=$(date -d "$(ssh-keygen -Lf many-cert.pub | sed -n 's/^ *Valid: from \([^ ]*\) to .*/\1/p')" +%s)
+MANY_B2=$(tr -d '\n' <many-cert.pub | b2sum -l 256 | cut -d' ' -f1)
+t_eq "the audit event names every principal, the whole key id, the key, valid_after and the certificate" \
+  "key_id=$LONGID principals=$MANY ttl=600 key=$MANY_FP valid_after=$MANY_FROM cert=BLAKE2b-256:$MANY_B2" \
   "$(sqlite3 data/sshcert.db "select detail from audit where event = 'cert_signed_offline' order by id desc limit 1")"
 t_rc "the audit chain verifies" 0 "$ADMIN" -c cfg.json audit verify
 

@@ -246,6 +246,10 @@ if [ "${BASH_SOURCE[0]}" = "$0" ]; then
     grep -q "$(basename "$s")" "$SCHEMAS/README.md"
     t_eq "schemas/README.md lists $(basename "$s")" 0 "$?"
   done
+  for s in "$SCHEMAS"/sql/*.sql; do
+    grep -q "sql/$(basename "$s")" "$SCHEMAS/README.md"
+    t_eq "schemas/README.md lists sql/$(basename "$s")" 0 "$?"
+  done
 
   # The error codes of the schema are exactly DESIGN.md's.
   codes=$("$PY" -c 'import json,sys; print(" ".join(sorted(json.load(open(sys.argv[1]))["properties"]["error"]["enum"])))' "$SCHEMAS/error.schema.json")

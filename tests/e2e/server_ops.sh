@@ -327,6 +327,22 @@ xc_edit "a certificate's principals edited" \
   "update certificates set principals = principals || ',root' where serial = 2" \
   "update certificates set principals = substr(principals, 1, length(principals) - 5) where serial = 2" \
   2 "$UNLOGGED"
+# Since migration 004 the issuance event also names the key, valid_after and the certificate
+# line, so an edit of those is found too (before, each of these three passed verify).
+xc_edit "a certificate's key fingerprint edited" \
+  "update certificates set key_fingerprint = key_fingerprint || 'x' where serial = 2" \
+  "update certificates set key_fingerprint = substr(key_fingerprint, 1, length(key_fingerprint) - 1) where serial = 2" \
+  2 "$UNLOGGED"
+xc_edit "a certificate's start of validity edited" \
+  "update certificates set valid_after = valid_after - 86400 where serial = 2" \
+  "update certificates set valid_after = valid_after + 86400 where serial = 2" 2 "$UNLOGGED"
+xc_edit "a certificate line swapped for another's" \
+  "create table saved2 as select certificate from certificates where serial = 2; update certificates set certificate = (select certificate from certificates where serial = 3) where serial = 2" \
+  "update certificates set certificate = (select certificate from saved2) where serial = 2; drop table saved2" \
+  2 "$UNLOGGED"
+xc_edit "the first serial of the longer events moved up" \
+  "update meta set value = value + 1 where key = 'event_key_from_serial'" \
+  "update meta set value = value - 1 where key = 'event_key_from_serial'" 1 "$UNLOGGED"
 xc_edit "a certificate row deleted" \
   "create table saved as select * from certificates where serial = 3; delete from certificates where serial = 3" \
   "insert into certificates select * from saved; update saved set serial = 999999" \

@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sodium.h>
 #include <sqlite3.h>
 
 #include "clock.h"
@@ -631,8 +632,12 @@ test_migrate_from_1(void **state)
         assert_int_equal(c.locked, 3);
         sshcert_store_close(s);
         db = raw_open();
-        assert_int_equal(raw_int(db, "PRAGMA user_version"), 3);
+        assert_int_equal(raw_int(db, "PRAGMA user_version"), 4);
         assert_int_equal(raw_int(db, "SELECT count(*) FROM certificates"), 8);
+        /* Migration 004: the first serial whose issuance event names its key. */
+        assert_int_equal(raw_int(db, "SELECT value FROM meta WHERE key = "
+                                     "'event_key_from_serial'"),
+            raw_int(db, "SELECT value FROM meta WHERE key = 'next_serial'"));
         assert_int_equal(raw_int(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table' "
                                      "AND name = 'revoked_ranges'"),
             1);
@@ -989,6 +994,106 @@ test_batch_failure_fails_all(void **state)
     assert_int_equal(sshcert_store_audit_crosscheck(s, &x), SSHCERT_ERR_SIGNATURE);
     assert_int_equal(x.mismatch, SSHCERT_AUDIT_CERT_UNLOGGED);
     assert_int_equal(x.serial, 2);
+    sqlite3_close(db);
+    sshcert_store_close(s);
+}
+
+/* Migration 004: a certificate issued after it has its key's fingerprint, valid_after and
+ * the hash of its certificate line in its issuance event, so that audit verify's cross-check
+ * finds an edit of any of them; one issued before it keeps the short event, which still
+ * matches. Moving the migration's marker either way shows at the rows between. */
+static void
+test_event_key(void **state)
+{
+    static const char *const v3[] = {SSHCERT_SQL_DIR "/001_init.sql",
+        SSHCERT_SQL_DIR "/002_live_indexes.sql", SSHCERT_SQL_DIR "/003_revoked_ranges.sql"};
+    static const struct {
+        const char *edit, *undo;
+    } edits[] = {
+        {"UPDATE certificates SET key_fingerprint = 'SHA256:y' WHERE serial = 2",
+            "UPDATE certificates SET key_fingerprint = 'SHA256:x' WHERE serial = 2"},
+        {"UPDATE certificates SET valid_after = valid_after - 3600 WHERE serial = 2",
+            "UPDATE certificates SET valid_after = valid_after + 3600 WHERE serial = 2"},
+        {"UPDATE certificates SET certificate = 'cert-1' WHERE serial = 2",
+            "UPDATE certificates SET certificate = 'cert-2' WHERE serial = 2"},
+        {"UPDATE certificates SET certificate = CAST(certificate || X'00' || 'x' AS TEXT) "
+         "WHERE serial = 2",
+            "UPDATE certificates SET certificate = 'cert-2' WHERE serial = 2"},
+        {"UPDATE certificates SET certificate = CAST(certificate AS BLOB) WHERE serial = 2",
+            "UPDATE certificates SET certificate = 'cert-2' WHERE serial = 2"},
+        {"UPDATE meta SET value = 3 WHERE key = 'event_key_from_serial'",
+            "UPDATE meta SET value = 2 WHERE key = 'event_key_from_serial'"},
+        {"DELETE FROM meta WHERE key = 'event_key_from_serial'",
+            "INSERT INTO meta(key, value) VALUES ('event_key_from_serial', 2)"},
+    };
+    struct sshcert_audit_xcheck x;
+    struct sshcert_store *s;
+    struct job j;
+    uint8_t h[32];
+    char hex[sizeof(h) * 2 + 1], want[256], *sql;
+    sqlite3 *db = raw_open();
+    sqlite3_stmt *st;
+    size_t i;
+
+    (void)state;
+    /* A store of schema 3 with one certificate, serial 1. */
+    raw_exec(db, "PRAGMA journal_mode=WAL");
+    raw_exec(db, "BEGIN");
+    for (i = 0; i < sizeof(v3) / sizeof(v3[0]); i++) {
+        sql = read_text(v3[i]);
+        raw_exec(db, sql);
+        free(sql);
+    }
+    raw_exec(db, "PRAGMA user_version = 3");
+    raw_cert(db, 1, NOW - 10, NOW + 50, 0);
+    raw_exec(db, "UPDATE meta SET value = 2 WHERE key = 'next_serial'");
+    raw_user(db, "ann", 0);
+    raw_exec(db, "COMMIT");
+    s = open_store(1);
+    assert_int_equal(raw_int(db, "SELECT value FROM meta WHERE key = 'event_key_from_serial'"),
+        2);
+    /* Its event as the build before wrote it (raw_cert: key id k, principal u, 60 s). */
+    assert_int_equal(sshcert_store_audit(s, NOW - 10, "cert_issued", "server", "u", 1, NULL,
+                         "key_id=k principals=u ttl=60"),
+        0);
+    assert_int_equal(sshcert_store_audit_crosscheck(s, &x), 0);
+    /* Serial 2, issued now. */
+    job_init(&j, s, "ann", 1, 1);
+    job_run(&j);
+    assert_int_equal(j.r, 0);
+    assert_int_equal(j.rec.serial, 2);
+    sshcert_cert_record_clear(&j.rec);
+    crypto_generichash(h, sizeof(h), (const unsigned char *)"cert-2", 6, NULL, 0);
+    sodium_bin2hex(hex, sizeof(hex), h, sizeof(h));
+    snprintf(want, sizeof(want),
+        "key_id=ann principals=p ttl=60 key=SHA256:x valid_after=%lld cert=BLAKE2b-256:%s", (long long)NOW,
+        hex);
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT detail FROM audit WHERE serial = 2", -1, &st,
+                         NULL),
+        SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_string_equal((const char *)sqlite3_column_text(st, 0), want);
+    sqlite3_finalize(st);
+    assert_int_equal(sshcert_store_audit_crosscheck(s, &x), 0);
+    assert_int_equal(x.certs, 2);
+    /* Each edit of serial 2 shows there, and only there. */
+    for (i = 0; i < sizeof(edits) / sizeof(edits[0]); i++) {
+        raw_exec(db, edits[i].edit);
+        assert_int_equal(sshcert_store_audit_crosscheck(s, &x), SSHCERT_ERR_SIGNATURE);
+        assert_int_equal(x.mismatch, SSHCERT_AUDIT_CERT_UNLOGGED);
+        assert_int_equal(x.serial, 2);
+        raw_exec(db, edits[i].undo);
+        assert_int_equal(sshcert_store_audit_crosscheck(s, &x), 0);
+    }
+    /* The marker moved below serial 1: serial 1 now derives the long form its event lacks. */
+    raw_exec(db, "UPDATE meta SET value = 1 WHERE key = 'event_key_from_serial'");
+    assert_int_equal(sshcert_store_audit_crosscheck(s, &x), SSHCERT_ERR_SIGNATURE);
+    assert_int_equal(x.mismatch, SSHCERT_AUDIT_CERT_UNLOGGED);
+    assert_int_equal(x.serial, 1);
+    raw_exec(db, "UPDATE meta SET value = 2 WHERE key = 'event_key_from_serial'");
+    /* What the short event of serial 1 cannot show: its key (README, "Audit"). */
+    raw_exec(db, "UPDATE certificates SET key_fingerprint = 'SHA256:y' WHERE serial = 1");
+    assert_int_equal(sshcert_store_audit_crosscheck(s, &x), 0);
     sqlite3_close(db);
     sshcert_store_close(s);
 }
@@ -1420,6 +1525,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_missing_index_fails, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reads_skip_writer_lock, setup, teardown),
         cmocka_unit_test_setup_teardown(test_migrate_from_1, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_event_key, setup, teardown),
         cmocka_unit_test_setup_teardown(test_batch_shares_commit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_batch_refusals_alone, setup, teardown),
         cmocka_unit_test_setup_teardown(test_batch_failure_fails_all, setup, teardown),
