@@ -500,6 +500,15 @@ audit_crosscheck(struct admin *a)
                                      "no longer holds it as logged (the range edited or deleted; "
                                      "the KRL leaves its serials out)",
     };
+    static const char *const user_why[] = {
+        [SSHCERT_AUDIT_USER_UNLOGGED - SSHCERT_AUDIT_USER_UNLOGGED] =
+            "its row is not as the name's latest user event in the audit log records it "
+            "(principals, max ttl, locked, password or TOTP secret edited; or the row added, "
+            "or kept after user_deleted, without the log)",
+        [SSHCERT_AUDIT_USER_LOST - SSHCERT_AUDIT_USER_UNLOGGED] =
+            "the audit log has the user, but the users table does not (the row deleted "
+            "without the log)",
+    };
     struct sshcert_audit_xcheck x;
     int r = sshcert_store_audit_crosscheck(a->ca->store, &x);
 
@@ -508,12 +517,17 @@ audit_crosscheck(struct admin *a)
         return admin_err("certificates table does not match the audit log at serial %" PRIu64
                          ": %s",
             x.serial, why[x.mismatch]);
+    if (r == SSHCERT_ERR_SIGNATURE && x.mismatch >= SSHCERT_AUDIT_USER_UNLOGGED &&
+        x.mismatch <= SSHCERT_AUDIT_USER_LOST)
+        return admin_err("users table does not match the audit log at user %s: %s", x.username,
+            user_why[x.mismatch - SSHCERT_AUDIT_USER_UNLOGGED]);
     if (r != 0)
         return admin_err("cannot compare the certificates with the audit log: %s",
             sshcert_err_str(r));
     printf("certificates match the audit log: %" PRIu64 " certificates, %" PRIu64
            " revoked\n",
         x.certs, x.revoked);
+    printf("users match the audit log: %" PRIu64 " users\n", x.users);
     return ADMIN_OK;
 }
 

@@ -515,8 +515,8 @@ sshcert_store_user_add(struct sshcert_store *s, const struct sshcert_user *u, ui
     sqlite3_bind_int64(st, 6, (sqlite3_int64)now);
     if ((r = store_step_done(st)) != 0)
         goto out;
-    if ((r = store_audit_locked(s, now, "user_added", "operator", u->username, 0, NULL,
-             u->principals)) != 0)
+    if ((r = store_audit_user_locked(s, now, "user_added", "operator", u->username, NULL,
+             NULL)) != 0)
         goto out;
     r = store_commit(s);
 out:
@@ -646,7 +646,7 @@ user_write(struct sshcert_store *s, const char *sql, const char *username,
         r = SSHCERT_ERR_NOT_FOUND;
         goto out;
     }
-    if ((r = store_audit_locked(s, now, event, "operator", username, 0, NULL, NULL)) != 0)
+    if ((r = store_audit_user_locked(s, now, event, "operator", username, NULL, NULL)) != 0)
         goto out;
     if ((flags & USER_REVOKE_CERTS) &&
         (r = store_revoke_user_locked(s, username, "user deleted", now, "operator", revoked)) != 0)

@@ -298,11 +298,19 @@ enum sshcert_audit_mismatch {
     SSHCERT_AUDIT_REVOKE_LOST,     /* a cert_revoked event that no revoked row matches */
     SSHCERT_AUDIT_RANGE_UNLOGGED,  /* a revoked range that no store_restored event matches */
     SSHCERT_AUDIT_RANGE_LOST,      /* a store_restored event whose range is gone or changed */
+    SSHCERT_AUDIT_USER_UNLOGGED,   /* a users row that its name's latest user event does not
+                                      record as it is (or there is none, or it says deleted) */
+    SSHCERT_AUDIT_USER_LOST,       /* a user the log says exists, whose row is gone */
 };
+/* A username as a mismatch names it: at most this many bytes, anything but [a-z0-9_.-] as
+ * '?' (a row edited in the database can hold anything). */
+#define SSHCERT_AUDIT_USER_MAX 65
 struct sshcert_audit_xcheck {
     uint64_t certs, revoked; /* rows in the certificates table, and of them revoked */
+    uint64_t users;          /* rows in the users table */
     enum sshcert_audit_mismatch mismatch;
-    uint64_t serial;
+    uint64_t serial;                     /* the certificate and range mismatches */
+    char username[SSHCERT_AUDIT_USER_MAX]; /* the user mismatches */
 };
 int sshcert_store_audit_crosscheck(struct sshcert_store *s, struct sshcert_audit_xcheck *x);
 /* Calls fn for every event with ts >= since and id > after_id, in id order; stops on a

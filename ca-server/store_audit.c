@@ -51,23 +51,124 @@ sql_cert_hash(sqlite3_context *ctx, int argc, sqlite3_value **argv)
     const unsigned char *t;
 
     (void)argc;
-    if (sqlite3_value_type(argv[0]) != SQLITE_TEXT || (t = sqlite3_value_text(argv[0])) == NULL) {
+    if (sqlite3_value_type(argv[0]) != SQLITE_TEXT) {
         sqlite3_result_null(ctx);
+        return;
+    }
+    if ((t = sqlite3_value_text(argv[0])) == NULL) {
+        sqlite3_result_error_nomem(ctx); /* not a mismatch: verify fails as out of memory */
         return;
     }
     store_cert_hash((const char *)t, (size_t)sqlite3_value_bytes(argv[0]), hex);
     sqlite3_result_text(ctx, hex, SSHCERT_CERT_HASH_HEX - 1, SQLITE_TRANSIENT);
 }
 
+/* sshcert_blob_hash(BLOB): the same over a blob's bytes (a sealed TOTP secret). */
+static void
+sql_blob_hash(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    char hex[SSHCERT_CERT_HASH_HEX];
+    const void *b;
+
+    (void)argc;
+    if (sqlite3_value_type(argv[0]) != SQLITE_BLOB) {
+        sqlite3_result_null(ctx);
+        return;
+    }
+    b = sqlite3_value_blob(argv[0]);
+    if (b == NULL && sqlite3_value_bytes(argv[0]) > 0) {
+        sqlite3_result_error_nomem(ctx);
+        return;
+    }
+    store_cert_hash(b != NULL ? b : "", (size_t)sqlite3_value_bytes(argv[0]), hex);
+    sqlite3_result_text(ctx, hex, SSHCERT_CERT_HASH_HEX - 1, SQLITE_TRANSIENT);
+}
+
+/* sshcert_row_hash(V, ...): BLAKE2b-256 (a blob) over each value's type and contents, so that
+ * two rows hash alike only when they hold the same values of the same types (a NULL, an
+ * integer 5 and a text '5' all differ; each text and blob is length-prefixed). What the
+ * cross-check sorts and compares instead of the rows themselves. */
+static void
+sql_row_hash(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    crypto_generichash_state st;
+    uint8_t h[crypto_generichash_BYTES], tag[9];
+    const void *p;
+    sqlite3_int64 v;
+    int i, t, n;
+
+    crypto_generichash_init(&st, NULL, 0, sizeof(h));
+    for (i = 0; i < argc; i++) {
+        t = sqlite3_value_type(argv[i]);
+        tag[0] = (uint8_t)t;
+        if (t == SQLITE_INTEGER)
+            v = sqlite3_value_int64(argv[i]);
+        else
+            v = t == SQLITE_NULL ? 0 : (sqlite3_int64)sqlite3_value_bytes(argv[i]);
+        for (n = 0; n < 8; n++)
+            tag[1 + n] = (uint8_t)((uint64_t)v >> (8 * n));
+        crypto_generichash_update(&st, tag, sizeof(tag));
+        if (t != SQLITE_TEXT && t != SQLITE_BLOB)
+            continue; /* a float hashes as its type alone: no column here holds one */
+        p = t == SQLITE_TEXT ? (const void *)sqlite3_value_text(argv[i])
+                             : sqlite3_value_blob(argv[i]);
+        if (p == NULL && v > 0) {
+            sqlite3_result_error_nomem(ctx);
+            return;
+        }
+        if (v > 0)
+            crypto_generichash_update(&st, p, (unsigned long long)v);
+    }
+    crypto_generichash_final(&st, h, sizeof(h));
+    sqlite3_result_blob(ctx, h, sizeof(h), SQLITE_TRANSIENT);
+}
+
 int
 store_audit_functions(sqlite3 *db)
 {
-    /* DIRECTONLY: the schema (a view, a trigger) cannot call it, only our own statements. */
-    return sqlite3_create_function_v2(db, "sshcert_cert_hash", 1,
-               SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_DIRECTONLY, NULL, sql_cert_hash,
-               NULL, NULL, NULL) == SQLITE_OK
+    /* DIRECTONLY: the schema (a view, a trigger) cannot call them, only our own statements. */
+    static const int flags = SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_DIRECTONLY;
+
+    return sqlite3_create_function_v2(db, "sshcert_cert_hash", 1, flags, NULL, sql_cert_hash,
+               NULL, NULL, NULL) == SQLITE_OK &&
+                   sqlite3_create_function_v2(db, "sshcert_blob_hash", 1, flags, NULL,
+                       sql_blob_hash, NULL, NULL, NULL) == SQLITE_OK &&
+                   sqlite3_create_function_v2(db, "sshcert_row_hash", -1, flags, NULL,
+                       sql_row_hash, NULL, NULL, NULL) == SQLITE_OK
                ? 0
                : SSHCERT_ERR_SYSTEM;
+}
+
+int
+store_audit_user_locked(struct sshcert_store *s, uint64_t now, const char *event,
+    const char *actor, const char *username, const char *client_address, const char *prefix)
+{
+    static const char sql[] = "SELECT CASE WHEN ?2 IS NULL THEN '' ELSE ?2 || ' ' END || "
+                              STORE_USER_STATE " FROM users WHERE username = ?1";
+    sqlite3_stmt *st;
+    char *detail = NULL;
+    int rc, r, fail = 0;
+
+    if ((st = store_stmt(s, sql)) == NULL)
+        return SSHCERT_ERR_SYSTEM;
+    sqlite3_bind_text(st, 1, username, -1, SQLITE_STATIC);
+    if (prefix != NULL)
+        sqlite3_bind_text(st, 2, prefix, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        /* NULL only if the row holds what no command writes (a hash not text, say): the
+         * event then says so by its absence, and verify finds the row. */
+        detail = store_col_str(st, 0, &fail);
+    }
+    sqlite3_reset(st);
+    if (fail)
+        return SSHCERT_ERR_ALLOC;
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return store_err(rc);
+    r = store_audit_locked(s, now, event, actor, username, 0, client_address,
+        rc == SQLITE_ROW ? detail : prefix);
+    free(detail);
+    return r;
 }
 
 static int
@@ -266,22 +367,36 @@ out:
 
 /* The issuance event each certificate row implies (as store_cert.c writes it), and the
  * revocation event each revoked row implies; compared with what the log holds both ways by
- * EXCEPT, which needs no index on audit.serial (SQLite sorts each side once). From the serial
- * in meta's event_key_from_serial (migration 004) on, the event also carries the key's
- * fingerprint, valid_after and the certificate line's hash; a missing row reads as NULL, so
- * those rows then derive the short form and differ from their events. */
+ * sorting (ISSUE_DIFF, EXCEPT), which needs no index on audit.serial. Since schema 4
+ * the event also names the key, valid_after and the certificate line's hash; the row derives
+ * that longer form when the log holds it for its serial (ISSUE_LONG: it ends with the hash,
+ * which a shorter event, ending with its ttl, cannot), else the form of the builds before
+ * (a certificate issued before the upgrade, or by an older server still running then). The
+ * log decides, and cannot be edited without breaking the chain, so a row edited afterwards
+ * can never pass for an older one. */
+#define ISSUE_EVENTS "event IN ('cert_issued', 'cert_signed_offline')"
+#define ISSUE_LONG                                                                             \
+    "SELECT serial FROM audit WHERE " ISSUE_EVENTS " AND length(detail) > 82 AND "               \
+    "substr(detail, -82, 18) = ' cert=BLAKE2b-256:'"
 #define CERT_AS_ISSUE                                                                          \
     "SELECT serial, CASE issued_by WHEN 'operator' THEN 'cert_signed_offline' "               \
-    "ELSE 'cert_issued' END, issued_by, username, issued_at, client_address, "                 \
-    "'key_id=' || key_id || ' principals=' || principals || ' ttl=' || "                      \
-    "(valid_before - issued_at) || CASE WHEN serial >= (SELECT value FROM meta "               \
-    "WHERE key = 'event_key_from_serial') THEN ' key=' || key_fingerprint || "                 \
-    "' valid_after=' || valid_after || ' cert=BLAKE2b-256:' || "                              \
-    "sshcert_cert_hash(certificate) ELSE '' END "                                              \
-    "FROM certificates"
+    "ELSE 'cert_issued' END AS event, issued_by AS actor, username, issued_at AS ts, "         \
+    "client_address, 'key_id=' || key_id || ' principals=' || principals || ' ttl=' || "      \
+    "(valid_before - issued_at) || CASE WHEN serial IN (" ISSUE_LONG ") THEN ' key=' || "      \
+    "key_fingerprint || ' valid_after=' || valid_after || ' cert=BLAKE2b-256:' || "            \
+    "sshcert_cert_hash(certificate) ELSE '' END AS detail FROM certificates"
 #define LOG_ISSUES                                                                             \
     "SELECT serial, event, actor, username, ts, client_address, detail FROM audit "            \
-    "WHERE event IN ('cert_issued', 'cert_signed_offline')"
+    "WHERE " ISSUE_EVENTS
+/* Both ways in one sort, of each row's serial and sshcert_row_hash rather than the row (two
+ * EXCEPTs of the rows took 7 s each on 1,000,000 certificates, spilling ~500 MB to temporary
+ * files): the rows only one side holds, the lowest serial first, a row (side 1) before an
+ * event (side 2) of the same serial. */
+#define ISSUE_DIFF                                                                             \
+    "SELECT serial, min(side) FROM (SELECT 1 AS side, serial, sshcert_row_hash(event, actor, "  \
+    "username, ts, client_address, detail) AS h FROM (" CERT_AS_ISSUE ") UNION ALL SELECT 2, " \
+    "serial, sshcert_row_hash(event, actor, username, ts, client_address, detail) FROM ("      \
+    LOG_ISSUES ")) GROUP BY serial, h HAVING count(DISTINCT side) = 1 ORDER BY 1, 2 LIMIT 1"
 #define CERT_AS_REVOKE                                                                         \
     "SELECT serial, username, revoked_at, revoke_reason FROM certificates "                    \
     "WHERE revoked_at IS NOT NULL"
@@ -297,22 +412,62 @@ out:
     "SELECT CAST(substr(detail, 17) AS INTEGER), ts, detail FROM audit "                      \
     "WHERE event = 'store_restored'"
 
+/* Each name's latest user event (the events that write a users row); with schema 4 they
+ * record the row as they leave it (STORE_USER_STATE), after a "cost=NAME " for a rehash. A
+ * latest event without " max_ttl=" in it was written before schema 4: its row is only
+ * checked to exist. */
+#define USER_LATEST                                                                            \
+    "WITH latest(username, id) AS (SELECT username, max(id) FROM audit WHERE username IS NOT "  \
+    "NULL AND event IN ('user_added', 'user_password_changed', 'user_totp_reset', "            \
+    "'user_locked', 'user_unlocked', 'user_deleted', 'user_password_rehashed') "               \
+    "GROUP BY username) "
+#define USER_UNLOGGED                                                                          \
+    USER_LATEST ", rows(username, state) AS (SELECT username, " STORE_USER_STATE               \
+    " FROM users) SELECT r.username FROM rows AS r LEFT JOIN latest AS l USING (username) "     \
+    "LEFT JOIN audit AS a ON a.id = l.id WHERE a.id IS NULL OR a.event = 'user_deleted' OR "    \
+    "r.state IS NULL OR (a.detail LIKE '% max_ttl=%' AND NOT (substr(a.detail, "               \
+    "-length(r.state)) = r.state AND (length(a.detail) = length(r.state) OR "                  \
+    "substr(a.detail, -length(r.state) - 1, 1) = ' '))) ORDER BY r.username LIMIT 1"
+#define USER_LOST                                                                              \
+    USER_LATEST "SELECT l.username FROM latest AS l JOIN audit AS a ON a.id = l.id WHERE "      \
+    "a.event != 'user_deleted' AND NOT EXISTS (SELECT 1 FROM users AS u WHERE u.username = "    \
+    "l.username) ORDER BY l.username LIMIT 1"
+
+/* x->username: the name in column col of st, as SSHCERT_AUDIT_USER_MAX says. */
+static void
+xcheck_username(struct sshcert_audit_xcheck *x, sqlite3_stmt *st, int col)
+{
+    const unsigned char *t = sqlite3_column_text(st, col);
+    size_t i, n = t != NULL ? (size_t)sqlite3_column_bytes(st, col) : 0;
+
+    if (n > sizeof(x->username) - 1)
+        n = sizeof(x->username) - 1;
+    for (i = 0; i < n; i++)
+        x->username[i] = (t[i] >= 'a' && t[i] <= 'z') || (t[i] >= '0' && t[i] <= '9') ||
+                                 t[i] == '_' || t[i] == '.' || t[i] == '-'
+                             ? (char)t[i]
+                             : '?';
+    x->username[n] = '\0';
+}
+
 int
 sshcert_store_audit_crosscheck(struct sshcert_store *s, struct sshcert_audit_xcheck *x)
 {
-    static const char counts[] = "SELECT count(*), count(revoked_at) FROM certificates";
+    static const char counts[] = "SELECT count(*), count(revoked_at), (SELECT count(*) FROM "
+                                 "users) FROM certificates";
     static const struct {
         const char *sql;
         enum sshcert_audit_mismatch kind;
     } checks[] = {
-        {CERT_AS_ISSUE " EXCEPT " LOG_ISSUES " ORDER BY 1 LIMIT 1", SSHCERT_AUDIT_CERT_UNLOGGED},
-        {LOG_ISSUES " EXCEPT " CERT_AS_ISSUE " ORDER BY 1 LIMIT 1", SSHCERT_AUDIT_ISSUE_NO_CERT},
+        {ISSUE_DIFF, SSHCERT_AUDIT_CERT_UNLOGGED}, /* or ISSUE_NO_CERT: column 2 says */
         {CERT_AS_REVOKE " EXCEPT " LOG_REVOKES " ORDER BY 1 LIMIT 1",
             SSHCERT_AUDIT_REVOKE_UNLOGGED},
         {LOG_REVOKES " EXCEPT " CERT_AS_REVOKE " ORDER BY 1 LIMIT 1", SSHCERT_AUDIT_REVOKE_LOST},
         {RANGE_AS_RESTORE " EXCEPT " LOG_RESTORES " ORDER BY 1 LIMIT 1",
             SSHCERT_AUDIT_RANGE_UNLOGGED},
         {LOG_RESTORES " EXCEPT " RANGE_AS_RESTORE " ORDER BY 1 LIMIT 1", SSHCERT_AUDIT_RANGE_LOST},
+        {USER_UNLOGGED, SSHCERT_AUDIT_USER_UNLOGGED},
+        {USER_LOST, SSHCERT_AUDIT_USER_LOST},
     };
     sqlite3_stmt *st;
     size_t i;
@@ -321,7 +476,7 @@ sshcert_store_audit_crosscheck(struct sshcert_store *s, struct sshcert_audit_xch
     memset(x, 0, sizeof(*x));
     if ((r = store_enter(s)) != 0)
         return r;
-    /* One read transaction: the counts and the four comparisons see the same snapshot. */
+    /* One read transaction: the counts and the comparisons see the same snapshot. */
     if ((r = store_run(s, "BEGIN")) != 0)
         goto out;
     if ((st = store_stmt(s, counts)) == NULL || (rc = sqlite3_step(st)) != SQLITE_ROW) {
@@ -330,6 +485,7 @@ sshcert_store_audit_crosscheck(struct sshcert_store *s, struct sshcert_audit_xch
     }
     x->certs = (uint64_t)sqlite3_column_int64(st, 0);
     x->revoked = (uint64_t)sqlite3_column_int64(st, 1);
+    x->users = (uint64_t)sqlite3_column_int64(st, 2);
     sqlite3_reset(st);
     for (i = 0; i < sizeof(checks) / sizeof(checks[0]) && r == 0; i++) {
         if ((st = store_stmt(s, checks[i].sql)) == NULL) {
@@ -339,7 +495,12 @@ sshcert_store_audit_crosscheck(struct sshcert_store *s, struct sshcert_audit_xch
         rc = sqlite3_step(st);
         if (rc == SQLITE_ROW) {
             x->mismatch = checks[i].kind;
-            x->serial = (uint64_t)sqlite3_column_int64(st, 0);
+            if (x->mismatch == SSHCERT_AUDIT_CERT_UNLOGGED && sqlite3_column_int(st, 1) == 2)
+                x->mismatch = SSHCERT_AUDIT_ISSUE_NO_CERT;
+            if (x->mismatch >= SSHCERT_AUDIT_USER_UNLOGGED)
+                xcheck_username(x, st, 0);
+            else
+                x->serial = (uint64_t)sqlite3_column_int64(st, 0);
             r = SSHCERT_ERR_SIGNATURE;
         } else if (rc != SQLITE_DONE)
             r = store_err(rc);

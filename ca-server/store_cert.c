@@ -148,8 +148,8 @@ rehash_write(struct sshcert_store *s, const struct sshcert_store_claim *cl)
     if ((r = store_step_done(st)) != 0)
         return r;
     snprintf(detail, sizeof(detail), "cost=%s", cl->rehash_cost != NULL ? cl->rehash_cost : "");
-    return store_audit_locked(s, cl->now, "user_password_rehashed", "server", cl->username, 0,
-        cl->addr, detail);
+    return store_audit_user_locked(s, cl->now, "user_password_rehashed", "server",
+        cl->username, cl->addr, detail);
 }
 
 /* Claims the step (while the account is enabled, unless any_state) and clears the name's
@@ -273,10 +273,11 @@ job_write(struct sshcert_store *s, struct store_issue_job *job)
         return r;
     /* Whole, not cut: the chained event, not only the certificate's row, says what was
      * granted (up to SSHCERT_MAX_PRINCIPALS names and a SSHCERT_MAX_KEY_ID key id), to which
-     * key, from when, and which certificate line (migration 004; the cross-check in
-     * store_audit.c derives the same text from the row). */
+     * key, from when, and which certificate line (schema 4; the cross-check in store_audit.c
+     * derives the same text from the row). */
     store_cert_hash(rec->certificate, strlen(rec->certificate), cert_hash);
-    if (asprintf(&detail, "key_id=%s principals=%s ttl=%llu key=%s valid_after=%llu cert=BLAKE2b-256:%s",
+    if (asprintf(&detail,
+            "key_id=%s principals=%s ttl=%llu key=%s valid_after=%llu cert=BLAKE2b-256:%s",
             rec->key_id, rec->principals,
             (unsigned long long)(rec->valid_before - rec->issued_at), rec->key_fingerprint,
             (unsigned long long)rec->valid_after, cert_hash) < 0)

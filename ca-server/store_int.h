@@ -138,8 +138,22 @@ char *store_col_str(sqlite3_stmt *st, int col, int *fail);
 #define SSHCERT_CERT_HASH_BYTES 32
 #define SSHCERT_CERT_HASH_HEX (SSHCERT_CERT_HASH_BYTES * 2 + 1)
 void store_cert_hash(const char *text, size_t len, char out[SSHCERT_CERT_HASH_HEX]);
-/* Registers on db the SQL function the audit's cross-check uses: sshcert_cert_hash(TEXT). */
+/* Registers on db the SQL functions the audit uses: sshcert_cert_hash(TEXT) and
+ * sshcert_blob_hash(BLOB), each the hex of store_cert_hash, NULL for any other type. */
 int store_audit_functions(sqlite3 *db);
+/* What a user event records of the users row it leaves (schema 4), as SQL over that row: its
+ * principals, max_ttl (0: the config's), disabled, and the hashes of its password hash and of
+ * its sealed TOTP secret (which tell nothing of either, only whether the row still holds what
+ * the log says). sshcert-admin audit verify compares each row with its name's latest event. */
+#define STORE_USER_STATE                                                                       \
+    "'principals=' || principals || ' max_ttl=' || coalesce(max_ttl, 0) || ' disabled=' || "   \
+    "disabled || ' password=BLAKE2b-256:' || sshcert_cert_hash(password_hash) || "             \
+    "' totp=BLAKE2b-256:' || sshcert_blob_hash(totp_secret)"
+/* Appends a user event whose detail is [prefix " "] STORE_USER_STATE of username's row as the
+ * caller's transaction has it now (no detail, or only prefix, once the row is gone). Caller
+ * holds mu. */
+int store_audit_user_locked(struct sshcert_store *s, uint64_t now, const char *event,
+    const char *actor, const char *username, const char *client_address, const char *prefix);
 /* Appends one audit event inside the caller's transaction. Caller holds mu. */
 int store_audit_locked(struct sshcert_store *s, uint64_t now, const char *event,
     const char *actor, const char *username, uint64_t serial, const char *client_address,

@@ -347,8 +347,8 @@ t_eq "changed: the login checked against the old secret: 401" 401 "$(cat "$T_DIR
 t_eq "changed: nothing issued to pat" 0 \
   "$(sqlite3 "$DB" "select count(*) from certificates where username = 'pat'")"
 t_eq "changed: the reset came first, then the refusal, audited with its reason" \
-  "user_totp_reset| login_failed|credentials_changed" \
-  "$(sqlite3 "$DB" "select event, detail from audit where username = 'pat' and event in ('user_totp_reset', 'login_failed') order by id" | xargs)"
+  "user_totp_reset|principals=pat login_failed|credentials_changed" \
+  "$(sqlite3 "$DB" "select event, CASE WHEN event LIKE 'user_%' THEN substr(detail, 1, instr(detail, ' ') - 1) ELSE detail END from audit where username = 'pat' and event in ('user_totp_reset', 'login_failed') order by id" | xargs)"
 t_has "changed: server log" "login failed for pat from 127.0.0.1: credentials_changed" \
   "$(cat "$SRV_LOG")"
 srv_stop
@@ -476,7 +476,8 @@ t_eq "rehash: two hash runs for it, the verify and the new hash" 6 \
   "$(metric sshcert_password_hash_seconds_count)"
 t_eq "rehash: audited once, before the certificate, in its transaction" \
   "user_password_rehashed|127.0.0.1|cost=interactive cert_issued|127.0.0.1" \
-  "$(sqlite3 "$DB" "select event, client_address, detail from audit where username = 'rex' and event in ('user_password_rehashed', 'cert_issued') order by id" | sed 's/|key_id=.*//' | xargs)"
+  "$(sqlite3 "$DB" "select event, client_address, CASE WHEN event LIKE 'user_%' THEN substr(detail, 1, instr(detail, ' ') - 1) ELSE detail END from audit where username = 'rex' and event in ('user_password_rehashed', 'cert_issued') order by id" | sed 's/|key_id=.*//' | xargs)"
+t_rc "rehash: the users row matches the rehash event (audit verify)" 0 "$ADMIN" -c "$SRV_CFG" audit verify
 t_has "rehash: server log" "password hash of rex remade at the interactive cost" "$(cat "$SRV_LOG")"
 post "$(body rex "$PASSWORD" "$(totp rex 1)")"
 t_eq "rehash: rex's next login: 201" 201 "$HTTP_CODE"

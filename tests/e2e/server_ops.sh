@@ -244,9 +244,10 @@ t_eq "metrics: every sample line is NAME VALUE" 0 \
 # ---- the audit log ----
 N=$(sqlite3 "$DB" 'select count(*) from audit')
 t_rc "audit verify: intact" 0 "$ADMIN" -c "$SRV_CFG" audit verify
-t_eq "audit verify: counts every entry and names the last one's hash (to record elsewhere), then the certificates that match it" \
+t_eq "audit verify: counts every entry and names the last one's hash (to record elsewhere), then the certificates and users that match it" \
   "audit log intact: $N entries, last $(sqlite3 "$DB" 'select hash from audit order by id desc limit 1')
-certificates match the audit log: $(sqlite3 "$DB" 'select count(*) from certificates') certificates, $(sqlite3 "$DB" 'select count(*) from certificates where revoked_at is not null') revoked" \
+certificates match the audit log: $(sqlite3 "$DB" 'select count(*) from certificates') certificates, $(sqlite3 "$DB" 'select count(*) from certificates where revoked_at is not null') revoked
+users match the audit log: $(sqlite3 "$DB" 'select count(*) from users') users" \
   "$T_OUT"
 "$ADMIN" -c "$SRV_CFG" audit export >"$T_DIR/audit.jsonl"
 t_eq "audit export: one JSON line per entry" "$N" "$("$PY" -c 'import json, sys
@@ -310,6 +311,7 @@ xc_edit() {
   t_eq "...the chain itself intact" "audit log intact: $N entries" "$(printf '%s' "$T_OUT" | cut -d, -f1)"
   t_eq "...naming serial $4" "$XC $4: $5" "$T_ERR"
   sqlite3 "$DB" "$3"
+  t_rc "...put back: audit verify exits 0" 0 "$ADMIN" -c "$SRV_CFG" audit verify
 }
 xc_edit "a revocation undone in the certificates table" \
   "update certificates set revoked_at = NULL, revoke_reason = NULL where serial = 1" \
@@ -327,8 +329,8 @@ xc_edit "a certificate's principals edited" \
   "update certificates set principals = principals || ',root' where serial = 2" \
   "update certificates set principals = substr(principals, 1, length(principals) - 5) where serial = 2" \
   2 "$UNLOGGED"
-# Since migration 004 the issuance event also names the key, valid_after and the certificate
-# line, so an edit of those is found too (before, each of these three passed verify).
+# Since schema 4 the issuance event also names the key, valid_after and the certificate line,
+# so an edit of those is found too (before, each of these three passed verify).
 xc_edit "a certificate's key fingerprint edited" \
   "update certificates set key_fingerprint = key_fingerprint || 'x' where serial = 2" \
   "update certificates set key_fingerprint = substr(key_fingerprint, 1, length(key_fingerprint) - 1) where serial = 2" \
@@ -340,9 +342,6 @@ xc_edit "a certificate line swapped for another's" \
   "create table saved2 as select certificate from certificates where serial = 2; update certificates set certificate = (select certificate from certificates where serial = 3) where serial = 2" \
   "update certificates set certificate = (select certificate from saved2) where serial = 2; drop table saved2" \
   2 "$UNLOGGED"
-xc_edit "the first serial of the longer events moved up" \
-  "update meta set value = value + 1 where key = 'event_key_from_serial'" \
-  "update meta set value = value - 1 where key = 'event_key_from_serial'" 1 "$UNLOGGED"
 xc_edit "a certificate row deleted" \
   "create table saved as select * from certificates where serial = 3; delete from certificates where serial = 3" \
   "insert into certificates select * from saved; update saved set serial = 999999" \
@@ -353,6 +352,43 @@ xc_edit "a certificate row added without the log" \
 t_rc "all restored: audit verify exits 0" 0 "$ADMIN" -c "$SRV_CFG" audit verify
 t_eq "...and says the certificates match" "certificates match the audit log: 7 certificates, 3 revoked" \
   "$(printf '%s' "$T_OUT" | sed -n 2p)"
+# Since schema 4 every user event records the row it leaves (principals, max ttl, locked, and
+# hashes of the password hash and of the sealed TOTP secret); verify compares each users row
+# with its name's latest event. Before, each edit below passed verify.
+UC="sshcert-admin: users table does not match the audit log at user"
+UROW="its row is not as the name's latest user event in the audit log records it (principals, max ttl, locked, password or TOTP secret edited; or the row added, or kept after user_deleted, without the log)"
+t_rc "(pia's password changed through the admin)" 0 sh -c 'printf "%s\n" "$3" | "$1" -c "$2" user passwd pia' - "$ADMIN" "$SRV_CFG" "another-$PASSWORD"
+t_rc "(oscar locked through the admin)" 0 "$ADMIN" -c "$SRV_CFG" user lock oscar
+t_rc "...the users table matches the log" 0 "$ADMIN" -c "$SRV_CFG" audit verify
+t_eq "...and says so" "users match the audit log: 5 users" "$(printf '%s' "$T_OUT" | sed -n 3p)"
+uc_edit() {
+  sqlite3 "$DB" "$2"
+  t_rc "$1: audit verify exits 1" 1 "$ADMIN" -c "$SRV_CFG" audit verify
+  t_eq "...naming user $4" "$UC $4: $5" "$T_ERR"
+  sqlite3 "$DB" "$3"
+  t_rc "...put back: audit verify exits 0" 0 "$ADMIN" -c "$SRV_CFG" audit verify
+}
+uc_edit "root added to a user's principals" \
+  "update users set principals = principals || ',root' where username = 'vic'" \
+  "update users set principals = substr(principals, 1, length(principals) - 5) where username = 'vic'" \
+  vic "$UROW"
+uc_edit "a locked user unlocked in the table" \
+  "update users set disabled = 0 where username = 'oscar'" \
+  "update users set disabled = 1 where username = 'oscar'" oscar "$UROW"
+uc_edit "another user's password hash and TOTP secret copied over wen's" \
+  "create table saved as select password_hash, totp_secret from users where username = 'wen'; update users set password_hash = (select password_hash from users where username = 'vic'), totp_secret = (select totp_secret from users where username = 'vic') where username = 'wen'" \
+  "update users set password_hash = (select password_hash from saved), totp_secret = (select totp_secret from saved) where username = 'wen'; drop table saved" \
+  wen "$UROW"
+uc_edit "a max ttl raised" \
+  "update users set max_ttl = 31536000 where username = 'pia'" \
+  "update users set max_ttl = NULL where username = 'pia'" pia "$UROW"
+uc_edit "a user row added without the log" \
+  "insert into users(username, password_hash, totp_secret, principals, created_at, updated_at) select 'mallory', password_hash, totp_secret, 'root', 0, 0 from users where username = 'vic'" \
+  "delete from users where username = 'mallory'" mallory "$UROW"
+uc_edit "a user row deleted without the log" \
+  "create table saved as select * from users where username = 'olga'; delete from users where username = 'olga'" \
+  "insert into users select * from saved; drop table saved" olga \
+  "the audit log has the user, but the users table does not (the row deleted without the log)"
 sqlite3 "$DB" "update audit set ts = ts + 1 where id = 5"
 t_rc "an edited time: audit verify exits 1" 1 "$ADMIN" -c "$SRV_CFG" audit verify
 t_has "an edited time: names entry 5" "audit log broken at entry 5" "$T_ERR"

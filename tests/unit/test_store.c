@@ -634,10 +634,6 @@ test_migrate_from_1(void **state)
         db = raw_open();
         assert_int_equal(raw_int(db, "PRAGMA user_version"), 4);
         assert_int_equal(raw_int(db, "SELECT count(*) FROM certificates"), 8);
-        /* Migration 004: the first serial whose issuance event names its key. */
-        assert_int_equal(raw_int(db, "SELECT value FROM meta WHERE key = "
-                                     "'event_key_from_serial'"),
-            raw_int(db, "SELECT value FROM meta WHERE key = 'next_serial'"));
         assert_int_equal(raw_int(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table' "
                                      "AND name = 'revoked_ranges'"),
             1);
@@ -762,6 +758,22 @@ batch_store(sqlite3 **db, unsigned users)
     assert_int_equal(warm.rec.serial, 1);
     sshcert_cert_record_clear(&warm.rec);
     return s;
+}
+
+/* The user_added events raw_user's rows lack, in the form of the build before schema 4 (the
+ * principals alone), which audit verify only checks to name a row that exists. */
+static void
+user_events_v3(struct sshcert_store *s, unsigned users)
+{
+    char name[32];
+    unsigned i;
+
+    for (i = 0; i < users; i++) {
+        snprintf(name, sizeof(name), "u%u", i);
+        assert_int_equal(sshcert_store_audit(s, NOW, "user_added", "operator", name, 0, NULL,
+                             "p"),
+            0);
+    }
 }
 
 /* The test holds the writer's lock; the first job leads and waits for it, the others queue
@@ -986,6 +998,7 @@ test_batch_failure_fails_all(void **state)
     sshcert_cert_record_clear(&again.rec);
     assert_int_equal(sshcert_store_audit_verify(s, &bad, &events, head), 0);
     /* The failed batch left no row without its event, nor an event without its row. */
+    user_events_v3(s, 4);
     assert_int_equal(sshcert_store_audit_crosscheck(s, &x), 0);
     assert_int_equal(x.certs, 3);
     assert_int_equal(x.revoked, 0);
@@ -998,10 +1011,11 @@ test_batch_failure_fails_all(void **state)
     sshcert_store_close(s);
 }
 
-/* Migration 004: a certificate issued after it has its key's fingerprint, valid_after and
- * the hash of its certificate line in its issuance event, so that audit verify's cross-check
- * finds an edit of any of them; one issued before it keeps the short event, which still
- * matches. Moving the migration's marker either way shows at the rows between. */
+/* Schema 4: a certificate's issuance event also names its key, valid_after and the hash of
+ * its certificate line, so that audit verify's cross-check finds an edit of any of them. A
+ * certificate whose event has the form of the builds before (issued before the upgrade, or by
+ * an older server still running then) is compared in that form, whatever its serial: the log
+ * decides which, not anything the database could change. */
 static void
 test_event_key(void **state)
 {
@@ -1021,10 +1035,6 @@ test_event_key(void **state)
             "UPDATE certificates SET certificate = 'cert-2' WHERE serial = 2"},
         {"UPDATE certificates SET certificate = CAST(certificate AS BLOB) WHERE serial = 2",
             "UPDATE certificates SET certificate = 'cert-2' WHERE serial = 2"},
-        {"UPDATE meta SET value = 3 WHERE key = 'event_key_from_serial'",
-            "UPDATE meta SET value = 2 WHERE key = 'event_key_from_serial'"},
-        {"DELETE FROM meta WHERE key = 'event_key_from_serial'",
-            "INSERT INTO meta(key, value) VALUES ('event_key_from_serial', 2)"},
     };
     struct sshcert_audit_xcheck x;
     struct sshcert_store *s;
@@ -1050,9 +1060,12 @@ test_event_key(void **state)
     raw_user(db, "ann", 0);
     raw_exec(db, "COMMIT");
     s = open_store(1);
-    assert_int_equal(raw_int(db, "SELECT value FROM meta WHERE key = 'event_key_from_serial'"),
-        2);
-    /* Its event as the build before wrote it (raw_cert: key id k, principal u, 60 s). */
+    assert_int_equal(raw_int(db, "PRAGMA user_version"), 4);
+    /* The user's event and the certificate's as the build before wrote them (raw_cert: key
+     * id k, principal u, 60 s). */
+    assert_int_equal(sshcert_store_audit(s, NOW - 20, "user_added", "operator", "ann", 0, NULL,
+                         "p"),
+        0);
     assert_int_equal(sshcert_store_audit(s, NOW - 10, "cert_issued", "server", "u", 1, NULL,
                          "key_id=k principals=u ttl=60"),
         0);
@@ -1066,8 +1079,8 @@ test_event_key(void **state)
     crypto_generichash(h, sizeof(h), (const unsigned char *)"cert-2", 6, NULL, 0);
     sodium_bin2hex(hex, sizeof(hex), h, sizeof(h));
     snprintf(want, sizeof(want),
-        "key_id=ann principals=p ttl=60 key=SHA256:x valid_after=%lld cert=BLAKE2b-256:%s", (long long)NOW,
-        hex);
+        "key_id=ann principals=p ttl=60 key=SHA256:x valid_after=%lld cert=BLAKE2b-256:%s",
+        (long long)NOW, hex);
     assert_int_equal(sqlite3_prepare_v2(db, "SELECT detail FROM audit WHERE serial = 2", -1, &st,
                          NULL),
         SQLITE_OK);
@@ -1085,15 +1098,137 @@ test_event_key(void **state)
         raw_exec(db, edits[i].undo);
         assert_int_equal(sshcert_store_audit_crosscheck(s, &x), 0);
     }
-    /* The marker moved below serial 1: serial 1 now derives the long form its event lacks. */
-    raw_exec(db, "UPDATE meta SET value = 1 WHERE key = 'event_key_from_serial'");
-    assert_int_equal(sshcert_store_audit_crosscheck(s, &x), SSHCERT_ERR_SIGNATURE);
-    assert_int_equal(x.mismatch, SSHCERT_AUDIT_CERT_UNLOGGED);
-    assert_int_equal(x.serial, 1);
-    raw_exec(db, "UPDATE meta SET value = 2 WHERE key = 'event_key_from_serial'");
     /* What the short event of serial 1 cannot show: its key (README, "Audit"). */
     raw_exec(db, "UPDATE certificates SET key_fingerprint = 'SHA256:y' WHERE serial = 1");
     assert_int_equal(sshcert_store_audit_crosscheck(s, &x), 0);
+    /* A short event after a long one (an older server still running at the upgrade): serial
+     * 3 is compared in its own form, and an edit of what that form holds still shows. */
+    raw_exec(db, "INSERT INTO certificates(serial, key_id, username, principals, key_fingerprint, "
+                 "valid_after, valid_before, issued_at, issued_by, certificate) VALUES (3, "
+                 "'old key id', 'u', 'u', 'SHA256:z', 100, 160, 100, 'server', 'c3')");
+    assert_int_equal(sshcert_store_audit(s, 100, "cert_issued", "server", "u", 3, NULL,
+                         "key_id=old key id principals=u ttl=60"),
+        0);
+    assert_int_equal(sshcert_store_audit_crosscheck(s, &x), 0);
+    raw_exec(db, "UPDATE certificates SET principals = 'root' WHERE serial = 3");
+    assert_int_equal(sshcert_store_audit_crosscheck(s, &x), SSHCERT_ERR_SIGNATURE);
+    assert_int_equal(x.serial, 3);
+    raw_exec(db, "UPDATE certificates SET principals = 'u' WHERE serial = 3");
+    /* The hash function is ours to call, not the schema's: a view that calls it fails. */
+    raw_exec(db, "CREATE VIEW v AS SELECT sshcert_cert_hash(certificate) FROM certificates");
+    assert_int_equal(sqlite3_exec(s->db, "SELECT * FROM v", NULL, NULL, NULL), SQLITE_ERROR);
+    raw_exec(db, "DROP VIEW v");
+    sqlite3_close(db);
+    sshcert_store_close(s);
+}
+
+/* Schema 4: every user event records the row as it leaves it, so audit verify finds a users
+ * row edited, added or deleted without the log: principals, max ttl, locked, and whether the
+ * password hash and the sealed TOTP secret are the ones the log last recorded. */
+static void
+test_user_events(void **state)
+{
+    static const char *const edits[][2] = {
+        {"UPDATE users SET principals = principals || ',root' WHERE username = 'ann'",
+            "UPDATE users SET principals = 'a,b' WHERE username = 'ann'"},
+        {"UPDATE users SET max_ttl = 86400 WHERE username = 'ann'",
+            "UPDATE users SET max_ttl = 600 WHERE username = 'ann'"},
+        {"UPDATE users SET max_ttl = NULL WHERE username = 'ann'",
+            "UPDATE users SET max_ttl = 600 WHERE username = 'ann'"},
+        {"UPDATE users SET disabled = 1 WHERE username = 'ann'",
+            "UPDATE users SET disabled = 0 WHERE username = 'ann'"},
+        /* bob's credentials copied over ann's: a login as ann with bob's password and code. */
+        {"CREATE TABLE saved AS SELECT password_hash, totp_secret FROM users WHERE username = "
+         "'ann'; UPDATE users SET password_hash = (SELECT password_hash FROM users WHERE "
+         "username = 'bob') WHERE username = 'ann'",
+            "UPDATE users SET password_hash = (SELECT password_hash FROM saved) WHERE username = "
+            "'ann'; DROP TABLE saved"},
+        {"CREATE TABLE saved AS SELECT totp_secret FROM users WHERE username = 'ann'; UPDATE "
+         "users SET totp_secret = (SELECT totp_secret FROM users WHERE username = 'bob') WHERE "
+         "username = 'ann'",
+            "UPDATE users SET totp_secret = (SELECT totp_secret FROM saved) WHERE username = "
+            "'ann'; DROP TABLE saved"},
+        /* The same bytes as text: no blob, no hash, and never a match. */
+        {"CREATE TABLE saved AS SELECT totp_secret FROM users WHERE username = 'ann'; UPDATE "
+         "users SET totp_secret = CAST(totp_secret AS TEXT) WHERE username = 'ann'",
+            "UPDATE users SET totp_secret = (SELECT totp_secret FROM saved) WHERE username = "
+            "'ann'; DROP TABLE saved"},
+        {"INSERT INTO users(username, password_hash, totp_secret, principals, created_at, "
+         "updated_at) VALUES ('carl', 'h', x'00', 'root', 0, 0)",
+            "DELETE FROM users WHERE username = 'carl'"},
+    };
+    static const uint8_t sealed_a[3] = {1, 2, 3}, sealed_b[3] = {4, 5, 6}, sealed_c[2] = {7, 8};
+    struct sshcert_user ann = {.username = "ann", .password_hash = "$h-ann",
+        .totp_secret = (uint8_t *)sealed_a, .totp_secret_len = sizeof(sealed_a),
+        .principals = "a,b", .max_ttl = 600};
+    struct sshcert_user bob = {.username = "bob", .password_hash = "$h-bob",
+        .totp_secret = (uint8_t *)sealed_b, .totp_secret_len = sizeof(sealed_b),
+        .principals = "bob"};
+    struct sshcert_audit_xcheck x;
+    struct sshcert_store *s = open_store(0);
+    sqlite3 *db = raw_open();
+    uint8_t h1[32], h2[32];
+    char x1[65], x2[65], want[512];
+    sqlite3_stmt *st;
+    uint64_t revoked;
+    size_t i;
+
+    (void)state;
+    assert_int_equal(sshcert_store_user_add(s, &ann, NOW), 0);
+    assert_int_equal(sshcert_store_user_add(s, &bob, NOW), 0);
+    /* bob's user_added event, exactly. */
+    crypto_generichash(h1, sizeof(h1), (const unsigned char *)"$h-bob", 6, NULL, 0);
+    crypto_generichash(h2, sizeof(h2), sealed_b, sizeof(sealed_b), NULL, 0);
+    sodium_bin2hex(x1, sizeof(x1), h1, sizeof(h1));
+    sodium_bin2hex(x2, sizeof(x2), h2, sizeof(h2));
+    snprintf(want, sizeof(want),
+        "principals=bob max_ttl=0 disabled=0 password=BLAKE2b-256:%s totp=BLAKE2b-256:%s", x1,
+        x2);
+    assert_int_equal(sqlite3_prepare_v2(db,
+                         "SELECT detail FROM audit WHERE event = 'user_added' AND username = "
+                         "'bob'",
+                         -1, &st, NULL),
+        SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_string_equal((const char *)sqlite3_column_text(st, 0), want);
+    sqlite3_finalize(st);
+    /* Each command's event leaves the log and the table in step. */
+    assert_int_equal(sshcert_store_user_set_password(s, "ann", "$h-ann2", NOW), 0);
+    assert_int_equal(sshcert_store_user_set_totp(s, "bob", sealed_c, sizeof(sealed_c), NOW), 0);
+    assert_int_equal(sshcert_store_user_set_disabled(s, "bob", 1, NOW), 0);
+    assert_int_equal(sshcert_store_audit_crosscheck(s, &x), 0);
+    assert_int_equal(x.users, 2);
+    /* A login's step is not recorded by user events: it moves with every login. */
+    raw_exec(db, "UPDATE users SET totp_last_step = 99 WHERE username = 'ann'");
+    assert_int_equal(sshcert_store_audit_crosscheck(s, &x), 0);
+    for (i = 0; i < sizeof(edits) / sizeof(edits[0]); i++) {
+        raw_exec(db, edits[i][0]);
+        assert_int_equal(sshcert_store_audit_crosscheck(s, &x), SSHCERT_ERR_SIGNATURE);
+        assert_int_equal(x.mismatch, SSHCERT_AUDIT_USER_UNLOGGED);
+        assert_string_equal(x.username, i + 1 == sizeof(edits) / sizeof(edits[0]) ? "carl" : "ann");
+        raw_exec(db, edits[i][1]);
+        assert_int_equal(sshcert_store_audit_crosscheck(s, &x), 0);
+    }
+    /* bob's row deleted without the log, then put back. */
+    raw_exec(db, "CREATE TABLE saved AS SELECT * FROM users WHERE username = 'bob'; "
+                 "DELETE FROM users WHERE username = 'bob'");
+    assert_int_equal(sshcert_store_audit_crosscheck(s, &x), SSHCERT_ERR_SIGNATURE);
+    assert_int_equal(x.mismatch, SSHCERT_AUDIT_USER_LOST);
+    assert_string_equal(x.username, "bob");
+    raw_exec(db, "INSERT INTO users SELECT * FROM saved");
+    assert_int_equal(sshcert_store_audit_crosscheck(s, &x), 0);
+    /* Deleted as the log records it; the row put back after: found. */
+    assert_int_equal(sshcert_store_user_delete(s, "bob", NOW, &revoked), 0);
+    assert_int_equal(sshcert_store_audit_crosscheck(s, &x), 0);
+    assert_int_equal(x.users, 1);
+    raw_exec(db, "INSERT INTO users SELECT * FROM saved; DROP TABLE saved");
+    assert_int_equal(sshcert_store_audit_crosscheck(s, &x), SSHCERT_ERR_SIGNATURE);
+    assert_int_equal(x.mismatch, SSHCERT_AUDIT_USER_UNLOGGED);
+    assert_string_equal(x.username, "bob");
+    /* A name a mismatch reports is made printable. */
+    raw_exec(db, "UPDATE users SET username = 'b' || char(10) || 'ob' WHERE username = 'bob'");
+    assert_int_equal(sshcert_store_audit_crosscheck(s, &x), SSHCERT_ERR_SIGNATURE);
+    assert_string_equal(x.username, "b?ob");
     sqlite3_close(db);
     sshcert_store_close(s);
 }
@@ -1460,14 +1595,19 @@ test_rehash_with_claim(void **state)
 {
     static const char rehashed[] =
         "SELECT count(*) FROM audit WHERE event = 'user_password_rehashed' AND actor = 'server' "
-        "AND username = 'u1' AND client_address = '127.0.0.1' AND detail = 'cost=interactive'";
+        "AND username = 'u1' AND client_address = '127.0.0.1' AND detail LIKE "
+        "'cost=interactive principals=p max_ttl=0 disabled=0 password=BLAKE2b-256:% "
+        "totp=BLAKE2b-256:%'";
+    struct sshcert_audit_xcheck x;
     struct sshcert_store_claim cl;
     struct job j;
     sqlite3 *db;
     struct sshcert_store *s = batch_store(&db, 2); /* u0, u1; u0 issued serial 1 at step 1 */
-    int64_t audit = raw_int(db, "SELECT count(*) FROM audit");
+    int64_t audit;
 
     (void)state;
+    user_events_v3(s, 2);
+    audit = raw_int(db, "SELECT count(*) FROM audit");
     claim_init(&cl, 2, "u1", 5);
     cl.rehash = "h-new";
     cl.rehash_cost = "interactive";
@@ -1506,6 +1646,12 @@ test_rehash_with_claim(void **state)
     assert_int_equal(user_step(db, 2), 6);
     assert_int_equal(raw_int(db, "SELECT password_hash = 'h-3' FROM users WHERE id = 2"), 1);
     assert_int_equal(raw_int(db, rehashed), 2);
+    /* The rehash event records the row as it left it: audit verify compares the two. */
+    assert_int_equal(sshcert_store_audit_crosscheck(s, &x), 0);
+    raw_exec(db, "UPDATE users SET password_hash = 'h-new' WHERE id = 2");
+    assert_int_equal(sshcert_store_audit_crosscheck(s, &x), SSHCERT_ERR_SIGNATURE);
+    assert_int_equal(x.mismatch, SSHCERT_AUDIT_USER_UNLOGGED);
+    assert_string_equal(x.username, "u1");
     sqlite3_close(db);
     sshcert_store_close(s);
 }
@@ -1526,6 +1672,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_reads_skip_writer_lock, setup, teardown),
         cmocka_unit_test_setup_teardown(test_migrate_from_1, setup, teardown),
         cmocka_unit_test_setup_teardown(test_event_key, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_user_events, setup, teardown),
         cmocka_unit_test_setup_teardown(test_batch_shares_commit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_batch_refusals_alone, setup, teardown),
         cmocka_unit_test_setup_teardown(test_batch_failure_fails_all, setup, teardown),

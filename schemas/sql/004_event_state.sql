@@ -1,0 +1,13 @@
+-- sshcert store, migration 4. Applied in one transaction; PRAGMA user_version becomes 4.
+-- No table changes: from this version on the audit events record more, and older binaries
+-- must not open the store (their `audit verify` would report those events as mismatches).
+--   * A certificate's issuance event (cert_issued, cert_signed_offline) also names the
+--     certified key's fingerprint, the start of validity and the hash of the certificate line:
+--     "key_id=ID principals=P ttl=N key=SHA256:... valid_after=N cert=BLAKE2b-256:HEX".
+--   * Every event that writes a users row (user_added, user_password_changed,
+--     user_totp_reset, user_locked, user_unlocked, user_password_rehashed after its
+--     "cost=NAME") records the row as it leaves it: "principals=P max_ttl=N disabled=0|1
+--     password=BLAKE2b-256:HEX totp=BLAKE2b-256:HEX", the hashes of the password hash and of
+--     the sealed TOTP secret.
+-- `sshcert-admin audit verify` compares each certificates row with its issuance event, and
+-- each users row with its name's latest user event, in whichever form the log holds it.
