@@ -271,9 +271,15 @@ copy_verify(struct sshcert_store *st, const char *whose, struct sshcert_audit_xc
     if ((r = sshcert_store_audit_verify(st, &bad, events, head)) != 0)
         sshcert_err_msg(err, r, "%s audit log does not verify (entry %" PRIu64 "): %s", whose,
             bad, sshcert_err_str(r));
-    else if ((r = sshcert_store_audit_crosscheck(st, x)) != 0)
-        sshcert_err_msg(err, r, "%s certificates do not match its audit log (serial %" PRIu64 ")",
-            whose, x->serial);
+    else if ((r = sshcert_store_audit_crosscheck(st, x)) != 0) {
+        char msg[512];
+
+        if (r == SSHCERT_ERR_SIGNATURE && admin_xcheck_text(x, msg, sizeof(msg)) == 0)
+            sshcert_err_msg(err, r, "%s %s", whose, msg);
+        else
+            sshcert_err_msg(err, r, "%s certificates and users cannot be compared with its "
+                                    "audit log: %s", whose, sshcert_err_str(r));
+    }
     return r;
 }
 

@@ -21,6 +21,9 @@ struct admin {
 int admin_open(struct admin *a);
 /* Prints "sshcert-admin: ..." to stderr; returns ADMIN_FAIL. */
 int admin_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* out: what an audit cross-check's mismatch x is, naming its serial or user (as audit verify,
+ * backup and restore say it); -1 when x reports none. */
+int admin_xcheck_text(const struct sshcert_audit_xcheck *x, char *out, size_t n);
 int admin_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Finds "--name VALUE" (or flag "--name") in argv from index start; removes nothing.
  * Returns the value, "" for a present flag, NULL when absent. *bad set on a missing value. */

@@ -481,9 +481,8 @@ export_one(void *ctx, const struct sshcert_audit_event *e)
     return 0;
 }
 
-/* audit verify's second half: the certificates table against the (intact) log. */
-static int
-audit_crosscheck(struct admin *a)
+int
+admin_xcheck_text(const struct sshcert_audit_xcheck *x, char *out, size_t n)
 {
     static const char *const why[] = {
         [SSHCERT_AUDIT_CERT_UNLOGGED] = "its row matches no issuance event in the audit log "
@@ -499,28 +498,39 @@ audit_crosscheck(struct admin *a)
         [SSHCERT_AUDIT_RANGE_LOST] = "a restore revoked a range starting there, but revoked_ranges "
                                      "no longer holds it as logged (the range edited or deleted; "
                                      "the KRL leaves its serials out)",
-    };
-    static const char *const user_why[] = {
-        [SSHCERT_AUDIT_USER_UNLOGGED - SSHCERT_AUDIT_USER_UNLOGGED] =
+        [SSHCERT_AUDIT_USER_UNLOGGED] =
             "its row is not as the name's latest user event in the audit log records it "
             "(principals, max ttl, locked, password or TOTP secret edited; or the row added, "
             "or kept after user_deleted, without the log)",
-        [SSHCERT_AUDIT_USER_LOST - SSHCERT_AUDIT_USER_UNLOGGED] =
-            "the audit log has the user, but the users table does not (the row deleted "
-            "without the log)",
+        [SSHCERT_AUDIT_USER_LOST] = "the audit log has the user, but the users table does not "
+                                    "(the row deleted without the log)",
+        [SSHCERT_AUDIT_USER_CHANGED] =
+            "a user event found the row other than the event before it left it (the row "
+            "edited between them, without the log)",
     };
+
+    if (x->mismatch > SSHCERT_AUDIT_MATCH && x->mismatch <= SSHCERT_AUDIT_RANGE_LOST)
+        snprintf(out, n, "certificates table does not match the audit log at serial %" PRIu64
+                 ": %s", x->serial, why[x->mismatch]);
+    else if (x->mismatch >= SSHCERT_AUDIT_USER_UNLOGGED &&
+             x->mismatch <= SSHCERT_AUDIT_USER_CHANGED)
+        snprintf(out, n, "users table does not match the audit log at user %s: %s", x->username,
+            why[x->mismatch]);
+    else
+        return -1;
+    return 0;
+}
+
+/* audit verify's second half: the certificates and users tables against the (intact) log. */
+static int
+audit_crosscheck(struct admin *a)
+{
+    char msg[512];
     struct sshcert_audit_xcheck x;
     int r = sshcert_store_audit_crosscheck(a->ca->store, &x);
 
-    if (r == SSHCERT_ERR_SIGNATURE && x.mismatch > SSHCERT_AUDIT_MATCH &&
-        x.mismatch <= SSHCERT_AUDIT_RANGE_LOST)
-        return admin_err("certificates table does not match the audit log at serial %" PRIu64
-                         ": %s",
-            x.serial, why[x.mismatch]);
-    if (r == SSHCERT_ERR_SIGNATURE && x.mismatch >= SSHCERT_AUDIT_USER_UNLOGGED &&
-        x.mismatch <= SSHCERT_AUDIT_USER_LOST)
-        return admin_err("users table does not match the audit log at user %s: %s", x.username,
-            user_why[x.mismatch - SSHCERT_AUDIT_USER_UNLOGGED]);
+    if (r == SSHCERT_ERR_SIGNATURE && admin_xcheck_text(&x, msg, sizeof(msg)) == 0)
+        return admin_err("%s", msg);
     if (r != 0)
         return admin_err("cannot compare the certificates with the audit log: %s",
             sshcert_err_str(r));

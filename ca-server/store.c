@@ -516,7 +516,7 @@ sshcert_store_user_add(struct sshcert_store *s, const struct sshcert_user *u, ui
     if ((r = store_step_done(st)) != 0)
         goto out;
     if ((r = store_audit_user_locked(s, now, "user_added", "operator", u->username, NULL,
-             NULL)) != 0)
+             NULL, "none")) != 0)
         goto out;
     r = store_commit(s);
 out:
@@ -618,7 +618,7 @@ user_write(struct sshcert_store *s, const char *sql, const char *username,
     uint64_t *revoked)
 {
     static const char clear[] = "DELETE FROM failures WHERE key = ?1";
-    char key[SSHCERT_THROTTLE_KEY_LEN];
+    char key[SSHCERT_THROTTLE_KEY_LEN], was[STORE_USER_WAS_LEN];
     sqlite3_stmt *st;
     uint64_t seq;
     int r;
@@ -627,6 +627,8 @@ user_write(struct sshcert_store *s, const char *sql, const char *username,
         return r;
     if ((r = store_begin(s)) != 0)
         return store_unlock_durable(s, seq, r);
+    if ((r = store_user_was(s, username, was)) != 0)
+        goto out;
     if ((st = store_stmt(s, sql)) == NULL) {
         r = SSHCERT_ERR_SYSTEM;
         goto out;
@@ -646,7 +648,7 @@ user_write(struct sshcert_store *s, const char *sql, const char *username,
         r = SSHCERT_ERR_NOT_FOUND;
         goto out;
     }
-    if ((r = store_audit_user_locked(s, now, event, "operator", username, NULL, NULL)) != 0)
+    if ((r = store_audit_user_locked(s, now, event, "operator", username, NULL, NULL, was)) != 0)
         goto out;
     if ((flags & USER_REVOKE_CERTS) &&
         (r = store_revoke_user_locked(s, username, "user deleted", now, "operator", revoked)) != 0)

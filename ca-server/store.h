@@ -301,6 +301,8 @@ enum sshcert_audit_mismatch {
     SSHCERT_AUDIT_USER_UNLOGGED,   /* a users row that its name's latest user event does not
                                       record as it is (or there is none, or it says deleted) */
     SSHCERT_AUDIT_USER_LOST,       /* a user the log says exists, whose row is gone */
+    SSHCERT_AUDIT_USER_CHANGED,    /* a user event that found the row other than the event
+                                      before it left it (changed between them unlogged) */
 };
 /* A username as a mismatch names it: at most this many bytes, anything but [a-z0-9_.-] as
  * '?' (a row edited in the database can hold anything). */

@@ -100,23 +100,25 @@ sql_row_hash(sqlite3_context *ctx, int argc, sqlite3_value **argv)
     crypto_generichash_init(&st, NULL, 0, sizeof(h));
     for (i = 0; i < argc; i++) {
         t = sqlite3_value_type(argv[i]);
-        tag[0] = (uint8_t)t;
-        if (t == SQLITE_INTEGER)
+        p = NULL;
+        v = 0;
+        if (t == SQLITE_INTEGER) {
             v = sqlite3_value_int64(argv[i]);
-        else
-            v = t == SQLITE_NULL ? 0 : (sqlite3_int64)sqlite3_value_bytes(argv[i]);
+        } else if (t == SQLITE_TEXT || t == SQLITE_BLOB) {
+            /* The pointer first, then its length (SQLite's documented order). */
+            p = t == SQLITE_TEXT ? (const void *)sqlite3_value_text(argv[i])
+                                 : sqlite3_value_blob(argv[i]);
+            v = sqlite3_value_bytes(argv[i]);
+            if (p == NULL && v > 0) {
+                sqlite3_result_error_nomem(ctx);
+                return;
+            }
+        } /* NULL, or a float (no column compared holds one): its type alone */
+        tag[0] = (uint8_t)t;
         for (n = 0; n < 8; n++)
             tag[1 + n] = (uint8_t)((uint64_t)v >> (8 * n));
         crypto_generichash_update(&st, tag, sizeof(tag));
-        if (t != SQLITE_TEXT && t != SQLITE_BLOB)
-            continue; /* a float hashes as its type alone: no column here holds one */
-        p = t == SQLITE_TEXT ? (const void *)sqlite3_value_text(argv[i])
-                             : sqlite3_value_blob(argv[i]);
-        if (p == NULL && v > 0) {
-            sqlite3_result_error_nomem(ctx);
-            return;
-        }
-        if (v > 0)
+        if (p != NULL && v > 0)
             crypto_generichash_update(&st, p, (unsigned long long)v);
     }
     crypto_generichash_final(&st, h, sizeof(h));
@@ -139,34 +141,69 @@ store_audit_functions(sqlite3 *db)
                : SSHCERT_ERR_SYSTEM;
 }
 
-int
-store_audit_user_locked(struct sshcert_store *s, uint64_t now, const char *event,
-    const char *actor, const char *username, const char *client_address, const char *prefix)
+/* The row's STORE_USER_STATE as text ("unreadable" when a column holds what no command
+ * writes, say a hash that is not text), *none set when there is no such row. */
+static int
+user_state_text(struct sshcert_store *s, const char *username, char **text, int *none)
 {
-    static const char sql[] = "SELECT CASE WHEN ?2 IS NULL THEN '' ELSE ?2 || ' ' END || "
-                              STORE_USER_STATE " FROM users WHERE username = ?1";
+    static const char sql[] = "SELECT coalesce(" STORE_USER_STATE ", 'unreadable') FROM users "
+                              "WHERE username = ?1";
     sqlite3_stmt *st;
-    char *detail = NULL;
-    int rc, r, fail = 0;
+    int rc, fail = 0;
 
+    *text = NULL;
+    *none = 0;
     if ((st = store_stmt(s, sql)) == NULL)
         return SSHCERT_ERR_SYSTEM;
     sqlite3_bind_text(st, 1, username, -1, SQLITE_STATIC);
-    if (prefix != NULL)
-        sqlite3_bind_text(st, 2, prefix, -1, SQLITE_STATIC);
     rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        /* NULL only if the row holds what no command writes (a hash not text, say): the
-         * event then says so by its absence, and verify finds the row. */
-        detail = store_col_str(st, 0, &fail);
-    }
+    if (rc == SQLITE_ROW)
+        *text = store_col_str(st, 0, &fail);
     sqlite3_reset(st);
-    if (fail)
-        return SSHCERT_ERR_ALLOC;
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    if (rc == SQLITE_DONE) {
+        *none = 1;
+        return 0;
+    }
+    if (rc != SQLITE_ROW)
         return store_err(rc);
-    r = store_audit_locked(s, now, event, actor, username, 0, client_address,
-        rc == SQLITE_ROW ? detail : prefix);
+    return fail || *text == NULL ? SSHCERT_ERR_ALLOC : 0;
+}
+
+int
+store_user_was(struct sshcert_store *s, const char *username, char was[STORE_USER_WAS_LEN])
+{
+    char hex[SSHCERT_CERT_HASH_HEX], *text;
+    int none, r;
+
+    if ((r = user_state_text(s, username, &text, &none)) != 0)
+        return r;
+    if (none) {
+        snprintf(was, STORE_USER_WAS_LEN, "none");
+        return 0;
+    }
+    store_cert_hash(text, strlen(text), hex);
+    free(text);
+    snprintf(was, STORE_USER_WAS_LEN, "BLAKE2b-256:%s", hex);
+    return 0;
+}
+
+int
+store_audit_user_locked(struct sshcert_store *s, uint64_t now, const char *event,
+    const char *actor, const char *username, const char *client_address, const char *prefix,
+    const char *was)
+{
+    char *text, *detail;
+    int none, r;
+
+    if ((r = user_state_text(s, username, &text, &none)) != 0)
+        return r;
+    if (asprintf(&detail, "%s%sstate=%s was=%s", prefix != NULL ? prefix : "",
+            prefix != NULL ? " " : "", none ? "deleted" : text, was) < 0) {
+        free(text);
+        return SSHCERT_ERR_ALLOC;
+    }
+    free(text);
+    r = store_audit_locked(s, now, event, actor, username, 0, client_address, detail);
     free(detail);
     return r;
 }
@@ -412,26 +449,45 @@ out:
     "SELECT CAST(substr(detail, 17) AS INTEGER), ts, detail FROM audit "                      \
     "WHERE event = 'store_restored'"
 
-/* Each name's latest user event (the events that write a users row); with schema 4 they
- * record the row as they leave it (STORE_USER_STATE), after a "cost=NAME " for a rehash. A
- * latest event without " max_ttl=" in it was written before schema 4: its row is only
- * checked to exist. */
+/* The user events (those that write a users row). Since schema 4 each records, after a
+ * "cost=NAME " for a rehash, "state=" the row as it leaves it (STORE_USER_STATE; "deleted",
+ * "unreadable") and " was=" what it found before writing ("none", or the BLAKE2b-256 of that
+ * state's text). An event without both was written before schema 4 and holds neither. */
+#define USER_EVENTS                                                                            \
+    "event IN ('user_added', 'user_password_changed', 'user_totp_reset', 'user_locked', "      \
+    "'user_unlocked', 'user_deleted', 'user_password_rehashed')"
+#define USER_NEW(d) "(instr(" d ", 'state=') > 0 AND instr(" d ", ' was=') > 0)"
+#define USER_STATE_OF(d)                                                                       \
+    "substr(" d ", instr(" d ", 'state=') + 6, instr(" d ", ' was=') - instr(" d ", 'state=') - 6)"
+#define USER_WAS_OF(d) "substr(" d ", instr(" d ", ' was=') + 5)"
 #define USER_LATEST                                                                            \
     "WITH latest(username, id) AS (SELECT username, max(id) FROM audit WHERE username IS NOT "  \
-    "NULL AND event IN ('user_added', 'user_password_changed', 'user_totp_reset', "            \
-    "'user_locked', 'user_unlocked', 'user_deleted', 'user_password_rehashed') "               \
-    "GROUP BY username) "
+    "NULL AND " USER_EVENTS " GROUP BY username) "
+/* A row whose name's latest user event does not record it as it is (or none, or deleted); a
+ * row holding what STORE_USER_STATE cannot read is always one. An older latest event only
+ * says the row exists. */
 #define USER_UNLOGGED                                                                          \
     USER_LATEST ", rows(username, state) AS (SELECT username, " STORE_USER_STATE               \
     " FROM users) SELECT r.username FROM rows AS r LEFT JOIN latest AS l USING (username) "     \
     "LEFT JOIN audit AS a ON a.id = l.id WHERE a.id IS NULL OR a.event = 'user_deleted' OR "    \
-    "r.state IS NULL OR (a.detail LIKE '% max_ttl=%' AND NOT (substr(a.detail, "               \
-    "-length(r.state)) = r.state AND (length(a.detail) = length(r.state) OR "                  \
-    "substr(a.detail, -length(r.state) - 1, 1) = ' '))) ORDER BY r.username LIMIT 1"
+    "r.state IS NULL OR (" USER_NEW("a.detail") " AND " USER_STATE_OF("a.detail")              \
+    " IS NOT r.state) ORDER BY r.username LIMIT 1"
 #define USER_LOST                                                                              \
     USER_LATEST "SELECT l.username FROM latest AS l JOIN audit AS a ON a.id = l.id WHERE "      \
     "a.event != 'user_deleted' AND NOT EXISTS (SELECT 1 FROM users AS u WHERE u.username = "    \
     "l.username) ORDER BY l.username LIMIT 1"
+/* An event that found the row other than the name's event before it left it: the row was
+ * changed between the two without the log (an edit a later event would otherwise have taken
+ * into the log as the row's state). After a deletion, or first, it must have found none;
+ * after an older event there is nothing to compare. */
+#define USER_CHANGED                                                                           \
+    "WITH ev AS (SELECT id, username, detail, lag(event) OVER w AS pev, lag(detail) OVER w "    \
+    "AS pdet FROM audit WHERE username IS NOT NULL AND " USER_EVENTS " WINDOW w AS "           \
+    "(PARTITION BY username ORDER BY id)) SELECT username FROM ev WHERE " USER_NEW("detail")   \
+    " AND CASE WHEN pev IS NULL OR pev = 'user_deleted' THEN " USER_WAS_OF("detail")           \
+    " IS NOT 'none' WHEN " USER_NEW("pdet") " THEN " USER_WAS_OF("detail")                     \
+    " IS NOT 'BLAKE2b-256:' || sshcert_cert_hash(" USER_STATE_OF("pdet") ") ELSE 0 END "       \
+    "ORDER BY id LIMIT 1"
 
 /* x->username: the name in column col of st, as SSHCERT_AUDIT_USER_MAX says. */
 static void
@@ -466,6 +522,7 @@ sshcert_store_audit_crosscheck(struct sshcert_store *s, struct sshcert_audit_xch
         {RANGE_AS_RESTORE " EXCEPT " LOG_RESTORES " ORDER BY 1 LIMIT 1",
             SSHCERT_AUDIT_RANGE_UNLOGGED},
         {LOG_RESTORES " EXCEPT " RANGE_AS_RESTORE " ORDER BY 1 LIMIT 1", SSHCERT_AUDIT_RANGE_LOST},
+        {USER_CHANGED, SSHCERT_AUDIT_USER_CHANGED},
         {USER_UNLOGGED, SSHCERT_AUDIT_USER_UNLOGGED},
         {USER_LOST, SSHCERT_AUDIT_USER_LOST},
     };

@@ -138,9 +138,11 @@ rehash_write(struct sshcert_store *s, const struct sshcert_store_claim *cl)
 {
     static const char upd[] = "UPDATE users SET password_hash = ?2 WHERE id = ?1";
     sqlite3_stmt *st;
-    char detail[48];
+    char detail[48], was[STORE_USER_WAS_LEN];
     int r;
 
+    if ((r = store_user_was(s, cl->username, was)) != 0)
+        return r;
     if ((st = store_stmt(s, upd)) == NULL)
         return SSHCERT_ERR_SYSTEM;
     sqlite3_bind_int64(st, 1, cl->user_id);
@@ -149,7 +151,7 @@ rehash_write(struct sshcert_store *s, const struct sshcert_store_claim *cl)
         return r;
     snprintf(detail, sizeof(detail), "cost=%s", cl->rehash_cost != NULL ? cl->rehash_cost : "");
     return store_audit_user_locked(s, cl->now, "user_password_rehashed", "server",
-        cl->username, cl->addr, detail);
+        cl->username, cl->addr, detail, was);
 }
 
 /* Claims the step (while the account is enabled, unless any_state) and clears the name's

@@ -139,21 +139,31 @@ char *store_col_str(sqlite3_stmt *st, int col, int *fail);
 #define SSHCERT_CERT_HASH_HEX (SSHCERT_CERT_HASH_BYTES * 2 + 1)
 void store_cert_hash(const char *text, size_t len, char out[SSHCERT_CERT_HASH_HEX]);
 /* Registers on db the SQL functions the audit uses: sshcert_cert_hash(TEXT) and
- * sshcert_blob_hash(BLOB), each the hex of store_cert_hash, NULL for any other type. */
+ * sshcert_blob_hash(BLOB), each the hex of store_cert_hash (NULL for any other type), and
+ * sshcert_row_hash(V, ...), a 32-byte blob over the values' types and contents (equal only for
+ * equal values of equal types), which the cross-check sorts instead of whole rows. */
 int store_audit_functions(sqlite3 *db);
 /* What a user event records of the users row it leaves (schema 4), as SQL over that row: its
  * principals, max_ttl (0: the config's), disabled, and the hashes of its password hash and of
  * its sealed TOTP secret (which tell nothing of either, only whether the row still holds what
- * the log says). sshcert-admin audit verify compares each row with its name's latest event. */
+ * the log says); NULL when a column holds what no command writes. sshcert-admin audit verify
+ * compares each row with its name's latest event. */
 #define STORE_USER_STATE                                                                       \
     "'principals=' || principals || ' max_ttl=' || coalesce(max_ttl, 0) || ' disabled=' || "   \
     "disabled || ' password=BLAKE2b-256:' || sshcert_cert_hash(password_hash) || "             \
     "' totp=BLAKE2b-256:' || sshcert_blob_hash(totp_secret)"
-/* Appends a user event whose detail is [prefix " "] STORE_USER_STATE of username's row as the
- * caller's transaction has it now (no detail, or only prefix, once the row is gone). Caller
+/* *was: what a user event about to change username's row records it found: "none" (no such
+ * row) or "BLAKE2b-256:" and the hash of its STORE_USER_STATE text. Call before the change.
+ * Caller holds mu. */
+#define STORE_USER_WAS_LEN (12 + SSHCERT_CERT_HASH_HEX)
+int store_user_was(struct sshcert_store *s, const char *username, char was[STORE_USER_WAS_LEN]);
+/* Appends a user event whose detail is [prefix " "] "state=" STORE_USER_STATE of username's
+ * row as the caller's transaction has it now ("deleted" once the row is gone, "unreadable"
+ * when the state is NULL) and " was=" was (store_user_was, taken before the change). Caller
  * holds mu. */
 int store_audit_user_locked(struct sshcert_store *s, uint64_t now, const char *event,
-    const char *actor, const char *username, const char *client_address, const char *prefix);
+    const char *actor, const char *username, const char *client_address, const char *prefix,
+    const char *was);
 /* Appends one audit event inside the caller's transaction. Caller holds mu. */
 int store_audit_locked(struct sshcert_store *s, uint64_t now, const char *event,
     const char *actor, const char *username, uint64_t serial, const char *client_address,

@@ -5,9 +5,11 @@
 --     certified key's fingerprint, the start of validity and the hash of the certificate line:
 --     "key_id=ID principals=P ttl=N key=SHA256:... valid_after=N cert=BLAKE2b-256:HEX".
 --   * Every event that writes a users row (user_added, user_password_changed,
---     user_totp_reset, user_locked, user_unlocked, user_password_rehashed after its
---     "cost=NAME") records the row as it leaves it: "principals=P max_ttl=N disabled=0|1
---     password=BLAKE2b-256:HEX totp=BLAKE2b-256:HEX", the hashes of the password hash and of
---     the sealed TOTP secret.
+--     user_totp_reset, user_locked, user_unlocked, user_deleted, user_password_rehashed after
+--     its "cost=NAME") records the row as it leaves it and what it found: "state=principals=P
+--     max_ttl=N disabled=0|1 password=BLAKE2b-256:HEX totp=BLAKE2b-256:HEX
+--     was=BLAKE2b-256:HEX" (the hashes of the password hash, of the sealed TOTP secret, and of
+--     the state text the row had before; "state=deleted", "was=none").
 -- `sshcert-admin audit verify` compares each certificates row with its issuance event, and
--- each users row with its name's latest user event, in whichever form the log holds it.
+-- each users row with its name's latest user event, and each user event's "was" with the
+-- state the event before it recorded, in whichever form the log holds them.

@@ -347,7 +347,7 @@ t_eq "changed: the login checked against the old secret: 401" 401 "$(cat "$T_DIR
 t_eq "changed: nothing issued to pat" 0 \
   "$(sqlite3 "$DB" "select count(*) from certificates where username = 'pat'")"
 t_eq "changed: the reset came first, then the refusal, audited with its reason" \
-  "user_totp_reset|principals=pat login_failed|credentials_changed" \
+  "user_totp_reset|state=principals=pat login_failed|credentials_changed" \
   "$(sqlite3 "$DB" "select event, CASE WHEN event LIKE 'user_%' THEN substr(detail, 1, instr(detail, ' ') - 1) ELSE detail END from audit where username = 'pat' and event in ('user_totp_reset', 'login_failed') order by id" | xargs)"
 t_has "changed: server log" "login failed for pat from 127.0.0.1: credentials_changed" \
   "$(cat "$SRV_LOG")"

@@ -389,6 +389,16 @@ uc_edit "a user row deleted without the log" \
   "create table saved as select * from users where username = 'olga'; delete from users where username = 'olga'" \
   "insert into users select * from saved; drop table saved" olga \
   "the audit log has the user, but the users table does not (the row deleted without the log)"
+# An edit that a later event would take into the log as the row's state: that event records
+# the row it found, which is not what the event before left. The log is then at odds for good.
+sqlite3 "$DB" "update users set principals = principals || ',root' where username = 'vic'"
+t_rc "an edit, then the operator's user lock: the lock works" 0 "$ADMIN" -c "$SRV_CFG" user lock vic
+t_eq "...its event recorded the row it found" 1 \
+  "$(sqlite3 "$DB" "select detail like 'state=principals=$LU,root %' from audit where username = 'vic' order by id desc limit 1")"
+t_rc "...audit verify exits 1" 1 "$ADMIN" -c "$SRV_CFG" audit verify
+t_eq "...naming vic" "$UC vic: a user event found the row other than the event before it left it (the row edited between them, without the log)" "$T_ERR"
+t_rc "...and a backup refuses the copy" 1 "$ADMIN" -c "$SRV_CFG" backup "$T_DIR/bk-vic"
+t_has "...saying why" "the copy's users table does not match the audit log at user vic" "$T_ERR"
 sqlite3 "$DB" "update audit set ts = ts + 1 where id = 5"
 t_rc "an edited time: audit verify exits 1" 1 "$ADMIN" -c "$SRV_CFG" audit verify
 t_has "an edited time: names entry 5" "audit log broken at entry 5" "$T_ERR"

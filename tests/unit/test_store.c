@@ -1098,6 +1098,15 @@ test_event_key(void **state)
         raw_exec(db, edits[i].undo);
         assert_int_equal(sshcert_store_audit_crosscheck(s, &x), 0);
     }
+    /* ann's only user event is of the form before schema 4: her row is checked to exist,
+     * not compared. */
+    raw_exec(db, "UPDATE users SET principals = 'root' WHERE username = 'ann'");
+    assert_int_equal(sshcert_store_audit_crosscheck(s, &x), 0);
+    raw_exec(db, "CREATE TABLE saved AS SELECT * FROM users; DELETE FROM users");
+    assert_int_equal(sshcert_store_audit_crosscheck(s, &x), SSHCERT_ERR_SIGNATURE);
+    assert_int_equal(x.mismatch, SSHCERT_AUDIT_USER_LOST);
+    assert_string_equal(x.username, "ann");
+    raw_exec(db, "INSERT INTO users SELECT * FROM saved; DROP TABLE saved");
     /* What the short event of serial 1 cannot show: its key (README, "Audit"). */
     raw_exec(db, "UPDATE certificates SET key_fingerprint = 'SHA256:y' WHERE serial = 1");
     assert_int_equal(sshcert_store_audit_crosscheck(s, &x), 0);
@@ -1182,8 +1191,9 @@ test_user_events(void **state)
     sodium_bin2hex(x1, sizeof(x1), h1, sizeof(h1));
     sodium_bin2hex(x2, sizeof(x2), h2, sizeof(h2));
     snprintf(want, sizeof(want),
-        "principals=bob max_ttl=0 disabled=0 password=BLAKE2b-256:%s totp=BLAKE2b-256:%s", x1,
-        x2);
+        "state=principals=bob max_ttl=0 disabled=0 password=BLAKE2b-256:%s "
+        "totp=BLAKE2b-256:%s was=none",
+        x1, x2);
     assert_int_equal(sqlite3_prepare_v2(db,
                          "SELECT detail FROM audit WHERE event = 'user_added' AND username = "
                          "'bob'",
@@ -1209,6 +1219,38 @@ test_user_events(void **state)
         raw_exec(db, edits[i][1]);
         assert_int_equal(sshcert_store_audit_crosscheck(s, &x), 0);
     }
+    /* An edit that a later event takes in as the row's state (an operator's lock, a login's
+     * rehash) is still found: that event recorded the row it found, which the event before
+     * did not leave. Then the log itself is at odds, so it stays found. */
+    raw_exec(db, "CREATE TABLE saved AS SELECT principals FROM users WHERE username = 'ann'; "
+                 "UPDATE users SET principals = 'a,b,root' WHERE username = 'ann'");
+    assert_int_equal(sshcert_store_user_set_disabled(s, "ann", 1, NOW), 0);
+    assert_int_equal(sshcert_store_audit_crosscheck(s, &x), SSHCERT_ERR_SIGNATURE);
+    assert_int_equal(x.mismatch, SSHCERT_AUDIT_USER_CHANGED);
+    assert_string_equal(x.username, "ann");
+    assert_int_equal(sshcert_store_user_set_disabled(s, "ann", 0, NOW), 0);
+    raw_exec(db, "UPDATE users SET principals = (SELECT principals FROM saved) WHERE username = "
+                 "'ann'; DROP TABLE saved");
+    assert_int_equal(sshcert_store_audit_crosscheck(s, &x), SSHCERT_ERR_SIGNATURE);
+    assert_int_equal(x.mismatch, SSHCERT_AUDIT_USER_CHANGED);
+    /* A row the state cannot read: its event says so, and is never a match, nor older. */
+    raw_exec(db, "DELETE FROM audit WHERE username = 'ann' AND id > (SELECT id FROM audit "
+                 "WHERE username = 'ann' AND event = 'user_password_changed')");
+    assert_int_equal(sshcert_store_audit_crosscheck(s, &x), 0);
+    raw_exec(db, "CREATE TABLE saved AS SELECT totp_secret FROM users WHERE username = 'ann'; "
+                 "UPDATE users SET totp_secret = CAST(totp_secret AS TEXT) WHERE username = "
+                 "'ann'");
+    assert_int_equal(sshcert_store_user_set_disabled(s, "ann", 1, NOW), 0);
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM audit WHERE username = 'ann' AND event = "
+                                 "'user_locked' AND detail LIKE 'state=unreadable was=%'"),
+        1);
+    raw_exec(db, "UPDATE users SET totp_secret = (SELECT totp_secret FROM saved) WHERE "
+                 "username = 'ann'; DROP TABLE saved");
+    assert_int_equal(sshcert_store_audit_crosscheck(s, &x), SSHCERT_ERR_SIGNATURE);
+    assert_string_equal(x.username, "ann");
+    raw_exec(db, "DELETE FROM audit WHERE username = 'ann' AND event = 'user_locked'");
+    raw_exec(db, "UPDATE users SET disabled = 0 WHERE username = 'ann'");
+    assert_int_equal(sshcert_store_audit_crosscheck(s, &x), 0);
     /* bob's row deleted without the log, then put back. */
     raw_exec(db, "CREATE TABLE saved AS SELECT * FROM users WHERE username = 'bob'; "
                  "DELETE FROM users WHERE username = 'bob'");
@@ -1596,8 +1638,8 @@ test_rehash_with_claim(void **state)
     static const char rehashed[] =
         "SELECT count(*) FROM audit WHERE event = 'user_password_rehashed' AND actor = 'server' "
         "AND username = 'u1' AND client_address = '127.0.0.1' AND detail LIKE "
-        "'cost=interactive principals=p max_ttl=0 disabled=0 password=BLAKE2b-256:% "
-        "totp=BLAKE2b-256:%'";
+        "'cost=interactive state=principals=p max_ttl=0 disabled=0 password=BLAKE2b-256:% "
+        "totp=BLAKE2b-256:% was=BLAKE2b-256:%'";
     struct sshcert_audit_xcheck x;
     struct sshcert_store_claim cl;
     struct job j;
