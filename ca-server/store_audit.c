@@ -157,8 +157,15 @@ user_state_text(struct sshcert_store *s, const char *username, char **text, int 
         return SSHCERT_ERR_SYSTEM;
     sqlite3_bind_text(st, 1, username, -1, SQLITE_STATIC);
     rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
+    if (rc == SQLITE_ROW) {
         *text = store_col_str(st, 0, &fail);
+        /* STORE_USER_STATE holds no NUL; were there one, C and SQL would read two texts. */
+        if (*text != NULL && strlen(*text) != (size_t)sqlite3_column_bytes(st, 0)) {
+            free(*text);
+            *text = strdup("unreadable");
+            fail = *text == NULL;
+        }
+    }
     sqlite3_reset(st);
     if (rc == SQLITE_DONE) {
         *none = 1;

@@ -146,12 +146,17 @@ int store_audit_functions(sqlite3 *db);
 /* What a user event records of the users row it leaves (schema 4), as SQL over that row: its
  * principals, max_ttl (0: the config's), disabled, and the hashes of its password hash and of
  * its sealed TOTP secret (which tell nothing of either, only whether the row still holds what
- * the log says); NULL when a column holds what no command writes. sshcert-admin audit verify
- * compares each row with its name's latest event. */
+ * the log says); NULL when a column holds what no command writes: principals not text, or
+ * with a NUL (which C would cut the text at, and SQL not) or a space (which would blur where
+ * the state ends), a max_ttl or disabled not an integer. sshcert-admin audit verify compares
+ * each row with its name's latest event. */
 #define STORE_USER_STATE                                                                       \
-    "'principals=' || principals || ' max_ttl=' || coalesce(max_ttl, 0) || ' disabled=' || "   \
-    "disabled || ' password=BLAKE2b-256:' || sshcert_cert_hash(password_hash) || "             \
-    "' totp=BLAKE2b-256:' || sshcert_blob_hash(totp_secret)"
+    "CASE WHEN typeof(principals) = 'text' AND instr(CAST(principals AS BLOB), x'00') = 0 "     \
+    "AND instr(principals, ' ') = 0 AND typeof(max_ttl) IN ('integer', 'null') AND "            \
+    "typeof(disabled) = 'integer' THEN 'principals=' || principals || ' max_ttl=' || "         \
+    "coalesce(max_ttl, 0) || ' disabled=' || disabled || ' password=BLAKE2b-256:' || "         \
+    "sshcert_cert_hash(password_hash) || ' totp=BLAKE2b-256:' || "                             \
+    "sshcert_blob_hash(totp_secret) END"
 /* *was: what a user event about to change username's row records it found: "none" (no such
  * row) or "BLAKE2b-256:" and the hash of its STORE_USER_STATE text. Call before the change.
  * Caller holds mu. */

@@ -1162,6 +1162,16 @@ test_user_events(void **state)
          "users SET totp_secret = CAST(totp_secret AS TEXT) WHERE username = 'ann'",
             "UPDATE users SET totp_secret = (SELECT totp_secret FROM saved) WHERE username = "
             "'ann'; DROP TABLE saved"},
+        /* What C and SQL would read differently (text cut at a NUL), or what blurs where
+         * the state ends (a space), or a type no command writes: never a match. */
+        {"UPDATE users SET principals = 'a,b' || char(0) || ',root' WHERE username = 'ann'",
+            "UPDATE users SET principals = 'a,b' WHERE username = 'ann'"},
+        {"UPDATE users SET principals = 'a,b was=none' WHERE username = 'ann'",
+            "UPDATE users SET principals = 'a,b' WHERE username = 'ann'"},
+        {"UPDATE users SET max_ttl = CAST('600' AS BLOB) WHERE username = 'ann'",
+            "UPDATE users SET max_ttl = 600 WHERE username = 'ann'"},
+        {"UPDATE users SET disabled = CAST(0 AS BLOB) WHERE username = 'ann'",
+            "UPDATE users SET disabled = 0 WHERE username = 'ann'"},
         {"INSERT INTO users(username, password_hash, totp_secret, principals, created_at, "
          "updated_at) VALUES ('carl', 'h', x'00', 'root', 0, 0)",
             "DELETE FROM users WHERE username = 'carl'"},
