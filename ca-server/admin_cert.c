@@ -507,9 +507,14 @@ admin_xcheck_text(const struct sshcert_audit_xcheck *x, char *out, size_t n)
         [SSHCERT_AUDIT_USER_CHANGED] =
             "a user event found the row other than the event before it left it (the row "
             "edited between them, without the log)",
+        [SSHCERT_AUDIT_GRANT_EXCEEDED] =
+            "the server issued it beyond what the audit log had its user hold then (a "
+            "principal, a longer lifetime, or a locked or unknown user: the users row edited, "
+            "used and put back)",
     };
 
-    if (x->mismatch > SSHCERT_AUDIT_MATCH && x->mismatch <= SSHCERT_AUDIT_RANGE_LOST)
+    if ((x->mismatch > SSHCERT_AUDIT_MATCH && x->mismatch <= SSHCERT_AUDIT_RANGE_LOST) ||
+        x->mismatch == SSHCERT_AUDIT_GRANT_EXCEEDED)
         snprintf(out, n, "certificates table does not match the audit log at serial %" PRIu64
                  ": %s", x->serial, why[x->mismatch]);
     else if (x->mismatch >= SSHCERT_AUDIT_USER_UNLOGGED &&

@@ -303,6 +303,8 @@ enum sshcert_audit_mismatch {
     SSHCERT_AUDIT_USER_LOST,       /* a user the log says exists, whose row is gone */
     SSHCERT_AUDIT_USER_CHANGED,    /* a user event that found the row other than the event
                                       before it left it (changed between them unlogged) */
+    SSHCERT_AUDIT_GRANT_EXCEEDED,  /* a certificate the server issued beyond its user's grant
+                                      as the log had it then (principals, max ttl, locked) */
 };
 /* A username as a mismatch names it: at most this many bytes, anything but [a-z0-9_.-] as
  * '?' (a row edited in the database can hold anything). */

@@ -4,6 +4,7 @@
  * detail) with absent strings as a single 0xff marker byte, so no two entries can encode the
  * same. Editing, deleting or reordering a row breaks the chain at that row.
  */
+#include <search.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,6 +12,7 @@
 
 #include "buf.h"
 #include "err.h"
+#include "policy.h"
 #include "store.h"
 #include "store_int.h"
 
@@ -513,6 +515,183 @@ xcheck_username(struct sshcert_audit_xcheck *x, sqlite3_stmt *st, int col)
     x->username[n] = '\0';
 }
 
+/* ---- The grant replay: each certificate the server issued, against its user's grant as the
+ * log had it just before (a users row edited, used and put back before the next user event
+ * leaves the table as the log says, but not the certificate it got). ---- */
+
+/* A user as the log has it so far; principals NULL while unknown (an unreadable state). */
+struct grant {
+    char *name; /* the table's key */
+    char *principals;
+    uint64_t max_ttl;
+    int disabled, exists;
+};
+
+/* The text of key (e.g. "principals=") in d up to the next space or the end, copied; NULL if
+ * key is not there. */
+static char *
+field_dup(const char *d, const char *key)
+{
+    const char *p = strstr(d, key), *e;
+
+    if (p == NULL)
+        return NULL;
+    p += strlen(key);
+    e = strchr(p, ' ');
+    return strndup(p, e != NULL ? (size_t)(e - p) : strlen(p));
+}
+
+static uint64_t
+field_u64(const char *d, const char *key)
+{
+    const char *p = strstr(d, key);
+
+    return p != NULL ? strtoull(p + strlen(key), NULL, 10) : 0;
+}
+
+/* g from a user event (d its detail, NULL allowed): a schema-4 state sets everything it says;
+ * an older event what its kind says (user_added's detail is the principals). */
+static int
+grant_apply(struct grant *g, const char *event, const char *d)
+{
+    const char *state = d != NULL ? strstr(d, "state=") : NULL;
+
+    if (strcmp(event, "user_deleted") == 0) {
+        g->exists = 0;
+        return 0;
+    }
+    g->exists = 1;
+    if (strcmp(event, "user_added") == 0) {
+        g->disabled = 0;
+        g->max_ttl = 0;
+    } else if (strcmp(event, "user_locked") == 0 || strcmp(event, "user_unlocked") == 0) {
+        g->disabled = strcmp(event, "user_locked") == 0;
+    }
+    if (state != NULL && strstr(d, " was=") != NULL) {
+        free(g->principals);
+        g->principals = NULL;
+        if (strncmp(state, "state=principals=", 17) != 0)
+            return 0; /* unreadable: unknown until a readable one */
+        g->max_ttl = field_u64(state, " max_ttl=");
+        g->disabled = field_u64(state, " disabled=") != 0;
+        return (g->principals = field_dup(state, "state=principals=")) != NULL
+                   ? 0
+                   : SSHCERT_ERR_ALLOC;
+    }
+    if (strcmp(event, "user_added") == 0) {
+        free(g->principals);
+        return (g->principals = strdup(d != NULL ? d : "")) != NULL ? 0 : SSHCERT_ERR_ALLOC;
+    }
+    return 0;
+}
+
+/* 0 when a cert_issued event's detail d is within g; 1 when beyond it. */
+static int
+grant_exceeded(const struct grant *g, const char *d)
+{
+    struct sshcert_principals want;
+    char *list;
+    int r;
+
+    if (g == NULL || !g->exists || g->disabled)
+        return 1;
+    if (g->principals == NULL)
+        return 0; /* unknown: the users checks above report that row */
+    if (g->max_ttl > 0 && field_u64(d, " ttl=") > g->max_ttl)
+        return 1;
+    if ((list = field_dup(d, " principals=")) == NULL)
+        return 1;
+    r = sshcert_policy_parse_principals(list, &want);
+    free(list);
+    if (r != 0)
+        return 1;
+    r = sshcert_policy_principals_subset(&want, g->principals) != 0;
+    sshcert_policy_principals_free(&want);
+    return r;
+}
+
+static int
+grant_replay(struct sshcert_store *s, struct sshcert_audit_xcheck *x)
+{
+    static const char names[] =
+        "SELECT count(DISTINCT username) FROM audit WHERE username IS NOT NULL AND " USER_EVENTS;
+    static const char events[] =
+        "SELECT event, username, detail, serial FROM audit WHERE username IS NOT NULL AND ("
+        USER_EVENTS " OR (event = 'cert_issued' AND actor = 'server')) ORDER BY id";
+    struct hsearch_data tab;
+    struct grant *all = NULL, *g;
+    ENTRY e, *found;
+    sqlite3_stmt *st;
+    size_t n = 0, cap;
+    int rc, r = 0;
+
+    if ((st = store_stmt(s, names)) == NULL)
+        return SSHCERT_ERR_SYSTEM;
+    rc = sqlite3_step(st);
+    cap = rc == SQLITE_ROW ? (size_t)sqlite3_column_int64(st, 0) : 0;
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW)
+        return store_err(rc == SQLITE_DONE ? SQLITE_ERROR : rc);
+    memset(&tab, 0, sizeof(tab));
+    if ((all = calloc(cap + 1, sizeof(*all))) == NULL || hcreate_r(cap * 2 + 16, &tab) == 0) {
+        free(all);
+        return SSHCERT_ERR_ALLOC;
+    }
+    if ((st = store_stmt(s, events)) == NULL) {
+        r = SSHCERT_ERR_SYSTEM;
+        goto done;
+    }
+    while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *ev = (const char *)sqlite3_column_text(st, 0);
+        const char *d = (const char *)sqlite3_column_text(st, 2);
+
+        e.key = (char *)sqlite3_column_text(st, 1);
+        if (ev == NULL || e.key == NULL) {
+            r = SSHCERT_ERR_ALLOC;
+            break;
+        }
+        found = NULL;
+        (void)hsearch_r(e, FIND, &found, &tab);
+        if (strcmp(ev, "cert_issued") == 0) {
+            if (d == NULL || grant_exceeded(found != NULL ? found->data : NULL, d)) {
+                x->mismatch = SSHCERT_AUDIT_GRANT_EXCEEDED;
+                x->serial = (uint64_t)sqlite3_column_int64(st, 3);
+                xcheck_username(x, st, 1);
+                r = SSHCERT_ERR_SIGNATURE;
+            }
+            continue;
+        }
+        if (found == NULL) {
+            /* A name first seen here; more names than counted cannot be (same snapshot). */
+            if (n >= cap || (e.key = strdup(e.key)) == NULL) {
+                r = n >= cap ? SSHCERT_ERR_SYSTEM : SSHCERT_ERR_ALLOC;
+                break;
+            }
+            e.data = &all[n];
+            if (hsearch_r(e, ENTER, &found, &tab) == 0) {
+                free(e.key);
+                r = SSHCERT_ERR_ALLOC;
+                break;
+            }
+            all[n++].name = e.key;
+        }
+        g = found->data;
+        r = grant_apply(g, ev, d);
+    }
+    if (r == 0 && rc != SQLITE_DONE)
+        r = store_err(rc);
+    sqlite3_reset(st);
+done:
+    /* hdestroy_r frees neither keys nor data: each grant holds its key. */
+    hdestroy_r(&tab);
+    for (cap = 0; cap < n; cap++) {
+        free(all[cap].name);
+        free(all[cap].principals);
+    }
+    free(all);
+    return r;
+}
+
 int
 sshcert_store_audit_crosscheck(struct sshcert_store *s, struct sshcert_audit_xcheck *x)
 {
@@ -570,6 +749,8 @@ sshcert_store_audit_crosscheck(struct sshcert_store *s, struct sshcert_audit_xch
             r = store_err(rc);
         sqlite3_reset(st);
     }
+    if (r == 0)
+        r = grant_replay(s, x);
 end:
     store_rollback(s);
 out:

@@ -599,6 +599,19 @@ t_eq "minq: SIGTERM: exit 0" 0 "$SRV_RC"
 
 srv_start queue2 '"auth":{"password_hash":"min"}' || exit 1
 t_error_bodies
+# A users row edited, used and put back before any user event leaves the table as the log
+# says; the certificate the edit got does not: audit verify replays each certificate the
+# server issued against its user's grant as the log had it then (principals, max ttl, locked).
+srv_user gus gus || exit 1
+sqlite3 "$SRV_DATA/sshcert.db" "update users set principals = 'gus,root' where username = 'gus'"
+post "$(json username=gus password="$PASSWORD" totp="$(totp gus)" public_key="$PUB" 'principals:=["root"]')"
+t_eq "grant: the edited row gets gus a root certificate (201)" 201 "$HTTP_CODE"
+GUS_SERIAL=$(jget serial)
+sqlite3 "$SRV_DATA/sshcert.db" "update users set principals = 'gus' where username = 'gus'"
+t_rc "grant: the row put back: audit verify exits 1" 1 "$ADMIN" -c "$SRV_CFG" audit verify
+t_eq "grant: ...naming the certificate" "sshcert-admin: certificates table does not match the audit log at serial $GUS_SERIAL: the server issued it beyond what the audit log had its user hold then (a principal, a longer lifetime, or a locked or unknown user: the users row edited, used and put back)" "$T_ERR"
+t_eq "grant: ...with the chain and both tables as the log says" "audit log intact" \
+  "$(printf '%s' "$T_OUT" | cut -d: -f1)"
 srv_stop
 t_eq "SIGTERM: exit 0" 0 "$SRV_RC"
 t_done

@@ -654,6 +654,8 @@ test_migrate_from_1(void **state)
 struct job {
     struct sshcert_store *s;
     const char *username;
+    const char *principals; /* NULL: "p" */
+    uint64_t ttl;           /* 0: 60 s */
     struct sshcert_store_claim claim;
     struct sshcert_cert_record rec;
     atomic_int signs;
@@ -675,14 +677,14 @@ job_sign(void *ctx, uint64_t serial, struct sshcert_cert_record *rec)
     snprintf(cert, sizeof(cert), "cert-%llu", (unsigned long long)serial);
     rec->key_id = strdup(j->username);
     rec->username = strdup(j->username);
-    rec->principals = strdup("p");
+    rec->principals = strdup(j->principals != NULL ? j->principals : "p");
     rec->key_fingerprint = strdup("SHA256:x");
     rec->client_address = strdup("127.0.0.1");
     rec->issued_by = strdup("server");
     rec->certificate = strdup(cert);
     rec->valid_after = NOW;
     rec->issued_at = NOW;
-    rec->valid_before = NOW + 60;
+    rec->valid_before = NOW + (j->ttl != 0 ? j->ttl : 60);
     return 0;
 }
 
@@ -724,6 +726,33 @@ wait_queued(struct sshcert_store *s, unsigned n)
     fail_msg("%u issuances never queued (%u)", n, store_batch_queued(s));
 }
 
+/* The cross-check finds a mismatch of kind at user name. */
+static void
+expect_user_mismatch(struct sshcert_store *s, enum sshcert_audit_mismatch kind, const char *name)
+{
+    struct sshcert_audit_xcheck x;
+
+    assert_int_equal(sshcert_store_audit_crosscheck(s, &x), SSHCERT_ERR_SIGNATURE);
+    assert_int_equal(x.mismatch, kind);
+    assert_string_equal(x.username, name);
+}
+
+/* The user_added events raw_user's rows lack, in the form of the build before schema 4 (the
+ * principals alone), which audit verify only checks to name a row that exists. */
+static void
+user_events_v3(struct sshcert_store *s, unsigned users)
+{
+    char name[32];
+    unsigned i;
+
+    for (i = 0; i < users; i++) {
+        snprintf(name, sizeof(name), "u%u", i);
+        assert_int_equal(sshcert_store_audit(s, NOW, "user_added", "operator", name, 0, NULL,
+                             "p"),
+            0);
+    }
+}
+
 /* Waits until a leader has taken its batch and is waiting for the writer's lock. */
 static void
 wait_leader(struct sshcert_store *s)
@@ -751,6 +780,7 @@ batch_store(sqlite3 **db, unsigned users)
         snprintf(name, sizeof(name), "u%u", i);
         raw_user(*db, name, 0); /* ids 1..users */
     }
+    user_events_v3(s, users);
     /* One issuance first, so the serial counter is read before the lock is held. */
     job_init(&warm, s, "u0", 1, 1);
     job_run(&warm);
@@ -758,22 +788,6 @@ batch_store(sqlite3 **db, unsigned users)
     assert_int_equal(warm.rec.serial, 1);
     sshcert_cert_record_clear(&warm.rec);
     return s;
-}
-
-/* The user_added events raw_user's rows lack, in the form of the build before schema 4 (the
- * principals alone), which audit verify only checks to name a row that exists. */
-static void
-user_events_v3(struct sshcert_store *s, unsigned users)
-{
-    char name[32];
-    unsigned i;
-
-    for (i = 0; i < users; i++) {
-        snprintf(name, sizeof(name), "u%u", i);
-        assert_int_equal(sshcert_store_audit(s, NOW, "user_added", "operator", name, 0, NULL,
-                             "p"),
-            0);
-    }
 }
 
 /* The test holds the writer's lock; the first job leads and waits for it, the others queue
@@ -985,7 +999,7 @@ test_batch_failure_fails_all(void **state)
         assert_int_equal(user_step(db, (int64_t)i + 1), 0);
     }
     assert_int_equal(raw_int(db, "SELECT count(*) FROM certificates"), 2);
-    assert_int_equal(raw_int(db, "SELECT count(*) FROM audit"), 2);
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM audit WHERE serial IS NOT NULL"), 2);
     assert_int_equal(sshcert_store_counts(s, NOW, &c), 0);
     assert_int_equal(c.issue_batches, 2);
     assert_int_equal(c.issue_batched, 2);
@@ -998,7 +1012,6 @@ test_batch_failure_fails_all(void **state)
     sshcert_cert_record_clear(&again.rec);
     assert_int_equal(sshcert_store_audit_verify(s, &bad, &events, head), 0);
     /* The failed batch left no row without its event, nor an event without its row. */
-    user_events_v3(s, 4);
     assert_int_equal(sshcert_store_audit_crosscheck(s, &x), 0);
     assert_int_equal(x.certs, 3);
     assert_int_equal(x.revoked, 0);
@@ -1058,11 +1071,15 @@ test_event_key(void **state)
     raw_cert(db, 1, NOW - 10, NOW + 50, 0);
     raw_exec(db, "UPDATE meta SET value = 2 WHERE key = 'next_serial'");
     raw_user(db, "ann", 0);
+    raw_user(db, "u", 0);
     raw_exec(db, "COMMIT");
     s = open_store(1);
     assert_int_equal(raw_int(db, "PRAGMA user_version"), 4);
     /* The user's event and the certificate's as the build before wrote them (raw_cert: key
      * id k, principal u, 60 s). */
+    assert_int_equal(sshcert_store_audit(s, NOW - 30, "user_added", "operator", "u", 0, NULL,
+                         "u"),
+        0);
     assert_int_equal(sshcert_store_audit(s, NOW - 20, "user_added", "operator", "ann", 0, NULL,
                          "p"),
         0);
@@ -1103,9 +1120,7 @@ test_event_key(void **state)
     raw_exec(db, "UPDATE users SET principals = 'root' WHERE username = 'ann'");
     assert_int_equal(sshcert_store_audit_crosscheck(s, &x), 0);
     raw_exec(db, "CREATE TABLE saved AS SELECT * FROM users; DELETE FROM users");
-    assert_int_equal(sshcert_store_audit_crosscheck(s, &x), SSHCERT_ERR_SIGNATURE);
-    assert_int_equal(x.mismatch, SSHCERT_AUDIT_USER_LOST);
-    assert_string_equal(x.username, "ann");
+    expect_user_mismatch(s, SSHCERT_AUDIT_USER_LOST, "ann");
     raw_exec(db, "INSERT INTO users SELECT * FROM saved; DROP TABLE saved");
     /* What the short event of serial 1 cannot show: its key (README, "Audit"). */
     raw_exec(db, "UPDATE certificates SET key_fingerprint = 'SHA256:y' WHERE serial = 1");
@@ -1235,9 +1250,7 @@ test_user_events(void **state)
     raw_exec(db, "CREATE TABLE saved AS SELECT principals FROM users WHERE username = 'ann'; "
                  "UPDATE users SET principals = 'a,b,root' WHERE username = 'ann'");
     assert_int_equal(sshcert_store_user_set_disabled(s, "ann", 1, NOW), 0);
-    assert_int_equal(sshcert_store_audit_crosscheck(s, &x), SSHCERT_ERR_SIGNATURE);
-    assert_int_equal(x.mismatch, SSHCERT_AUDIT_USER_CHANGED);
-    assert_string_equal(x.username, "ann");
+    expect_user_mismatch(s, SSHCERT_AUDIT_USER_CHANGED, "ann");
     assert_int_equal(sshcert_store_user_set_disabled(s, "ann", 0, NOW), 0);
     raw_exec(db, "UPDATE users SET principals = (SELECT principals FROM saved) WHERE username = "
                  "'ann'; DROP TABLE saved");
@@ -1264,9 +1277,7 @@ test_user_events(void **state)
     /* bob's row deleted without the log, then put back. */
     raw_exec(db, "CREATE TABLE saved AS SELECT * FROM users WHERE username = 'bob'; "
                  "DELETE FROM users WHERE username = 'bob'");
-    assert_int_equal(sshcert_store_audit_crosscheck(s, &x), SSHCERT_ERR_SIGNATURE);
-    assert_int_equal(x.mismatch, SSHCERT_AUDIT_USER_LOST);
-    assert_string_equal(x.username, "bob");
+    expect_user_mismatch(s, SSHCERT_AUDIT_USER_LOST, "bob");
     raw_exec(db, "INSERT INTO users SELECT * FROM saved");
     assert_int_equal(sshcert_store_audit_crosscheck(s, &x), 0);
     /* Deleted as the log records it; the row put back after: found. */
@@ -1274,13 +1285,92 @@ test_user_events(void **state)
     assert_int_equal(sshcert_store_audit_crosscheck(s, &x), 0);
     assert_int_equal(x.users, 1);
     raw_exec(db, "INSERT INTO users SELECT * FROM saved; DROP TABLE saved");
-    assert_int_equal(sshcert_store_audit_crosscheck(s, &x), SSHCERT_ERR_SIGNATURE);
-    assert_int_equal(x.mismatch, SSHCERT_AUDIT_USER_UNLOGGED);
-    assert_string_equal(x.username, "bob");
+    expect_user_mismatch(s, SSHCERT_AUDIT_USER_UNLOGGED, "bob");
     /* A name a mismatch reports is made printable. */
     raw_exec(db, "UPDATE users SET username = 'b' || char(10) || 'ob' WHERE username = 'bob'");
     assert_int_equal(sshcert_store_audit_crosscheck(s, &x), SSHCERT_ERR_SIGNATURE);
     assert_string_equal(x.username, "b?ob");
+    sqlite3_close(db);
+    sshcert_store_close(s);
+}
+
+/* A users row edited, used and put back before the next user event leaves the table as the
+ * log says; the certificate it got does not: verify replays each certificate the server
+ * issued against its user's grant as the log had it then. */
+static void
+test_grant_replay(void **state)
+{
+    static const uint8_t sealed[3] = {1, 2, 3};
+    static const struct {
+        const char *edit, *principals, *undo;
+        uint64_t ttl;
+    } cases[] = {
+        {"UPDATE users SET principals = 'a,b,root' WHERE username = 'ann'", "a,root",
+            "UPDATE users SET principals = 'a,b' WHERE username = 'ann'", 60},
+        {"UPDATE users SET max_ttl = 86400 WHERE username = 'ann'", "a",
+            "UPDATE users SET max_ttl = 600 WHERE username = 'ann'", 3600},
+        {"UPDATE users SET disabled = 0 WHERE username = 'bob'", NULL,
+            "UPDATE users SET disabled = 1 WHERE username = 'bob'", 60},
+    };
+    struct sshcert_user ann = {.username = "ann", .password_hash = "$h",
+        .totp_secret = (uint8_t *)sealed, .totp_secret_len = sizeof(sealed),
+        .principals = "a,b", .max_ttl = 600};
+    struct sshcert_user bob = {.username = "bob", .password_hash = "$h",
+        .totp_secret = (uint8_t *)sealed, .totp_secret_len = sizeof(sealed), .principals = "p"};
+    struct sshcert_audit_xcheck x;
+    struct sshcert_store *s = open_store(0);
+    sqlite3 *db = raw_open();
+    struct job j;
+    uint64_t step = 1;
+    size_t i;
+    char sql[160];
+
+    (void)state;
+    assert_int_equal(sshcert_store_user_add(s, &ann, NOW), 0);
+    assert_int_equal(sshcert_store_user_add(s, &bob, NOW), 0);
+    /* Within the grant: a subset of the principals, up to the max ttl. */
+    job_init(&j, s, "ann", 1, step++);
+    j.claim.password_hash = "$h";
+    j.claim.totp_secret = sealed;
+    j.claim.totp_secret_len = sizeof(sealed);
+    j.principals = "b";
+    j.ttl = 600;
+    job_run(&j);
+    assert_int_equal(j.r, 0);
+    sshcert_cert_record_clear(&j.rec);
+    assert_int_equal(sshcert_store_user_set_disabled(s, "bob", 1, NOW), 0);
+    assert_int_equal(sshcert_store_audit_crosscheck(s, &x), 0);
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        int bob_case = cases[i].principals == NULL;
+
+        raw_exec(db, cases[i].edit);
+        job_init(&j, s, bob_case ? "bob" : "ann", bob_case ? 2 : 1, step++);
+        j.claim.password_hash = "$h";
+        j.claim.totp_secret = sealed;
+        j.claim.totp_secret_len = sizeof(sealed);
+        j.principals = cases[i].principals;
+        j.ttl = cases[i].ttl;
+        job_run(&j);
+        assert_int_equal(j.r, 0);
+        raw_exec(db, cases[i].undo);
+        /* The table as the log says, the certificate and its event in step: only the replay
+         * finds it. */
+        assert_int_equal(sshcert_store_audit_crosscheck(s, &x), SSHCERT_ERR_SIGNATURE);
+        assert_int_equal(x.mismatch, SSHCERT_AUDIT_GRANT_EXCEEDED);
+        assert_int_equal(x.serial, j.rec.serial);
+        assert_string_equal(x.username, bob_case ? "bob" : "ann");
+        /* Taken out again (row and event), for the next case. */
+        snprintf(sql, sizeof(sql),
+            "DELETE FROM certificates WHERE serial = %llu; DELETE FROM audit WHERE serial = %llu",
+            (unsigned long long)j.rec.serial, (unsigned long long)j.rec.serial);
+        raw_exec(db, sql);
+        sshcert_cert_record_clear(&j.rec);
+        assert_int_equal(sshcert_store_audit_crosscheck(s, &x), 0);
+    }
+    /* A certificate for a name the log never added (a row inserted and taken out again). */
+    raw_exec(db, "UPDATE audit SET username = 'zed' WHERE event = 'cert_issued'");
+    raw_exec(db, "UPDATE certificates SET username = 'zed'");
+    expect_user_mismatch(s, SSHCERT_AUDIT_GRANT_EXCEEDED, "zed");
     sqlite3_close(db);
     sshcert_store_close(s);
 }
@@ -1658,7 +1748,6 @@ test_rehash_with_claim(void **state)
     int64_t audit;
 
     (void)state;
-    user_events_v3(s, 2);
     audit = raw_int(db, "SELECT count(*) FROM audit");
     claim_init(&cl, 2, "u1", 5);
     cl.rehash = "h-new";
@@ -1725,6 +1814,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_migrate_from_1, setup, teardown),
         cmocka_unit_test_setup_teardown(test_event_key, setup, teardown),
         cmocka_unit_test_setup_teardown(test_user_events, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_grant_replay, setup, teardown),
         cmocka_unit_test_setup_teardown(test_batch_shares_commit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_batch_refusals_alone, setup, teardown),
         cmocka_unit_test_setup_teardown(test_batch_failure_fails_all, setup, teardown),
