@@ -4,6 +4,7 @@
  * detail) with absent strings as a single 0xff marker byte, so no two entries can encode the
  * same. Editing, deleting or reordering a row breaks the chain at that row.
  */
+#include <errno.h>
 #include <search.h>
 #include <stdlib.h>
 #include <string.h>
@@ -527,34 +528,47 @@ struct grant {
     int disabled, exists;
 };
 
-/* The text of key (e.g. "principals=") in d up to the next space or the end, copied; NULL if
- * key is not there. */
+/* The text after key in d up to the next space or the end, copied (*fail set when out of
+ * memory); NULL, *fail clear, when key is not there. A state or an issuance's detail holds no
+ * space inside a field (principals refuse it), so the first key is the field. */
 static char *
-field_dup(const char *d, const char *key)
+field_dup(const char *d, const char *key, int *fail)
 {
     const char *p = strstr(d, key), *e;
+    char *c;
 
     if (p == NULL)
         return NULL;
     p += strlen(key);
     e = strchr(p, ' ');
-    return strndup(p, e != NULL ? (size_t)(e - p) : strlen(p));
+    if ((c = strndup(p, e != NULL ? (size_t)(e - p) : strlen(p))) == NULL)
+        *fail = 1;
+    return c;
 }
 
-static uint64_t
-field_u64(const char *d, const char *key)
+/* The decimal number after key in d, ending at a space or the end; -1 when there is none. */
+static int
+field_u64(const char *d, const char *key, uint64_t *v)
 {
     const char *p = strstr(d, key);
+    char *end;
 
-    return p != NULL ? strtoull(p + strlen(key), NULL, 10) : 0;
+    if (p == NULL || (p += strlen(key), *p < '0' || *p > '9'))
+        return -1;
+    errno = 0;
+    *v = strtoull(p, &end, 10);
+    return errno == 0 && (*end == ' ' || *end == '\0') ? 0 : -1;
 }
 
-/* g from a user event (d its detail, NULL allowed): a schema-4 state sets everything it says;
- * an older event what its kind says (user_added's detail is the principals). */
+/* g from a user event (d its detail, NULL allowed): a schema-4 state sets everything it says
+ * ("unreadable": the principals unknown until a readable one); an older event what its kind
+ * says (user_added's detail is the principals). */
 static int
 grant_apply(struct grant *g, const char *event, const char *d)
 {
-    const char *state = d != NULL ? strstr(d, "state=") : NULL;
+    const char *state = d != NULL && strstr(d, " was=") != NULL ? strstr(d, "state=") : NULL;
+    uint64_t v;
+    int fail = 0;
 
     if (strcmp(event, "user_deleted") == 0) {
         g->exists = 0;
@@ -567,79 +581,123 @@ grant_apply(struct grant *g, const char *event, const char *d)
     } else if (strcmp(event, "user_locked") == 0 || strcmp(event, "user_unlocked") == 0) {
         g->disabled = strcmp(event, "user_locked") == 0;
     }
-    if (state != NULL && strstr(d, " was=") != NULL) {
-        free(g->principals);
-        g->principals = NULL;
-        if (strncmp(state, "state=principals=", 17) != 0)
-            return 0; /* unreadable: unknown until a readable one */
-        g->max_ttl = field_u64(state, " max_ttl=");
-        g->disabled = field_u64(state, " disabled=") != 0;
-        return (g->principals = field_dup(state, "state=principals=")) != NULL
-                   ? 0
-                   : SSHCERT_ERR_ALLOC;
+    if (state == NULL && strcmp(event, "user_added") != 0)
+        return 0;
+    free(g->principals);
+    g->principals = NULL;
+    if (state == NULL) {
+        g->principals = strdup(d != NULL ? d : "");
+        return g->principals != NULL ? 0 : SSHCERT_ERR_ALLOC;
     }
-    if (strcmp(event, "user_added") == 0) {
-        free(g->principals);
-        return (g->principals = strdup(d != NULL ? d : "")) != NULL ? 0 : SSHCERT_ERR_ALLOC;
-    }
-    return 0;
+    if (strncmp(state, "state=principals=", 17) != 0)
+        return 0;
+    g->max_ttl = field_u64(state, " max_ttl=", &v) == 0 ? v : 0;
+    g->disabled = field_u64(state, " disabled=", &v) != 0 || v != 0;
+    g->principals = field_dup(state, "state=principals=", &fail);
+    return fail ? SSHCERT_ERR_ALLOC : 0;
 }
 
-/* 0 when a cert_issued event's detail d is within g; 1 when beyond it. */
+/* 0 when a schema-4 cert_issued event's detail d is within g, 1 when beyond it, or
+ * SSHCERT_ERR_ALLOC. An unreadable user's grant is unknown: the users checks before this one
+ * report that row. */
 static int
 grant_exceeded(const struct grant *g, const char *d)
 {
     struct sshcert_principals want;
-    char *list;
-    int r;
+    char *list = NULL;
+    uint64_t ttl;
+    int fail = 0, r = SSHCERT_ERR_SYSTEM;
 
-    if (g == NULL || !g->exists || g->disabled)
-        return 1;
-    if (g->principals == NULL)
-        return 0; /* unknown: the users checks above report that row */
-    if (g->max_ttl > 0 && field_u64(d, " ttl=") > g->max_ttl)
-        return 1;
-    if ((list = field_dup(d, " principals=")) == NULL)
-        return 1;
-    r = sshcert_policy_parse_principals(list, &want);
-    free(list);
-    if (r != 0)
-        return 1;
+    if (g == NULL || !g->exists || g->disabled) {
+        r = 1;
+        goto out;
+    }
+    if (g->principals == NULL) {
+        r = 0;
+        goto out;
+    }
+    if (strncmp(d, "key_id=", 7) != 0 || field_u64(d, " ttl=", &ttl) != 0 ||
+        (g->max_ttl > 0 && ttl > g->max_ttl)) {
+        r = 1;
+        goto out;
+    }
+    if ((list = field_dup(d, " principals=", &fail)) == NULL) {
+        r = fail ? SSHCERT_ERR_ALLOC : 1;
+        goto out;
+    }
+    if ((r = sshcert_policy_parse_principals(list, &want)) != 0) {
+        r = r == SSHCERT_ERR_ALLOC ? r : 1;
+        goto out;
+    }
     r = sshcert_policy_principals_subset(&want, g->principals) != 0;
     sshcert_policy_principals_free(&want);
+out:
+    free(list);
     return r;
 }
 
+/* Whether an issuance's detail d has the schema-4 form, as ISSUE_LONG says in SQL: it ends
+ * with " cert=BLAKE2b-256:" and 64 characters. */
 static int
-grant_replay(struct sshcert_store *s, struct sshcert_audit_xcheck *x)
+issue_long(const char *d)
+{
+    static const char tag[] = " cert=BLAKE2b-256:";
+    size_t n = d != NULL ? strlen(d) : 0, t = sizeof(tag) - 1;
+
+    return n > t + SSHCERT_CERT_HASH_HEX - 1 &&
+           memcmp(d + n - t - (SSHCERT_CERT_HASH_HEX - 1), tag, t) == 0;
+}
+
+/* The grants' table: as many entries as names the user events hold (one read transaction:
+ * no more can appear while the replay runs). */
+static int
+grant_table(struct sshcert_store *s, struct hsearch_data *tab, struct grant **all, size_t *cap)
 {
     static const char names[] =
         "SELECT count(DISTINCT username) FROM audit WHERE username IS NOT NULL AND " USER_EVENTS;
+    sqlite3_stmt *st;
+    int rc;
+
+    *all = NULL;
+    *cap = 0;
+    if ((st = store_stmt(s, names)) == NULL)
+        return SSHCERT_ERR_SYSTEM;
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *cap = (size_t)sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW)
+        return store_err(rc == SQLITE_DONE ? SQLITE_ERROR : rc);
+    memset(tab, 0, sizeof(*tab));
+    if ((*all = calloc(*cap + 1, sizeof(**all))) == NULL || hcreate_r(*cap * 2 + 16, tab) == 0) {
+        free(*all);
+        *all = NULL;
+        return SSHCERT_ERR_ALLOC;
+    }
+    return 0;
+}
+
+/* Walks the user events and the schema-4 issuances of the server in log order. Issuances of
+ * the builds before are left out: until the issuance's transaction checked the account
+ * (8b01317), a lock could land between a login and its certificate. */
+static int
+grant_replay(struct sshcert_store *s, struct sshcert_audit_xcheck *x)
+{
     static const char events[] =
         "SELECT event, username, detail, serial FROM audit WHERE username IS NOT NULL AND ("
         USER_EVENTS " OR (event = 'cert_issued' AND actor = 'server')) ORDER BY id";
     struct hsearch_data tab;
-    struct grant *all = NULL, *g;
-    ENTRY e, *found;
+    struct grant *all = NULL;
+    ENTRY e = {0}, *found;
     sqlite3_stmt *st;
-    size_t n = 0, cap;
-    int rc, r = 0;
+    size_t n = 0, cap, i;
+    int rc = SQLITE_DONE, r;
 
-    if ((st = store_stmt(s, names)) == NULL)
-        return SSHCERT_ERR_SYSTEM;
-    rc = sqlite3_step(st);
-    cap = rc == SQLITE_ROW ? (size_t)sqlite3_column_int64(st, 0) : 0;
-    sqlite3_reset(st);
-    if (rc != SQLITE_ROW)
-        return store_err(rc == SQLITE_DONE ? SQLITE_ERROR : rc);
-    memset(&tab, 0, sizeof(tab));
-    if ((all = calloc(cap + 1, sizeof(*all))) == NULL || hcreate_r(cap * 2 + 16, &tab) == 0) {
-        free(all);
-        return SSHCERT_ERR_ALLOC;
-    }
+    if ((r = grant_table(s, &tab, &all, &cap)) != 0)
+        return r;
     if ((st = store_stmt(s, events)) == NULL) {
         r = SSHCERT_ERR_SYSTEM;
-        goto done;
+        goto out;
     }
     while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
         const char *ev = (const char *)sqlite3_column_text(st, 0);
@@ -653,7 +711,10 @@ grant_replay(struct sshcert_store *s, struct sshcert_audit_xcheck *x)
         found = NULL;
         (void)hsearch_r(e, FIND, &found, &tab);
         if (strcmp(ev, "cert_issued") == 0) {
-            if (d == NULL || grant_exceeded(found != NULL ? found->data : NULL, d)) {
+            if (!issue_long(d))
+                continue;
+            r = grant_exceeded(found != NULL ? found->data : NULL, d);
+            if (r == 1) {
                 x->mismatch = SSHCERT_AUDIT_GRANT_EXCEEDED;
                 x->serial = (uint64_t)sqlite3_column_int64(st, 3);
                 xcheck_username(x, st, 1);
@@ -663,8 +724,12 @@ grant_replay(struct sshcert_store *s, struct sshcert_audit_xcheck *x)
         }
         if (found == NULL) {
             /* A name first seen here; more names than counted cannot be (same snapshot). */
-            if (n >= cap || (e.key = strdup(e.key)) == NULL) {
-                r = n >= cap ? SSHCERT_ERR_SYSTEM : SSHCERT_ERR_ALLOC;
+            if (n >= cap) {
+                r = SSHCERT_ERR_SYSTEM;
+                break;
+            }
+            if ((e.key = strdup(e.key)) == NULL) {
+                r = SSHCERT_ERR_ALLOC;
                 break;
             }
             e.data = &all[n];
@@ -675,18 +740,17 @@ grant_replay(struct sshcert_store *s, struct sshcert_audit_xcheck *x)
             }
             all[n++].name = e.key;
         }
-        g = found->data;
-        r = grant_apply(g, ev, d);
+        r = grant_apply(found->data, ev, d);
     }
     if (r == 0 && rc != SQLITE_DONE)
         r = store_err(rc);
     sqlite3_reset(st);
-done:
+out:
     /* hdestroy_r frees neither keys nor data: each grant holds its key. */
     hdestroy_r(&tab);
-    for (cap = 0; cap < n; cap++) {
-        free(all[cap].name);
-        free(all[cap].principals);
+    for (i = 0; i < n; i++) {
+        free(all[i].name);
+        free(all[i].principals);
     }
     free(all);
     return r;

@@ -1083,8 +1083,16 @@ test_event_key(void **state)
     assert_int_equal(sshcert_store_audit(s, NOW - 20, "user_added", "operator", "ann", 0, NULL,
                          "p"),
         0);
+    /* A lock between a login and its certificate: a history the builds before the issuance's
+     * transaction checked the account could write. Their issuances are not replayed. */
+    assert_int_equal(sshcert_store_audit(s, NOW - 15, "user_locked", "operator", "u", 0, NULL,
+                         NULL),
+        0);
     assert_int_equal(sshcert_store_audit(s, NOW - 10, "cert_issued", "server", "u", 1, NULL,
                          "key_id=k principals=u ttl=60"),
+        0);
+    assert_int_equal(sshcert_store_audit(s, NOW - 5, "user_unlocked", "operator", "u", 0, NULL,
+                         NULL),
         0);
     assert_int_equal(sshcert_store_audit_crosscheck(s, &x), 0);
     /* Serial 2, issued now. */
