@@ -272,7 +272,7 @@ copy_verify(struct sshcert_store *st, const char *whose, struct sshcert_audit_xc
         sshcert_err_msg(err, r, "%s audit log does not verify (entry %" PRIu64 "): %s", whose,
             bad, sshcert_err_str(r));
     else if ((r = sshcert_store_audit_crosscheck(st, x)) != 0) {
-        char msg[512];
+        char msg[ADMIN_XCHECK_TEXT_MAX];
 
         if (r == SSHCERT_ERR_SIGNATURE && admin_xcheck_text(x, msg, sizeof(msg)) == 0)
             sshcert_err_msg(err, r, "%s %s", whose, msg);

@@ -22,7 +22,8 @@ int admin_open(struct admin *a);
 /* Prints "sshcert-admin: ..." to stderr; returns ADMIN_FAIL. */
 int admin_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* out: what an audit cross-check's mismatch x is, naming its serial or user (as audit verify,
- * backup and restore say it); -1 when x reports none. */
+ * backup and restore say it); -1 when x reports none. Its longest text fits in this. */
+#define ADMIN_XCHECK_TEXT_MAX 512
 int admin_xcheck_text(const struct sshcert_audit_xcheck *x, char *out, size_t n);
 int admin_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Finds "--name VALUE" (or flag "--name") in argv from index start; removes nothing.

@@ -530,14 +530,14 @@ admin_xcheck_text(const struct sshcert_audit_xcheck *x, char *out, size_t n)
 static int
 audit_crosscheck(struct admin *a)
 {
-    char msg[512];
+    char msg[ADMIN_XCHECK_TEXT_MAX];
     struct sshcert_audit_xcheck x;
     int r = sshcert_store_audit_crosscheck(a->ca->store, &x);
 
     if (r == SSHCERT_ERR_SIGNATURE && admin_xcheck_text(&x, msg, sizeof(msg)) == 0)
         return admin_err("%s", msg);
     if (r != 0)
-        return admin_err("cannot compare the certificates with the audit log: %s",
+        return admin_err("cannot compare the certificates and users with the audit log: %s",
             sshcert_err_str(r));
     printf("certificates match the audit log: %" PRIu64 " certificates, %" PRIu64
            " revoked\n",

@@ -283,13 +283,18 @@ int sshcert_store_audit(struct sshcert_store *s, uint64_t now, const char *event
 #define SSHCERT_AUDIT_HASH_HEX 65
 int sshcert_store_audit_verify(struct sshcert_store *s, uint64_t *bad_id, uint64_t *count,
     char head[SSHCERT_AUDIT_HASH_HEX]);
-/* The certificates table against the audit log: every certificate row must match its
- * issuance event (serial, event, actor, user, time, address, key id, principals, lifetime)
- * and every issuance event a row; a revoked row must match its cert_revoked event (serial,
- * user, time, reason) and every such event a revoked row. The chain cannot see an edit of the
- * certificates table; this can, e.g. a revocation undone there, which would drop the
- * certificate from the KRL. 0 with the counts when all match; SSHCERT_ERR_SIGNATURE with the
- * kind and the lowest serial of the first kind found, else a store error. */
+/* The certificates and users tables against the audit log, which the chain cannot see an
+ * edit of (a revocation undone there would drop the certificate from the KRL, a principal
+ * added would be granted). Every certificate row must match its issuance event (serial, event,
+ * actor, user, time, address, key id, principals, lifetime, and since schema 4 key, valid_after
+ * and the certificate line's hash) and every issuance event a row, the lowest serial reported
+ * first; a revoked row its cert_revoked event (serial, user, time, reason) and every such event
+ * a revoked row; a restore's revoked range its store_restored event. Then by user name: each
+ * user event's was= what the event before it left (the earliest such event), each users row
+ * its name's latest user event, each logged user a row. Last, the server's schema-4 issuances
+ * replayed against their user's grant as the log had it then. 0 with the counts (certs,
+ * revoked, users) when all match; SSHCERT_ERR_SIGNATURE with the kind and its serial or
+ * username, else a store error. */
 enum sshcert_audit_mismatch {
     SSHCERT_AUDIT_MATCH = 0,
     SSHCERT_AUDIT_CERT_UNLOGGED,   /* a certificate row that no issuance event matches */
@@ -306,7 +311,7 @@ enum sshcert_audit_mismatch {
     SSHCERT_AUDIT_GRANT_EXCEEDED,  /* a certificate the server issued beyond its user's grant
                                       as the log had it then (principals, max ttl, locked) */
 };
-/* A username as a mismatch names it: at most this many bytes, anything but [a-z0-9_.-] as
+/* A username as a mismatch names it: at most 64 bytes and a NUL, anything but [a-z0-9_.-] as
  * '?' (a row edited in the database can hold anything). */
 #define SSHCERT_AUDIT_USER_MAX 65
 struct sshcert_audit_xcheck {

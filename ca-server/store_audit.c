@@ -35,22 +35,23 @@ put_opt_str(struct sshcert_buf *b, const char *s)
 }
 
 void
-store_cert_hash(const char *text, size_t len, char out[SSHCERT_CERT_HASH_HEX])
+store_text_hash(const char *text, size_t len, char out[SSHCERT_TEXT_HASH_HEX])
 {
-    uint8_t h[SSHCERT_CERT_HASH_BYTES];
+    uint8_t h[SSHCERT_TEXT_HASH_BYTES];
 
     /* BLAKE2b: libsodium's is vectorised, its SHA-256 is not (~4 k against ~36 k instructions
-     * for a ~600-character line, a twentieth of an issuance's; bench README, twentieth pass). */
+     * for a ~600-character certificate line: +1.4% against +5.4% per issuance; bench README,
+     * twentieth pass). */
     crypto_generichash(h, sizeof(h), (const unsigned char *)text, len, NULL, 0);
-    sodium_bin2hex(out, SSHCERT_CERT_HASH_HEX, h, sizeof(h));
+    sodium_bin2hex(out, SSHCERT_TEXT_HASH_HEX, h, sizeof(h));
 }
 
-/* sshcert_cert_hash(TEXT): store_cert_hash of the text's bytes, as an issuance's event records
+/* sshcert_text_hash(TEXT): store_text_hash of the text's bytes, as an issuance's event records
  * its certificate line; NULL for anything but text, which then matches no event. */
 static void
-sql_cert_hash(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+sql_text_hash(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
-    char hex[SSHCERT_CERT_HASH_HEX];
+    char hex[SSHCERT_TEXT_HASH_HEX];
     const unsigned char *t;
 
     (void)argc;
@@ -62,15 +63,15 @@ sql_cert_hash(sqlite3_context *ctx, int argc, sqlite3_value **argv)
         sqlite3_result_error_nomem(ctx); /* not a mismatch: verify fails as out of memory */
         return;
     }
-    store_cert_hash((const char *)t, (size_t)sqlite3_value_bytes(argv[0]), hex);
-    sqlite3_result_text(ctx, hex, SSHCERT_CERT_HASH_HEX - 1, SQLITE_TRANSIENT);
+    store_text_hash((const char *)t, (size_t)sqlite3_value_bytes(argv[0]), hex);
+    sqlite3_result_text(ctx, hex, SSHCERT_TEXT_HASH_HEX - 1, SQLITE_TRANSIENT);
 }
 
 /* sshcert_blob_hash(BLOB): the same over a blob's bytes (a sealed TOTP secret). */
 static void
 sql_blob_hash(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
-    char hex[SSHCERT_CERT_HASH_HEX];
+    char hex[SSHCERT_TEXT_HASH_HEX];
     const void *b;
 
     (void)argc;
@@ -83,8 +84,8 @@ sql_blob_hash(sqlite3_context *ctx, int argc, sqlite3_value **argv)
         sqlite3_result_error_nomem(ctx);
         return;
     }
-    store_cert_hash(b != NULL ? b : "", (size_t)sqlite3_value_bytes(argv[0]), hex);
-    sqlite3_result_text(ctx, hex, SSHCERT_CERT_HASH_HEX - 1, SQLITE_TRANSIENT);
+    store_text_hash(b != NULL ? b : "", (size_t)sqlite3_value_bytes(argv[0]), hex);
+    sqlite3_result_text(ctx, hex, SSHCERT_TEXT_HASH_HEX - 1, SQLITE_TRANSIENT);
 }
 
 /* sshcert_row_hash(V, ...): BLAKE2b-256 (a blob) over each value's type and contents, so that
@@ -134,7 +135,7 @@ store_audit_functions(sqlite3 *db)
     /* DIRECTONLY: the schema (a view, a trigger) cannot call them, only our own statements. */
     static const int flags = SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_DIRECTONLY;
 
-    return sqlite3_create_function_v2(db, "sshcert_cert_hash", 1, flags, NULL, sql_cert_hash,
+    return sqlite3_create_function_v2(db, "sshcert_text_hash", 1, flags, NULL, sql_text_hash,
                NULL, NULL, NULL) == SQLITE_OK &&
                    sqlite3_create_function_v2(db, "sshcert_blob_hash", 1, flags, NULL,
                        sql_blob_hash, NULL, NULL, NULL) == SQLITE_OK &&
@@ -144,54 +145,60 @@ store_audit_functions(sqlite3 *db)
                : SSHCERT_ERR_SYSTEM;
 }
 
-/* The row's STORE_USER_STATE as text ("unreadable" when a column holds what no command
- * writes, say a hash that is not text), *none set when there is no such row. */
+/* *text: the row's STORE_USER_STATE ("unreadable" when a column holds what no command writes,
+ * say a hash that is not text), or NULL when there is no such row. Caller frees it. */
 static int
-user_state_text(struct sshcert_store *s, const char *username, char **text, int *none)
+user_state_text(struct sshcert_store *s, const char *username, char **text)
 {
     static const char sql[] = "SELECT coalesce(" STORE_USER_STATE ", 'unreadable') FROM users "
                               "WHERE username = ?1";
     sqlite3_stmt *st;
-    int rc, fail = 0;
+    char *t = NULL;
+    int rc, fail = 0, r = SSHCERT_ERR_SYSTEM;
 
     *text = NULL;
-    *none = 0;
     if ((st = store_stmt(s, sql)) == NULL)
-        return SSHCERT_ERR_SYSTEM;
+        goto out;
     sqlite3_bind_text(st, 1, username, -1, SQLITE_STATIC);
     rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
-        *text = store_col_str(st, 0, &fail);
+        t = store_col_str(st, 0, &fail);
         /* STORE_USER_STATE holds no NUL; were there one, C and SQL would read two texts. */
-        if (*text != NULL && strlen(*text) != (size_t)sqlite3_column_bytes(st, 0)) {
-            free(*text);
-            *text = strdup("unreadable");
-            fail = *text == NULL;
+        if (t != NULL && strlen(t) != (size_t)sqlite3_column_bytes(st, 0)) {
+            free(t);
+            fail = (t = strdup("unreadable")) == NULL;
         }
     }
     sqlite3_reset(st);
-    if (rc == SQLITE_DONE) {
-        *none = 1;
-        return 0;
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        r = store_err(rc);
+        goto out;
     }
-    if (rc != SQLITE_ROW)
-        return store_err(rc);
-    return fail || *text == NULL ? SSHCERT_ERR_ALLOC : 0;
+    if (fail || (rc == SQLITE_ROW && t == NULL)) {
+        r = SSHCERT_ERR_ALLOC;
+        goto out;
+    }
+    *text = t;
+    t = NULL;
+    r = 0;
+out:
+    free(t);
+    return r;
 }
 
 int
 store_user_was(struct sshcert_store *s, const char *username, char was[STORE_USER_WAS_LEN])
 {
-    char hex[SSHCERT_CERT_HASH_HEX], *text;
-    int none, r;
+    char hex[SSHCERT_TEXT_HASH_HEX], *text = NULL;
+    int r;
 
-    if ((r = user_state_text(s, username, &text, &none)) != 0)
+    if ((r = user_state_text(s, username, &text)) != 0)
         return r;
-    if (none) {
+    if (text == NULL) {
         snprintf(was, STORE_USER_WAS_LEN, "none");
         return 0;
     }
-    store_cert_hash(text, strlen(text), hex);
+    store_text_hash(text, strlen(text), hex);
     free(text);
     snprintf(was, STORE_USER_WAS_LEN, "BLAKE2b-256:%s", hex);
     return 0;
@@ -202,18 +209,20 @@ store_audit_user_locked(struct sshcert_store *s, uint64_t now, const char *event
     const char *actor, const char *username, const char *client_address, const char *prefix,
     const char *was)
 {
-    char *text, *detail;
-    int none, r;
+    char *text = NULL, *detail = NULL;
+    int r;
 
-    if ((r = user_state_text(s, username, &text, &none)) != 0)
-        return r;
+    if ((r = user_state_text(s, username, &text)) != 0)
+        goto out;
     if (asprintf(&detail, "%s%sstate=%s was=%s", prefix != NULL ? prefix : "",
-            prefix != NULL ? " " : "", none ? "deleted" : text, was) < 0) {
-        free(text);
-        return SSHCERT_ERR_ALLOC;
+            prefix != NULL ? " " : "", text != NULL ? text : "deleted", was) < 0) {
+        detail = NULL;
+        r = SSHCERT_ERR_ALLOC;
+        goto out;
     }
-    free(text);
     r = store_audit_locked(s, now, event, actor, username, 0, client_address, detail);
+out:
+    free(text);
     free(detail);
     return r;
 }
@@ -431,7 +440,7 @@ out:
     "client_address, 'key_id=' || key_id || ' principals=' || principals || ' ttl=' || "      \
     "(valid_before - issued_at) || CASE WHEN serial IN (" ISSUE_LONG ") THEN ' key=' || "      \
     "key_fingerprint || ' valid_after=' || valid_after || ' cert=BLAKE2b-256:' || "            \
-    "sshcert_cert_hash(certificate) ELSE '' END AS detail FROM certificates"
+    "sshcert_text_hash(certificate) ELSE '' END AS detail FROM certificates"
 #define LOG_ISSUES                                                                             \
     "SELECT serial, event, actor, username, ts, client_address, detail FROM audit "            \
     "WHERE " ISSUE_EVENTS
@@ -496,7 +505,7 @@ out:
     "(PARTITION BY username ORDER BY id)) SELECT username FROM ev WHERE " USER_NEW("detail")   \
     " AND CASE WHEN pev IS NULL OR pev = 'user_deleted' THEN " USER_WAS_OF("detail")           \
     " IS NOT 'none' WHEN " USER_NEW("pdet") " THEN " USER_WAS_OF("detail")                     \
-    " IS NOT 'BLAKE2b-256:' || sshcert_cert_hash(" USER_STATE_OF("pdet") ") ELSE 0 END "       \
+    " IS NOT 'BLAKE2b-256:' || sshcert_text_hash(" USER_STATE_OF("pdet") ") ELSE 0 END "       \
     "ORDER BY id LIMIT 1"
 
 /* x->username: the name in column col of st, as SSHCERT_AUDIT_USER_MAX says. */
@@ -529,8 +538,9 @@ struct grant {
 };
 
 /* The text after key in d up to the next space or the end, copied (*fail set when out of
- * memory); NULL, *fail clear, when key is not there. A state or an issuance's detail holds no
- * space inside a field (principals refuse it), so the first key is the field. */
+ * memory); NULL, *fail clear, when key is not there. A readable state, and the detail of an
+ * issuance by the server (key id NAME#SERIAL), hold no space inside a field (principals and
+ * names refuse it), so the first key is the field. */
 static char *
 field_dup(const char *d, const char *key, int *fail)
 {
@@ -644,8 +654,8 @@ issue_long(const char *d)
     static const char tag[] = " cert=BLAKE2b-256:";
     size_t n = d != NULL ? strlen(d) : 0, t = sizeof(tag) - 1;
 
-    return n > t + SSHCERT_CERT_HASH_HEX - 1 &&
-           memcmp(d + n - t - (SSHCERT_CERT_HASH_HEX - 1), tag, t) == 0;
+    return n > t + SSHCERT_TEXT_HASH_HEX - 1 &&
+           memcmp(d + n - t - (SSHCERT_TEXT_HASH_HEX - 1), tag, t) == 0;
 }
 
 /* The grants' table: as many entries as names the user events hold (one read transaction:
@@ -804,7 +814,8 @@ sshcert_store_audit_crosscheck(struct sshcert_store *s, struct sshcert_audit_xch
             x->mismatch = checks[i].kind;
             if (x->mismatch == SSHCERT_AUDIT_CERT_UNLOGGED && sqlite3_column_int(st, 1) == 2)
                 x->mismatch = SSHCERT_AUDIT_ISSUE_NO_CERT;
-            if (x->mismatch >= SSHCERT_AUDIT_USER_UNLOGGED)
+            if (x->mismatch == SSHCERT_AUDIT_USER_UNLOGGED ||
+                x->mismatch == SSHCERT_AUDIT_USER_LOST || x->mismatch == SSHCERT_AUDIT_USER_CHANGED)
                 xcheck_username(x, st, 0);
             else
                 x->serial = (uint64_t)sqlite3_column_int64(st, 0);

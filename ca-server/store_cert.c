@@ -236,7 +236,7 @@ job_write(struct sshcert_store *s, struct store_issue_job *job)
         "UPDATE meta SET value = max(value, ?1) WHERE key = 'next_serial'";
     const struct sshcert_cert_record *rec = job->rec;
     sqlite3_stmt *st;
-    char *detail = NULL, cert_hash[SSHCERT_CERT_HASH_HEX];
+    char *detail = NULL, cert_hash[SSHCERT_TEXT_HASH_HEX];
     int rc, r;
 
     job->outcome = JOB_OK;
@@ -277,7 +277,7 @@ job_write(struct sshcert_store *s, struct store_issue_job *job)
      * granted (up to SSHCERT_MAX_PRINCIPALS names and a SSHCERT_MAX_KEY_ID key id), to which
      * key, from when, and which certificate line (schema 4; the cross-check in store_audit.c
      * derives the same text from the row). */
-    store_cert_hash(rec->certificate, strlen(rec->certificate), cert_hash);
+    store_text_hash(rec->certificate, strlen(rec->certificate), cert_hash);
     if (asprintf(&detail,
             "key_id=%s principals=%s ttl=%llu key=%s valid_after=%llu cert=BLAKE2b-256:%s",
             rec->key_id, rec->principals,

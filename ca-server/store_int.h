@@ -133,13 +133,13 @@ extern const char *const store_sql_cert_list[4];
 int store_err(int rc);
 /* Column text copy (NULL for SQL NULL); sets *fail on allocation failure. */
 char *store_col_str(sqlite3_stmt *st, int col, int *fail);
-/* out: lowercase hex BLAKE2b-256 of len bytes of text (an issuance event's
- * cert=BLAKE2b-256:HEX, as `b2sum -l 256` prints it). */
-#define SSHCERT_CERT_HASH_BYTES 32
-#define SSHCERT_CERT_HASH_HEX (SSHCERT_CERT_HASH_BYTES * 2 + 1)
-void store_cert_hash(const char *text, size_t len, char out[SSHCERT_CERT_HASH_HEX]);
-/* Registers on db the SQL functions the audit uses: sshcert_cert_hash(TEXT) and
- * sshcert_blob_hash(BLOB), each the hex of store_cert_hash (NULL for any other type), and
+/* out: lowercase hex BLAKE2b-256 of len bytes of text, as `b2sum -l 256` prints it (an
+ * issuance event's cert=, a user event's password=, totp= and was=). */
+#define SSHCERT_TEXT_HASH_BYTES 32
+#define SSHCERT_TEXT_HASH_HEX (SSHCERT_TEXT_HASH_BYTES * 2 + 1)
+void store_text_hash(const char *text, size_t len, char out[SSHCERT_TEXT_HASH_HEX]);
+/* Registers on db the SQL functions the audit uses: sshcert_text_hash(TEXT) and
+ * sshcert_blob_hash(BLOB), each the hex of store_text_hash (NULL for any other type), and
  * sshcert_row_hash(V, ...), a 32-byte blob over the values' types and contents (equal only for
  * equal values of equal types), which the cross-check sorts instead of whole rows. */
 int store_audit_functions(sqlite3 *db);
@@ -148,19 +148,20 @@ int store_audit_functions(sqlite3 *db);
  * its sealed TOTP secret (which tell nothing of either, only whether the row still holds what
  * the log says); NULL when a column holds what no command writes: principals not text, or
  * with a NUL (which C would cut the text at, and SQL not) or a space (which would blur where
- * the state ends), a max_ttl or disabled not an integer. sshcert-admin audit verify compares
+ * the state ends), a max_ttl or disabled not an integer, a password hash not text, a TOTP
+ * secret not a blob. sshcert-admin audit verify compares
  * each row with its name's latest event. */
 #define STORE_USER_STATE                                                                       \
     "CASE WHEN typeof(principals) = 'text' AND instr(CAST(principals AS BLOB), x'00') = 0 "     \
     "AND instr(principals, ' ') = 0 AND typeof(max_ttl) IN ('integer', 'null') AND "            \
     "typeof(disabled) = 'integer' THEN 'principals=' || principals || ' max_ttl=' || "         \
     "coalesce(max_ttl, 0) || ' disabled=' || disabled || ' password=BLAKE2b-256:' || "         \
-    "sshcert_cert_hash(password_hash) || ' totp=BLAKE2b-256:' || "                             \
+    "sshcert_text_hash(password_hash) || ' totp=BLAKE2b-256:' || "                             \
     "sshcert_blob_hash(totp_secret) END"
 /* *was: what a user event about to change username's row records it found: "none" (no such
  * row) or "BLAKE2b-256:" and the hash of its STORE_USER_STATE text. Call before the change.
  * Caller holds mu. */
-#define STORE_USER_WAS_LEN (12 + SSHCERT_CERT_HASH_HEX)
+#define STORE_USER_WAS_LEN (12 + SSHCERT_TEXT_HASH_HEX)
 int store_user_was(struct sshcert_store *s, const char *username, char was[STORE_USER_WAS_LEN]);
 /* Appends a user event whose detail is [prefix " "] "state=" STORE_USER_STATE of username's
  * row as the caller's transaction has it now ("deleted" once the row is gone, "unreadable"

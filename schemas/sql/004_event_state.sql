@@ -9,7 +9,9 @@
 --     its "cost=NAME") records the row as it leaves it and what it found: "state=principals=P
 --     max_ttl=N disabled=0|1 password=BLAKE2b-256:HEX totp=BLAKE2b-256:HEX
 --     was=BLAKE2b-256:HEX" (the hashes of the password hash, of the sealed TOTP secret, and of
---     the state text the row had before; "state=deleted", "was=none").
+--     the state text the row had before; max_ttl=0: the config's; "state=deleted",
+--     "state=unreadable" for a row holding what no command writes, "was=none").
 -- `sshcert-admin audit verify` compares each certificates row with its issuance event, and
 -- each users row with its name's latest user event, and each user event's "was" with the
--- state the event before it recorded, in whichever form the log holds them.
+-- state the event before it recorded, in whichever form the log holds them; and replays each
+-- of the server's schema-4 issuances against its user's grant as the log had it then.

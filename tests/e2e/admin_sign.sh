@@ -148,7 +148,7 @@ ssh-keygen -q -t ed25519 -N '' -f many
 MANY=$(seq -f 'host-%05g' 1 60 | paste -sd, -)
 LONGID=$(printf 'k%.0s' $(seq 300))
 t_rc "sign with 60 principals and a long key id" 0 "$ADMIN" -c cfg.json sign many.pub --principals "$MANY" --key-id "$LONGID" --ttl 10m
-# Since migration 004 it also names the key, the start of validity and the certificate line
+# Since schema 4 it also names the key, the start of validity and the certificate line
 # (its BLAKE2b-256, as b2sum prints it), each checked here against the certificate file.
 MANY_FP=$(ssh-keygen -lf many.pub | cut -d' ' -f2)
 MANY_FROM=$(date -d "$(ssh-keygen -Lf many-cert.pub | sed -n 's/^ *Valid: from \([^ ]*\) to .*/\1/p')" +%s)
