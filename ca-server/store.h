@@ -311,8 +311,8 @@ enum sshcert_audit_mismatch {
     SSHCERT_AUDIT_GRANT_EXCEEDED,  /* a certificate the server issued beyond its user's grant
                                       as the log had it then (principals, max ttl, locked) */
 };
-/* A username as a mismatch names it: at most 64 bytes and a NUL, anything but [a-z0-9_.-] as
- * '?' (a row edited in the database can hold anything). */
+/* A username as a mismatch names it: at most 64 bytes and a NUL, every byte but printable
+ * ASCII as '?' (sshcert_text_sanitize: a row edited in the database can hold anything). */
 #define SSHCERT_AUDIT_USER_MAX 65
 struct sshcert_audit_xcheck {
     uint64_t certs, revoked; /* rows in the certificates table, and of them revoked */

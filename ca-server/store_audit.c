@@ -16,6 +16,7 @@
 #include "policy.h"
 #include "store.h"
 #include "store_int.h"
+#include "text.h"
 
 #define HASH_HEX (crypto_hash_sha256_BYTES * 2 + 1)
 _Static_assert(HASH_HEX == SSHCERT_AUDIT_HASH_HEX, "the audit hash's hex size");
@@ -508,21 +509,12 @@ out:
     " IS NOT 'BLAKE2b-256:' || sshcert_text_hash(" USER_STATE_OF("pdet") ") ELSE 0 END "       \
     "ORDER BY id LIMIT 1"
 
-/* x->username: the name in column col of st, as SSHCERT_AUDIT_USER_MAX says. */
+/* x->username: the name in column col of st, made safe to show (lib/text.h's one rule). */
 static void
 xcheck_username(struct sshcert_audit_xcheck *x, sqlite3_stmt *st, int col)
 {
-    const unsigned char *t = sqlite3_column_text(st, col);
-    size_t i, n = t != NULL ? (size_t)sqlite3_column_bytes(st, col) : 0;
-
-    if (n > sizeof(x->username) - 1)
-        n = sizeof(x->username) - 1;
-    for (i = 0; i < n; i++)
-        x->username[i] = (t[i] >= 'a' && t[i] <= 'z') || (t[i] >= '0' && t[i] <= '9') ||
-                                 t[i] == '_' || t[i] == '.' || t[i] == '-'
-                             ? (char)t[i]
-                             : '?';
-    x->username[n] = '\0';
+    sshcert_text_sanitize(x->username, sizeof(x->username),
+        (const char *)sqlite3_column_text(st, col), SSHCERT_TEXT_ASCII);
 }
 
 /* ---- The grant replay: each certificate the server issued, against its user's grant as the

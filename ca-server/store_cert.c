@@ -68,6 +68,7 @@ enum job_outcome { JOB_OK, JOB_CLAIM_REFUSED, JOB_SERIAL_TAKEN, JOB_REFUSED };
 
 struct store_issue_job {
     struct sshcert_cert_record *rec;
+    char *detail; /* its issuance event's (job_detail), made before the lock */
     struct sshcert_store_claim *claim;
     enum job_outcome outcome;
     int r;
@@ -222,6 +223,31 @@ claim_write(struct sshcert_store *s, struct sshcert_store_claim *cl, int any_sta
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : store_err(rc);
 }
 
+/* job->detail for job->rec, signed: whole, not cut, the chained event, not only the
+ * certificate's row, says what was granted (up to SSHCERT_MAX_PRINCIPALS names and a
+ * SSHCERT_MAX_KEY_ID key id), to which key, from when, and which certificate line (schema 4;
+ * the cross-check in store_audit.c derives the same text from the row). Made outside the
+ * store's lock: the hash and the text are each issuance's own. */
+static int
+job_detail(struct store_issue_job *job)
+{
+    const struct sshcert_cert_record *rec = job->rec;
+    char cert_hash[SSHCERT_TEXT_HASH_HEX];
+
+    free(job->detail);
+    job->detail = NULL;
+    store_text_hash(rec->certificate, strlen(rec->certificate), cert_hash);
+    if (asprintf(&job->detail,
+            "key_id=%s principals=%s ttl=%llu key=%s valid_after=%llu cert=BLAKE2b-256:%s",
+            rec->key_id, rec->principals,
+            (unsigned long long)(rec->valid_before - rec->issued_at), rec->key_fingerprint,
+            (unsigned long long)rec->valid_after, cert_hash) < 0) {
+        job->detail = NULL;
+        return SSHCERT_ERR_ALLOC;
+    }
+    return 0;
+}
+
 /* One issuance's statements, inside the caller's transaction. Caller holds mu. Returns 0 with
  * job->outcome set (JOB_OK or a refusal that only this issuance's savepoint undoes), or an
  * error that fails the transaction. */
@@ -236,7 +262,6 @@ job_write(struct sshcert_store *s, struct store_issue_job *job)
         "UPDATE meta SET value = max(value, ?1) WHERE key = 'next_serial'";
     const struct sshcert_cert_record *rec = job->rec;
     sqlite3_stmt *st;
-    char *detail = NULL, cert_hash[SSHCERT_TEXT_HASH_HEX];
     int rc, r;
 
     job->outcome = JOB_OK;
@@ -273,22 +298,9 @@ job_write(struct sshcert_store *s, struct store_issue_job *job)
     sqlite3_bind_int64(st, 1, (sqlite3_int64)(rec->serial + 1));
     if ((r = store_step_done(st)) != 0)
         return r;
-    /* Whole, not cut: the chained event, not only the certificate's row, says what was
-     * granted (up to SSHCERT_MAX_PRINCIPALS names and a SSHCERT_MAX_KEY_ID key id), to which
-     * key, from when, and which certificate line (schema 4; the cross-check in store_audit.c
-     * derives the same text from the row). */
-    store_text_hash(rec->certificate, strlen(rec->certificate), cert_hash);
-    if (asprintf(&detail,
-            "key_id=%s principals=%s ttl=%llu key=%s valid_after=%llu cert=BLAKE2b-256:%s",
-            rec->key_id, rec->principals,
-            (unsigned long long)(rec->valid_before - rec->issued_at), rec->key_fingerprint,
-            (unsigned long long)rec->valid_after, cert_hash) < 0)
-        return SSHCERT_ERR_ALLOC;
-    r = store_audit_locked(s, rec->issued_at,
+    return store_audit_locked(s, rec->issued_at,
         strcmp(rec->issued_by, "operator") == 0 ? "cert_signed_offline" : "cert_issued",
-        rec->issued_by, rec->username, rec->serial, rec->client_address, detail);
-    free(detail);
-    return r;
+        rec->issued_by, rec->username, rec->serial, rec->client_address, job->detail);
 }
 
 int
@@ -452,9 +464,11 @@ issue_locked(struct sshcert_store *s, sshcert_store_sign_fn sign, void *ctx,
         r = SSHCERT_ERR_INTERNAL;
     if (r == 0 && (r = sign(ctx, serial, rec)) == 0) {
         rec->serial = serial;
-        if ((r = job_write(s, &job)) == 0 && job.outcome != JOB_OK)
+        if ((r = job_detail(&job)) == 0 && (r = job_write(s, &job)) == 0 &&
+            job.outcome != JOB_OK)
             r = SSHCERT_ERR_SYSTEM; /* refused by a constraint or trigger */
     }
+    free(job.detail);
     if (r == 0)
         r = store_commit(s);
     if (r == SSHCERT_ERR_DUPLICATE)
@@ -488,8 +502,10 @@ sshcert_store_issue(struct sshcert_store *s, sshcert_store_sign_fn sign, void *c
         memset(&job, 0, sizeof(job));
         job.rec = rec;
         job.claim = claim;
-        if ((r = batch_join(s, &job)) == 0)
+        if ((r = job_detail(&job)) == 0 && (r = batch_join(s, &job)) == 0)
             r = job.r;
+        free(job.detail);
+        job.detail = NULL;
         if (r == 0 && job.outcome == JOB_OK)
             goto out; /* on disk */
         /* Not recorded (or not known to be on disk): the certificate never leaves. */

@@ -93,6 +93,13 @@ srv_stop() {
   SRV_RC=$?
 }
 
+# t_verify_fails DESC WANT [t_has]: sshcert-admin audit verify exits 1 and says WANT on
+# stderr (with t_has: says it among the rest).
+t_verify_fails() {
+  t_rc "$1: audit verify exits 1" 1 "$ADMIN" -c "$SRV_CFG" audit verify
+  "${3:-t_eq}" "$1: ...saying so" "$2" "$T_ERR"
+}
+
 # srv_user NAME PRINCIPALS [ADMIN_ARGS...]: enrols NAME with $PASSWORD; keeps its TOTP secret.
 srv_user() {
   local name=$1 principals=$2 out

@@ -737,6 +737,18 @@ expect_user_mismatch(struct sshcert_store *s, enum sshcert_audit_mismatch kind, 
     assert_string_equal(x.username, name);
 }
 
+/* Appends an event as the builds before schema 4 wrote it (actor "server" for cert_issued,
+ * else "operator"; no client address), asserting it is written. */
+static void
+event_v3(struct sshcert_store *s, uint64_t ts, const char *event, const char *user,
+    uint64_t serial, const char *detail)
+{
+    assert_int_equal(sshcert_store_audit(s, ts, event,
+                         strcmp(event, "cert_issued") == 0 ? "server" : "operator", user, serial,
+                         NULL, detail),
+        0);
+}
+
 /* The user_added events raw_user's rows lack, in the form of the build before schema 4 (the
  * principals alone): audit verify checks their rows only to exist, and the grant replay takes
  * those principals as the user's. */
@@ -748,9 +760,7 @@ user_events_v3(struct sshcert_store *s, unsigned users)
 
     for (i = 0; i < users; i++) {
         snprintf(name, sizeof(name), "u%u", i);
-        assert_int_equal(sshcert_store_audit(s, NOW, "user_added", "operator", name, 0, NULL,
-                             "p"),
-            0);
+        event_v3(s, NOW, "user_added", name, 0, "p");
     }
 }
 
@@ -1078,23 +1088,13 @@ test_event_key(void **state)
     assert_int_equal(raw_int(db, "PRAGMA user_version"), 4);
     /* The user's event and the certificate's as the build before wrote them (raw_cert: key
      * id k, principal u, 60 s). */
-    assert_int_equal(sshcert_store_audit(s, NOW - 30, "user_added", "operator", "u", 0, NULL,
-                         "u"),
-        0);
-    assert_int_equal(sshcert_store_audit(s, NOW - 20, "user_added", "operator", "ann", 0, NULL,
-                         "p"),
-        0);
+    event_v3(s, NOW - 30, "user_added", "u", 0, "u");
+    event_v3(s, NOW - 20, "user_added", "ann", 0, "p");
     /* A lock between a login and its certificate: a history the builds before the issuance's
      * transaction checked the account could write. Their issuances are not replayed. */
-    assert_int_equal(sshcert_store_audit(s, NOW - 15, "user_locked", "operator", "u", 0, NULL,
-                         NULL),
-        0);
-    assert_int_equal(sshcert_store_audit(s, NOW - 10, "cert_issued", "server", "u", 1, NULL,
-                         "key_id=k principals=u ttl=60"),
-        0);
-    assert_int_equal(sshcert_store_audit(s, NOW - 5, "user_unlocked", "operator", "u", 0, NULL,
-                         NULL),
-        0);
+    event_v3(s, NOW - 15, "user_locked", "u", 0, NULL);
+    event_v3(s, NOW - 10, "cert_issued", "u", 1, "key_id=k principals=u ttl=60");
+    event_v3(s, NOW - 5, "user_unlocked", "u", 0, NULL);
     assert_int_equal(sshcert_store_audit_crosscheck(s, &x), 0);
     /* Serial 2, issued now. */
     job_init(&j, s, "ann", 1, 1);
@@ -1139,9 +1139,7 @@ test_event_key(void **state)
     raw_exec(db, "INSERT INTO certificates(serial, key_id, username, principals, key_fingerprint, "
                  "valid_after, valid_before, issued_at, issued_by, certificate) VALUES (3, "
                  "'old key id', 'u', 'u', 'SHA256:z', 100, 160, 100, 'server', 'c3')");
-    assert_int_equal(sshcert_store_audit(s, 100, "cert_issued", "server", "u", 3, NULL,
-                         "key_id=old key id principals=u ttl=60"),
-        0);
+    event_v3(s, 100, "cert_issued", "u", 3, "key_id=old key id principals=u ttl=60");
     assert_int_equal(sshcert_store_audit_crosscheck(s, &x), 0);
     raw_exec(db, "UPDATE certificates SET principals = 'root' WHERE serial = 3");
     assert_int_equal(sshcert_store_audit_crosscheck(s, &x), SSHCERT_ERR_SIGNATURE);
@@ -1274,9 +1272,7 @@ test_user_events(void **state)
                  "'ann'");
     /* An event of the form before schema 4 just before, so that its was= is not compared:
      * the unreadable state alone must not match the row once it reads again. */
-    assert_int_equal(sshcert_store_audit(s, NOW, "user_totp_reset", "operator", "ann", 0, NULL,
-                         NULL),
-        0);
+    event_v3(s, NOW, "user_totp_reset", "ann", 0, NULL);
     assert_int_equal(sshcert_store_user_set_disabled(s, "ann", 1, NOW), 0);
     assert_int_equal(raw_int(db, "SELECT count(*) FROM audit WHERE username = 'ann' AND event = "
                                  "'user_locked' AND detail LIKE 'state=unreadable was=%'"),
