@@ -7,7 +7,6 @@
 #include <sys/statvfs.h>
 #include <time.h>
 
-#include <jansson.h>
 
 #include "auth.h"
 #include "cert.h"
@@ -34,29 +33,6 @@ store_hint(const struct server *srv)
     if ((uint64_t)fs.f_bavail * fs.f_frsize < 256u * 1024u)
         return " (the file system holding data_dir is full)";
     return "";
-}
-
-static void
-issued_reply(const struct sshcert_cert_record *rec, const struct sshcert_principals *pr,
-    struct reply *rep)
-{
-    json_t *j, *arr;
-    size_t i;
-    char *s;
-
-    arr = json_array();
-    for (i = 0; i < pr->n; i++)
-        json_array_append_new(arr, json_string(pr->v[i]));
-    j = json_pack("{s:s, s:I, s:s, s:o, s:I, s:I}", "certificate", rec->certificate, "serial",
-        (json_int_t)rec->serial, "key_id", rec->key_id, "principals", arr, "valid_after",
-        (json_int_t)rec->valid_after, "valid_before", (json_int_t)rec->valid_before);
-    if (j == NULL || (s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER)) == NULL) {
-        json_decref(j);
-        reply_error(rep, 500, "internal", "out of memory");
-        return;
-    }
-    json_decref(j);
-    reply_take(rep, 201, "application/json", s, strlen(s));
 }
 
 /* A refusal by policy after a successful login: logged and audited like login failures, so
@@ -209,7 +185,7 @@ handle_issue(struct server *srv, const char *body, size_t len, const char *addr,
     sshcert_log(LOG_INFO, "issued serial %" PRIu64 " key id %s to %s for %s from %s, %" PRIu64
         "s", rec.serial, rec.key_id, user->username, rec.principals, addr, ttl);
     /* 5. reply */
-    issued_reply(&rec, &granted, rep);
+    reply_issued(rep, &rec, &granted);
 out:
     for (i = 0; i < granted.n; i++)
         free(granted.v[i]);

@@ -77,6 +77,11 @@ struct reply {
 /* {"error": code, "message": msg} with status. */
 void reply_error(struct reply *rep, unsigned status, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+struct sshcert_cert_record;
+struct sshcert_principals;
+/* 201 with the issued certificate rec granted for pr, as DESIGN's POST /v1/certificates. */
+void reply_issued(struct reply *rep, const struct sshcert_cert_record *rec,
+    const struct sshcert_principals *pr);
 /* Takes ownership of body. */
 void reply_take(struct reply *rep, unsigned status, const char *type, char *body, size_t len);
 /* Answers with a body that stays cls's: release(cls) is called once, when the reply (or the

@@ -119,24 +119,26 @@ cost_params(enum sshcert_hash_cost cost, unsigned long long *ops, size_t *mem)
 }
 
 /*
- * Hashes made at the min cost are verified through libargon2 (Debian's build of the reference
- * implementation), which takes argon2id's 8 KiB from malloc. libsodium maps fresh memory for
- * every hash and unmaps it after; at min that mapping, and the TLB-shootdown interrupt the
- * unmap sends to the server's other CPU, cost more than the hash itself (tests/bench/README.md,
- * sixteenth pass). Every other cost stays with libsodium, whose SIMD code is ~40% faster at the
- * interactive cost, where the mapping is lost in the hash. Both compute argon2id (RFC 9106) bit
- * for bit, and read and write the same encoded strings (tests/unit/test_totp.c). Stored hashes
- * are always made by libsodium; an unknown name's dummy hash at min goes through libargon2, so
- * that it costs what a verify there costs.
+ * Whether a stored hash was made at a cost: it starts with the parameters crypto_pwhash_str
+ * writes there, "$argon2id$v=19$m=<KiB>,t=<passes>,p=1$". libsodium's
+ * crypto_pwhash_str_needs_rehash decides the same on every string it reads, but decodes the
+ * whole of it first, salt and hash included (~6 k instructions, and a login asks three times:
+ * tests/bench/README.md, twenty-first pass). A string in any other form reads as made at no
+ * cost of ours: verified by libsodium, and remade if it verifies. One with these parameters but
+ * a broken tail fails its verify in either library, before anything asks whether to remake it.
  */
 static bool
-made_at_min(const char *hash)
+at_cost(const char *hash, enum sshcert_hash_cost cost)
 {
+    char prefix[64];
     unsigned long long ops;
     size_t mem;
+    int n;
 
-    cost_params(SSHCERT_HASH_MIN, &ops, &mem);
-    return crypto_pwhash_argon2id_str_needs_rehash(hash, ops, mem) == 0;
+    cost_params(cost, &ops, &mem);
+    n = snprintf(prefix, sizeof(prefix), "%sv=%d$m=%zu,t=%llu,p=1$",
+        crypto_pwhash_argon2id_STRPREFIX, ARGON2_VERSION_NUMBER, mem / 1024u, ops);
+    return n > 0 && (size_t)n < sizeof(prefix) && strncmp(hash, prefix, (size_t)n) == 0;
 }
 
 int
@@ -154,6 +156,17 @@ sshcert_password_hash(const char *password, enum sshcert_hash_cost cost,
     return 0;
 }
 
+/*
+ * Hashes made at the min cost are verified through libargon2 (Debian's build of the reference
+ * implementation), which takes argon2id's 8 KiB from malloc. libsodium maps fresh memory for
+ * every hash and unmaps it after; at min that mapping, and the TLB-shootdown interrupt the
+ * unmap sends to the server's other CPU, cost more than the hash itself (tests/bench/README.md,
+ * sixteenth pass). Every other cost stays with libsodium, whose SIMD code is ~40% faster at the
+ * interactive cost, where the mapping is lost in the hash. Both compute argon2id (RFC 9106) bit
+ * for bit, and read and write the same encoded strings (tests/unit/test_totp.c). Stored hashes
+ * are always made by libsodium; an unknown name's dummy hash at min goes through libargon2, so
+ * that it costs what a verify there costs.
+ */
 int
 sshcert_password_verify(const char *hash, const char *password)
 {
@@ -161,7 +174,7 @@ sshcert_password_verify(const char *hash, const char *password)
 
     if (len == 0 || len > SSHCERT_MAX_PASSWORD)
         return SSHCERT_ERR_SIGNATURE;
-    if (made_at_min(hash))
+    if (at_cost(hash, SSHCERT_HASH_MIN))
         return argon2id_verify(hash, password, len) == ARGON2_OK ? 0 : SSHCERT_ERR_SIGNATURE;
     return crypto_pwhash_str_verify(hash, password, len) == 0 ? 0 : SSHCERT_ERR_SIGNATURE;
 }
@@ -169,12 +182,7 @@ sshcert_password_verify(const char *hash, const char *password)
 int
 sshcert_password_needs_rehash(const char *hash, enum sshcert_hash_cost cost)
 {
-    unsigned long long ops;
-    size_t mem;
-
-    cost_params(cost, &ops, &mem);
-    /* -1 (not an argon2id string of libsodium's) cannot happen after a verify; remake it too. */
-    return crypto_pwhash_str_needs_rehash(hash, ops, mem) != 0;
+    return !at_cost(hash, cost);
 }
 
 const char *

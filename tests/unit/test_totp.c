@@ -272,6 +272,52 @@ test_password_malformed(void **state)
     assert_int_equal(sshcert_password_verify(h, big), SSHCERT_ERR_SIGNATURE);
 }
 
+/* Whether a hash is at a cost is read off its parameters, and agrees with libsodium's
+ * crypto_pwhash_str_needs_rehash on every well-formed string, at every cost. */
+static void
+test_password_cost_of(void **state)
+{
+    static const struct {
+        unsigned long long ops;
+        size_t mem;
+    } lim[SSHCERT_HASH_COSTS] = {
+        [SSHCERT_HASH_MIN] = {crypto_pwhash_OPSLIMIT_MIN, crypto_pwhash_MEMLIMIT_MIN},
+        [SSHCERT_HASH_INTERACTIVE] = {crypto_pwhash_OPSLIMIT_INTERACTIVE,
+            crypto_pwhash_MEMLIMIT_INTERACTIVE},
+        [SSHCERT_HASH_MODERATE] = {crypto_pwhash_OPSLIMIT_MODERATE,
+            crypto_pwhash_MEMLIMIT_MODERATE},
+    };
+    char h[4][SSHCERT_PASSWORD_HASH_LEN];
+    const char *tail;
+    unsigned i, c;
+
+    (void)state;
+    assert_int_equal(sshcert_password_hash("correct horse", SSHCERT_HASH_MIN, h[0]), 0);
+    assert_int_equal(sshcert_password_hash("correct horse", SSHCERT_HASH_INTERACTIVE, h[1]), 0);
+    /* moderate (256 MiB) and a cost of none of ours, written rather than hashed */
+    assert_int_equal(strncmp(h[0], "$argon2id$v=19$m=8,t=1,p=1$", 27), 0);
+    tail = h[0] + 26; /* "$salt$hash" */
+    assert_true(snprintf(h[2], sizeof(h[2]), "$argon2id$v=19$m=262144,t=3,p=1%s", tail) <
+                (int)sizeof(h[2]));
+    assert_true(
+        snprintf(h[3], sizeof(h[3]), "$argon2id$v=19$m=16,t=1,p=1%s", tail) < (int)sizeof(h[3]));
+    for (i = 0; i < 4; i++)
+        for (c = 0; c < SSHCERT_HASH_COSTS; c++)
+            assert_int_equal(sshcert_password_needs_rehash(h[i], (enum sshcert_hash_cost)c),
+                crypto_pwhash_str_needs_rehash(h[i], lim[c].ops, lim[c].mem) != 0);
+    assert_string_equal(sshcert_password_cost_name(h[2]), "moderate");
+    assert_string_equal(sshcert_password_cost_name(h[3]), "other");
+    /* a prefix only, or one parameter off by a digit: not at the cost */
+    assert_int_equal(sshcert_password_needs_rehash("$argon2id$v=19$m=8,t=1,p=1", 0), 1);
+    assert_int_equal(sshcert_password_needs_rehash("$argon2id$v=19$m=80,t=1,p=1$", 0), 1);
+    assert_int_equal(sshcert_password_needs_rehash("$argon2id$v=19$m=8,t=10,p=1$", 0), 1);
+    assert_int_equal(sshcert_password_needs_rehash("$argon2i$v=19$m=8,t=1,p=1$", 0), 1);
+    assert_int_equal(sshcert_password_needs_rehash("", 0), 1);
+    /* the known-answer string libargon2 wrote reads as min, as libsodium reads it */
+    assert_int_equal(sshcert_password_needs_rehash(enc_min, SSHCERT_HASH_MIN), 0);
+    assert_int_equal(crypto_pwhash_str_needs_rehash(enc_min, lim[0].ops, lim[0].mem), 0);
+}
+
 /* Above min, libsodium verifies, as before; the cost names read the same. */
 static void
 test_password_interactive(void **state)
@@ -303,6 +349,7 @@ main(void)
         cmocka_unit_test(test_first_steps),
         cmocka_unit_test(test_password_libraries_agree),
         cmocka_unit_test(test_password_min),
+        cmocka_unit_test(test_password_cost_of),
         cmocka_unit_test(test_password_malformed),
         cmocka_unit_test(test_password_interactive),
     };
