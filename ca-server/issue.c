@@ -7,7 +7,6 @@
 #include <sys/statvfs.h>
 #include <time.h>
 
-
 #include "auth.h"
 #include "cert.h"
 #include "err.h"

@@ -82,6 +82,10 @@ struct sshcert_principals;
 /* 201 with the issued certificate rec granted for pr, as DESIGN's POST /v1/certificates. */
 void reply_issued(struct reply *rep, const struct sshcert_cert_record *rec,
     const struct sshcert_principals *pr);
+/* That body (malloc'd, *len bytes) when it needs no escaping, written without jansson; NULL
+ * when a string needs escaping or out of memory. reply_issued's first try, for its tests. */
+char *reply_issued_direct(const struct sshcert_cert_record *rec,
+    const struct sshcert_principals *pr, size_t *len);
 /* Takes ownership of body. */
 void reply_take(struct reply *rep, unsigned status, const char *type, char *body, size_t len);
 /* Answers with a body that stays cls's: release(cls) is called once, when the reply (or the

@@ -118,19 +118,28 @@ cost_params(enum sshcert_hash_cost cost, unsigned long long *ops, size_t *mem)
     }
 }
 
+/* What crypto_pwhash_str writes after the parameters: the salt and the 32-byte hash, in
+ * unpadded base64, "$"-separated. */
+#define STR_HASH_BYTES 32u
+#define B64_LEN(n) (((n) * 4u + 2u) / 3u)
+#define STR_TAIL_LEN (B64_LEN(crypto_pwhash_SALTBYTES) + 1u + B64_LEN(STR_HASH_BYTES))
+/* Longest "$argon2id$v=19$m=...,t=...,p=1$" of any cost. */
+#define STR_PREFIX_MAX 64u
+
 /*
- * Whether a stored hash was made at a cost: it starts with the parameters crypto_pwhash_str
- * writes there, "$argon2id$v=19$m=<KiB>,t=<passes>,p=1$". libsodium's
- * crypto_pwhash_str_needs_rehash decides the same on every string it reads, but decodes the
- * whole of it first, salt and hash included (~6 k instructions, and a login asks three times:
- * tests/bench/README.md, twenty-first pass). A string in any other form reads as made at no
- * cost of ours: verified by libsodium, and remade if it verifies. One with these parameters but
- * a broken tail fails its verify in either library, before anything asks whether to remake it.
+ * Whether a stored hash was made at a cost, in the form crypto_pwhash_str writes there:
+ * "$argon2id$v=19$m=<KiB>,t=<passes>,p=1$", a 16-byte salt and a 32-byte hash, nothing else.
+ * libsodium's crypto_pwhash_str_needs_rehash decodes the whole string for this (~6 k
+ * instructions, and a login asks three times: tests/bench/README.md, twenty-first pass).
+ * The exact length matters: libargon2, which verifies what is at min, also accepts hashes of
+ * 4 to 31 bytes, which libsodium refuses. A string in any other form (another cost, p other
+ * than 1, another length) reads as made at no cost of ours: libsodium verifies it (refusing
+ * what it never writes), and a login that verifies it remakes it.
  */
 static bool
 at_cost(const char *hash, enum sshcert_hash_cost cost)
 {
-    char prefix[64];
+    char prefix[STR_PREFIX_MAX];
     unsigned long long ops;
     size_t mem;
     int n;
@@ -138,7 +147,9 @@ at_cost(const char *hash, enum sshcert_hash_cost cost)
     cost_params(cost, &ops, &mem);
     n = snprintf(prefix, sizeof(prefix), "%sv=%d$m=%zu,t=%llu,p=1$",
         crypto_pwhash_argon2id_STRPREFIX, ARGON2_VERSION_NUMBER, mem / 1024u, ops);
-    return n > 0 && (size_t)n < sizeof(prefix) && strncmp(hash, prefix, (size_t)n) == 0;
+    return n > 0 && (size_t)n < sizeof(prefix) && strncmp(hash, prefix, (size_t)n) == 0 &&
+           strlen(hash) == (size_t)n + STR_TAIL_LEN &&
+           hash[(size_t)n + B64_LEN(crypto_pwhash_SALTBYTES)] == '$';
 }
 
 int
@@ -200,7 +211,7 @@ void
 sshcert_password_dummy_verify(enum sshcert_hash_cost cost, const char *password)
 {
     char h[SSHCERT_PASSWORD_HASH_LEN];
-    uint8_t salt[crypto_pwhash_SALTBYTES], out[32]; /* crypto_pwhash_str's lengths */
+    uint8_t salt[crypto_pwhash_SALTBYTES], out[STR_HASH_BYTES];
     unsigned long long ops;
     size_t mem;
 

@@ -272,8 +272,8 @@ test_password_malformed(void **state)
     assert_int_equal(sshcert_password_verify(h, big), SSHCERT_ERR_SIGNATURE);
 }
 
-/* Whether a hash is at a cost is read off its parameters, and agrees with libsodium's
- * crypto_pwhash_str_needs_rehash on every well-formed string, at every cost. */
+/* Whether a hash is at a cost is read off its parameters and its length: the same answer as
+ * libsodium's crypto_pwhash_str_needs_rehash on what crypto_pwhash_str writes, at every cost. */
 static void
 test_password_cost_of(void **state)
 {
@@ -308,14 +308,58 @@ test_password_cost_of(void **state)
     assert_string_equal(sshcert_password_cost_name(h[2]), "moderate");
     assert_string_equal(sshcert_password_cost_name(h[3]), "other");
     /* a prefix only, or one parameter off by a digit: not at the cost */
-    assert_int_equal(sshcert_password_needs_rehash("$argon2id$v=19$m=8,t=1,p=1", 0), 1);
-    assert_int_equal(sshcert_password_needs_rehash("$argon2id$v=19$m=80,t=1,p=1$", 0), 1);
-    assert_int_equal(sshcert_password_needs_rehash("$argon2id$v=19$m=8,t=10,p=1$", 0), 1);
-    assert_int_equal(sshcert_password_needs_rehash("$argon2i$v=19$m=8,t=1,p=1$", 0), 1);
-    assert_int_equal(sshcert_password_needs_rehash("", 0), 1);
+    assert_int_equal(sshcert_password_needs_rehash("$argon2id$v=19$m=8,t=1,p=1", SSHCERT_HASH_MIN), 1);
+    assert_int_equal(sshcert_password_needs_rehash("$argon2id$v=19$m=80,t=1,p=1$", SSHCERT_HASH_MIN), 1);
+    assert_int_equal(sshcert_password_needs_rehash("$argon2id$v=19$m=8,t=10,p=1$", SSHCERT_HASH_MIN), 1);
+    assert_int_equal(sshcert_password_needs_rehash("$argon2i$v=19$m=8,t=1,p=1$", SSHCERT_HASH_MIN), 1);
+    assert_int_equal(sshcert_password_needs_rehash("", SSHCERT_HASH_MIN), 1);
     /* the known-answer string libargon2 wrote reads as min, as libsodium reads it */
     assert_int_equal(sshcert_password_needs_rehash(enc_min, SSHCERT_HASH_MIN), 0);
     assert_int_equal(crypto_pwhash_str_needs_rehash(enc_min, lim[0].ops, lim[0].mem), 0);
+}
+
+/* Strings libsodium never writes: a hash of 4 to 15 bytes, which libargon2 verifies but
+ * libsodium refuses, never verifies (at min it would reach libargon2 on its parameters
+ * alone); one of 16 to 48 bytes other than 32 verifies through libsodium, as before, and is
+ * remade; p=2 reads as no cost of ours (libsodium's check ignores p) and is remade too. */
+static void
+test_password_foreign_forms(void **state)
+{
+    static const uint32_t short_tags[] = {4, 8, 15}, other_tags[] = {16, 31, 48};
+    static const uint8_t salt[16] = "0123456789abcdef";
+    char enc[SSHCERT_PASSWORD_HASH_LEN];
+    unsigned i, c;
+
+    (void)state;
+    for (i = 0; i < sizeof(short_tags) / sizeof(short_tags[0]); i++) {
+        assert_int_equal(argon2id_hash_encoded(1, 8, 1, "password", 8, salt, sizeof(salt),
+                             short_tags[i], enc, sizeof(enc)),
+            ARGON2_OK);
+        assert_int_equal(argon2id_verify(enc, "password", 8), ARGON2_OK);
+        assert_int_equal(sshcert_password_verify(enc, "password"), SSHCERT_ERR_SIGNATURE);
+        for (c = 0; c < SSHCERT_HASH_COSTS; c++)
+            assert_int_equal(sshcert_password_needs_rehash(enc, (enum sshcert_hash_cost)c), 1);
+        assert_string_equal(sshcert_password_cost_name(enc), "other");
+    }
+    for (i = 0; i < sizeof(other_tags) / sizeof(other_tags[0]); i++) {
+        assert_int_equal(argon2id_hash_encoded(1, 8, 1, "password", 8, salt, sizeof(salt),
+                             other_tags[i], enc, sizeof(enc)),
+            ARGON2_OK);
+        assert_int_equal(sshcert_password_verify(enc, "password"), 0);
+        assert_int_equal(sshcert_password_verify(enc, "passwore"), SSHCERT_ERR_SIGNATURE);
+        assert_int_equal(sshcert_password_needs_rehash(enc, SSHCERT_HASH_MIN), 1);
+    }
+    /* interactive's m and t (min's 8 KiB is too little for two lanes) */
+    assert_int_equal(argon2id_hash_encoded(2, 65536, 2, "password", 8, salt, sizeof(salt), 32,
+                         enc, sizeof(enc)),
+        ARGON2_OK);
+    assert_int_equal(strncmp(enc, "$argon2id$v=19$m=65536,t=2,p=2$", 31), 0);
+    assert_int_equal(crypto_pwhash_str_needs_rehash(enc, crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                         crypto_pwhash_MEMLIMIT_INTERACTIVE),
+        0);
+    assert_int_equal(sshcert_password_verify(enc, "password"), 0);
+    assert_int_equal(sshcert_password_needs_rehash(enc, SSHCERT_HASH_INTERACTIVE), 1);
+    assert_string_equal(sshcert_password_cost_name(enc), "other");
 }
 
 /* Above min, libsodium verifies, as before; the cost names read the same. */
@@ -350,6 +394,7 @@ main(void)
         cmocka_unit_test(test_password_libraries_agree),
         cmocka_unit_test(test_password_min),
         cmocka_unit_test(test_password_cost_of),
+        cmocka_unit_test(test_password_foreign_forms),
         cmocka_unit_test(test_password_malformed),
         cmocka_unit_test(test_password_interactive),
     };
