@@ -89,77 +89,117 @@ json_plain(const char *s, size_t *len)
     return 1;
 }
 
-/* The fixed text around the issuance body's values, and the longest integer jansson writes
- * (json_int_t's minimum, "-9223372036854775808"). */
-#define LIT(s) (s), (sizeof(s) - 1u)
+/* The issuance body's fixed text, the longest integer jansson writes there (json_int_t's
+ * minimum, "-9223372036854775808"), and what one plain string adds (its quotes, a comma). */
 #define ISSUED_OPEN "{\"certificate\":"
+#define ISSUED_SERIAL ",\"serial\":"
+#define ISSUED_KEY_ID ",\"key_id\":"
 #define ISSUED_PRINCIPALS ",\"principals\":["
-#define ISSUED_FIXED_MAX 128u
-#define JSON_INT_MAX_LEN 20u
+#define ISSUED_VALID_AFTER "],\"valid_after\":"
+#define ISSUED_VALID_BEFORE ",\"valid_before\":"
+#define ISSUED_CLOSE "}"
+#define ISSUED_FIXED_LEN                                                                        \
+    (sizeof(ISSUED_OPEN ISSUED_SERIAL ISSUED_KEY_ID ISSUED_PRINCIPALS ISSUED_VALID_AFTER       \
+         ISSUED_VALID_BEFORE ISSUED_CLOSE) -                                                   \
+        1u)
+#define ISSUED_INT_MAX_LEN 20u
+#define ISSUED_STR_EXTRA 3u
 
-static char *
-put_raw(char *p, const char *s, size_t len)
+/* A bounded writer: every put checks the room left, and a put that does not fit marks it
+ * failed and writes nothing. */
+struct out {
+    char *p, *end;
+    int failed;
+};
+
+static void
+put_raw(struct out *o, const char *s, size_t len)
 {
-    memcpy(p, s, len);
-    return p + len;
+    if (o->failed || len > (size_t)(o->end - o->p)) {
+        o->failed = 1;
+        return;
+    }
+    memcpy(o->p, s, len);
+    o->p += len;
 }
 
-static char *
-put_str(char *p, const char *s, size_t len)
+static void
+put_str(struct out *o, const char *s, size_t len)
 {
-    *p++ = '"';
-    p = put_raw(p, s, len);
-    *p++ = '"';
-    return p;
+    put_raw(o, "\"", 1);
+    put_raw(o, s, len);
+    put_raw(o, "\"", 1);
 }
+
+static void
+put_int(struct out *o, uint64_t v)
+{
+    char d[ISSUED_INT_MAX_LEN + 1];
+    int n = snprintf(d, sizeof(d), "%" JSON_INTEGER_FORMAT, (json_int_t)v);
+
+    if (n <= 0 || (size_t)n >= sizeof(d))
+        o->failed = 1;
+    else
+        put_raw(o, d, (size_t)n);
+}
+
+#define PUT_LIT(o, s) put_raw((o), (s), sizeof(s) - 1u)
 
 /* The body written directly, when every string in it is plain (always, for what the server
  * issues: base64, [a-z0-9_.-] names, key ids of printable ASCII); NULL otherwise, and when
  * out of memory (reply_issued then tries jansson, which fails the same way). jansson's
  * json_dumps checks each character of the ~600-character certificate as UTF-8: 59 k of an
- * issuance's ~950 k instructions (tests/bench/README.md, eighteenth and twenty-first passes).
- * The result is byte for byte what jansson writes (tests/unit/test_reply.c). */
+ * issuance's ~950 k instructions (tests/bench/README.md, eighteenth and twenty-first passes;
+ * the second pass had withdrawn a first hand-written reply, see there why it is back). The
+ * result is byte for byte what jansson writes (tests/unit/test_reply.c). */
 char *
 reply_issued_direct(const struct sshcert_cert_record *rec, const struct sshcert_principals *pr,
     size_t *out_len)
 {
     size_t cert_len, id_len, plen[SSHCERT_MAX_PRINCIPALS], cap, i;
-    char *s = NULL, *p;
-    int n, m;
+    struct out o = {NULL, NULL, 1};
+    char *s = NULL;
 
     *out_len = 0;
     if (pr->n > SSHCERT_MAX_PRINCIPALS || !json_plain(rec->certificate, &cert_len) ||
         !json_plain(rec->key_id, &id_len))
-        return NULL;
-    cap = ISSUED_FIXED_MAX + 3 * JSON_INT_MAX_LEN + cert_len + id_len;
+        goto out;
+    cap = ISSUED_FIXED_LEN + 3 * ISSUED_INT_MAX_LEN + cert_len + id_len + 2 * ISSUED_STR_EXTRA;
     for (i = 0; i < pr->n; i++) {
         if (!json_plain(pr->v[i], &plen[i]))
-            return NULL;
-        cap += plen[i] + 3; /* quotes and comma */
+            goto out;
+        cap += plen[i] + ISSUED_STR_EXTRA;
     }
-    if ((p = s = malloc(cap)) == NULL)
-        return NULL;
-    p = put_str(put_raw(p, LIT(ISSUED_OPEN)), rec->certificate, cert_len);
-    n = snprintf(p, cap - (size_t)(p - s), ",\"serial\":%" JSON_INTEGER_FORMAT ",\"key_id\":",
-        (json_int_t)rec->serial);
-    if (n > 0 && (size_t)n < cap - (size_t)(p - s)) {
-        p = put_raw(put_str(p + n, rec->key_id, id_len), LIT(ISSUED_PRINCIPALS));
-        for (i = 0; i < pr->n; i++) {
-            if (i > 0)
-                *p++ = ',';
-            p = put_str(p, pr->v[i], plen[i]);
-        }
-        m = snprintf(p, cap - (size_t)(p - s),
-            "],\"valid_after\":%" JSON_INTEGER_FORMAT ",\"valid_before\":%" JSON_INTEGER_FORMAT
-            "}",
-            (json_int_t)rec->valid_after, (json_int_t)rec->valid_before);
-        if (m > 0 && (size_t)m < cap - (size_t)(p - s)) {
-            *out_len = (size_t)(p - s) + (size_t)m;
-            return s;
-        }
+    if ((s = malloc(cap)) == NULL)
+        goto out;
+    o.p = s;
+    o.end = s + cap;
+    o.failed = 0;
+    PUT_LIT(&o, ISSUED_OPEN);
+    put_str(&o, rec->certificate, cert_len);
+    PUT_LIT(&o, ISSUED_SERIAL);
+    put_int(&o, rec->serial);
+    PUT_LIT(&o, ISSUED_KEY_ID);
+    put_str(&o, rec->key_id, id_len);
+    PUT_LIT(&o, ISSUED_PRINCIPALS);
+    for (i = 0; i < pr->n; i++) {
+        if (i > 0)
+            PUT_LIT(&o, ",");
+        put_str(&o, pr->v[i], plen[i]);
     }
-    free(s); /* cannot happen: cap counts every byte */
-    return NULL;
+    PUT_LIT(&o, ISSUED_VALID_AFTER);
+    put_int(&o, rec->valid_after);
+    PUT_LIT(&o, ISSUED_VALID_BEFORE);
+    put_int(&o, rec->valid_before);
+    PUT_LIT(&o, ISSUED_CLOSE);
+out:
+    if (o.failed) {
+        free(s); /* a short write cannot happen: cap counts every byte */
+        s = NULL;
+    } else {
+        *out_len = (size_t)(o.p - s);
+    }
+    return s;
 }
 
 void

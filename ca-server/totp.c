@@ -132,7 +132,7 @@ cost_params(enum sshcert_hash_cost cost, unsigned long long *ops, size_t *mem)
  * libsodium's crypto_pwhash_str_needs_rehash decodes the whole string for this (~6 k
  * instructions, and a login asks three times: tests/bench/README.md, twenty-first pass).
  * The exact length matters: libargon2, which verifies what is at min, also accepts hashes of
- * 4 to 31 bytes, which libsodium refuses. A string in any other form (another cost, p other
+ * 4 to 15 bytes, which libsodium refuses. A string in any other form (another cost, p other
  * than 1, another length) reads as made at no cost of ours: libsodium verifies it (refusing
  * what it never writes), and a login that verifies it remakes it.
  */

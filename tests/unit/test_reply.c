@@ -163,7 +163,19 @@ test_escaped_literal(void **state)
     assert_memory_equal(rep.body, want, rep.len);
     reply_drop(&rep);
 
+    /* not UTF-8: a principal (the array fails), the key id or the certificate (the object
+     * fails with the array built: jansson takes the array along, nothing leaks) */
     pr.v[0] = "\xff";
+    reply_issued(&rep, &rec, &pr);
+    assert_int_equal(rep.status, 500);
+    reply_drop(&rep);
+    pr.v[0] = "ok";
+    rec.key_id = "\xc3";
+    reply_issued(&rep, &rec, &pr);
+    assert_int_equal(rep.status, 500);
+    reply_drop(&rep);
+    rec.key_id = "id";
+    rec.certificate = "\x80";
     reply_issued(&rep, &rec, &pr);
     assert_int_equal(rep.status, 500);
     assert_string_equal(rep.body, "{\"error\":\"internal\",\"message\":\"certificate serial 3 "
