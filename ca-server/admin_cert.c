@@ -511,14 +511,22 @@ admin_xcheck_text(const struct sshcert_audit_xcheck *x, char *out, size_t n)
             "the server issued it beyond what the audit log had its user hold then (a "
             "principal, a longer lifetime, or a locked or unknown user: the users row edited, "
             "used and put back)",
+        [SSHCERT_AUDIT_STEP_REUSED] =
+            "the server issued it for a TOTP code of a time step its user had already used, "
+            "as the audit log records (the users row's last step set back, then a code used "
+            "again)",
+        [SSHCERT_AUDIT_STEP_LOWERED] =
+            "its last TOTP step is older than the last one the audit log records for its "
+            "issuances (the row's step set back: a used code would be accepted again)",
     };
 
     if ((x->mismatch > SSHCERT_AUDIT_MATCH && x->mismatch <= SSHCERT_AUDIT_RANGE_LOST) ||
-        x->mismatch == SSHCERT_AUDIT_GRANT_EXCEEDED)
+        x->mismatch == SSHCERT_AUDIT_GRANT_EXCEEDED || x->mismatch == SSHCERT_AUDIT_STEP_REUSED)
         snprintf(out, n, "certificates table does not match the audit log at serial %" PRIu64
                  ": %s", x->serial, why[x->mismatch]);
-    else if (x->mismatch >= SSHCERT_AUDIT_USER_UNLOGGED &&
-             x->mismatch <= SSHCERT_AUDIT_USER_CHANGED)
+    else if ((x->mismatch >= SSHCERT_AUDIT_USER_UNLOGGED &&
+                 x->mismatch <= SSHCERT_AUDIT_USER_CHANGED) ||
+             x->mismatch == SSHCERT_AUDIT_STEP_LOWERED)
         snprintf(out, n, "users table does not match the audit log at user %s: %s", x->username,
             why[x->mismatch]);
     else

@@ -16,7 +16,7 @@
 
 /* Migrations in order; migration N brings user_version from N-1 to N. */
 static const char *const migrations[] = {sshcert_migration_001, sshcert_migration_002,
-    sshcert_migration_003, sshcert_migration_004};
+    sshcert_migration_003, sshcert_migration_004, sshcert_migration_005};
 #define NMIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
 
 void

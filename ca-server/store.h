@@ -292,7 +292,9 @@ int sshcert_store_audit_verify(struct sshcert_store *s, uint64_t *bad_id, uint64
  * a revoked row; a restore's revoked range its store_restored event. Then by user name: each
  * user event's was= what the event before it left (the earliest such event), each users row
  * its name's latest user event, each logged user a row. Last, the server's schema-4 issuances
- * replayed against their user's grant as the log had it then. 0 with the counts (certs,
+ * replayed against their user's grant as the log had it then, and since schema 5 their TOTP
+ * steps: each newer than the user's last (since the user was added or given a new secret),
+ * and no users row's step older than its last issuance's. 0 with the counts (certs,
  * revoked, users) when all match; SSHCERT_ERR_SIGNATURE with the kind and its serial or
  * username, else a store error. */
 enum sshcert_audit_mismatch {
@@ -310,6 +312,10 @@ enum sshcert_audit_mismatch {
                                       before it left it (changed between them unlogged) */
     SSHCERT_AUDIT_GRANT_EXCEEDED,  /* a certificate the server issued beyond its user's grant
                                       as the log had it then (principals, max ttl, locked) */
+    SSHCERT_AUDIT_STEP_REUSED,     /* a certificate the server issued for a TOTP step not
+                                      newer than its user's last logged one (schema 5) */
+    SSHCERT_AUDIT_STEP_LOWERED,    /* a users row whose last TOTP step is older than the last
+                                      one its issuances logged (schema 5) */
 };
 /* A username as a mismatch names it: at most 64 bytes and a NUL, every byte but printable
  * ASCII as '?' (sshcert_text_sanitize: a row edited in the database can hold anything). */

@@ -442,9 +442,12 @@ out:
     "(valid_before - issued_at) || CASE WHEN serial IN (" ISSUE_LONG ") THEN ' key=' || "      \
     "key_fingerprint || ' valid_after=' || valid_after || ' cert=BLAKE2b-256:' || "            \
     "sshcert_text_hash(certificate) ELSE '' END AS detail FROM certificates"
+/* A login's issuance event starts with the TOTP step it claimed (schema 5), which the
+ * certificate's row does not hold: compared without it (issue_step reads it). */
 #define LOG_ISSUES                                                                             \
-    "SELECT serial, event, actor, username, ts, client_address, detail FROM audit "            \
-    "WHERE " ISSUE_EVENTS
+    "SELECT serial, event, actor, username, ts, client_address, CASE WHEN substr(detail, 1, "  \
+    "5) = 'step=' THEN substr(detail, instr(detail, ' ') + 1) ELSE detail END AS detail "      \
+    "FROM audit WHERE " ISSUE_EVENTS
 /* Both ways in one sort, of each row's serial and sshcert_row_hash rather than the row (two
  * EXCEPTs of the rows took 7 s each on 1,000,000 certificates, spilling ~500 MB to temporary
  * files): the rows only one side holds, the lowest serial first, a row (side 1) before an
@@ -527,6 +530,7 @@ struct grant {
     char *principals;
     uint64_t max_ttl;
     int disabled, exists;
+    uint64_t step; /* the last TOTP step its issuances logged since the secret was set; 0: none */
 };
 
 /* The text after key in d up to the next space or the end, copied (*fail set when out of
@@ -572,6 +576,10 @@ grant_apply(struct grant *g, const char *event, const char *d)
     uint64_t v;
     int fail = 0;
 
+    /* A new secret (or none) starts with the row's step at 0. */
+    if (strcmp(event, "user_added") == 0 || strcmp(event, "user_totp_reset") == 0 ||
+        strcmp(event, "user_deleted") == 0)
+        g->step = 0;
     if (strcmp(event, "user_deleted") == 0) {
         g->exists = 0;
         return 0;
@@ -599,8 +607,8 @@ grant_apply(struct grant *g, const char *event, const char *d)
     return fail ? SSHCERT_ERR_ALLOC : 0;
 }
 
-/* 0 when a schema-4 cert_issued event's detail d is within g, 1 when beyond it, or
- * SSHCERT_ERR_ALLOC. An unreadable user's grant is unknown: the users checks before this one
+/* 0 when a schema-4 cert_issued event's detail d (after its step, issue_step) is within g, 1
+ * when beyond it, or SSHCERT_ERR_ALLOC. An unreadable user's grant is unknown: the users checks before this one
  * report that row. */
 static int
 grant_exceeded(const struct grant *g, const char *d)
@@ -636,6 +644,26 @@ grant_exceeded(const struct grant *g, const char *d)
 out:
     free(list);
     return r;
+}
+
+/* The detail d of a login's issuance after its "step=N " (schema 5), *step set to N; d itself,
+ * *step 0, when it does not start so (an issuance before schema 5, or by an operator). The
+ * claim took N only if newer than the row's step, which is never below 0, so N > 0. */
+static const char *
+issue_step(const char *d, uint64_t *step)
+{
+    char *end;
+    uint64_t v;
+
+    *step = 0;
+    if (d == NULL || strncmp(d, "step=", 5) != 0 || d[5] < '1' || d[5] > '9')
+        return d;
+    errno = 0;
+    v = strtoull(d + 5, &end, 10);
+    if (errno != 0 || *end != ' ')
+        return d;
+    *step = v;
+    return end + 1;
 }
 
 /* Whether an issuance's detail d has the schema-4 form, as ISSUE_LONG says in SQL: it ends
@@ -679,9 +707,45 @@ grant_table(struct sshcert_store *s, struct hsearch_data *tab, struct grant **al
     return 0;
 }
 
+/* After the replay: no users row's step older than the last its issuances logged since its
+ * secret was set (a lowered step re-opens used codes; a login that issued nothing, a refusal
+ * after a right code, only raises it). A step that is not an integer reads as 0. */
+static int
+steps_lowered(struct sshcert_store *s, struct hsearch_data *tab, struct sshcert_audit_xcheck *x)
+{
+    static const char rows[] = "SELECT username, totp_last_step FROM users";
+    ENTRY e = {0}, *found;
+    const struct grant *g;
+    sqlite3_stmt *st;
+    int rc, r = 0;
+
+    if ((st = store_stmt(s, rows)) == NULL)
+        return SSHCERT_ERR_SYSTEM;
+    while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if ((e.key = (char *)sqlite3_column_text(st, 0)) == NULL)
+            continue; /* a NULL name: the users checks before report that row */
+        found = NULL;
+        (void)hsearch_r(e, FIND, &found, tab);
+        g = found != NULL ? found->data : NULL;
+        if (g != NULL && g->exists && g->step > 0 &&
+            (sqlite3_column_type(st, 1) != SQLITE_INTEGER ||
+                (uint64_t)sqlite3_column_int64(st, 1) < g->step)) {
+            x->mismatch = SSHCERT_AUDIT_STEP_LOWERED;
+            xcheck_username(x, st, 0);
+            r = SSHCERT_ERR_SIGNATURE;
+        }
+    }
+    if (r == 0 && rc != SQLITE_DONE)
+        r = store_err(rc);
+    sqlite3_reset(st);
+    return r;
+}
+
 /* Walks the user events and the schema-4 issuances of the server in log order. Issuances of
  * the builds before are left out: until the issuance's transaction checked the account
- * (8b01317), a lock could land between a login and its certificate. */
+ * (8b01317), a lock could land between a login and its certificate. Since schema 5 each also
+ * names its TOTP step, which must be newer than its user's last: the claim refuses any other,
+ * so one that is not was taken after the row's step was set back. */
 static int
 grant_replay(struct sshcert_store *s, struct sshcert_audit_xcheck *x)
 {
@@ -713,11 +777,19 @@ grant_replay(struct sshcert_store *s, struct sshcert_audit_xcheck *x)
         found = NULL;
         (void)hsearch_r(e, FIND, &found, &tab);
         if (strcmp(ev, "cert_issued") == 0) {
+            struct grant *g = found != NULL ? found->data : NULL;
+            uint64_t step;
+            int reused;
+
             if (!issue_long(d))
                 continue;
-            r = grant_exceeded(found != NULL ? found->data : NULL, d);
-            if (r == 1) {
-                x->mismatch = SSHCERT_AUDIT_GRANT_EXCEEDED;
+            d = issue_step(d, &step);
+            r = grant_exceeded(g, d); /* 0: g is a user's */
+            reused = r == 0 && step != 0 && step <= g->step;
+            if (r == 0 && step != 0 && !reused)
+                g->step = step;
+            if (r == 1 || reused) {
+                x->mismatch = reused ? SSHCERT_AUDIT_STEP_REUSED : SSHCERT_AUDIT_GRANT_EXCEEDED;
                 x->serial = (uint64_t)sqlite3_column_int64(st, 3);
                 xcheck_username(x, st, 1);
                 r = SSHCERT_ERR_SIGNATURE;
@@ -747,6 +819,8 @@ grant_replay(struct sshcert_store *s, struct sshcert_audit_xcheck *x)
     if (r == 0 && rc != SQLITE_DONE)
         r = store_err(rc);
     sqlite3_reset(st);
+    if (r == 0)
+        r = steps_lowered(s, &tab, x);
 out:
     /* hdestroy_r frees neither keys nor data: each grant holds its key. */
     hdestroy_r(&tab);

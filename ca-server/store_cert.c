@@ -226,20 +226,24 @@ claim_write(struct sshcert_store *s, struct sshcert_store_claim *cl, int any_sta
 /* job->detail for job->rec, signed: whole, not cut, the chained event, not only the
  * certificate's row, says what was granted (up to SSHCERT_MAX_PRINCIPALS names and a
  * SSHCERT_MAX_KEY_ID key id), to which key, from when, and which certificate line (schema 4;
- * the cross-check in store_audit.c derives the same text from the row). Made outside the
- * store's lock: the hash and the text are each issuance's own. */
+ * the cross-check in store_audit.c derives the same text from the row), and, for a login's
+ * issuance, the TOTP step it claimed, first (schema 5: the users row keeps only the last, and
+ * the cross-check finds a step used twice or a row's step set back). Made outside the store's
+ * lock: the hash and the text are each issuance's own. */
 static int
 job_detail(struct store_issue_job *job)
 {
     const struct sshcert_cert_record *rec = job->rec;
-    char cert_hash[SSHCERT_TEXT_HASH_HEX];
+    char cert_hash[SSHCERT_TEXT_HASH_HEX], step[SSHCERT_STEP_FIELD_MAX] = "";
 
     free(job->detail);
     job->detail = NULL;
     store_text_hash(rec->certificate, strlen(rec->certificate), cert_hash);
+    if (job->claim != NULL)
+        snprintf(step, sizeof(step), "step=%llu ", (unsigned long long)job->claim->totp_step);
     if (asprintf(&job->detail,
-            "key_id=%s principals=%s ttl=%llu key=%s valid_after=%llu cert=BLAKE2b-256:%s",
-            rec->key_id, rec->principals,
+            "%skey_id=%s principals=%s ttl=%llu key=%s valid_after=%llu cert=BLAKE2b-256:%s",
+            step, rec->key_id, rec->principals,
             (unsigned long long)(rec->valid_before - rec->issued_at), rec->key_fingerprint,
             (unsigned long long)rec->valid_after, cert_hash) < 0) {
         job->detail = NULL;

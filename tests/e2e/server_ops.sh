@@ -383,6 +383,14 @@ uc_edit "a user row deleted without the log" \
   "create table saved as select * from users where username = 'olga'; delete from users where username = 'olga'" \
   "insert into users select * from saved; drop table saved" olga \
   "the audit log has the user, but the users table does not (the row deleted without the log)"
+# Since schema 5 a login's issuance event names its TOTP step: a row's step set back (which
+# would accept a used code again) is found. Before, it passed verify.
+t_eq "vic's last issuance names the step the row holds" 1 \
+  "$(sqlite3 "$DB" "select detail like 'step=' || (select totp_last_step from users where username = 'vic') || ' key_id=vic#%' from audit where username = 'vic' and event = 'cert_issued' order by id desc limit 1")"
+uc_edit "a user's last TOTP step set back" \
+  "update users set totp_last_step = totp_last_step - 1 where username = 'vic'" \
+  "update users set totp_last_step = totp_last_step + 1 where username = 'vic'" vic \
+  "its last TOTP step is older than the last one the audit log records for its issuances (the row's step set back: a used code would be accepted again)"
 # An edit that a later event would take into the log as the row's state: that event records
 # the row it found, which is not what the event before left. The log is then at odds for good.
 sqlite3 "$DB" "update users set principals = principals || ',root' where username = 'vic'"

@@ -104,7 +104,7 @@ t_has "init again: changes nothing" "nothing changed" "$T_ERR"
 t_eq "init again: the key is the same" "$KEYGEN_SUM" "$(sha256sum <"$SRV_DATA/ca_key")"
 t_eq "data dir 0700, ca_key 0600, secret.key 0600 and 32 bytes" "700 600 600 32" \
   "$(stat -c %a "$SRV_DATA" "$SRV_DATA/ca_key" "$SRV_DATA/secret.key" | xargs) $(stat -c %s "$SRV_DATA/secret.key")"
-t_eq "the database: schema version 4, WAL" "4 wal" \
+t_eq "the database: schema version 5, WAL" "5 wal" \
   "$(sqlite3 "$SRV_DATA/sshcert.db" 'PRAGMA user_version; PRAGMA journal_mode;' | xargs)"
 srv_stop
 t_eq "SIGTERM: exit 0" 0 "$SRV_RC"
@@ -134,7 +134,7 @@ sqlite3 "$TLS_DATA/sshcert.db" 'PRAGMA user_version = 99'
 refuse "a database from a newer sshcert (schema 99)" \
   "{\"listen\":\"127.0.0.1:@PORT@\",\"data_dir\":\"$TLS_DATA\",$P}" \
   "cannot open database $(re_escape "$TLS_DATA/sshcert.db")"
-sqlite3 "$TLS_DATA/sshcert.db" 'PRAGMA user_version = 4'
+sqlite3 "$TLS_DATA/sshcert.db" 'PRAGMA user_version = 5'
 refuse "plain HTTP on 0.0.0.0" "{\"listen\":\"0.0.0.0:@PORT@\",\"data_dir\":\"$TLS_DATA\",$P}" \
   'refusing to serve plain HTTP on 0\.0\.0\.0'
 refuse "plain HTTP on [::]" "{\"listen\":\"[::]:@PORT@\",\"data_dir\":\"$TLS_DATA\",$P}" \

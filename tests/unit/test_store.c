@@ -632,7 +632,7 @@ test_migrate_from_1(void **state)
         assert_int_equal(c.locked, 3);
         sshcert_store_close(s);
         db = raw_open();
-        assert_int_equal(raw_int(db, "PRAGMA user_version"), 4);
+        assert_int_equal(raw_int(db, "PRAGMA user_version"), 5);
         assert_int_equal(raw_int(db, "SELECT count(*) FROM certificates"), 8);
         assert_int_equal(raw_int(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table' "
                                      "AND name = 'revoked_ranges'"),
@@ -1085,7 +1085,7 @@ test_event_key(void **state)
     raw_user(db, "u", 0);
     raw_exec(db, "COMMIT");
     s = open_store(1);
-    assert_int_equal(raw_int(db, "PRAGMA user_version"), 4);
+    assert_int_equal(raw_int(db, "PRAGMA user_version"), 5);
     /* The user's event and the certificate's as the build before wrote them (raw_cert: key
      * id k, principal u, 60 s). */
     event_v3(s, NOW - 30, "user_added", "u", 0, "u");
@@ -1105,7 +1105,8 @@ test_event_key(void **state)
     crypto_generichash(h, sizeof(h), (const unsigned char *)"cert-2", 6, NULL, 0);
     sodium_bin2hex(hex, sizeof(hex), h, sizeof(h));
     snprintf(want, sizeof(want),
-        "key_id=ann principals=p ttl=60 key=SHA256:x valid_after=%lld cert=BLAKE2b-256:%s",
+        "step=1 key_id=ann principals=p ttl=60 key=SHA256:x valid_after=%lld "
+        "cert=BLAKE2b-256:%s",
         (long long)NOW, hex);
     assert_int_equal(sqlite3_prepare_v2(db, "SELECT detail FROM audit WHERE serial = 2", -1, &st,
                          NULL),
@@ -1382,6 +1383,87 @@ test_grant_replay(void **state)
     raw_exec(db, "UPDATE audit SET username = 'zed' WHERE event = 'cert_issued'");
     raw_exec(db, "UPDATE certificates SET username = 'zed'");
     expect_user_mismatch(s, SSHCERT_AUDIT_GRANT_EXCEEDED, "zed");
+    sqlite3_close(db);
+    sshcert_store_close(s);
+}
+
+/* A login's issuance as the server's: ann's credentials, step, principals "a"; its serial. */
+static uint64_t
+step_issue(struct job *j, struct sshcert_store *s, const uint8_t *sealed, size_t sealed_len,
+    uint64_t step)
+{
+    uint64_t serial;
+
+    job_init(j, s, "ann", 1, step);
+    j->claim.password_hash = "$h";
+    j->claim.totp_secret = sealed;
+    j->claim.totp_secret_len = sealed_len;
+    j->principals = "a";
+    job_run(j);
+    assert_int_equal(j->r, 0);
+    assert_int_equal(j->claim.refused, SSHCERT_CLAIM_OK);
+    serial = j->rec.serial;
+    sshcert_cert_record_clear(&j->rec);
+    return serial;
+}
+
+/* Schema 5: each login's issuance names its TOTP step; verify finds a users row whose step was
+ * set back, before a code is used again (lowered) and after (a step used twice). A new secret
+ * starts over; a claim without a certificate only raises the row's step. */
+static void
+test_totp_steps(void **state)
+{
+    static const uint8_t sealed[3] = {1, 2, 3}, sealed2[3] = {4, 5, 6};
+    struct sshcert_user ann = {.username = "ann", .password_hash = "$h",
+        .totp_secret = (uint8_t *)sealed, .totp_secret_len = sizeof(sealed), .principals = "a"};
+    struct sshcert_store_claim cl;
+    struct sshcert_audit_xcheck x;
+    struct sshcert_store *s = open_store(0);
+    sqlite3 *db = raw_open();
+    struct job j;
+    uint64_t serial;
+    char sql[160];
+
+    (void)state;
+    assert_int_equal(sshcert_store_user_add(s, &ann, NOW), 0);
+    step_issue(&j, s, sealed, sizeof(sealed), 100);
+    step_issue(&j, s, sealed, sizeof(sealed), 101);
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM audit WHERE event = 'cert_issued' AND "
+                                 "detail LIKE 'step=10_ key_id=ann principals=a %'"),
+        2);
+    assert_int_equal(sshcert_store_audit_crosscheck(s, &x), 0);
+    /* Set back: found before any code is used again, by the row. */
+    raw_exec(db, "UPDATE users SET totp_last_step = 100 WHERE username = 'ann'");
+    expect_user_mismatch(s, SSHCERT_AUDIT_STEP_LOWERED, "ann");
+    /* ... and after: the step 101 accepted again, by the issuance. */
+    serial = step_issue(&j, s, sealed, sizeof(sealed), 101);
+    assert_int_equal(sshcert_store_audit_crosscheck(s, &x), SSHCERT_ERR_SIGNATURE);
+    assert_int_equal(x.mismatch, SSHCERT_AUDIT_STEP_REUSED);
+    assert_int_equal(x.serial, serial);
+    assert_string_equal(x.username, "ann");
+    snprintf(sql, sizeof(sql),
+        "DELETE FROM certificates WHERE serial = %llu; DELETE FROM audit WHERE serial = %llu",
+        (unsigned long long)x.serial, (unsigned long long)x.serial);
+    raw_exec(db, sql);
+    assert_int_equal(sshcert_store_audit_crosscheck(s, &x), 0);
+    /* Not an integer any more: read as set back. */
+    raw_exec(db, "UPDATE users SET totp_last_step = 'x' WHERE username = 'ann'");
+    expect_user_mismatch(s, SSHCERT_AUDIT_STEP_LOWERED, "ann");
+    raw_exec(db, "UPDATE users SET totp_last_step = 101 WHERE username = 'ann'");
+    /* A claim that issues nothing (a refusal after a right code) raises the row's step. */
+    claim_init(&cl, 1, "ann", 150);
+    cl.password_hash = "$h";
+    cl.totp_secret = sealed;
+    cl.totp_secret_len = sizeof(sealed);
+    assert_int_equal(sshcert_store_claim_step(s, &cl), 0);
+    assert_int_equal(cl.refused, SSHCERT_CLAIM_OK);
+    assert_int_equal(sshcert_store_audit_crosscheck(s, &x), 0);
+    /* A new secret starts at 0: an older step is no reuse. */
+    assert_int_equal(sshcert_store_user_set_totp(s, "ann", sealed2, sizeof(sealed2), NOW), 0);
+    step_issue(&j, s, sealed2, sizeof(sealed2), 90);
+    assert_int_equal(sshcert_store_audit_crosscheck(s, &x), 0);
+    raw_exec(db, "UPDATE users SET totp_last_step = 89 WHERE username = 'ann'");
+    expect_user_mismatch(s, SSHCERT_AUDIT_STEP_LOWERED, "ann");
     sqlite3_close(db);
     sshcert_store_close(s);
 }
@@ -1826,6 +1908,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_event_key, setup, teardown),
         cmocka_unit_test_setup_teardown(test_user_events, setup, teardown),
         cmocka_unit_test_setup_teardown(test_grant_replay, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_totp_steps, setup, teardown),
         cmocka_unit_test_setup_teardown(test_batch_shares_commit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_batch_refusals_alone, setup, teardown),
         cmocka_unit_test_setup_teardown(test_batch_failure_fails_all, setup, teardown),
