@@ -146,7 +146,7 @@ put_int(struct out *o, uint64_t v)
 #define PUT_LIT(o, s) put_raw((o), (s), sizeof(s) - 1u)
 
 /* The body written directly, when every string in it is plain (always, for what the server
- * issues: base64, [a-z0-9_.-] names, key ids of printable ASCII); NULL otherwise, and when
+ * issues: base64, [a-z0-9_.-] names, its NAME#SERIAL key ids); NULL otherwise, and when
  * out of memory (reply_issued then tries jansson, which fails the same way). jansson's
  * json_dumps checks each character of the ~600-character certificate as UTF-8: 59 k of an
  * issuance's ~950 k instructions (tests/bench/README.md, eighteenth and twenty-first passes;
