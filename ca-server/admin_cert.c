@@ -517,7 +517,7 @@ admin_xcheck_text(const struct sshcert_audit_xcheck *x, char *out, size_t n)
             "again)",
         [SSHCERT_AUDIT_STEP_LOWERED] =
             "its last TOTP step is older than the last one the audit log records for its "
-            "issuances (the row's step set back: a used code would be accepted again)",
+            "logins (the row's step set back: a used code would be accepted again)",
     };
 
     if ((x->mismatch > SSHCERT_AUDIT_MATCH && x->mismatch <= SSHCERT_AUDIT_RANGE_LOST) ||

@@ -127,6 +127,12 @@ auth_claim(struct server *srv, struct auth_pending *p, const char *username, con
 }
 
 void
+auth_step_detail(const struct auth_pending *p, const char *reason, char *out, size_t n)
+{
+    snprintf(out, n, "step=%llu %s", (unsigned long long)p->claim.totp_step, reason);
+}
+
+void
 auth_claimed(const struct auth_pending *p)
 {
     if (p->claim.rehash != NULL)
@@ -141,13 +147,15 @@ static enum auth_result
 auth_disabled(struct server *srv, struct auth_pending *p, const char *username,
     const char *addr, uint64_t now)
 {
+    char detail[SSHCERT_STEP_DETAIL_MAX];
     enum auth_result ar;
 
     if ((ar = auth_claim(srv, p, username, addr, now)) != AUTH_OK)
         return ar;
     atomic_fetch_add(&srv->metrics.auth_failures[AUTH_FAIL_DISABLED], 1);
+    auth_step_detail(p, "account_disabled", detail, sizeof(detail));
     (void)sshcert_store_audit(srv->ca->store, now, "login_refused", "server", username, 0, addr,
-        "account_disabled");
+        detail);
     sshcert_log(LOG_WARNING, "login refused for %s from %s: account locked by operator",
         username, addr);
     return AUTH_DISABLED;

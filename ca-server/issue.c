@@ -38,10 +38,13 @@ store_hint(const struct server *srv)
  * an authenticated user probing for more (another principal, a longer ttl) leaves a trace. */
 static void
 refused(struct server *srv, const char *username, const char *addr, uint64_t now,
-    const char *reason)
+    const struct auth_pending *p, const char *reason)
 {
+    char detail[SSHCERT_STEP_DETAIL_MAX];
+
+    auth_step_detail(p, reason, detail, sizeof(detail));
     (void)sshcert_store_audit(srv->ca->store, now, "issue_refused", "server", username, 0, addr,
-        reason);
+        detail);
     sshcert_log(LOG_WARNING, "refused %s from %s: %s", username, addr, reason);
 }
 
@@ -118,7 +121,7 @@ issue_allowed(struct server *srv, struct issue_request *req, const struct sshcer
     else
         reply_error(rep, 500, "internal", "stored principals are invalid");
     if (ar == AUTH_OK && why != NULL)
-        refused(srv, user->username, addr, now, why);
+        refused(srv, user->username, addr, now, pending, why);
     return 0;
 }
 

@@ -608,8 +608,8 @@ grant_apply(struct grant *g, const char *event, const char *d)
 }
 
 /* 0 when a schema-4 cert_issued event's detail d (after its step, issue_step) is within g, 1
- * when beyond it, or SSHCERT_ERR_ALLOC. An unreadable user's grant is unknown: the users checks before this one
- * report that row. */
+ * when beyond it, or SSHCERT_ERR_ALLOC. An unreadable user's grant is unknown: the users
+ * checks before this one report that row. */
 static int
 grant_exceeded(const struct grant *g, const char *d)
 {
@@ -646,9 +646,11 @@ out:
     return r;
 }
 
-/* The detail d of a login's issuance after its "step=N " (schema 5), *step set to N; d itself,
- * *step 0, when it does not start so (an issuance before schema 5, or by an operator). The
- * claim took N only if newer than the row's step, which is never below 0, so N > 0. */
+/* The detail d of a login's event after its "step=N " (schema 5: a certificate issued, or a
+ * refusal after the code was used up), *step set to N; d itself, *step 0, when it does not
+ * start with "step=" (before schema 5, or an operator's); NULL when it does but N is not a
+ * number the server writes (the claim took N only if newer than the row's step, never below
+ * 0, so N > 0). */
 static const char *
 issue_step(const char *d, uint64_t *step)
 {
@@ -656,12 +658,14 @@ issue_step(const char *d, uint64_t *step)
     uint64_t v;
 
     *step = 0;
-    if (d == NULL || strncmp(d, "step=", 5) != 0 || d[5] < '1' || d[5] > '9')
+    if (d == NULL || strncmp(d, "step=", 5) != 0)
         return d;
+    if (d[5] < '1' || d[5] > '9')
+        return NULL;
     errno = 0;
     v = strtoull(d + 5, &end, 10);
     if (errno != 0 || *end != ' ')
-        return d;
+        return NULL;
     *step = v;
     return end + 1;
 }
@@ -707,9 +711,9 @@ grant_table(struct sshcert_store *s, struct hsearch_data *tab, struct grant **al
     return 0;
 }
 
-/* After the replay: no users row's step older than the last its issuances logged since its
- * secret was set (a lowered step re-opens used codes; a login that issued nothing, a refusal
- * after a right code, only raises it). A step that is not an integer reads as 0. */
+/* After the replay: no users row's step older than the last its logins logged since its secret
+ * was set (a lowered step re-opens used codes); a step that is not an integer, or below 0,
+ * counts as older. */
 static int
 steps_lowered(struct sshcert_store *s, struct hsearch_data *tab, struct sshcert_audit_xcheck *x)
 {
@@ -728,7 +732,7 @@ steps_lowered(struct sshcert_store *s, struct hsearch_data *tab, struct sshcert_
         (void)hsearch_r(e, FIND, &found, tab);
         g = found != NULL ? found->data : NULL;
         if (g != NULL && g->exists && g->step > 0 &&
-            (sqlite3_column_type(st, 1) != SQLITE_INTEGER ||
+            (sqlite3_column_type(st, 1) != SQLITE_INTEGER || sqlite3_column_int64(st, 1) < 0 ||
                 (uint64_t)sqlite3_column_int64(st, 1) < g->step)) {
             x->mismatch = SSHCERT_AUDIT_STEP_LOWERED;
             xcheck_username(x, st, 0);
@@ -744,14 +748,16 @@ steps_lowered(struct sshcert_store *s, struct hsearch_data *tab, struct sshcert_
 /* Walks the user events and the schema-4 issuances of the server in log order. Issuances of
  * the builds before are left out: until the issuance's transaction checked the account
  * (8b01317), a lock could land between a login and its certificate. Since schema 5 each also
- * names its TOTP step, which must be newer than its user's last: the claim refuses any other,
- * so one that is not was taken after the row's step was set back. */
+ * names its TOTP step, which must be newer than its user's last (its issuances' and its
+ * refusals' after a right code): the claim refuses any other, so one that is not was taken
+ * after the row's step was set back. */
 static int
 grant_replay(struct sshcert_store *s, struct sshcert_audit_xcheck *x)
 {
     static const char events[] =
         "SELECT event, username, detail, serial FROM audit WHERE username IS NOT NULL AND ("
-        USER_EVENTS " OR (event = 'cert_issued' AND actor = 'server')) ORDER BY id";
+        USER_EVENTS " OR (event IN ('cert_issued', 'issue_refused', 'login_refused') AND "
+        "actor = 'server')) ORDER BY id";
     struct hsearch_data tab;
     struct grant *all = NULL;
     ENTRY e = {0}, *found;
@@ -783,9 +789,13 @@ grant_replay(struct sshcert_store *s, struct sshcert_audit_xcheck *x)
 
             if (!issue_long(d))
                 continue;
-            d = issue_step(d, &step);
-            r = grant_exceeded(g, d); /* 0: g is a user's */
-            reused = r == 0 && step != 0 && step <= g->step;
+            if ((d = issue_step(d, &step)) == NULL) {
+                r = 0; /* a step it cannot read cannot be newer */
+                reused = 1;
+            } else {
+                r = grant_exceeded(g, d); /* 0: g is a user's */
+                reused = r == 0 && step != 0 && step <= g->step;
+            }
             if (r == 0 && step != 0 && !reused)
                 g->step = step;
             if (r == 1 || reused) {
@@ -794,6 +804,16 @@ grant_replay(struct sshcert_store *s, struct sshcert_audit_xcheck *x)
                 xcheck_username(x, st, 1);
                 r = SSHCERT_ERR_SIGNATURE;
             }
+            continue;
+        }
+        if (strcmp(ev, "issue_refused") == 0 || strcmp(ev, "login_refused") == 0) {
+            /* A refusal after a right code used its step up (written after the claim, so it can
+             * follow a later login's issuance: only a newer step counts). */
+            uint64_t step;
+
+            if (found != NULL && issue_step(d, &step) != NULL &&
+                step > ((struct grant *)found->data)->step)
+                ((struct grant *)found->data)->step = step;
             continue;
         }
         if (found == NULL) {

@@ -1,6 +1,8 @@
 -- sshcert store, migration 5. Applied in one transaction; PRAGMA user_version becomes 5.
 -- No table changes: from this version on the server's issuance event (cert_issued by
--- "server") starts with the TOTP step the login claimed: "step=N key_id=ID principals=P ...".
+-- "server") starts with the TOTP step the login claimed: "step=N key_id=ID principals=P ...",
+-- and so does the event of a refusal after a right code, which uses the code up too
+-- (issue_refused, login_refused: "step=N principal_not_allowed").
 -- The users row keeps only a user's last step (users.totp_last_step), which moves with every
 -- login unaudited; with the steps in the log, `sshcert-admin audit verify` finds a step set
 -- back: an issuance whose step is not newer than its user's last logged one (since the user

@@ -120,8 +120,8 @@ t_eq "audit: failures by reason" \
 # 3 refusals while it lasts: those are counted (metrics below) and logged, so a flood against a
 # locked name cannot grow the audit log. (Until the fifth pass of issue 8 each refusal wrote a
 # login_refused/locked_out row.)
-t_eq "audit: refusals" "account_disabled|1" \
-  "$(sqlite3 "$DB" "select detail, count(*) from audit where event = 'login_refused' group by detail order by detail" | xargs)"
+t_eq "audit: refusals, each with the step it used up" "account_disabled|1" \
+  "$(sqlite3 "$DB" "select substr(detail, instr(detail, ' ') + 1) as reason, count(*) from audit where event = 'login_refused' and detail glob 'step=[1-9]* *' group by reason order by reason" | xargs)"
 t_eq "audit: one lockout event per lock, at its start" "cat|name locked for 60s ghost|name locked for 60s" \
   "$(sqlite3 "$DB" "select username, detail from audit where event = 'lockout' order by id" | xargs)"
 t_eq "audit: the lockout follows the failure that began it, in its transaction" "login_failed lockout" \
@@ -628,6 +628,24 @@ post "$(json username=hal password="$PASSWORD" totp="$HAL_CODE" public_key="$PUB
 t_eq "step: the row's step set back, the same code: 201" 201 "$HTTP_CODE"
 HAL_SERIAL=$(jget serial)
 t_verify_fails "step: the second use named" "sshcert-admin: certificates table does not match the audit log at serial $HAL_SERIAL: the server issued it for a TOTP code of a time step its user had already used, as the audit log records (the users row's last step set back, then a code used again)"
+srv_stop
+t_eq "SIGTERM: exit 0" 0 "$SRV_RC"
+
+srv_start steps2 '"auth":{"password_hash":"min"}' || exit 1
+# The same when the code was first used up by a refusal after the login (found in review: the
+# refusal's event did not name its step, and the replay passed verify).
+srv_user ida ida || exit 1
+post "$(json username=ida password="$PASSWORD" totp="$(totp ida -1)" public_key="$PUB")"
+t_eq "step: ida's login: 201" 201 "$HTTP_CODE"
+IDA_CODE=$(totp ida)
+post "$(json username=ida password="$PASSWORD" totp="$IDA_CODE" public_key="$PUB" 'principals:=["root"]')"
+t_error "step: ida asks for root: 403, the code used up" 403 principal_not_allowed
+sqlite3 "$SRV_DATA/sshcert.db" "update users set totp_last_step = totp_last_step - 1 where username = 'ida'"
+t_verify_fails "step: the row set back below the refusal's step" "sshcert-admin: users table does not match the audit log at user ida: its last TOTP step is older than the last one the audit log records for its logins (the row's step set back: a used code would be accepted again)"
+post "$(json username=ida password="$PASSWORD" totp="$IDA_CODE" public_key="$PUB")"
+t_eq "step: the refused code again: 201" 201 "$HTTP_CODE"
+IDA_SERIAL=$(jget serial)
+t_verify_fails "step: its use after the refusal named" "sshcert-admin: certificates table does not match the audit log at serial $IDA_SERIAL: the server issued it for a TOTP code of a time step its user had already used, as the audit log records (the users row's last step set back, then a code used again)"
 srv_stop
 t_eq "SIGTERM: exit 0" 0 "$SRV_RC"
 t_done

@@ -390,7 +390,7 @@ t_eq "vic's last issuance names the step the row holds" 1 \
 uc_edit "a user's last TOTP step set back" \
   "update users set totp_last_step = totp_last_step - 1 where username = 'vic'" \
   "update users set totp_last_step = totp_last_step + 1 where username = 'vic'" vic \
-  "its last TOTP step is older than the last one the audit log records for its issuances (the row's step set back: a used code would be accepted again)"
+  "its last TOTP step is older than the last one the audit log records for its logins (the row's step set back: a used code would be accepted again)"
 # An edit that a later event would take into the log as the row's state: that event records
 # the row it found, which is not what the event before left. The log is then at odds for good.
 sqlite3 "$DB" "update users set principals = principals || ',root' where username = 'vic'"

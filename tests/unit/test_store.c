@@ -1458,6 +1458,42 @@ test_totp_steps(void **state)
     assert_int_equal(sshcert_store_claim_step(s, &cl), 0);
     assert_int_equal(cl.refused, SSHCERT_CLAIM_OK);
     assert_int_equal(sshcert_store_audit_crosscheck(s, &x), 0);
+    /* Its event, as the server writes it, names the step: set back below it is found, and the
+     * code it used up, used again for a certificate (found in review: the refusal's event did
+     * not name its step, and that replay passed). */
+    claim_init(&cl, 1, "ann", 160);
+    cl.password_hash = "$h";
+    cl.totp_secret = sealed;
+    cl.totp_secret_len = sizeof(sealed);
+    assert_int_equal(sshcert_store_claim_step(s, &cl), 0);
+    assert_int_equal(cl.refused, SSHCERT_CLAIM_OK);
+    assert_int_equal(sshcert_store_audit(s, NOW, "issue_refused", "server", "ann", 0, "127.0.0.1",
+                         "step=160 principal_not_allowed"),
+        0);
+    assert_int_equal(sshcert_store_audit_crosscheck(s, &x), 0);
+    raw_exec(db, "UPDATE users SET totp_last_step = 159 WHERE username = 'ann'");
+    expect_user_mismatch(s, SSHCERT_AUDIT_STEP_LOWERED, "ann");
+    serial = step_issue(&j, s, sealed, sizeof(sealed), 160);
+    assert_int_equal(sshcert_store_audit_crosscheck(s, &x), SSHCERT_ERR_SIGNATURE);
+    assert_int_equal(x.mismatch, SSHCERT_AUDIT_STEP_REUSED);
+    assert_int_equal(x.serial, serial);
+    snprintf(sql, sizeof(sql),
+        "DELETE FROM certificates WHERE serial = %llu; DELETE FROM audit WHERE serial = %llu",
+        (unsigned long long)serial, (unsigned long long)serial);
+    raw_exec(db, sql);
+    assert_int_equal(sshcert_store_audit_crosscheck(s, &x), 0);
+    /* Below 0 (logins would read it as the largest step): counts as set back. */
+    raw_exec(db, "UPDATE users SET totp_last_step = -1 WHERE username = 'ann'");
+    expect_user_mismatch(s, SSHCERT_AUDIT_STEP_LOWERED, "ann");
+    raw_exec(db, "UPDATE users SET totp_last_step = 160 WHERE username = 'ann'");
+    /* An issuance whose step is not a number the server writes cannot be shown newer. */
+    raw_exec(db, "UPDATE audit SET detail = 'step=0' || substr(detail, 9) WHERE id = (SELECT "
+                 "max(id) FROM audit WHERE event = 'cert_issued')");
+    assert_int_equal(sshcert_store_audit_crosscheck(s, &x), SSHCERT_ERR_SIGNATURE);
+    assert_int_equal(x.mismatch, SSHCERT_AUDIT_STEP_REUSED);
+    raw_exec(db, "UPDATE audit SET detail = 'step=101' || substr(detail, 7) WHERE id = (SELECT "
+                 "max(id) FROM audit WHERE event = 'cert_issued')");
+    assert_int_equal(sshcert_store_audit_crosscheck(s, &x), 0);
     /* A new secret starts at 0: an older step is no reuse. */
     assert_int_equal(sshcert_store_user_set_totp(s, "ann", sealed2, sizeof(sealed2), NOW), 0);
     step_issue(&j, s, sealed2, sizeof(sealed2), 90);
