@@ -617,17 +617,26 @@ t_eq "SIGTERM: exit 0" 0 "$SRV_RC"
 srv_start steps '"auth":{"password_hash":"min"}' || exit 1
 # A users row's TOTP step set back lets a used code in again; since schema 5 each issuance
 # names its step, and verify finds the second use even with the row's step as the claim left it.
+# step_back NAME: the row's step one back. step_replay DESC NAME CODE: CODE again gets NAME a
+# certificate (201), and audit verify names that serial as a step used twice.
+step_back() {
+  sqlite3 "$SRV_DATA/sshcert.db" "update users set totp_last_step = totp_last_step - 1 where username = '$1'"
+}
+step_replay() {
+  local serial
+  post "$(json username="$2" password="$PASSWORD" totp="$3" public_key="$PUB")"
+  t_eq "$1: 201" 201 "$HTTP_CODE"
+  serial=$(jget serial)
+  t_verify_fails "$1: that serial named" "sshcert-admin: certificates table does not match the audit log at serial $serial: the server issued it for a TOTP code of a time step its user had already used, as the audit log records (the users row's last step set back, then a code used again)"
+}
 srv_user hal hal || exit 1
 HAL_CODE=$(totp hal)
 post "$(json username=hal password="$PASSWORD" totp="$HAL_CODE" public_key="$PUB")"
 t_eq "step: hal's login: 201" 201 "$HTTP_CODE"
 post "$(json username=hal password="$PASSWORD" totp="$HAL_CODE" public_key="$PUB")"
 t_error "step: the same code again: 401" 401 invalid_credentials
-sqlite3 "$SRV_DATA/sshcert.db" "update users set totp_last_step = totp_last_step - 1 where username = 'hal'"
-post "$(json username=hal password="$PASSWORD" totp="$HAL_CODE" public_key="$PUB")"
-t_eq "step: the row's step set back, the same code: 201" 201 "$HTTP_CODE"
-HAL_SERIAL=$(jget serial)
-t_verify_fails "step: the second use named" "sshcert-admin: certificates table does not match the audit log at serial $HAL_SERIAL: the server issued it for a TOTP code of a time step its user had already used, as the audit log records (the users row's last step set back, then a code used again)"
+step_back hal
+step_replay "step: the row's step set back, the same code" hal "$HAL_CODE"
 srv_stop
 t_eq "SIGTERM: exit 0" 0 "$SRV_RC"
 
@@ -640,12 +649,9 @@ t_eq "step: ida's login: 201" 201 "$HTTP_CODE"
 IDA_CODE=$(totp ida)
 post "$(json username=ida password="$PASSWORD" totp="$IDA_CODE" public_key="$PUB" 'principals:=["root"]')"
 t_error "step: ida asks for root: 403, the code used up" 403 principal_not_allowed
-sqlite3 "$SRV_DATA/sshcert.db" "update users set totp_last_step = totp_last_step - 1 where username = 'ida'"
+step_back ida
 t_verify_fails "step: the row set back below the refusal's step" "sshcert-admin: users table does not match the audit log at user ida: its last TOTP step is older than the last one the audit log records for its logins (the row's step set back: a used code would be accepted again)"
-post "$(json username=ida password="$PASSWORD" totp="$IDA_CODE" public_key="$PUB")"
-t_eq "step: the refused code again: 201" 201 "$HTTP_CODE"
-IDA_SERIAL=$(jget serial)
-t_verify_fails "step: its use after the refusal named" "sshcert-admin: certificates table does not match the audit log at serial $IDA_SERIAL: the server issued it for a TOTP code of a time step its user had already used, as the audit log records (the users row's last step set back, then a code used again)"
+step_replay "step: the refused code again" ida "$IDA_CODE"
 srv_stop
 t_eq "SIGTERM: exit 0" 0 "$SRV_RC"
 t_done

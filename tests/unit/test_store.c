@@ -649,6 +649,18 @@ test_migrate_from_1(void **state)
 }
 
 
+/* Deletes a certificate's row and its events behind the store's back. */
+static void
+drop_issuance(sqlite3 *db, uint64_t serial)
+{
+    char sql[160];
+
+    snprintf(sql, sizeof(sql),
+        "DELETE FROM certificates WHERE serial = %llu; DELETE FROM audit WHERE serial = %llu",
+        (unsigned long long)serial, (unsigned long long)serial);
+    raw_exec(db, sql);
+}
+
 /* ---- Issuance in batches (group commit) ---- */
 
 struct job {
@@ -1335,7 +1347,6 @@ test_grant_replay(void **state)
     struct job j;
     uint64_t step = 1;
     size_t i;
-    char sql[160];
 
     (void)state;
     assert_int_equal(sshcert_store_user_add(s, &ann, NOW), 0);
@@ -1372,10 +1383,7 @@ test_grant_replay(void **state)
         assert_int_equal(x.serial, j.rec.serial);
         assert_string_equal(x.username, bob_case ? "bob" : "ann");
         /* Taken out again (row and event), for the next case. */
-        snprintf(sql, sizeof(sql),
-            "DELETE FROM certificates WHERE serial = %llu; DELETE FROM audit WHERE serial = %llu",
-            (unsigned long long)j.rec.serial, (unsigned long long)j.rec.serial);
-        raw_exec(db, sql);
+        drop_issuance(db, j.rec.serial);
         sshcert_cert_record_clear(&j.rec);
         assert_int_equal(sshcert_store_audit_crosscheck(s, &x), 0);
     }
@@ -1407,6 +1415,35 @@ step_issue(struct job *j, struct sshcert_store *s, const uint8_t *sealed, size_t
     return serial;
 }
 
+/* A claim of step for ann that issues nothing (a refusal after a right code), accepted. */
+static void
+step_claim(struct sshcert_store *s, const uint8_t *sealed, size_t sealed_len, uint64_t step)
+{
+    struct sshcert_store_claim cl;
+
+    claim_init(&cl, 1, "ann", step);
+    cl.password_hash = "$h";
+    cl.totp_secret = sealed;
+    cl.totp_secret_len = sealed_len;
+    assert_int_equal(sshcert_store_claim_step(s, &cl), 0);
+    assert_int_equal(cl.refused, SSHCERT_CLAIM_OK);
+}
+
+/* Verify names serial as ann's reuse of a step; then the certificate and its event are taken
+ * out again, and verify passes. */
+static void
+expect_step_reused(struct sshcert_store *s, sqlite3 *db, uint64_t serial)
+{
+    struct sshcert_audit_xcheck x;
+
+    assert_int_equal(sshcert_store_audit_crosscheck(s, &x), SSHCERT_ERR_SIGNATURE);
+    assert_int_equal(x.mismatch, SSHCERT_AUDIT_STEP_REUSED);
+    assert_int_equal(x.serial, serial);
+    assert_string_equal(x.username, "ann");
+    drop_issuance(db, serial);
+    assert_int_equal(sshcert_store_audit_crosscheck(s, &x), 0);
+}
+
 /* Schema 5: each login's issuance names its TOTP step; verify finds a users row whose step was
  * set back, before a code is used again (lowered) and after (a step used twice). A new secret
  * starts over; a claim without a certificate only raises the row's step. */
@@ -1416,13 +1453,10 @@ test_totp_steps(void **state)
     static const uint8_t sealed[3] = {1, 2, 3}, sealed2[3] = {4, 5, 6};
     struct sshcert_user ann = {.username = "ann", .password_hash = "$h",
         .totp_secret = (uint8_t *)sealed, .totp_secret_len = sizeof(sealed), .principals = "a"};
-    struct sshcert_store_claim cl;
     struct sshcert_audit_xcheck x;
     struct sshcert_store *s = open_store(0);
     sqlite3 *db = raw_open();
     struct job j;
-    uint64_t serial;
-    char sql[160];
 
     (void)state;
     assert_int_equal(sshcert_store_user_add(s, &ann, NOW), 0);
@@ -1436,52 +1470,25 @@ test_totp_steps(void **state)
     raw_exec(db, "UPDATE users SET totp_last_step = 100 WHERE username = 'ann'");
     expect_user_mismatch(s, SSHCERT_AUDIT_STEP_LOWERED, "ann");
     /* ... and after: the step 101 accepted again, by the issuance. */
-    serial = step_issue(&j, s, sealed, sizeof(sealed), 101);
-    assert_int_equal(sshcert_store_audit_crosscheck(s, &x), SSHCERT_ERR_SIGNATURE);
-    assert_int_equal(x.mismatch, SSHCERT_AUDIT_STEP_REUSED);
-    assert_int_equal(x.serial, serial);
-    assert_string_equal(x.username, "ann");
-    snprintf(sql, sizeof(sql),
-        "DELETE FROM certificates WHERE serial = %llu; DELETE FROM audit WHERE serial = %llu",
-        (unsigned long long)x.serial, (unsigned long long)x.serial);
-    raw_exec(db, sql);
-    assert_int_equal(sshcert_store_audit_crosscheck(s, &x), 0);
+    expect_step_reused(s, db, step_issue(&j, s, sealed, sizeof(sealed), 101));
     /* Not an integer any more: read as set back. */
     raw_exec(db, "UPDATE users SET totp_last_step = 'x' WHERE username = 'ann'");
     expect_user_mismatch(s, SSHCERT_AUDIT_STEP_LOWERED, "ann");
     raw_exec(db, "UPDATE users SET totp_last_step = 101 WHERE username = 'ann'");
     /* A claim that issues nothing (a refusal after a right code) raises the row's step. */
-    claim_init(&cl, 1, "ann", 150);
-    cl.password_hash = "$h";
-    cl.totp_secret = sealed;
-    cl.totp_secret_len = sizeof(sealed);
-    assert_int_equal(sshcert_store_claim_step(s, &cl), 0);
-    assert_int_equal(cl.refused, SSHCERT_CLAIM_OK);
+    step_claim(s, sealed, sizeof(sealed), 150);
     assert_int_equal(sshcert_store_audit_crosscheck(s, &x), 0);
     /* Its event, as the server writes it, names the step: set back below it is found, and the
      * code it used up, used again for a certificate (found in review: the refusal's event did
      * not name its step, and that replay passed). */
-    claim_init(&cl, 1, "ann", 160);
-    cl.password_hash = "$h";
-    cl.totp_secret = sealed;
-    cl.totp_secret_len = sizeof(sealed);
-    assert_int_equal(sshcert_store_claim_step(s, &cl), 0);
-    assert_int_equal(cl.refused, SSHCERT_CLAIM_OK);
+    step_claim(s, sealed, sizeof(sealed), 160);
     assert_int_equal(sshcert_store_audit(s, NOW, "issue_refused", "server", "ann", 0, "127.0.0.1",
                          "step=160 principal_not_allowed"),
         0);
     assert_int_equal(sshcert_store_audit_crosscheck(s, &x), 0);
     raw_exec(db, "UPDATE users SET totp_last_step = 159 WHERE username = 'ann'");
     expect_user_mismatch(s, SSHCERT_AUDIT_STEP_LOWERED, "ann");
-    serial = step_issue(&j, s, sealed, sizeof(sealed), 160);
-    assert_int_equal(sshcert_store_audit_crosscheck(s, &x), SSHCERT_ERR_SIGNATURE);
-    assert_int_equal(x.mismatch, SSHCERT_AUDIT_STEP_REUSED);
-    assert_int_equal(x.serial, serial);
-    snprintf(sql, sizeof(sql),
-        "DELETE FROM certificates WHERE serial = %llu; DELETE FROM audit WHERE serial = %llu",
-        (unsigned long long)serial, (unsigned long long)serial);
-    raw_exec(db, sql);
-    assert_int_equal(sshcert_store_audit_crosscheck(s, &x), 0);
+    expect_step_reused(s, db, step_issue(&j, s, sealed, sizeof(sealed), 160));
     /* Below 0 (logins would read it as the largest step): counts as set back. */
     raw_exec(db, "UPDATE users SET totp_last_step = -1 WHERE username = 'ann'");
     expect_user_mismatch(s, SSHCERT_AUDIT_STEP_LOWERED, "ann");
