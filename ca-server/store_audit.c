@@ -530,7 +530,7 @@ struct grant {
     char *principals;
     uint64_t max_ttl;
     int disabled, exists;
-    uint64_t step; /* the last TOTP step its issuances logged since the secret was set; 0: none */
+    uint64_t step; /* the last TOTP step its logins logged since its secret was set; 0: none */
 };
 
 /* The text after key in d up to the next space or the end, copied (*fail set when out of
