@@ -129,7 +129,7 @@ auth_claim(struct server *srv, struct auth_pending *p, const char *username, con
 void
 auth_step_detail(const struct auth_pending *p, const char *reason, char *out, size_t n)
 {
-    snprintf(out, n, "step=%llu %s", (unsigned long long)p->claim.totp_step, reason);
+    snprintf(out, n, SSHCERT_AUDIT_STEP_FMT "%s", (unsigned long long)p->claim.totp_step, reason);
 }
 
 void

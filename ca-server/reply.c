@@ -74,8 +74,8 @@ reply_error(struct reply *rep, unsigned status, const char *code, const char *fm
     reply_take(rep, status, "application/json", s, s != NULL ? strlen(s) : 0);
 }
 
-/* A string jansson writes as it is with reply's flags: printable ASCII, no '"' and no '\\'.
- * *len is its length when it is. */
+/* A string jansson writes as it is with reply's flags: printable ASCII (lib/text.h's rule),
+ * no '"' and no '\\'. *len is its length when it is. */
 static int
 json_plain(const char *s, size_t *len)
 {
@@ -83,7 +83,7 @@ json_plain(const char *s, size_t *len)
 
     *len = 0;
     for (; *p != '\0'; p++)
-        if (*p < 0x20 || *p > 0x7e || *p == '"' || *p == '\\')
+        if (!sshcert_text_printable(*p, SSHCERT_TEXT_ASCII) || *p == '"' || *p == '\\')
             return 0;
     *len = (size_t)(p - (const unsigned char *)s);
     return 1;

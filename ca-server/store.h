@@ -297,6 +297,12 @@ int sshcert_store_audit_verify(struct sshcert_store *s, uint64_t *bad_id, uint64
  * and no users row's step older than its last issuance's. 0 with the counts (certs,
  * revoked, users) when all match; SSHCERT_ERR_SIGNATURE with the kind and its serial or
  * username, else a store error. */
+/* Since schema 5 a login's events that used up a TOTP step (cert_issued by the server,
+ * issue_refused, login_refused) start with it: SSHCERT_AUDIT_STEP_FMT, N > 0, then their
+ * detail; the cross-check reads it back. SSHCERT_AUDIT_STEP_MAX holds the longest, NUL
+ * included. */
+#define SSHCERT_AUDIT_STEP_FMT "step=%llu "
+#define SSHCERT_AUDIT_STEP_MAX (sizeof("step= ") + 20)
 enum sshcert_audit_mismatch {
     SSHCERT_AUDIT_MATCH = 0,
     SSHCERT_AUDIT_CERT_UNLOGGED,   /* a certificate row that no issuance event matches */

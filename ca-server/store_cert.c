@@ -234,13 +234,14 @@ static int
 job_detail(struct store_issue_job *job)
 {
     const struct sshcert_cert_record *rec = job->rec;
-    char cert_hash[SSHCERT_TEXT_HASH_HEX], step[SSHCERT_STEP_FIELD_MAX] = "";
+    char cert_hash[SSHCERT_TEXT_HASH_HEX], step[SSHCERT_AUDIT_STEP_MAX] = "";
 
     free(job->detail);
     job->detail = NULL;
     store_text_hash(rec->certificate, strlen(rec->certificate), cert_hash);
     if (job->claim != NULL)
-        snprintf(step, sizeof(step), "step=%llu ", (unsigned long long)job->claim->totp_step);
+        snprintf(step, sizeof(step), SSHCERT_AUDIT_STEP_FMT,
+            (unsigned long long)job->claim->totp_step);
     if (asprintf(&job->detail,
             "%skey_id=%s principals=%s ttl=%llu key=%s valid_after=%llu cert=BLAKE2b-256:%s",
             step, rec->key_id, rec->principals,

@@ -133,8 +133,6 @@ extern const char *const store_sql_cert_list[4];
 int store_err(int rc);
 /* Column text copy (NULL for SQL NULL); sets *fail on allocation failure. */
 char *store_col_str(sqlite3_stmt *st, int col, int *fail);
-/* A login's issuance event starts with "step=N " (schema 5): the longest, with a 20-digit N. */
-#define SSHCERT_STEP_FIELD_MAX (sizeof("step= ") + 20)
 /* out: lowercase hex BLAKE2b-256 of len bytes of text, as `b2sum -l 256` prints it (an
  * issuance event's cert=, a user event's password=, totp= and was=). */
 #define SSHCERT_TEXT_HASH_BYTES 32

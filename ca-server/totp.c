@@ -121,7 +121,7 @@ cost_params(enum sshcert_hash_cost cost, unsigned long long *ops, size_t *mem)
 /* What crypto_pwhash_str writes after the parameters: the salt and the 32-byte hash, in
  * unpadded base64, "$"-separated. */
 #define STR_HASH_BYTES 32u
-#define B64_LEN(n) (((n) * 4u + 2u) / 3u)
+#define B64_LEN(n) (sodium_base64_ENCODED_LEN((n), sodium_base64_VARIANT_ORIGINAL_NO_PADDING) - 1u)
 #define STR_TAIL_LEN (B64_LEN(crypto_pwhash_SALTBYTES) + 1u + B64_LEN(STR_HASH_BYTES))
 /* Longest "$argon2id$v=19$m=...,t=...,p=1$" of any cost. */
 #define STR_PREFIX_MAX 64u

@@ -1444,6 +1444,24 @@ expect_step_reused(struct sshcert_store *s, sqlite3 *db, uint64_t serial)
     assert_int_equal(sshcert_store_audit_crosscheck(s, &x), 0);
 }
 
+/* ann's row's step set to value (SQL), which verify must find set back; then to restore (SQL,
+ * NULL: left so). */
+static void
+expect_step_lowered(struct sshcert_store *s, sqlite3 *db, const char *value, const char *restore)
+{
+    char sql[96];
+
+    snprintf(sql, sizeof(sql), "UPDATE users SET totp_last_step = %s WHERE username = 'ann'",
+        value);
+    raw_exec(db, sql);
+    expect_user_mismatch(s, SSHCERT_AUDIT_STEP_LOWERED, "ann");
+    if (restore != NULL) {
+        snprintf(sql, sizeof(sql), "UPDATE users SET totp_last_step = %s WHERE username = 'ann'",
+            restore);
+        raw_exec(db, sql);
+    }
+}
+
 /* Schema 5: each login's issuance names its TOTP step; verify finds a users row whose step was
  * set back, before a code is used again (lowered) and after (a step used twice). A new secret
  * starts over; a claim without a certificate only raises the row's step. */
@@ -1467,14 +1485,11 @@ test_totp_steps(void **state)
         2);
     assert_int_equal(sshcert_store_audit_crosscheck(s, &x), 0);
     /* Set back: found before any code is used again, by the row. */
-    raw_exec(db, "UPDATE users SET totp_last_step = 100 WHERE username = 'ann'");
-    expect_user_mismatch(s, SSHCERT_AUDIT_STEP_LOWERED, "ann");
+    expect_step_lowered(s, db, "100", NULL);
     /* ... and after: the step 101 accepted again, by the issuance. */
     expect_step_reused(s, db, step_issue(&j, s, sealed, sizeof(sealed), 101));
     /* Not an integer any more: read as set back. */
-    raw_exec(db, "UPDATE users SET totp_last_step = 'x' WHERE username = 'ann'");
-    expect_user_mismatch(s, SSHCERT_AUDIT_STEP_LOWERED, "ann");
-    raw_exec(db, "UPDATE users SET totp_last_step = 101 WHERE username = 'ann'");
+    expect_step_lowered(s, db, "'x'", "101");
     /* A claim that issues nothing (a refusal after a right code) raises the row's step. */
     step_claim(s, sealed, sizeof(sealed), 150);
     assert_int_equal(sshcert_store_audit_crosscheck(s, &x), 0);
@@ -1486,13 +1501,10 @@ test_totp_steps(void **state)
                          "step=160 principal_not_allowed"),
         0);
     assert_int_equal(sshcert_store_audit_crosscheck(s, &x), 0);
-    raw_exec(db, "UPDATE users SET totp_last_step = 159 WHERE username = 'ann'");
-    expect_user_mismatch(s, SSHCERT_AUDIT_STEP_LOWERED, "ann");
+    expect_step_lowered(s, db, "159", NULL);
     expect_step_reused(s, db, step_issue(&j, s, sealed, sizeof(sealed), 160));
     /* Below 0 (logins would read it as the largest step): counts as set back. */
-    raw_exec(db, "UPDATE users SET totp_last_step = -1 WHERE username = 'ann'");
-    expect_user_mismatch(s, SSHCERT_AUDIT_STEP_LOWERED, "ann");
-    raw_exec(db, "UPDATE users SET totp_last_step = 160 WHERE username = 'ann'");
+    expect_step_lowered(s, db, "-1", "160");
     /* An issuance whose step is not a number the server writes cannot be shown newer. */
     raw_exec(db, "UPDATE audit SET detail = 'step=0' || substr(detail, 9) WHERE id = (SELECT "
                  "max(id) FROM audit WHERE event = 'cert_issued')");
@@ -1505,8 +1517,7 @@ test_totp_steps(void **state)
     assert_int_equal(sshcert_store_user_set_totp(s, "ann", sealed2, sizeof(sealed2), NOW), 0);
     step_issue(&j, s, sealed2, sizeof(sealed2), 90);
     assert_int_equal(sshcert_store_audit_crosscheck(s, &x), 0);
-    raw_exec(db, "UPDATE users SET totp_last_step = 89 WHERE username = 'ann'");
-    expect_user_mismatch(s, SSHCERT_AUDIT_STEP_LOWERED, "ann");
+    expect_step_lowered(s, db, "89", NULL);
     sqlite3_close(db);
     sshcert_store_close(s);
 }
