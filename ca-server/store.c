@@ -320,7 +320,8 @@ sshcert_store_open(const char *path, int create, struct sshcert_store **out)
         (r = exec_sql(s, "PRAGMA synchronous=FULL")) != 0 ||
         (r = exec_sql(s, "PRAGMA foreign_keys=ON")) != 0 ||
         (r = exec_sql(s, "PRAGMA secure_delete=ON")) != 0 ||
-        (r = migrate(s)) != 0 || (r = store_sync_open(s)) != 0) {
+        (r = migrate(s)) != 0 || (r = store_sync_open(s)) != 0 ||
+        (r = store_batch_start(s)) != 0) {
         sshcert_store_close(s);
         return r;
     }
@@ -333,6 +334,7 @@ sshcert_store_close(struct sshcert_store *s)
 {
     if (s == NULL)
         return;
+    store_batch_stop(s);
     readers_close(s->readers, s->nreaders);
     free(s->reader_path);
     store_sync_close(s);

@@ -57,6 +57,9 @@ struct sshcert_audit_event {
 #define SSHCERT_STORE_BUSY_MS 5000
 /* The server waits less: every request shares the store, so a stuck lock must fail fast. */
 #define SSHCERT_SERVER_BUSY_MS 1000
+/* The thread name (as top -H and /proc/PID/task/TID/comm show it) of the store's writer, the
+ * one thread that writes and flushes every batch of issuances (store_cert.c). */
+#define SSHCERT_STORE_WRITER_NAME "sshcert-writer"
 
 /* Opens (create: also creates) the database and applies pending migrations. */
 int sshcert_store_open(const char *path, int create, struct sshcert_store **out);

@@ -1,5 +1,6 @@
 #include <inttypes.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,9 +41,8 @@ sshcert_cert_records_free(struct sshcert_cert_record *r, size_t n)
 /*
  * Issuance, batched (group commit). A login's certificate is signed outside the store's lock
  * (the ed25519 signature and the certificate's encoding were most of the time the lock was
- * held), then joins a queue. One thread at a time (the leader) takes everything queued, writes
- * it in one transaction, commits, waits for the flush, and only then lets the next leader take
- * what queued meanwhile. The transaction, its file locks, the WAL pages that the issuances
+ * held), then joins a queue. The store's writer thread takes everything queued, writes it in
+ * one transaction, commits, waits for the flush, and only then takes what queued meanwhile. The transaction, its file locks, the WAL pages that the issuances
  * share (the certificates and audit leaves, meta, the users' pages) and the flush are paid once
  * per batch instead of once per certificate, and the TOTP step claim is part of it rather than
  * a transaction of its own. Measured: tests/bench/README.md, fifth pass.
@@ -370,20 +370,105 @@ batch_write(struct sshcert_store *s, struct store_issue_job *batch)
         r = SSHCERT_ERR_SYSTEM;
     for (j = batch; j != NULL; j = j->next)
         j->r = r;
-    /* Only this leader committed while it held the lock: a changed count is its commit. */
+    /* Only the writer committed while it held the lock: a changed count is its commit. */
     return r == 0 && after != seq ? after : 0;
 }
 
-/* Queues job and returns once its batch is written and on disk (or failed). Each waiter
- * sleeps on its own condition and is woken only when its job is done or when it is the
- * oldest queued job and the leader hands over: no thundering herd of waiters. */
-static int
-batch_join(struct sshcert_store *s, struct store_issue_job *job)
+/* Writes the queued batch: everything queued so far is one transaction and one flush; then
+ * wakes each of its jobs. Called by the writer with batch_mu held and the queue not empty;
+ * returns with batch_mu held. What queues meanwhile waits and makes the next batch larger,
+ * rather than a transaction and a flush of its own. */
+static void
+batch_lead(struct sshcert_store *s)
 {
     struct store_issue_job *batch, *j, *next;
     uint64_t seq;
     int rf;
 
+    s->batch_busy = 1;
+    batch = s->batch_head;
+    s->batch_head = NULL;
+    s->batch_tail = &s->batch_head;
+    pthread_mutex_unlock(&s->batch_mu);
+    seq = batch_write(s, batch);
+    rf = seq != 0 ? store_wait_durable(s, seq) : 0;
+    pthread_mutex_lock(&s->batch_mu);
+    for (j = batch; j != NULL; j = next) {
+        next = j->next;
+        if (j->r == 0 && j->outcome == JOB_OK) {
+            j->committed = 1;
+            j->r = rf;
+        }
+        j->done = 1;
+        pthread_cond_signal(&j->cv);
+    }
+    s->batch_busy = 0;
+}
+
+/* The store's writer thread: one per store, from open to close. It writes every batch, so the
+ * path every issuance waits on (the batch's transaction, then its flush) runs on a thread of
+ * its own, which the server keeps at a higher priority than its request threads (server.c,
+ * SERVER_THREAD_NICE). At close it writes what is still queued, then ends. */
+static void *
+batch_writer(void *arg)
+{
+    struct sshcert_store *s = arg;
+
+    pthread_mutex_lock(&s->batch_mu);
+    for (;;) {
+        if (s->batch_head != NULL)
+            batch_lead(s);
+        else if (s->batch_stop)
+            break;
+        else
+            pthread_cond_wait(&s->batch_cv, &s->batch_mu);
+    }
+    pthread_mutex_unlock(&s->batch_mu);
+    return NULL;
+}
+
+int
+store_batch_start(struct sshcert_store *s)
+{
+    sigset_t all, old;
+    int e;
+
+    if (pthread_cond_init(&s->batch_cv, NULL) != 0)
+        return SSHCERT_ERR_SYSTEM;
+    /* The thread inherits a mask that blocks every signal: a signal meant for the server's
+     * own handling (SIGTERM to sigwait in main) must never be taken by this thread. */
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    e = pthread_create(&s->batch_thread, NULL, batch_writer, s);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (e != 0) {
+        pthread_cond_destroy(&s->batch_cv);
+        return SSHCERT_ERR_SYSTEM;
+    }
+    (void)pthread_setname_np(s->batch_thread, SSHCERT_STORE_WRITER_NAME);
+    s->batch_started = 1;
+    return 0;
+}
+
+void
+store_batch_stop(struct sshcert_store *s)
+{
+    if (!s->batch_started)
+        return;
+    pthread_mutex_lock(&s->batch_mu);
+    s->batch_stop = 1;
+    pthread_cond_signal(&s->batch_cv);
+    pthread_mutex_unlock(&s->batch_mu);
+    pthread_join(s->batch_thread, NULL);
+    pthread_cond_destroy(&s->batch_cv);
+    s->batch_started = 0;
+}
+
+/* Queues job and returns once its batch is written and on disk (or failed). Each waiter
+ * sleeps on its own condition and is woken only when its job is done: no thundering herd. */
+static int
+batch_join(struct sshcert_store *s, struct store_issue_job *job)
+{
     job->next = NULL;
     job->done = 0;
     job->committed = 0;
@@ -393,34 +478,9 @@ batch_join(struct sshcert_store *s, struct store_issue_job *job)
     pthread_mutex_lock(&s->batch_mu);
     *s->batch_tail = job;
     s->batch_tail = &job->next;
-    while (!job->done && s->batch_leader)
+    pthread_cond_signal(&s->batch_cv);
+    while (!job->done)
         pthread_cond_wait(&job->cv, &s->batch_mu);
-    if (!job->done) {
-        /* Lead: everything queued so far, this job included, is one batch. The leader stays
-         * leader through its flush: what arrives meanwhile waits and makes the next batch
-         * larger, rather than a transaction and a flush of its own. */
-        s->batch_leader = 1;
-        batch = s->batch_head;
-        s->batch_head = NULL;
-        s->batch_tail = &s->batch_head;
-        pthread_mutex_unlock(&s->batch_mu);
-        seq = batch_write(s, batch);
-        rf = seq != 0 ? store_wait_durable(s, seq) : 0;
-        pthread_mutex_lock(&s->batch_mu);
-        for (j = batch; j != NULL; j = next) {
-            next = j->next;
-            if (j->r == 0 && j->outcome == JOB_OK) {
-                j->committed = 1;
-                j->r = rf;
-            }
-            j->done = 1;
-            if (j != job)
-                pthread_cond_signal(&j->cv);
-        }
-        s->batch_leader = 0;
-        if (s->batch_head != NULL)
-            pthread_cond_signal(&s->batch_head->cv); /* the next leader */
-    }
     pthread_mutex_unlock(&s->batch_mu);
     pthread_cond_destroy(&job->cv);
     return 0;
@@ -440,12 +500,12 @@ store_batch_queued(struct sshcert_store *s)
 }
 
 int
-store_batch_leading(struct sshcert_store *s)
+store_batch_writing(struct sshcert_store *s)
 {
     int v;
 
     pthread_mutex_lock(&s->batch_mu);
-    v = s->batch_leader;
+    v = s->batch_busy;
     pthread_mutex_unlock(&s->batch_mu);
     return v;
 }

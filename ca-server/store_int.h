@@ -67,12 +67,15 @@ struct sshcert_store {
     /* Failures recorded since the last prune of stale throttling rows (under mu). */
     unsigned failures_since_prune;
     /* Issuance (store_cert.c): the next serial to hand out (0: not read from meta yet), and
-     * the queue of issuances waiting for a transaction, under batch_mu; batch_leader is 1
-     * while one thread writes a batch. */
+     * the queue of issuances waiting for a transaction, under batch_mu, which the writer thread
+     * (batch_thread, waiting on batch_cv) writes batch by batch; batch_busy is 1 while it
+     * writes one, batch_stop asks it to end once the queue is empty. */
     atomic_uint_fast64_t serial_next;
     pthread_mutex_t batch_mu;
+    pthread_cond_t batch_cv;
+    pthread_t batch_thread;
     struct store_issue_job *batch_head, **batch_tail;
-    int batch_leader;
+    int batch_busy, batch_stop, batch_started;
     /* Batches committed, and the issuances they recorded (sshcert_store_counts). */
     atomic_uint_fast64_t issue_batches, issue_batched;
 };
@@ -180,10 +183,15 @@ int store_meta_get(struct sshcert_store *s, const char *key, uint64_t *v);
  * many (0 unless 0 is returned). Caller holds mu. */
 int store_revoke_user_locked(struct sshcert_store *s, const char *username, const char *reason,
     uint64_t now, const char *actor, uint64_t *count);
-/* The batch queue as the unit test watches it: issuances queued behind a leader, and whether
- * a leader is writing. */
+/* The batch queue as the unit test watches it: issuances queued behind the writer, and
+ * whether it is writing a batch. */
 unsigned store_batch_queued(struct sshcert_store *s);
-int store_batch_leading(struct sshcert_store *s);
+int store_batch_writing(struct sshcert_store *s);
+/* Starts the store's writer thread (named SSHCERT_STORE_WRITER_NAME, every signal blocked); at the
+ * end of sshcert_store_open. 0 or SSHCERT_ERR_SYSTEM. */
+int store_batch_start(struct sshcert_store *s);
+/* Has the writer write what is queued, then end; waits for it. Harmless if not started. */
+void store_batch_stop(struct sshcert_store *s);
 int store_meta_set(struct sshcert_store *s, const char *key, uint64_t v);
 
 #endif

@@ -140,6 +140,25 @@ t_eq "metrics: the batches recorded the $LOGINS login issuances, as issued_total
 BATCHES=$(metric sshcert_issue_batches_total)
 t_eq "metrics: 1 to $LOGINS batches ($BATCHES)" 1 \
   "$([ "${BATCHES:-0}" -ge 1 ] && [ "${BATCHES:-0}" -le "$LOGINS" ] && echo 1)"
+# ---- the store's writer thread: every batch is written and flushed by one thread, which runs at
+# the server's own priority while every other thread runs 10 nice steps lower (server.c,
+# SERVER_THREAD_NICE), and which blocks every signal (SIGTERM is main's to handle) ----
+BASE_NICE=$(nice)
+LOW_NICE=$((BASE_NICE + 10 > 19 ? 19 : BASE_NICE + 10))
+THREADS=$(for t in /proc/"$SRV_PID"/task/*; do
+  printf '%s@%s\n' "$(cat "$t/comm")" "$(sed 's/.*) //' "$t/stat" | awk '{ print $17 }')"
+done | sort | uniq -c | awk '{ printf "%s ", $2 }')
+t_match "threads: one sshcert-writer at nice $BASE_NICE, every other at nice $LOW_NICE ($THREADS)" \
+  "^(MHD-worker@$LOW_NICE |sshcert-server@$LOW_NICE )*sshcert-writer@$BASE_NICE (sshcert-server@$LOW_NICE )?$" \
+  "$THREADS"
+HTTP_THREADS=$(grep -o ', [0-9]* threads,' "$SRV_LOG" | tr -dc 0-9)
+t_eq "threads: the $HTTP_THREADS HTTP threads the log names, at nice $LOW_NICE" "${HTTP_THREADS:-none}" \
+  "$(for t in /proc/"$SRV_PID"/task/*; do [ "$(cat "$t/comm")" = MHD-worker ] &&
+    sed 's/.*) //' "$t/stat" | awk -v n="$LOW_NICE" '$17 == n'; done | wc -l)"
+WRITER_BLK=$(for t in /proc/"$SRV_PID"/task/*; do
+  [ "$(cat "$t/comm")" = sshcert-writer ] && awk '$1 == "SigBlk:" { print $2 }' "$t/status"; done)
+t_eq "the writer blocks SIGHUP, SIGINT and SIGTERM" "1 1 1" \
+  "$(( (0x${WRITER_BLK:-0} >> 0) & 1 )) $(( (0x${WRITER_BLK:-0} >> 1) & 1 )) $(( (0x${WRITER_BLK:-0} >> 14) & 1 ))"
 srv_stop
 t_eq "SIGTERM: exit 0" 0 "$SRV_RC"
 t_done

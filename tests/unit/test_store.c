@@ -11,10 +11,12 @@
 
 #include <cmocka.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <ftw.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -724,7 +726,7 @@ job_init(struct job *j, struct sshcert_store *s, const char *username, int64_t u
     j->r = -1;
 }
 
-/* Waits (up to 10 s) until the store reports n issuances queued behind a leader. */
+/* Waits (up to 10 s) until the store reports n issuances queued behind the writer's batch. */
 static void
 wait_queued(struct sshcert_store *s, unsigned n)
 {
@@ -776,18 +778,18 @@ user_events_v3(struct sshcert_store *s, unsigned users)
     }
 }
 
-/* Waits until a leader has taken its batch and is waiting for the writer's lock. */
+/* Waits until the store's writer thread has taken its batch and is waiting for the lock. */
 static void
-wait_leader(struct sshcert_store *s)
+wait_writing(struct sshcert_store *s)
 {
     int i;
 
     for (i = 0; i < 10000; i++) {
-        if (store_batch_queued(s) == 0 && store_batch_leading(s))
+        if (store_batch_queued(s) == 0 && store_batch_writing(s))
             return;
         usleep(1000);
     }
-    fail_msg("no leader took the batch");
+    fail_msg("the writer took no batch");
 }
 
 static struct sshcert_store *
@@ -813,8 +815,8 @@ batch_store(sqlite3 **db, unsigned users)
     return s;
 }
 
-/* The test holds the writer's lock; the first job leads and waits for it, the others queue
- * behind it one by one (so their serials are in order); then the lock is released. The
+/* The test holds the store's lock; the writer takes the first job and waits for it, the others
+ * queue behind it one by one (so their serials are in order); then the lock is released. The
  * queued jobs are written as one batch. */
 static void
 run_held(struct sshcert_store *s, struct job *jobs, unsigned n, void (*while_held)(void *),
@@ -824,7 +826,7 @@ run_held(struct sshcert_store *s, struct job *jobs, unsigned n, void (*while_hel
 
     pthread_mutex_lock(&s->mu);
     assert_int_equal(pthread_create(&jobs[0].t, NULL, job_run, &jobs[0]), 0);
-    wait_leader(s);
+    wait_writing(s);
     for (i = 1; i < n; i++) {
         assert_int_equal(pthread_create(&jobs[i].t, NULL, job_run, &jobs[i]), 0);
         wait_queued(s, i);
@@ -865,6 +867,70 @@ check_row(sqlite3 *db, const struct job *j)
     assert_int_equal(raw_int(db, sql), 1);
 }
 
+/* How many of this process's threads are store writers (SSHCERT_STORE_WRITER_NAME), and
+ * whether every one of them blocks SIGHUP, SIGINT and SIGTERM. */
+static unsigned
+writer_threads(int *blocked)
+{
+    DIR *d = opendir("/proc/self/task");
+    struct dirent *e;
+    char path[300], line[128];
+    unsigned n = 0;
+    unsigned long long mask;
+    FILE *f;
+
+    assert_non_null(d);
+    *blocked = 1;
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.')
+            continue;
+        snprintf(path, sizeof(path), "/proc/self/task/%s/comm", e->d_name);
+        if ((f = fopen(path, "r")) == NULL)
+            continue; /* a thread that ended meanwhile */
+        line[0] = '\0';
+        if (fgets(line, sizeof(line), f) == NULL)
+            line[0] = '\0';
+        fclose(f);
+        line[strcspn(line, "\n")] = '\0';
+        if (strcmp(line, SSHCERT_STORE_WRITER_NAME) != 0)
+            continue;
+        n++;
+        mask = 0;
+        snprintf(path, sizeof(path), "/proc/self/task/%s/status", e->d_name);
+        assert_non_null(f = fopen(path, "r"));
+        while (fgets(line, sizeof(line), f) != NULL)
+            if (sscanf(line, "SigBlk: %llx", &mask) == 1)
+                break;
+        fclose(f);
+        if ((mask & (1ull << (SIGHUP - 1))) == 0 || (mask & (1ull << (SIGINT - 1))) == 0 ||
+            (mask & (1ull << (SIGTERM - 1))) == 0)
+            *blocked = 0;
+    }
+    closedir(d);
+    return n;
+}
+
+/* A store has one writer thread from open to close, and it never takes the signals a
+ * server's main thread waits for. */
+static void
+test_writer_thread(void **state)
+{
+    struct sshcert_store *s, *t;
+    int blocked;
+
+    (void)state;
+    assert_int_equal(writer_threads(&blocked), 0);
+    s = open_store(0);
+    assert_int_equal(writer_threads(&blocked), 1);
+    assert_true(blocked);
+    t = open_store(0);
+    assert_int_equal(writer_threads(&blocked), 2);
+    sshcert_store_close(s);
+    assert_int_equal(writer_threads(&blocked), 1);
+    sshcert_store_close(t);
+    assert_int_equal(writer_threads(&blocked), 0);
+}
+
 static void
 test_batch_shares_commit(void **state)
 {
@@ -891,7 +957,7 @@ test_batch_shares_commit(void **state)
     }
     assert_int_equal(raw_int(db, "SELECT value FROM meta WHERE key = 'next_serial'"), 10);
     assert_int_equal(sshcert_store_counts(s, NOW, &c), 0);
-    /* The warm-up alone, the leader alone, then the seven that queued: one transaction. */
+    /* The warm-up alone, the first job alone, then the seven that queued: one transaction. */
     assert_int_equal(c.issue_batches, 3);
     assert_int_equal(c.issue_batched, 9);
     assert_int_equal(sshcert_store_audit_verify(s, &bad, &events, head), 0);
@@ -929,13 +995,13 @@ test_batch_refusals_alone(void **state)
     unsigned i;
 
     (void)state;
-    job_init(&jobs[0], s, "u0", 1, 2); /* leads alone */
+    job_init(&jobs[0], s, "u0", 1, 2); /* a batch alone */
     job_init(&jobs[1], s, "u1", 2, 2);
     job_init(&jobs[2], s, "u1", 2, 2); /* u1's step again, in the same batch: a replay */
     job_init(&jobs[3], s, "u3", 4, 2); /* serial 5: taken meanwhile, signed again */
     job_init(&jobs[4], s, "u5", 6, 2); /* locked meanwhile */
     job_init(&jobs[5], s, "gone", 99, 2); /* no such user */
-    job_init(&jobs[6], s, "u0", 1, 1); /* older than u0's step 2, committed by the leader */
+    job_init(&jobs[6], s, "u0", 1, 1); /* older than u0's step 2, committed by the first batch */
     job_init(&jobs[7], s, "u6", 7, 2);
     job_init(&jobs[8], s, "u2", 3, 2); /* the name locked meanwhile */
     jobs[8].claim.ukey = "user:u2";
@@ -984,7 +1050,7 @@ test_batch_refusals_alone(void **state)
     assert_int_equal(raw_int(db, "SELECT count(*) FROM audit WHERE event = 'cert_issued'"), 5);
     assert_int_equal(raw_int(db, "SELECT totp_last_step FROM users WHERE username = 'u5'"), 0);
     assert_int_equal(sshcert_store_counts(s, NOW, &c), 0);
-    /* The warm-up, the leader, the queued batch, and the fourth job signed again. */
+    /* The warm-up, the first job, the queued batch, and the fourth job signed again. */
     assert_int_equal(c.issue_batches, 4);
     assert_int_equal(c.issue_batched, 5);
     sqlite3_close(db);
@@ -1009,7 +1075,7 @@ test_batch_failure_fails_all(void **state)
     /* The audit append fails for u2 (as a full disk or an I/O error would fail a write). */
     raw_exec(db, "CREATE TRIGGER boom BEFORE INSERT ON audit WHEN NEW.username = 'u2' "
                  "BEGIN SELECT RAISE(ABORT, 'boom'); END");
-    job_init(&jobs[0], s, "u0", 1, 2); /* leads alone: recorded */
+    job_init(&jobs[0], s, "u0", 1, 2); /* a batch alone: recorded */
     job_init(&jobs[1], s, "u1", 2, 2);
     job_init(&jobs[2], s, "u2", 3, 2);
     job_init(&jobs[3], s, "u3", 4, 2);
@@ -1615,7 +1681,7 @@ test_busy_holder_working(void **state)
     sshcert_store_close(s);
 }
 
-/* The same for issuances: the leader's batch fails when its wait is over, and those that
+/* The same for issuances: the writer's first batch fails when its wait is over, and those that
  * queued behind it meanwhile fail when theirs is, not after a second wait of their own
  * batch. Nothing is recorded and no TOTP step is used up. */
 static void
@@ -1636,13 +1702,13 @@ test_busy_batch_deadline(void **state)
         calls[i] = (struct busy_call){.s = s, .job = &jobs[i], .r = -1};
         assert_int_equal(pthread_create(&calls[i].t, NULL, busy_run, &calls[i]), 0);
         if (i == 0)
-            wait_leader(s);
+            wait_writing(s);
         else
             wait_queued(s, i);
     }
     for (i = 0; i < 4; i++)
         pthread_join(calls[i].t, NULL);
-    /* The leader, and the oldest of those that queued behind it (the second batch waits until
+    /* The first job, and the oldest of those that queued behind it (the second batch waits until
      * its time is up), wait the whole time; the younger ones of that batch fail with it, a
      * little early rather than late. */
     for (i = 0; i < 4; i++) {
@@ -1963,6 +2029,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_user_events, setup, teardown),
         cmocka_unit_test_setup_teardown(test_grant_replay, setup, teardown),
         cmocka_unit_test_setup_teardown(test_totp_steps, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_writer_thread, setup, teardown),
         cmocka_unit_test_setup_teardown(test_batch_shares_commit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_batch_refusals_alone, setup, teardown),
         cmocka_unit_test_setup_teardown(test_batch_failure_fails_all, setup, teardown),
