@@ -138,12 +138,12 @@ static void
 lower_priority(void)
 {
     id_t tid = (id_t)gettid();
-    int nice;
+    int prio;
 
     errno = 0;
-    nice = getpriority(PRIO_PROCESS, tid);
-    if ((nice == -1 && errno != 0) ||
-        setpriority(PRIO_PROCESS, tid, nice + SERVER_THREAD_NICE) != 0)
+    prio = getpriority(PRIO_PROCESS, tid);
+    if ((prio == -1 && errno != 0) ||
+        setpriority(PRIO_PROCESS, tid, prio + SERVER_THREAD_NICE) != 0)
         sshcert_log(LOG_WARNING, "request threads keep the store writer's priority: %s",
             strerror(errno));
 }

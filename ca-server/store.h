@@ -61,8 +61,13 @@ struct sshcert_audit_event {
  * one thread that writes and flushes every batch of issuances (store_cert.c). */
 #define SSHCERT_STORE_WRITER_NAME "sshcert-writer"
 
-/* Opens (create: also creates) the database and applies pending migrations. */
+/* Opens (create: also creates) the database and applies pending migrations, and starts the
+ * store's writer thread (SSHCERT_STORE_WRITER_NAME), with the caller's nice value and every
+ * signal blocked. A process must not fork while a store is open: the child would have no
+ * writer. */
 int sshcert_store_open(const char *path, int create, struct sshcert_store **out);
+/* Has the writer write what is still queued, ends it and closes the database. No call on s
+ * may run or start meanwhile (an issuance that would queue after it fails). */
 void sshcert_store_close(struct sshcert_store *s);
 /* Opens n (1..SSHCERT_STORE_MAX_READERS) more connections to the same database, each with
  * its own lock, that serve sshcert_store_login_get, sshcert_store_counts and the KRL reads:

@@ -42,10 +42,11 @@ sshcert_cert_records_free(struct sshcert_cert_record *r, size_t n)
  * Issuance, batched (group commit). A login's certificate is signed outside the store's lock
  * (the ed25519 signature and the certificate's encoding were most of the time the lock was
  * held), then joins a queue. The store's writer thread takes everything queued, writes it in
- * one transaction, commits, waits for the flush, and only then takes what queued meanwhile. The transaction, its file locks, the WAL pages that the issuances
- * share (the certificates and audit leaves, meta, the users' pages) and the flush are paid once
- * per batch instead of once per certificate, and the TOTP step claim is part of it rather than
- * a transaction of its own. Measured: tests/bench/README.md, fifth pass.
+ * one transaction, commits, waits for the flush, and only then takes what queued meanwhile.
+ * The transaction, its file locks, the WAL pages that the issuances share (the certificates
+ * and audit leaves, meta, the users' pages) and the flush are paid once per batch instead of
+ * once per certificate, and the TOTP step claim is part of it rather than a transaction of
+ * its own. Measured: tests/bench/README.md, fifth pass; the writer thread, twenty-second.
  *
  * Each issuance runs inside a savepoint of the batch: a refused claim (a replayed code, an
  * account locked or deleted since the login), a serial taken by another process or a refused
@@ -379,7 +380,7 @@ batch_write(struct sshcert_store *s, struct store_issue_job *batch)
  * returns with batch_mu held. What queues meanwhile waits and makes the next batch larger,
  * rather than a transaction and a flush of its own. */
 static void
-batch_lead(struct sshcert_store *s)
+batch_next(struct sshcert_store *s)
 {
     struct store_issue_job *batch, *j, *next;
     uint64_t seq;
@@ -417,7 +418,7 @@ batch_writer(void *arg)
     pthread_mutex_lock(&s->batch_mu);
     for (;;) {
         if (s->batch_head != NULL)
-            batch_lead(s);
+            batch_next(s);
         else if (s->batch_stop)
             break;
         else
@@ -436,7 +437,10 @@ store_batch_start(struct sshcert_store *s)
     if (pthread_cond_init(&s->batch_cv, NULL) != 0)
         return SSHCERT_ERR_SYSTEM;
     /* The thread inherits a mask that blocks every signal: a signal meant for the server's
-     * own handling (SIGTERM to sigwait in main) must never be taken by this thread. */
+     * own handling (SIGTERM to sigwait in main) must never be taken by this thread. It also
+     * inherits the opening thread's nice value: the server opens the store before it lowers
+     * its own threads' priority (server.c, lower_priority), which is what keeps the writer
+     * above them. */
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
     e = pthread_create(&s->batch_thread, NULL, batch_writer, s);
@@ -476,6 +480,11 @@ batch_join(struct sshcert_store *s, struct store_issue_job *job)
     if (pthread_cond_init(&job->cv, NULL) != 0)
         return SSHCERT_ERR_SYSTEM;
     pthread_mutex_lock(&s->batch_mu);
+    if (s->batch_stop) { /* the store is closing: no writer would ever take it */
+        pthread_mutex_unlock(&s->batch_mu);
+        pthread_cond_destroy(&job->cv);
+        return SSHCERT_ERR_SYSTEM;
+    }
     *s->batch_tail = job;
     s->batch_tail = &job->next;
     pthread_cond_signal(&s->batch_cv);
