@@ -187,8 +187,8 @@ int store_revoke_user_locked(struct sshcert_store *s, const char *username, cons
  * whether it is writing a batch. */
 unsigned store_batch_queued(struct sshcert_store *s);
 int store_batch_writing(struct sshcert_store *s);
-/* Starts the store's writer thread (named SSHCERT_STORE_WRITER_NAME, every signal blocked); at the
- * end of sshcert_store_open. 0 or SSHCERT_ERR_SYSTEM. */
+/* Starts the store's writer thread (named SSHCERT_STORE_WRITER_NAME, every signal blocked),
+ * at the end of sshcert_store_open. 0 or SSHCERT_ERR_SYSTEM. */
 int store_batch_start(struct sshcert_store *s);
 /* Has the writer write what is queued, then end; waits for it. Harmless if not started. */
 void store_batch_stop(struct sshcert_store *s);
