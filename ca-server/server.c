@@ -34,10 +34,6 @@
  * durable write are done (one hash and SSHCERT_SERVER_BUSY_MS per store call, unless the
  * disk hangs: past this the server leaves without answering it, see main). */
 #define SHUTDOWN_HASHQ_MS 10000u
-/* How much lower the priority (nice value) of the server's request threads is than that of
- * the store's writer thread, SSHCERT_STORE_WRITER_NAME (see main). Linux's nice 10 weighs a
- * tenth of nice 0. */
-#define SERVER_THREAD_NICE 10
 
 static const char tls_priorities[] = "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2";
 
@@ -130,22 +126,6 @@ ncpu(void)
     long n = sysconf(_SC_NPROCESSORS_ONLN);
 
     return n < 1 ? 1 : n > SSHCERT_MAX_CPUS ? SSHCERT_MAX_CPUS : (unsigned)n;
-}
-
-/* Raises this thread's nice value by SERVER_THREAD_NICE (up to 19): a thread may always lower
- * its own priority, with no privilege. Threads it starts later inherit the value. */
-static void
-lower_priority(void)
-{
-    id_t tid = (id_t)gettid();
-    int prio;
-
-    errno = 0;
-    prio = getpriority(PRIO_PROCESS, tid);
-    if ((prio == -1 && errno != 0) ||
-        setpriority(PRIO_PROCESS, tid, prio + SERVER_THREAD_NICE) != 0)
-        sshcert_log(LOG_WARNING, "request threads keep the store writer's priority: %s",
-            strerror(errno));
 }
 
 static int
@@ -260,15 +240,6 @@ main(int argc, char **argv)
         sshcert_log(LOG_WARNING, "logins share the writer's database connection: %s",
             sshcert_err_str(r));
     sshcert_store_set_busy_timeout(srv.ca->store, SSHCERT_SERVER_BUSY_MS);
-    /* Every issuance waits on the store's writer thread (started with the store): it writes
-     * a batch, then sleeps in its flush. When the flush ends, the writer must get a CPU at
-     * once to wake that batch's requests and write the next, but the request threads keep
-     * the CPUs busy hashing and signing, and at equal priority it waited its turn behind
-     * them: measured, flushes of 0.23 ms took 0.9-1.2 ms under load and the CPUs idled
-     * 23-30% meanwhile. So this thread, and every thread it starts from here on (the HTTP
-     * threads, the hash workers, the listener), runs at a lower priority than the writer
-     * (tests/bench/README.md, twenty-second pass). */
-    lower_priority();
     /* Hashes run on threads of their own, so that no HTTP thread spends ~0.1 s of a login's
      * hash while its other connections wait, and the login's durable write runs there too
      * (its flush took 100-350 ms on a busy disk; tests/bench/README.md, thirteenth pass); but

@@ -62,9 +62,8 @@ struct sshcert_audit_event {
 #define SSHCERT_STORE_WRITER_NAME "sshcert-writer"
 
 /* Opens (create: also creates) the database and applies pending migrations, and starts the
- * store's writer thread (SSHCERT_STORE_WRITER_NAME), with the caller's nice value and every
- * signal blocked. A process must not fork while a store is open: the child would have no
- * writer. */
+ * store's writer thread (SSHCERT_STORE_WRITER_NAME), with every signal blocked. A process
+ * must not fork while a store is open: the child would have no writer. */
 int sshcert_store_open(const char *path, int create, struct sshcert_store **out);
 /* Has the writer write what is still queued, ends it and closes the database. No call on s
  * may run or start meanwhile (an issuance that would queue after it fails). */
