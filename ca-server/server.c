@@ -241,8 +241,8 @@ main(int argc, char **argv)
             sshcert_err_str(r));
     sshcert_store_set_busy_timeout(srv.ca->store, SSHCERT_SERVER_BUSY_MS);
     /* Hashes run on threads of their own, so that no HTTP thread spends ~0.1 s of a login's
-     * hash while its other connections wait, and the login's durable write runs there too
-     * (its flush took 100-350 ms on a busy disk; tests/bench/README.md, thirteenth pass); but
+     * hash while its other connections wait, and the login waits there for its durable write
+     * too (the store's writer thread writes it; its flush took 100-350 ms on a busy disk; tests/bench/README.md, thirteenth pass); but
      * at "min" a hash (~30 us) costs less than that hand-off (the request suspended and
      * resumed: ~90 us of CPU a login, 22% of the issuance rate; twelfth pass), so it runs
      * inline. */

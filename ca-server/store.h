@@ -66,7 +66,7 @@ struct sshcert_audit_event {
  * must not fork while a store is open: the child would have no writer. */
 int sshcert_store_open(const char *path, int create, struct sshcert_store **out);
 /* Has the writer write what is still queued, ends it and closes the database. No call on s
- * may run or start meanwhile (an issuance that would queue after it fails). */
+ * may run or start meanwhile (an issuance that would queue during it fails). */
 void sshcert_store_close(struct sshcert_store *s);
 /* Opens n (1..SSHCERT_STORE_MAX_READERS) more connections to the same database, each with
  * its own lock, that serve sshcert_store_login_get, sshcert_store_counts and the KRL reads:

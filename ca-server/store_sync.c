@@ -16,6 +16,8 @@
  * merges concurrent flushes of one file). Measured on the bench against the alternatives:
  * every writer calling fdatasync (same latency, more flushes, ~10% fewer issuances/s) and a
  * single leader running one flush at a time for everyone (p99 15-20 ms instead of ~12 ms).
+ * Issuances are the exception: they are flushed batch by batch by the store's writer thread
+ * (store_cert.c), which waits here like any writer.
  *
  * The commit counter comes from SQLite's WAL hook, called in the committing thread (under the
  * lock) after each commit that wrote to the WAL. The hook replaces SQLite's automatic
