@@ -117,6 +117,18 @@ hash_seconds() {
   curl -s --max-time 10 "http://127.0.0.1:$SRV_PORT/metrics" |
     awk '$1 == "sshcert_password_hash_seconds_sum" { print $2 }'
 }
+# batch_counts: "BATCHES ISSUANCES" from the running server's /metrics (the group commit's
+# transactions that recorded login issuances, and how many they recorded)
+batch_counts() {
+  curl -s --max-time 10 "http://127.0.0.1:$SRV_PORT/metrics" | awk '
+    $1 == "sshcert_issue_batches_total" { b = $2 } $1 == "sshcert_issue_batched_total" { n = $2 }
+    END { print b + 0, n + 0 }'
+}
+# batch_mean "B0 N0" "B1 N1": issuances per batch between two batch_counts, or n/a
+batch_mean() {
+  awk -v a="$1" -v b="$2" 'BEGIN { split(a, x, " "); split(b, y, " ")
+    if (y[1] > x[1]) printf "%.1f\n", (y[2] - x[2]) / (y[1] - x[1]); else print "n/a" }'
+}
 # median FILE: the median of a file of numbers, one per line
 median() { sort -n "$1" | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)] }'; }
 # ms_of URL: the time of one GET, in milliseconds, or nothing when it did not answer 200
@@ -226,10 +238,13 @@ if start_server main min; then
   keygen_slice "$half"
   note "POST /v1/certificates (password min + TOTP, durable record), $C clients, ${S}s"
   c0=$(cpu_ticks "$SRV_PID")
+  b0=$(batch_counts)
   load "$W/issue.txt" -u "$W/users.txt" -k "$W/user.pub" -d "$S"
   c1=$(cpu_ticks "$SRV_PID")
+  b1=$(batch_counts)
   keygen_slice "$half"
   ISSUE_CPU=$(cpu_us "$c0" "$c1" "$W/issue.txt")
+  ISSUE_BATCH=$(batch_mean "$b0" "$b1")
   [ "$(get exhausted "$W/issue.txt")" = 1 ] && note "WARNING: the users ran out; the rate undercounts"
   RSS_PEAK=$(rss "$SRV_PID" VmHWM)
   RSS_AFTER=$(rss "$SRV_PID" VmRSS)
@@ -244,9 +259,12 @@ if start_server main min; then
   "$MKUSERS" -c "$SRV_CFG" -n "$((nusers + 3 * WIDE))" -p w -t 16 -o "$W/users-wide.txt" \
     2>"$W/mk-wide.err" || note "mkusers failed: $(cat "$W/mk-wide.err")"
   c0=$(cpu_ticks "$SRV_PID")
+  b0=$(batch_counts)
   C=$WIDE load "$W/issue-wide.txt" -u "$W/users-wide.txt" -k "$W/user.pub" -d "$S"
   c1=$(cpu_ticks "$SRV_PID")
+  b1=$(batch_counts)
   WIDE_CPU=$(cpu_us "$c0" "$c1" "$W/issue-wide.txt")
+  WIDE_BATCH=$(batch_mean "$b0" "$b1")
   [ "$(get exhausted "$W/issue-wide.txt")" = 1 ] &&
     note "WARNING: the users ran out at $WIDE clients; that rate undercounts"
   big_store
@@ -323,10 +341,12 @@ fig issue_p50_ms "$(get p50_ms "$W/issue.txt")"
 fig issue_p99_ms "$(get p99_ms "$W/issue.txt")"
 fig issue_errors "$(get errors "$W/issue.txt")"
 fig issue_server_cpu_us "${ISSUE_CPU:-n/a}"
+fig issue_batch_mean "${ISSUE_BATCH:-n/a}"
 fig issue_wide_clients "${WIDE:-n/a}"
 fig issue_wide_rate_per_s "$(get rate_per_s "$W/issue-wide.txt")"
 fig issue_wide_p99_ms "$(get p99_ms "$W/issue-wide.txt")"
 fig issue_wide_server_cpu_us "${WIDE_CPU:-n/a}"
+fig issue_wide_batch_mean "${WIDE_BATCH:-n/a}"
 fig health_server_cpu_us "${HEALTH_CPU:-n/a}"
 fig health_reconnects "$(get reconnects "$W/health.txt")"
 fig health_p99_ms "$(get p99_ms "$W/health.txt")"
@@ -369,8 +389,10 @@ echo
 echo "summary: issue 8's goals on this machine ($(nproc) CPUs), ${S}s per load, $C clients."
 echo "  The bare endpoint is GET /v1/health (it probes the store with a durable write at most"
 echo "  once a second and reuses the answer in between; GET /v1/ca measured ${FIG[ca_rate_per_s]}/s)."
-echo "  Issuance: ${FIG[issue_rate_per_s]}/s at ${FIG[issue_server_cpu_us]} us of server CPU each;"
-echo "  at ${FIG[issue_wide_clients]} clients: ${FIG[issue_wide_rate_per_s]}/s at ${FIG[issue_wide_server_cpu_us]} us each, p99 ${FIG[issue_wide_p99_ms]} ms;"
+echo "  Issuance: ${FIG[issue_rate_per_s]}/s at ${FIG[issue_server_cpu_us]} us of server CPU each,"
+echo "  ${FIG[issue_batch_mean]} per batch (one transaction and one flush);"
+echo "  at ${FIG[issue_wide_clients]} clients: ${FIG[issue_wide_rate_per_s]}/s at ${FIG[issue_wide_server_cpu_us]} us each, p99 ${FIG[issue_wide_p99_ms]} ms,"
+echo "  ${FIG[issue_wide_batch_mean]} per batch;"
 echo "  GET /v1/health: ${FIG[health_rate_per_s]}/s at ${FIG[health_server_cpu_us]} us each;"
 echo "  ssh-keygen -s: ${FIG[sshkeygen_rate_per_s]}/s."
 printf '  %-46s %-10s %-14s %s\n' "figure" "value" "goal" "verdict"
