@@ -242,10 +242,10 @@ main(int argc, char **argv)
     sshcert_store_set_busy_timeout(srv.ca->store, SSHCERT_SERVER_BUSY_MS);
     /* Hashes run on threads of their own, so that no HTTP thread spends ~0.1 s of a login's
      * hash while its other connections wait, and the login waits there for its durable write
-     * too (the store's writer thread writes it; its flush took 100-350 ms on a busy disk; tests/bench/README.md, thirteenth pass); but
-     * at "min" a hash (~30 us) costs less than that hand-off (the request suspended and
-     * resumed: ~90 us of CPU a login, 22% of the issuance rate; twelfth pass), so it runs
-     * inline. */
+     * too (the store's writer thread writes it; its flush took 100-350 ms on a busy disk;
+     * tests/bench/README.md, thirteenth pass); but at "min" a hash (~30 us) costs less than
+     * that hand-off (the request suspended and resumed: ~90 us of CPU a login, 22% of the
+     * issuance rate; twelfth pass), so it runs inline. */
     if (hashq_init(&srv.hashq, hash_workers,
             srv.cfg->hash_cost != SSHCERT_HASH_MIN ? auth_hash_run : NULL, http_finish,
             &srv) != 0)

@@ -152,8 +152,8 @@ int store_audit_functions(sqlite3 *db);
  * the log says); NULL when a column holds what no command writes: principals not text, or
  * with a NUL (which C would cut the text at, and SQL not) or a space (which would blur where
  * the state ends), a max_ttl or disabled not an integer, a password hash not text, a TOTP
- * secret not a blob. sshcert-admin audit verify compares
- * each row with its name's latest event. */
+ * secret not a blob. sshcert-admin audit verify compares each row with its name's latest
+ * event. */
 #define STORE_USER_STATE                                                                       \
     "CASE WHEN typeof(principals) = 'text' AND instr(CAST(principals AS BLOB), x'00') = 0 "     \
     "AND instr(principals, ' ') = 0 AND typeof(max_ttl) IN ('integer', 'null') AND "            \

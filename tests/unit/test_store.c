@@ -1525,22 +1525,43 @@ expect_step_reused(struct sshcert_store *s, sqlite3 *db, uint64_t serial)
     assert_int_equal(sshcert_store_audit_crosscheck(s, &x), 0);
 }
 
-/* ann's row's step set to value (SQL), which verify must find set back; then to restore (SQL,
- * NULL: left so). */
+/* ann's row's step set to value (SQL). */
 static void
-expect_step_lowered(struct sshcert_store *s, sqlite3 *db, const char *value, const char *restore)
+set_step(sqlite3 *db, const char *value)
 {
     char sql[96];
 
     snprintf(sql, sizeof(sql), "UPDATE users SET totp_last_step = %s WHERE username = 'ann'",
         value);
     raw_exec(db, sql);
+}
+
+/* ann's row's step set to value (SQL), which verify must find set back; then to restore (SQL,
+ * NULL: left so). */
+static void
+expect_step_lowered(struct sshcert_store *s, sqlite3 *db, const char *value, const char *restore)
+{
+    set_step(db, value);
     expect_user_mismatch(s, SSHCERT_AUDIT_STEP_LOWERED, "ann");
-    if (restore != NULL) {
-        snprintf(sql, sizeof(sql), "UPDATE users SET totp_last_step = %s WHERE username = 'ann'",
-            restore);
-        raw_exec(db, sql);
-    }
+    if (restore != NULL)
+        set_step(db, restore);
+}
+
+/* ann's row set back one below step, her last: found before a code is used again, by the row;
+ * the code of step used again: found after, by its issuance (then taken out); then the row's
+ * step set to bad (SQL), found too, and step put back. */
+static void
+expect_set_back(struct sshcert_store *s, sqlite3 *db, const uint8_t *sealed, size_t sealed_len,
+    uint64_t step, const char *bad)
+{
+    char prev[24], last[24];
+    struct job j;
+
+    snprintf(prev, sizeof(prev), "%llu", (unsigned long long)(step - 1));
+    snprintf(last, sizeof(last), "%llu", (unsigned long long)step);
+    expect_step_lowered(s, db, prev, NULL);
+    expect_step_reused(s, db, step_issue(&j, s, sealed, sealed_len, step));
+    expect_step_lowered(s, db, bad, last);
 }
 
 /* Schema 5: each login's issuance names its TOTP step; verify finds a users row whose step was
@@ -1565,12 +1586,9 @@ test_totp_steps(void **state)
                                  "detail LIKE 'step=10_ key_id=ann principals=a %'"),
         2);
     assert_int_equal(sshcert_store_audit_crosscheck(s, &x), 0);
-    /* Set back: found before any code is used again, by the row. */
-    expect_step_lowered(s, db, "100", NULL);
-    /* ... and after: the step 101 accepted again, by the issuance. */
-    expect_step_reused(s, db, step_issue(&j, s, sealed, sizeof(sealed), 101));
-    /* Not an integer any more: read as set back. */
-    expect_step_lowered(s, db, "'x'", "101");
+    /* Set back below 101, and 101 used again; then not an integer any more: read as set
+     * back. */
+    expect_set_back(s, db, sealed, sizeof(sealed), 101, "'x'");
     /* A claim that issues nothing (a refusal after a right code) raises the row's step. */
     step_claim(s, sealed, sizeof(sealed), 150);
     assert_int_equal(sshcert_store_audit_crosscheck(s, &x), 0);
@@ -1582,10 +1600,8 @@ test_totp_steps(void **state)
                          "step=160 principal_not_allowed"),
         0);
     assert_int_equal(sshcert_store_audit_crosscheck(s, &x), 0);
-    expect_step_lowered(s, db, "159", NULL);
-    expect_step_reused(s, db, step_issue(&j, s, sealed, sizeof(sealed), 160));
-    /* Below 0 (logins would read it as the largest step): counts as set back. */
-    expect_step_lowered(s, db, "-1", "160");
+    /* Then below 0 (logins would read it as the largest step): counts as set back. */
+    expect_set_back(s, db, sealed, sizeof(sealed), 160, "-1");
     /* An issuance whose step is not a number the server writes cannot be shown newer. */
     raw_exec(db, "UPDATE audit SET detail = 'step=0' || substr(detail, 9) WHERE id = (SELECT "
                  "max(id) FROM audit WHERE event = 'cert_issued')");
