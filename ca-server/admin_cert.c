@@ -520,17 +520,14 @@ admin_xcheck_text(const struct sshcert_audit_xcheck *x, char *out, size_t n)
             "logins (the row's step set back: a used code would be accepted again)",
     };
 
-    if ((x->mismatch > SSHCERT_AUDIT_MATCH && x->mismatch <= SSHCERT_AUDIT_RANGE_LOST) ||
-        x->mismatch == SSHCERT_AUDIT_GRANT_EXCEEDED || x->mismatch == SSHCERT_AUDIT_STEP_REUSED)
-        snprintf(out, n, "certificates table does not match the audit log at serial %" PRIu64
-                 ": %s", x->serial, why[x->mismatch]);
-    else if ((x->mismatch >= SSHCERT_AUDIT_USER_UNLOGGED &&
-                 x->mismatch <= SSHCERT_AUDIT_USER_CHANGED) ||
-             x->mismatch == SSHCERT_AUDIT_STEP_LOWERED)
+    if (x->mismatch <= SSHCERT_AUDIT_MATCH || x->mismatch > SSHCERT_AUDIT_STEP_LOWERED)
+        return -1;
+    if (sshcert_audit_names_user(x->mismatch))
         snprintf(out, n, "users table does not match the audit log at user %s: %s", x->username,
             why[x->mismatch]);
     else
-        return -1;
+        snprintf(out, n, "certificates table does not match the audit log at serial %" PRIu64
+                 ": %s", x->serial, why[x->mismatch]);
     return 0;
 }
 

@@ -127,12 +127,6 @@ auth_claim(struct server *srv, struct auth_pending *p, const char *username, con
 }
 
 void
-auth_step_detail(const struct auth_pending *p, const char *reason, char *out, size_t n)
-{
-    snprintf(out, n, SSHCERT_AUDIT_STEP_FMT "%s", (unsigned long long)p->claim.totp_step, reason);
-}
-
-void
 auth_claimed(const struct auth_pending *p)
 {
     if (p->claim.rehash != NULL)
@@ -147,15 +141,15 @@ static enum auth_result
 auth_disabled(struct server *srv, struct auth_pending *p, const char *username,
     const char *addr, uint64_t now)
 {
-    char detail[SSHCERT_STEP_DETAIL_MAX];
     enum auth_result ar;
 
-    if ((ar = auth_claim(srv, p, username, addr, now)) != AUTH_OK)
+    p->claim.refusal_event = "login_refused";
+    p->claim.refusal_reason = "account_disabled";
+    ar = auth_claim(srv, p, username, addr, now);
+    p->claim.refusal_event = p->claim.refusal_reason = NULL;
+    if (ar != AUTH_OK)
         return ar;
     atomic_fetch_add(&srv->metrics.auth_failures[AUTH_FAIL_DISABLED], 1);
-    auth_step_detail(p, "account_disabled", detail, sizeof(detail));
-    (void)sshcert_store_audit(srv->ca->store, now, "login_refused", "server", username, 0, addr,
-        detail);
     sshcert_log(LOG_WARNING, "login refused for %s from %s: account locked by operator",
         username, addr);
     return AUTH_DISABLED;
@@ -382,10 +376,10 @@ auth_login(struct server *srv, const char *username, const char *password, const
     pending->claim.now = now;
     /* Only a name with a failure row has one to clear: most logins skip that write. */
     pending->claim.clear_key = user_row ? ukey : NULL;
+    pending->claim.addr = addr;
     if (job->rehash[0] != '\0' && !u->disabled) {
         pending->claim.rehash = job->rehash;
         pending->claim.rehash_cost = sshcert_hash_cost_name(job->cost);
-        pending->claim.addr = addr;
     }
     if (u->disabled) {
         ar = auth_disabled(srv, pending, username, addr, now);

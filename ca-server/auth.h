@@ -50,12 +50,6 @@ enum auth_result auth_claim(struct server *srv, struct auth_pending *p, const ch
 /* After a claim that succeeded (auth_claim, or the issuance's): logs the password hash it
  * remade, if any. */
 void auth_claimed(const struct auth_pending *p);
-/* The detail of the event a refusal after auth_claim writes (issue_refused, login_refused):
- * the step it used up (store.h's SSHCERT_AUDIT_STEP_FMT), which audit verify counts as that
- * user's, then REASON (a fixed word of at most SSHCERT_STEP_REASON_MAX bytes). */
-#define SSHCERT_STEP_REASON_MAX 64
-#define SSHCERT_STEP_DETAIL_MAX (SSHCERT_AUDIT_STEP_MAX + SSHCERT_STEP_REASON_MAX)
-void auth_step_detail(const struct auth_pending *p, const char *reason, char *out, size_t n);
 /* The answer to a claim the issuance's transaction refused (p->claim.refused): a replayed
  * code or a user deleted meanwhile is AUTH_INVALID (counted and audited), an account locked
  * meanwhile AUTH_DISABLED (its code used up first, as in auth_login), a name or address

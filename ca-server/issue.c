@@ -34,20 +34,6 @@ store_hint(const struct server *srv)
     return "";
 }
 
-/* A refusal by policy after a successful login: logged and audited like login failures, so
- * an authenticated user probing for more (another principal, a longer ttl) leaves a trace. */
-static void
-refused(struct server *srv, const char *username, const char *addr, uint64_t now,
-    const struct auth_pending *p, const char *reason)
-{
-    char detail[SSHCERT_STEP_DETAIL_MAX];
-
-    auth_step_detail(p, reason, detail, sizeof(detail));
-    (void)sshcert_store_audit(srv->ca->store, now, "issue_refused", "server", username, 0, addr,
-        detail);
-    sshcert_log(LOG_WARNING, "refused %s from %s: %s", username, addr, reason);
-}
-
 /* The answer to a login that did not succeed. */
 static void
 auth_reply(enum auth_result ar, uint64_t retry, struct reply *rep)
@@ -110,7 +96,14 @@ issue_allowed(struct server *srv, struct issue_request *req, const struct sshcer
     }
     if (status == 0)
         return 1;
-    if ((ar = auth_claim(srv, pending, user->username, addr, now)) != AUTH_OK)
+    /* A refusal by policy after a successful login uses the code up and is audited like login
+     * failures, in the claim's transaction, so an authenticated user probing for more (another
+     * principal, a longer ttl) leaves a trace. */
+    pending->claim.refusal_event = why != NULL ? "issue_refused" : NULL;
+    pending->claim.refusal_reason = why;
+    ar = auth_claim(srv, pending, user->username, addr, now);
+    pending->claim.refusal_event = pending->claim.refusal_reason = NULL;
+    if (ar != AUTH_OK)
         auth_reply(ar, pending->retry_after, rep);
     else if (status == 403)
         reply_error(rep, 403, "principal_not_allowed",
@@ -121,7 +114,7 @@ issue_allowed(struct server *srv, struct issue_request *req, const struct sshcer
     else
         reply_error(rep, 500, "internal", "stored principals are invalid");
     if (ar == AUTH_OK && why != NULL)
-        refused(srv, user->username, addr, now, pending, why);
+        sshcert_log(LOG_WARNING, "refused %s from %s: %s", user->username, addr, why);
     return 0;
 }
 

@@ -187,8 +187,14 @@ struct sshcert_store_claim {
     /* With a claim that succeeds: the verified password's new hash, made at the configured
      * cost because the stored one was made at another (auth.password_hash changed), written
      * in the claim's transaction and audited as user_password_rehashed ("cost=" rehash_cost,
-     * from addr). NULL: the hash stays. */
+     * from addr, the client's address). NULL: the hash stays. */
     const char *rehash, *rehash_cost, *addr;
+    /* With sshcert_store_claim_step, a refusal after a right code (the code is used up all
+     * the same): when the claim succeeds, the event refusal_event (issue_refused,
+     * login_refused) by the server from addr, in the claim's transaction, its detail
+     * SSHCERT_AUDIT_STEP_FMT then refusal_reason, so that no claim is committed without the
+     * event audit verify counts its step by. NULL: no event. */
+    const char *refusal_event, *refusal_reason;
     /* Throttling keys that must not be locked at now (ukey may be NULL): a login that read
      * them unlocked is still refused if failures in flight with it locked them since. */
     const char *ukey, *akey;
@@ -330,6 +336,14 @@ enum sshcert_audit_mismatch {
     SSHCERT_AUDIT_STEP_LOWERED,    /* a users row whose last TOTP step is older than the last
                                       one its issuances logged (schema 5) */
 };
+/* Whether a mismatch of kind names a user (x->username); every other kind but
+ * SSHCERT_AUDIT_MATCH names a serial (x->serial). */
+static inline int
+sshcert_audit_names_user(enum sshcert_audit_mismatch kind)
+{
+    return kind == SSHCERT_AUDIT_USER_UNLOGGED || kind == SSHCERT_AUDIT_USER_LOST ||
+           kind == SSHCERT_AUDIT_USER_CHANGED || kind == SSHCERT_AUDIT_STEP_LOWERED;
+}
 /* A username as a mismatch names it: at most 64 bytes and a NUL, every byte but printable
  * ASCII as '?' (sshcert_text_sanitize: a row edited in the database can hold anything). */
 #define SSHCERT_AUDIT_USER_MAX 65

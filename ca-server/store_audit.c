@@ -717,7 +717,7 @@ grant_table(struct sshcert_store *s, struct hsearch_data *tab, struct grant **al
 static int
 steps_lowered(struct sshcert_store *s, struct hsearch_data *tab, struct sshcert_audit_xcheck *x)
 {
-    static const char rows[] = "SELECT username, totp_last_step FROM users";
+    static const char rows[] = "SELECT username, totp_last_step FROM users ORDER BY username";
     ENTRY e = {0}, *found;
     const struct grant *g;
     sqlite3_stmt *st;
@@ -726,8 +726,12 @@ steps_lowered(struct sshcert_store *s, struct hsearch_data *tab, struct sshcert_
     if ((st = store_stmt(s, rows)) == NULL)
         return SSHCERT_ERR_SYSTEM;
     while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if ((e.key = (char *)sqlite3_column_text(st, 0)) == NULL)
-            continue; /* a NULL name: the users checks before report that row */
+        if ((e.key = (char *)sqlite3_column_text(st, 0)) == NULL) {
+            if (sqlite3_column_type(st, 0) == SQLITE_NULL)
+                continue; /* a NULL name: the users checks before report that row */
+            r = SSHCERT_ERR_ALLOC;
+            break;
+        }
         found = NULL;
         (void)hsearch_r(e, FIND, &found, tab);
         g = found != NULL ? found->data : NULL;
@@ -900,8 +904,7 @@ sshcert_store_audit_crosscheck(struct sshcert_store *s, struct sshcert_audit_xch
             x->mismatch = checks[i].kind;
             if (x->mismatch == SSHCERT_AUDIT_CERT_UNLOGGED && sqlite3_column_int(st, 1) == 2)
                 x->mismatch = SSHCERT_AUDIT_ISSUE_NO_CERT;
-            if (x->mismatch == SSHCERT_AUDIT_USER_UNLOGGED ||
-                x->mismatch == SSHCERT_AUDIT_USER_LOST || x->mismatch == SSHCERT_AUDIT_USER_CHANGED)
+            if (sshcert_audit_names_user(x->mismatch))
                 xcheck_username(x, st, 0);
             else
                 x->serial = (uint64_t)sqlite3_column_int64(st, 0);

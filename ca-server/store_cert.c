@@ -237,8 +237,6 @@ job_detail(struct store_issue_job *job)
     const struct sshcert_cert_record *rec = job->rec;
     char cert_hash[SSHCERT_TEXT_HASH_HEX], step[SSHCERT_AUDIT_STEP_MAX] = "";
 
-    free(job->detail);
-    job->detail = NULL;
     store_text_hash(rec->certificate, strlen(rec->certificate), cert_hash);
     if (job->claim != NULL)
         snprintf(step, sizeof(step), SSHCERT_AUDIT_STEP_FMT,
@@ -313,15 +311,25 @@ int
 sshcert_store_claim_step(struct sshcert_store *s, struct sshcert_store_claim *cl)
 {
     enum job_outcome out = JOB_OK;
+    char *detail = NULL;
     int r;
 
-    if ((r = store_enter(s)) != 0)
+    if (cl->refusal_event != NULL &&
+        asprintf(&detail, SSHCERT_AUDIT_STEP_FMT "%s", (unsigned long long)cl->totp_step,
+            cl->refusal_reason != NULL ? cl->refusal_reason : "") < 0)
+        return SSHCERT_ERR_ALLOC;
+    if ((r = store_enter(s)) != 0) {
+        free(detail);
         return r;
-    if ((r = store_begin(s)) == 0 && (r = claim_write(s, cl, 1, &out)) == 0 && out == JOB_OK)
+    }
+    if ((r = store_begin(s)) == 0 && (r = claim_write(s, cl, 1, &out)) == 0 && out == JOB_OK &&
+        (detail == NULL || (r = store_audit_locked(s, cl->now, cl->refusal_event, "server",
+                                cl->username, 0, cl->addr, detail)) == 0))
         r = store_commit(s);
     if (r != 0 || out != JOB_OK)
         store_rollback(s);
     pthread_mutex_unlock(&s->mu);
+    free(detail);
     return r;
 }
 

@@ -1496,9 +1496,12 @@ step_issue(struct job *j, struct sshcert_store *s, const uint8_t *sealed, size_t
     return serial;
 }
 
-/* A claim of step for ann that issues nothing (a refusal after a right code), accepted. */
-static void
-step_claim(struct sshcert_store *s, const uint8_t *sealed, size_t sealed_len, uint64_t step)
+/* A claim of step for ann that issues nothing (a refusal after a right code), from
+ * 127.0.0.1, with the server's issue_refused event for reason (NULL: none); its refusal, or
+ * SSHCERT_CLAIM_OK. */
+static enum sshcert_claim_refusal
+step_claim(struct sshcert_store *s, const uint8_t *sealed, size_t sealed_len, uint64_t step,
+    const char *reason)
 {
     struct sshcert_store_claim cl;
 
@@ -1506,8 +1509,11 @@ step_claim(struct sshcert_store *s, const uint8_t *sealed, size_t sealed_len, ui
     cl.password_hash = "$h";
     cl.totp_secret = sealed;
     cl.totp_secret_len = sealed_len;
+    cl.addr = "127.0.0.1";
+    cl.refusal_event = reason != NULL ? "issue_refused" : NULL;
+    cl.refusal_reason = reason;
     assert_int_equal(sshcert_store_claim_step(s, &cl), 0);
-    assert_int_equal(cl.refused, SSHCERT_CLAIM_OK);
+    return cl.refused;
 }
 
 /* Verify names serial as ann's reuse of a step; then the certificate and its event are taken
@@ -1590,15 +1596,21 @@ test_totp_steps(void **state)
      * back. */
     expect_set_back(s, db, sealed, sizeof(sealed), 101, "'x'");
     /* A claim that issues nothing (a refusal after a right code) raises the row's step. */
-    step_claim(s, sealed, sizeof(sealed), 150);
+    assert_int_equal(step_claim(s, sealed, sizeof(sealed), 150, NULL), SSHCERT_CLAIM_OK);
     assert_int_equal(sshcert_store_audit_crosscheck(s, &x), 0);
     /* Its event, as the server writes it, names the step: set back below it is found, and the
      * code it used up, used again for a certificate (found in review: the refusal's event did
      * not name its step, and that replay passed). */
-    step_claim(s, sealed, sizeof(sealed), 160);
-    assert_int_equal(sshcert_store_audit(s, NOW, "issue_refused", "server", "ann", 0, "127.0.0.1",
-                         "step=160 principal_not_allowed"),
-        0);
+    assert_int_equal(step_claim(s, sealed, sizeof(sealed), 160, "principal_not_allowed"),
+        SSHCERT_CLAIM_OK);
+    /* The event is the claim's own (one transaction); a refused claim writes none. */
+    assert_int_equal(step_claim(s, sealed, sizeof(sealed), 160, "principal_not_allowed"),
+        SSHCERT_CLAIM_REPLAYED);
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM audit WHERE event = 'issue_refused' AND "
+                                 "actor = 'server' AND username = 'ann' AND client_address = "
+                                 "'127.0.0.1' AND detail = 'step=160 principal_not_allowed'"),
+        1);
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM audit WHERE event = 'issue_refused'"), 1);
     assert_int_equal(sshcert_store_audit_crosscheck(s, &x), 0);
     /* Then below 0 (logins would read it as the largest step): counts as set back. */
     expect_set_back(s, db, sealed, sizeof(sealed), 160, "-1");
