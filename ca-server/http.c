@@ -27,7 +27,7 @@ struct request {
     int finished;        /* a hash thread handled it (http_finish): done is the answer */
     struct reply done;
     struct timespec start;
-    char addr[INET6_ADDRSTRLEN];
+    char addr[SSHCERT_ADDR_LEN];
 };
 
 static enum route
@@ -48,20 +48,52 @@ route_of(const char *url)
     return R_NONE;
 }
 
+/* The client's address as text, from the connection's socket: libmicrohttpd holds it with
+ * an IPv6 address's last 64 bits cleared, as listener.c hands it over. */
+static void
+peer_addr(struct MHD_Connection *conn, char *out, size_t len)
+{
+    const union MHD_ConnectionInfo *ci;
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof(ss);
+
+    ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    if (ci == NULL || getpeername(ci->connect_fd, (struct sockaddr *)&ss, &sl) != 0 ||
+        getnameinfo((struct sockaddr *)&ss, sl, out, (socklen_t)len, NULL, 0, NI_NUMERICHOST) != 0)
+        snprintf(out, len, "unknown");
+}
+
+/* libmicrohttpd's connection callback: the client's address is read once per connection,
+ * when it starts, and kept as its socket context until it closes. */
+void
+http_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+    enum MHD_ConnectionNotificationCode toe)
+{
+    char *addr;
+
+    (void)cls;
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+        if ((addr = malloc(SSHCERT_ADDR_LEN)) != NULL)
+            peer_addr(conn, addr, SSHCERT_ADDR_LEN);
+        *socket_context = addr;
+    } else if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
+        free(*socket_context);
+        *socket_context = NULL;
+    }
+}
+
+/* The client's address for a request: its connection's (http_connection), or read from the
+ * socket now if there was no memory for it then. */
 static void
 client_addr(struct MHD_Connection *conn, char *out, size_t len)
 {
     const union MHD_ConnectionInfo *ci;
 
-    snprintf(out, len, "unknown");
-    ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    if (ci == NULL || ci->client_addr == NULL)
-        return;
-    if (getnameinfo(ci->client_addr,
-            ci->client_addr->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
-                                                   : sizeof(struct sockaddr_in),
-            out, (socklen_t)len, NULL, 0, NI_NUMERICHOST) != 0)
-        snprintf(out, len, "unknown");
+    ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    if (ci != NULL && ci->socket_context != NULL)
+        snprintf(out, len, "%s", (const char *)ci->socket_context);
+    else
+        peer_addr(conn, out, len);
 }
 
 static int

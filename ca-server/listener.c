@@ -4,7 +4,13 @@
  * keep-alive clients of the benchmark on one thread while three idled, p99 twice p50).
  * MHD_add_connection instead places a connection on the worker its descriptor number picks,
  * which spreads a burst evenly. Connection limits, the per-address limit and timeouts stay
- * libmicrohttpd's: MHD_add_connection applies them and closes what it refuses. */
+ * libmicrohttpd's: MHD_add_connection applies them and closes what it refuses.
+ *
+ * An IPv6 client holds a whole /64, so libmicrohttpd is handed the address with its last 64
+ * bits cleared: its per-address limit (max_connections/2) then counts each /64 once, as the
+ * failure throttle does (store.c), instead of letting one host take every connection from
+ * two of its addresses. The server reads the client's real address from the socket
+ * (http.c: http_connection). */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -77,10 +83,21 @@ log_refusal(const struct sockaddr_storage *ss, time_t *last, unsigned *refused)
     else if (ss->ss_family == AF_INET6)
         inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)ss)->sin6_addr, addr, sizeof(addr));
     sshcert_log(LOG_WARNING, "refused %u connection%s (last from %s): max_connections reached, "
-                             "or max_connections/2 from one address",
+                             "or max_connections/2 from one address (IPv6: one /64)",
         *refused, *refused == 1 ? "" : "s", addr);
     *last = now;
     *refused = 0;
+}
+
+/* What libmicrohttpd counts a client by: an IPv6 address without its interface identifier
+ * (the /64; a link-local one keeps its scope, so its link), anything else as it is. An
+ * IPv4-mapped address cannot come: the socket is IPv6-only. */
+static void
+limit_key(const struct sockaddr_storage *ss, struct sockaddr_storage *key)
+{
+    *key = *ss;
+    if (key->ss_family == AF_INET6)
+        memset(&((struct sockaddr_in6 *)key)->sin6_addr.s6_addr[8], 0, 8);
 }
 
 /* Takes every connection queued on the listening socket; the descriptor number picks the
@@ -88,7 +105,7 @@ log_refusal(const struct sockaddr_storage *ss, time_t *last, unsigned *refused)
 static void
 take_queued(struct listener *l, time_t *last_refusal, unsigned *refused)
 {
-    struct sockaddr_storage ss;
+    struct sockaddr_storage ss, key;
     socklen_t len;
     int c;
 
@@ -103,7 +120,8 @@ take_queued(struct listener *l, time_t *last_refusal, unsigned *refused)
             return; /* EAGAIN, or a connection that went away before it was taken */
         }
         /* Refused (connection or per-address limit, no memory): closed by libmicrohttpd. */
-        if (MHD_add_connection(l->daemon, c, (struct sockaddr *)&ss, len) != MHD_YES)
+        limit_key(&ss, &key);
+        if (MHD_add_connection(l->daemon, c, (struct sockaddr *)&key, len) != MHD_YES)
             log_refusal(&ss, last_refusal, refused);
     }
 }

@@ -280,6 +280,7 @@ main(int argc, char **argv)
         MHD_OPTION_CONNECTION_TIMEOUT, srv.cfg->connection_timeout,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)SSHCERT_CONNECTION_MEMORY,
         MHD_OPTION_NOTIFY_COMPLETED, http_completed, &srv,
+        MHD_OPTION_NOTIFY_CONNECTION, http_connection, NULL,
         MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, NULL,
         cert_pem != NULL ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, cert_pem,
         MHD_OPTION_HTTPS_MEM_KEY, key_pem,

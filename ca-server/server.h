@@ -8,6 +8,9 @@
 #include <stdint.h>
 #include <time.h>
 
+#include <net/if.h>
+#include <netinet/in.h>
+
 #include <microhttpd.h>
 
 #include "ca.h"
@@ -28,6 +31,8 @@
 /* libmicrohttpd's memory per connection (request line, headers, its buffers; the body is
  * ours, SSHCERT_MAX_BODY): a request whose headers do not fit is refused. */
 #define SSHCERT_CONNECTION_MEMORY (32u * 1024u)
+/* A client's address as text: IPv6 at its longest, '%' and an interface name (link-local). */
+#define SSHCERT_ADDR_LEN (INET6_ADDRSTRLEN + IF_NAMESIZE)
 
 /* malloc's heap: grown by at least SSHCERT_MALLOC_TOP_PAD at a time, trimmed only when
  * SSHCERT_MALLOC_TRIM is free at its top (server.c says why). */
@@ -115,6 +120,10 @@ enum MHD_Result http_access(void *cls, struct MHD_Connection *conn, const char *
     void **con_cls);
 void http_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     enum MHD_RequestTerminationCode toe);
+/* The MHD connection callback (MHD_OPTION_NOTIFY_CONNECTION): keeps each connection's client
+ * address, as text, from its start to its close. */
+void http_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+    enum MHD_ConnectionNotificationCode toe);
 /* hashq.h's finish (ctx the server): on a hash thread, a login whose hash is done handled
  * (handle_issue) while its connection is still suspended; its handler sends the answer once
  * the connection is resumed. */

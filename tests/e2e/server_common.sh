@@ -13,7 +13,7 @@ VALIDATE="$SSHCERT_SRC_DIR/tests/tools/validate-json.py"
 SCHEMAS="$SSHCERT_SRC_DIR/schemas"
 PASSWORD='password123'
 declare -A TOTP_SECRET=()
-SRV_CURL=(-s --max-time 20) # extra curl options for the current server (TLS: --cacert ...)
+SRV_CURL=(-s -g --max-time 20) # extra curl options for the current server (TLS: --cacert ...)
 
 # The interpreter that has jsonschema: Debian's python3-jsonschema lives in /usr/bin/python3,
 # which a pyenv or venv python3 earlier in PATH does not see. Missing module: validations fail.
@@ -48,8 +48,10 @@ t_schema_rejects() {
 # srv_start NAME [EXTRA_MEMBERS [SCHEME]]: config {"listen":"127.0.0.1:PORT","data_dir":...,
 # EXTRA_MEMBERS} in $T_DIR/NAME, `sshcert-admin init`, then the server, retried on
 # another port if the bind races. Sets SRV_DIR SRV_CFG SRV_DATA SRV_LOG SRV_PID SRV_PORT SRV_URL.
+# SRV_HOST=ADDRESS (an IPv6 one unbracketed) listens there instead of on 127.0.0.1.
 srv_start() {
-  local name=$1 extra=${2:-} scheme=${3:-http} try i port
+  local name=$1 extra=${2:-} scheme=${3:-http} try i port host=${SRV_HOST:-127.0.0.1}
+  case $host in *:*) host="[$host]" ;; esac
   SRV_DIR="$T_DIR/$name"
   SRV_CFG="$SRV_DIR/cfg.json"
   SRV_DATA="$SRV_DIR/data"
@@ -57,7 +59,7 @@ srv_start() {
   mkdir -p "$SRV_DIR"
   for try in 1 2 3 4 5; do
     port=$(t_free_port)
-    printf '{"listen":"127.0.0.1:%s","data_dir":"%s"%s}\n' "$port" "$SRV_DATA" \
+    printf '{"listen":"%s:%s","data_dir":"%s"%s}\n' "$host" "$port" "$SRV_DATA" \
       "${extra:+,$extra}" >"$SRV_CFG"
     # init keeps what exists (a CA key made by ssh-keygen, an earlier init), so always run it.
     if ! "$ADMIN" -c "$SRV_CFG" init >"$SRV_DIR/init.out" 2>&1; then
@@ -75,7 +77,7 @@ srv_start() {
     done
     if grep -q "sshcert-server listening on" "$SRV_LOG"; then
       SRV_PORT=$port
-      SRV_URL="$scheme://127.0.0.1:$port"
+      SRV_URL="$scheme://$host:$port"
       return 0
     fi
     kill "$SRV_PID" 2>/dev/null

@@ -5,17 +5,36 @@
 # max_connections 8, four keep-alive connections from 127.0.0.1 get 200 and a fifth is closed
 # without a byte while 127.0.0.2 still gets in; with eight open (four from each), 127.0.0.3 is
 # closed without a byte, and gets 200 once one of the eight closes. Afterwards the eight still
-# answer, the log has no error, SIGTERM exits 0 promptly. Then a server on [::1] answers curl.
+# answer, the log has no error, SIGTERM exits 0 promptly. Then a server on [::1] answers curl,
+# and one on an IPv6 address counts the per-address limit by /64: four connections from four
+# addresses of one /64 fill it, a fifth address of that /64 is closed without a byte while
+# another /64 gets in, and the log and the audit log name each client's own address.
 # Last, the config file's limits (every get_uint range, durations, port, extensions, path
 # length, file size) each accepted at its bound and refused one past it with the message, and
 # the request's principals (256 names, 256 bytes each) at N (201) and N + 1 (400); a header
 # block of half SSHCERT_CONNECTION_MEMORY served, one byte over it 431, the server still serving.
+
+# The script runs in a network namespace of its own (in a user namespace too when not root),
+# whose loopback only it uses: the /64 part adds the IPv6 addresses it needs there. Where no
+# namespace can be made it runs here, and that part fails, saying why.
+if [ -z "${SSHCERT_LIMITS_NETNS:-}" ]; then
+  if [ "$(id -u)" = 0 ]; then ns=(unshare --net); else ns=(unshare --map-root-user --net); fi
+  if "${ns[@]}" true 2>/dev/null; then
+    SSHCERT_LIMITS_NETNS=1 exec "${ns[@]}" -- bash "$0" "$@"
+  fi
+  export SSHCERT_LIMITS_NETNS="none: ${ns[*]} failed"
+fi
 . "${SSHCERT_SRC_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/e2e/server_common.sh"
+[ "$SSHCERT_LIMITS_NETNS" = 1 ] && ip link set lo up
 
 # The client side: one python3 process holding named TCP connections, driven line by line
 # through a bash coprocess, so that connections stay open between the checks. Each command
 # gets exactly one answer line:
-#   open ID SRC     connect from SRC (any port) to the server: "connected" or "error: ..."
+#   open ID SRC [HOST PORT]
+#                   connect from SRC (any port) to the server (or to HOST PORT): "connected"
+#                   or "error: ..."
+#   tls ID CAFILE   TLS handshake on ID, the server's certificate checked against CAFILE:
+#                   "tls" or "error: ..."
 #   get ID          GET /v1/health (HTTP/1.1, keep-alive) on ID: "STATUS BODY" for a whole
 #                   answer; "eof" or "reset" when the server closed with no byte sent;
 #                   "timeout N" / "partial N" when N bytes came and then nothing or EOF
@@ -23,7 +42,7 @@
 #                   connection without a byte, "reset", "bytes N", or "open" when it stays open
 #   close ID        "closed"
 cat >"$T_DIR/peer.py" <<'PY'
-import socket, sys
+import socket, ssl, sys
 
 HOST, PORT = sys.argv[1], int(sys.argv[2])
 REQ = b"GET /v1/health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
@@ -72,12 +91,18 @@ for line in sys.stdin:
     cmd = line.split()
     try:
         if cmd[0] == "open":
-            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            v6 = ":" in cmd[2]
+            s = socket.socket(socket.AF_INET6 if v6 else socket.AF_INET, socket.SOCK_STREAM)
             s.bind((cmd[2], 0))
             s.settimeout(10)
-            s.connect((HOST, PORT))
+            s.connect((cmd[3], int(cmd[4])) if len(cmd) > 4 else (HOST, PORT))
             conns[cmd[1]] = s
             out = "connected"
+        elif cmd[0] == "tls":
+            c = conns[cmd[1]]
+            ctx = ssl.create_default_context(cafile=cmd[2])
+            conns[cmd[1]] = ctx.wrap_socket(c, server_hostname=c.getpeername()[0])
+            out = "tls"
         elif cmd[0] == "get":
             out = get(conns[cmd[1]])
         elif cmd[0] == "wait":
@@ -134,7 +159,7 @@ done
 refused a5 127.0.0.1
 t_eq "127.0.0.1 connection 5: closed by the server without a byte" eof "$P"
 t_eq "log: the refusal is reported, with its address" 1 \
-  "$(grep -c 'warn refused 1 connection (last from 127.0.0.1): max_connections reached, or max_connections/2 from one address' "$SRV_LOG")"
+  "$(grep -c 'warn refused 1 connection (last from 127.0.0.1): max_connections reached, or max_connections/2 from one address (IPv6: one /64)' "$SRV_LOG")"
 peer close a5
 peer get a1
 t_eq "127.0.0.1 connection 1 is still served after the refusal (keep-alive)" "$OK" "$P"
@@ -201,44 +226,101 @@ t_log "limits part took $(( $(date +%s) - T0 )) s"
 # ---- IPv6 loopback: "listen": "[::1]:PORT" ----
 if ! awk '$1 == "00000000000000000000000000000001" { f = 1 } END { exit !f }' /proc/net/if_inet6 2>/dev/null; then
   t_log "skip: this machine has no ::1 (not in /proc/net/if_inet6); IPv6 loopback not tested"
+elif SRV_HOST=::1 srv_start v6; then
+  t_schema "IPv6: the config matches config.schema.json" config "$SRV_CFG"
+  t_has "IPv6: log names [::1]:$SRV_PORT" "listening on [::1]:$SRV_PORT (http)" "$(cat "$SRV_LOG")"
+  get /v1/health
+  t_eq "IPv6: curl -g http://[::1]:$SRV_PORT/v1/health: 200 and its body" \
+    '200 {"status":"ok"}' "$HTTP_CODE $HTTP_BODY"
+  # A failure from ::1 counts for its /64 (a client holds the whole /64) and for the name.
+  ssh-keygen -q -t ed25519 -N '' -C v6 -f "$SRV_DIR/k"
+  post "$(json username=nobody password=wrongpassword1 totp=123456 public_key="$(cat "$SRV_DIR/k.pub")")"
+  t_eq "IPv6: a wrong login from ::1: 401" 401 "$HTTP_CODE"
+  t_eq "IPv6: ...counted for the name and for the address's /64" "addr:::/64 user:nobody" \
+    "$(sqlite3 "$SRV_DATA/sshcert.db" "select key from failures order by key" | xargs)"
+  srv_stop TERM
+  t_eq "IPv6: SIGTERM: exit status 0" 0 "$SRV_RC"
+  t_eq "IPv6: log: no error lines" "" "$(grep -E '^[^ ]+ error |ERROR|runtime error' "$SRV_LOG")"
 else
-  V6="$T_DIR/v6"
-  mkdir -p "$V6"
-  started=0
-  for _ in 1 2 3 4 5; do
-    port=$("$PY" -c 'import socket; s = socket.socket(socket.AF_INET6); s.bind(("::1", 0)); print(s.getsockname()[1])')
-    printf '{"listen":"[::1]:%s","data_dir":"%s"}\n' "$port" "$V6/data" >"$V6/cfg.json"
-    "$ADMIN" -c "$V6/cfg.json" init >"$V6/init.out" 2>&1 || { cat "$V6/init.out"; break; }
-    : >"$V6/server.log"
-    "$SERVER" -c "$V6/cfg.json" 2>>"$V6/server.log" &
-    SRV_PID=$!
-    T_PIDS+=("$SRV_PID")
-    t_wait_file_match "$V6/server.log" "sshcert-server listening on|cannot listen" 10
-    if grep -q "sshcert-server listening on" "$V6/server.log"; then started=1; break; fi
-    kill "$SRV_PID" 2>/dev/null
-    wait "$SRV_PID" 2>/dev/null
-    grep -q "cannot listen" "$V6/server.log" || break
+  t_bad "IPv6: the server starts on [::1] (plain HTTP, loopback)"
+fi
+
+# ---- IPv6: the per-address limit counts a /64 (listener.c), max_connections 8 so 4 ----
+# Addresses of two /64s on this namespace's loopback: N = fd00:5::/64, M = fd00:5:0:1::/64.
+N=fd00:5:: M=fd00:5:0:1::
+# v6_addrs ADDRESS...: each added to the namespace's loopback (/128, no duplicate detection).
+v6_addrs() {
+  local a
+  for a in "$@"; do ip -6 addr add "$a/128" dev lo nodad || return 1; done
+}
+if [ "$SSHCERT_LIMITS_NETNS" != 1 ]; then
+  t_bad "IPv6 /64: a network namespace for its addresses ($SSHCERT_LIMITS_NETNS)"
+elif ! v6_addrs "${N}1" "${N}a:1" "${N}a:2" "${N}a:3" "${N}a:4" "${N}b" "${M}a" "${M}7"; then
+  t_bad "IPv6 /64: ip -6 addr add on the namespace's loopback"
+elif ! openssl req -x509 -newkey ed25519 -nodes -days 2 -subj /CN=v64 \
+  -addext "subjectAltName=IP:${N}1" -keyout "$T_DIR/v64.key" -out "$T_DIR/v64.crt" 2>/dev/null; then
+  t_bad "/64: openssl makes the server's certificate for ${N}1"
+elif SRV_HOST=${N}1 srv_start v64 "\"max_connections\":8,\"connection_timeout\":30,\"threads\":4,\"tls\":{\"cert_file\":\"$T_DIR/v64.crt\",\"key_file\":\"$T_DIR/v64.key\"}" https; then
+  # Not on loopback, so over TLS (plain HTTP is refused there).
+  SAVED_CURL=("${SRV_CURL[@]}")
+  SRV_CURL+=(--cacert "$T_DIR/v64.crt")
+  # v64conn ID SRC: a connection from SRC, its handshake and one GET; the answer in $P.
+  v64conn() {
+    peer open "$1" "$2" "${N}1" "$SRV_PORT"
+    [ "$P" = connected ] && peer tls "$1" "$T_DIR/v64.crt"
+    [ "$P" = tls ] && peer get "$1"
+  }
+  for i in 1 2 3 4; do
+    v64conn "n$i" "${N}a:$i"
+    t_eq "/64: ${N}a:$i, connection $i of 4 from ${N}/64: 200" "$OK" "$P"
   done
-  t_eq "IPv6: the server starts on [::1] (plain HTTP, loopback)" 1 "$started"
-  [ "$started" = 1 ] || cat "$V6/server.log"
-  if [ "$started" = 1 ]; then
-    t_schema "IPv6: the config matches config.schema.json" config "$V6/cfg.json"
-    t_has "IPv6: log names [::1]:$port" "listening on [::1]:$port (http)" "$(cat "$V6/server.log")"
-    code=$(curl -g -s --max-time 20 -o "$V6/health" -w '%{http_code}' "http://[::1]:$port/v1/health")
-    t_eq "IPv6: curl -g http://[::1]:$port/v1/health: 200" 200 "$code"
-    t_eq "IPv6: health body" '{"status":"ok"}' "$(cat "$V6/health")"
-    # A failure from ::1 counts for its /64 (a client holds the whole /64) and for the name.
-    ssh-keygen -q -t ed25519 -N '' -C v6 -f "$V6/k"
-    code=$(curl -g -s --max-time 20 -o "$V6/login" -w '%{http_code}' -H 'Content-Type: application/json' \
-      --data-binary "$(json username=nobody password=wrongpassword1 totp=123456 public_key="$(cat "$V6/k.pub")")" \
-      "http://[::1]:$port/v1/certificates")
-    t_eq "IPv6: a wrong login from ::1: 401" 401 "$code"
-    t_eq "IPv6: ...counted for the name and for the address's /64" "addr:::/64 user:nobody" \
-      "$(sqlite3 "$V6/data/sshcert.db" "select key from failures order by key" | xargs)"
-    srv_stop TERM
-    t_eq "IPv6: SIGTERM: exit status 0" 0 "$SRV_RC"
-    t_eq "IPv6: log: no error lines" "" "$(grep -E '^[^ ]+ error |ERROR|runtime error' "$V6/server.log")"
-  fi
+  peer open n5 "${N}b" "${N}1" "$SRV_PORT"
+  [ "$P" = connected ] && peer wait n5 5
+  t_eq "/64: ${N}b, another address of that /64: closed by the server without a byte" eof "$P"
+  peer close n5
+  t_eq "/64: log: the refusal names the client's own address" 1 \
+    "$(grep -c "warn refused 1 connection (last from ${N}b): max_connections reached, or max_connections/2 from one address (IPv6: one /64)" "$SRV_LOG")"
+  v64conn m1 "${M}a"
+  t_eq "/64: ${M}a, another /64, while ${N}/64 is at its limit: 200" "$OK" "$P"
+  # Each client's own address reaches the log line, the failure throttle (by /64) and the
+  # audit log, not the /64 that libmicrohttpd counts by.
+  ssh-keygen -q -t ed25519 -N '' -C v64 -f "$SRV_DIR/k"
+  post "$(json username=nobody password=wrongpassword1 totp=123456 public_key="$(cat "$SRV_DIR/k.pub")")" \
+    --interface "${M}7"
+  t_eq "/64: a wrong login from ${M}7: 401" 401 "$HTTP_CODE"
+  t_match "/64: log: the request line names ${M}7" "http POST /v1/certificates 401 [0-9]+ms from ${M}7\$" "$(cat "$SRV_LOG")"
+  t_eq "/64: audit: login_failed names ${M}7" "${M}7" \
+    "$(sqlite3 "$SRV_DATA/sshcert.db" "select client_address from audit where event = 'login_failed'")"
+  t_eq "/64: the failure counts for ${M}/64 and the name" "addr:${M}/64 user:nobody" \
+    "$(sqlite3 "$SRV_DATA/sshcert.db" "select key from failures order by key" | xargs)"
+  # One of the four closes; the /64 has a free slot once its worker sees the EOF.
+  peer close n4
+  tries=0
+  got=""
+  while [ "$tries" -lt 20 ]; do
+    tries=$((tries + 1))
+    v64conn n6 "${N}b"
+    got=$P
+    [ "$got" = "$OK" ] && break
+    peer close n6
+    sleep 0.1
+  done
+  t_eq "/64: ${N}b after one of the four closed: 200 within 2 s" "$OK" "$got"
+  for id in n1 n2 n3 n6 m1; do peer close "$id"; done
+  # Every slot is given back: four new connections of the /64 get in again at once.
+  sleep 0.5
+  for i in 1 2 3 4; do
+    v64conn "r$i" "${N}a:$i"
+    t_eq "/64: after all closed, connection $i of 4 from ${N}/64 again: 200" "$OK" "$P"
+  done
+  for i in 1 2 3 4; do peer close "r$i"; done
+  srv_stop TERM
+  t_eq "/64: SIGTERM: exit status 0" 0 "$SRV_RC"
+  t_eq "/64: log: no error lines and no sanitizer report" "" \
+    "$(grep -E '^[^ ]+ error |ERROR|runtime error' "$SRV_LOG")"
+  SRV_CURL=("${SAVED_CURL[@]}")
+else
+  t_bad "/64: the server starts on [${N}1]"
 fi
 
 # ---- config limits (ca-server/config.c): each bound accepted, one past it refused by the
