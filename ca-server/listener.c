@@ -17,6 +17,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -90,14 +91,22 @@ log_refusal(const struct sockaddr_storage *ss, time_t *last, unsigned *refused)
 }
 
 /* What libmicrohttpd counts a client by: an IPv6 address without its interface identifier
- * (the /64; a link-local one keeps its scope, so its link), anything else as it is. An
- * IPv4-mapped address cannot come: the socket is IPv6-only. */
+ * (the /64), anything else as it is. libmicrohttpd compares the address bytes only, so a
+ * link-local address carries its scope (its link) in the cleared bits: "fe80::/64" of each
+ * link counts apart, as the failure throttle counts it (store.c). An IPv4-mapped address
+ * cannot come: the socket is IPv6-only. */
 static void
 limit_key(const struct sockaddr_storage *ss, struct sockaddr_storage *key)
 {
+    struct sockaddr_in6 *k6 = (struct sockaddr_in6 *)key;
+    uint32_t scope;
+
     *key = *ss;
-    if (key->ss_family == AF_INET6)
-        memset(&((struct sockaddr_in6 *)key)->sin6_addr.s6_addr[8], 0, 8);
+    if (key->ss_family != AF_INET6)
+        return;
+    scope = htonl(k6->sin6_scope_id);
+    memset(&k6->sin6_addr.s6_addr[8], 0, 8);
+    memcpy(&k6->sin6_addr.s6_addr[12], &scope, sizeof(scope));
 }
 
 /* Takes every connection queued on the listening socket; the descriptor number picks the
