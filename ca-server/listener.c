@@ -14,10 +14,13 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <net/if.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -71,18 +74,17 @@ backoff(void)
 /* libmicrohttpd closes a connection over its limits without a word when every worker is
  * full: say so, at most once a second, with how many were refused since. */
 static void
-log_refusal(const struct sockaddr_storage *ss, time_t *last, unsigned *refused)
+log_refusal(const struct sockaddr_storage *ss, socklen_t len, time_t *last, unsigned *refused)
 {
-    char addr[INET6_ADDRSTRLEN] = "unknown";
+    char addr[INET6_ADDRSTRLEN + IF_NAMESIZE]; /* with a link-local address's "%interface" */
     time_t now = time(NULL);
 
     (*refused)++;
     if (now == *last)
         return;
-    if (ss->ss_family == AF_INET)
-        inet_ntop(AF_INET, &((const struct sockaddr_in *)ss)->sin_addr, addr, sizeof(addr));
-    else if (ss->ss_family == AF_INET6)
-        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)ss)->sin6_addr, addr, sizeof(addr));
+    if (getnameinfo((const struct sockaddr *)ss, len, addr, sizeof(addr), NULL, 0,
+            NI_NUMERICHOST) != 0)
+        snprintf(addr, sizeof(addr), "unknown");
     sshcert_log(LOG_WARNING, "refused %u connection%s (last from %s): max_connections reached, "
                              "or max_connections/2 from one address (IPv6: one /64)",
         *refused, *refused == 1 ? "" : "s", addr);
@@ -131,7 +133,7 @@ take_queued(struct listener *l, time_t *last_refusal, unsigned *refused)
         /* Refused (connection or per-address limit, no memory): closed by libmicrohttpd. */
         limit_key(&ss, &key);
         if (MHD_add_connection(l->daemon, c, (struct sockaddr *)&key, len) != MHD_YES)
-            log_refusal(&ss, last_refusal, refused);
+            log_refusal(&ss, len, last_refusal, refused);
     }
 }
 
