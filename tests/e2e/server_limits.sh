@@ -8,7 +8,8 @@
 # answer, the log has no error, SIGTERM exits 0 promptly. Then a server on [::1] answers curl,
 # and one on an IPv6 address counts the per-address limit by /64: four connections from four
 # addresses of one /64 fill it, a fifth address of that /64 is closed without a byte while
-# another /64 gets in, and the log and the audit log name each client's own address.
+# another /64 gets in, and the log and the audit log name each client's own address; and
+# fe80::/64 counts apart on each of two links.
 # Last, the config file's limits (every get_uint range, durations, port, extensions, path
 # length, file size) each accepted at its bound and refused one past it with the message, and
 # the request's principals (256 names, 256 bytes each) at N (201) and N + 1 (400); a header
@@ -96,17 +97,22 @@ for line in sys.stdin:
     cmd = line.split()
     try:
         if cmd[0] == "open":
-            v6 = ":" in cmd[2]
-            s = socket.socket(socket.AF_INET6 if v6 else socket.AF_INET, socket.SOCK_STREAM)
-            s.bind((cmd[2], 0))
+            fam = socket.AF_INET6 if ":" in cmd[2] else socket.AF_INET
+            # getaddrinfo reads a link-local address's zone ("fe80::2%l1c") into its scope
+            src = socket.getaddrinfo(cmd[2], 0, fam)[0][4]
+            dst = socket.getaddrinfo(*((cmd[3], int(cmd[4])) if len(cmd) > 4 else (HOST, PORT)),
+                                     fam)[0][4]
+            s = socket.socket(fam, socket.SOCK_STREAM)
+            s.bind(src)
             s.settimeout(10)
-            s.connect((cmd[3], int(cmd[4])) if len(cmd) > 4 else (HOST, PORT))
+            s.connect(dst)
             conns[cmd[1]] = s
             out = "connected"
         elif cmd[0] == "tls":
             c = conns[cmd[1]]
             ctx = ssl.create_default_context(cafile=cmd[2])
-            conns[cmd[1]] = ctx.wrap_socket(c, server_hostname=c.getpeername()[0])
+            host = c.getpeername()[0].split("%")[0]  # a link-local address's zone is no name
+            conns[cmd[1]] = ctx.wrap_socket(c, server_hostname=host)
             out = "tls"
         elif cmd[0] == "get":
             out = get(conns[cmd[1]])
@@ -253,6 +259,13 @@ fi
 # ---- IPv6: the per-address limit counts a /64 (listener.c), max_connections 8 so 4 ----
 # Addresses of two /64s on this namespace's loopback: N = fd00:5::/64, M = fd00:5:0:1::/64.
 N=fd00:5:: M=fd00:5:0:1::
+# tconn ID SRC DST CAFILE: a connection from SRC to DST at the server's port, its TLS
+# handshake (the certificate checked against CAFILE) and one GET; the answer in $P.
+tconn() {
+  peer open "$1" "$2" "$3" "$SRV_PORT"
+  [ "$P" = connected ] && peer tls "$1" "$4"
+  [ "$P" = tls ] && peer get "$1"
+}
 # v6_addrs ADDRESS...: each added to the namespace's loopback (/128, no duplicate detection).
 v6_addrs() {
   local a
@@ -269,12 +282,8 @@ elif SRV_HOST=${N}1 srv_start v64 "\"max_connections\":8,\"connection_timeout\":
   # Not on loopback, so over TLS (plain HTTP is refused there).
   SAVED_CURL=("${SRV_CURL[@]}")
   SRV_CURL+=(--cacert "$T_DIR/v64.crt")
-  # v64conn ID SRC: a connection from SRC, its handshake and one GET; the answer in $P.
-  v64conn() {
-    peer open "$1" "$2" "${N}1" "$SRV_PORT"
-    [ "$P" = connected ] && peer tls "$1" "$T_DIR/v64.crt"
-    [ "$P" = tls ] && peer get "$1"
-  }
+  # v64conn ID SRC: tconn to ${N}1.
+  v64conn() { tconn "$1" "$2" "${N}1" "$T_DIR/v64.crt"; }
   for i in 1 2 3 4; do
     v64conn "n$i" "${N}a:$i"
     t_eq "/64: ${N}a:$i, connection $i of 4 from ${N}/64: 200" "$OK" "$P"
@@ -335,6 +344,64 @@ elif SRV_HOST=${N}1 srv_start v64 "\"max_connections\":8,\"connection_timeout\":
   SRV_CURL=("${SAVED_CURL[@]}")
 else
   t_bad "/64: the server starts on [${N}1]"
+fi
+
+# ---- IPv6 link-local: fe80::/64 of each link counts apart (listener.c folds the scope into
+# the /64 key; store.c keys the failure throttle so). Two veth pairs in this namespace are two
+# links, l1 and l2, with the same addresses on each: the server fe80::1 on l1 and l2, the
+# client fe80::2 on l1c and l2c (and fe80::3 on l1c); a client on l1c reaches the server over
+# l1. No other addresses (addrgenmode none), so curl's source on l2c is fe80::2. ----
+# ll_links: the two links and their addresses.
+ll_links() {
+  local i
+  ip link add l1 type veth peer name l1c && ip link add l2 type veth peer name l2c || return 1
+  for i in l1 l1c l2 l2c; do ip link set "$i" addrgenmode none up || return 1; done
+  ip -6 addr add fe80::1/64 dev l1 nodad && ip -6 addr add fe80::1/64 dev l2 nodad &&
+    ip -6 addr add fe80::2/64 dev l1c nodad && ip -6 addr add fe80::2/64 dev l2c nodad &&
+    ip -6 addr add fe80::3/64 dev l1c nodad
+}
+if [ -n "$NETNS_WHY" ]; then
+  t_bad "link-local: a network namespace for its links ($NETNS_WHY)"
+elif ! ll_links; then
+  t_bad "link-local: two veth pairs with fe80::1, fe80::2 and fe80::3"
+elif ! openssl req -x509 -newkey ed25519 -nodes -days 2 -subj /CN=ll \
+  -addext "subjectAltName=IP:fe80::1" -keyout "$T_DIR/ll.key" -out "$T_DIR/ll.crt" 2>/dev/null; then
+  t_bad "link-local: openssl makes the server's certificate for fe80::1"
+elif SRV_HOST=:: srv_start ll "\"max_connections\":8,\"connection_timeout\":30,\"threads\":4,\"tls\":{\"cert_file\":\"$T_DIR/ll.crt\",\"key_file\":\"$T_DIR/ll.key\"}" https; then
+  # llconn ID SRC DST: tconn with this server's certificate.
+  llconn() { tconn "$1" "$2" "$3" "$T_DIR/ll.crt"; }
+  for i in 1 2 3 4; do
+    llconn "l$i" fe80::2%l1c fe80::1%l1c
+    t_eq "link-local: fe80::2 on link l1, connection $i of 4: 200" "$OK" "$P"
+  done
+  peer open l5 fe80::3%l1c fe80::1%l1c "$SRV_PORT"
+  [ "$P" = connected ] && peer wait l5 5
+  t_eq "link-local: fe80::3, the same /64 on the same link: closed by the server without a byte" \
+    eof "$P"
+  peer close l5
+  t_eq "link-local: log: the refusal names the client with its link" 1 \
+    "$(grep -c "warn refused 1 connection (last from fe80::3%l1): " "$SRV_LOG")"
+  llconn k1 fe80::2%l2c fe80::1%l2c
+  t_eq "link-local: fe80::2 on link l2, the same /64 on another link: 200" "$OK" "$P"
+  ssh-keygen -q -t ed25519 -N '' -C ll -f "$SRV_DIR/k"
+  SAVED_CURL=("${SRV_CURL[@]}")
+  SRV_CURL+=(--cacert "$T_DIR/ll.crt" --interface l2c)
+  SRV_URL="https://[fe80::1%25l2c]:$SRV_PORT"
+  post "$(json username=nobody password=wrongpassword1 totp=123456 public_key="$(cat "$SRV_DIR/k.pub")")"
+  SRV_CURL=("${SAVED_CURL[@]}")
+  t_eq "link-local: a wrong login over link l2: 401" 401 "$HTTP_CODE"
+  t_eq "link-local: audit: login_failed names the client with its link" "fe80::2%l2" \
+    "$(sqlite3 "$SRV_DATA/sshcert.db" "select client_address from audit where event = 'login_failed'")"
+  t_eq "link-local: the failure counts for fe80::/64 on link l2 and the name" \
+    "addr:fe80::/64%l2 user:nobody" \
+    "$(sqlite3 "$SRV_DATA/sshcert.db" "select key from failures order by key" | xargs)"
+  for id in l1 l2 l3 l4 k1; do peer close "$id"; done
+  srv_stop TERM
+  t_eq "link-local: SIGTERM: exit status 0" 0 "$SRV_RC"
+  t_eq "link-local: log: no error lines and no sanitizer report" "" \
+    "$(grep -E '^[^ ]+ error |ERROR|runtime error' "$SRV_LOG")"
+else
+  t_bad "link-local: the server starts on [::]"
 fi
 
 # ---- config limits (ca-server/config.c): each bound accepted, one past it refused by the
