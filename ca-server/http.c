@@ -27,7 +27,7 @@ struct request {
     int finished;        /* a hash thread handled it (http_finish): done is the answer */
     struct reply done;
     struct timespec start;
-    char addr[SSHCERT_ADDR_LEN];
+    char addr[LISTENER_ADDR_LEN];
 };
 
 static enum route
@@ -48,8 +48,9 @@ route_of(const char *url)
     return R_NONE;
 }
 
-/* The client's address as text, from the connection's socket: libmicrohttpd holds it with
- * an IPv6 address's last 64 bits cleared, as listener.c hands it over. */
+/* The client's address as text, from the connection's socket: libmicrohttpd holds the key
+ * listener.c counts connections by instead (an IPv6 address's /64, with a link-local one's
+ * scope in its last bits). */
 static void
 peer_addr(struct MHD_Connection *conn, char *out, size_t len)
 {
@@ -73,8 +74,8 @@ http_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
 
     (void)cls;
     if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
-        if ((addr = malloc(SSHCERT_ADDR_LEN)) != NULL)
-            peer_addr(conn, addr, SSHCERT_ADDR_LEN);
+        if ((addr = malloc(LISTENER_ADDR_LEN)) != NULL)
+            peer_addr(conn, addr, LISTENER_ADDR_LEN);
         *socket_context = addr;
     } else if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
         free(*socket_context);

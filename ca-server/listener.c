@@ -7,14 +7,13 @@
  * libmicrohttpd's: MHD_add_connection applies them and closes what it refuses.
  *
  * An IPv6 client holds a whole /64, so libmicrohttpd is handed the address with its last 64
- * bits cleared: its per-address limit (max_connections/2) then counts each /64 once, as the
- * failure throttle does (store.c), instead of letting one host take every connection from
- * two of its addresses. The server reads the client's real address from the socket
- * (http.c: http_connection). */
+ * bits cleared (a link-local one's scope written there: limit_key): its per-address limit
+ * (max_connections/2) then counts each /64 once, as the failure throttle does (store.c),
+ * instead of letting one host take every connection from two of its addresses. The server
+ * reads the client's real address from the socket (http.c: http_connection). */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <net/if.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -76,7 +75,7 @@ backoff(void)
 static void
 log_refusal(const struct sockaddr_storage *ss, socklen_t len, time_t *last, unsigned *refused)
 {
-    char addr[INET6_ADDRSTRLEN + IF_NAMESIZE]; /* with a link-local address's "%interface" */
+    char addr[LISTENER_ADDR_LEN];
     time_t now = time(NULL);
 
     (*refused)++;

@@ -2,11 +2,16 @@
 #ifndef SSHCERT_LISTENER_H
 #define SSHCERT_LISTENER_H
 
+#include <net/if.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 
 #include <microhttpd.h>
 
 struct listener;
+
+/* A client's address as text: IPv6 at its longest, '%' and an interface name (link-local). */
+#define LISTENER_ADDR_LEN (INET6_ADDRSTRLEN + IF_NAMESIZE)
 
 /* Binds and listens on sa (IPv6 addresses only, never also IPv4). Returns NULL with errno
  * set when the address cannot be bound. */

@@ -8,14 +8,12 @@
 #include <stdint.h>
 #include <time.h>
 
-#include <net/if.h>
-#include <netinet/in.h>
-
 #include <microhttpd.h>
 
 #include "ca.h"
 #include "config.h"
 #include "hashq.h"
+#include "listener.h"
 #include "metrics.h"
 
 /* Largest request body (DESIGN: 16 KiB), enforced for chunked uploads too. */
@@ -31,8 +29,6 @@
 /* libmicrohttpd's memory per connection (request line, headers, its buffers; the body is
  * ours, SSHCERT_MAX_BODY): a request whose headers do not fit is refused. */
 #define SSHCERT_CONNECTION_MEMORY (32u * 1024u)
-/* A client's address as text: IPv6 at its longest, '%' and an interface name (link-local). */
-#define SSHCERT_ADDR_LEN (INET6_ADDRSTRLEN + IF_NAMESIZE)
 
 /* malloc's heap: grown by at least SSHCERT_MALLOC_TOP_PAD at a time, trimmed only when
  * SSHCERT_MALLOC_TRIM is free at its top (server.c says why). */

@@ -16,18 +16,24 @@
 # block of half SSHCERT_CONNECTION_MEMORY served, one byte over it 431, the server still serving.
 
 # The script runs in a network namespace of its own (in a user namespace too when not root),
-# whose loopback only it uses: the /64 part adds the IPv6 addresses it needs there. Where no
-# namespace can be made it runs here, and that part fails, saying why. It takes a namespace
-# for its own only when it started itself there (the argument --in-own-netns) and finds it
-# new: a loopback that is not up yet, which no machine's own namespace has.
-lo_down() { ! ip -o link show dev lo | grep -q '<[^>]*\bUP\b'; }
-if [ "${1:-}" = --in-own-netns ] && lo_down; then
+# where it adds the IPv6 addresses and the two veth links of its IPv6 parts; without one it
+# runs here and those parts fail, saying why. It takes a namespace for its own only when it
+# started itself there (--in-own-netns NS, NS the namespace it left), finds itself in
+# another, and finds that one new (its loopback not up yet); anything it cannot read counts
+# as not its own.
+net_ns() { readlink /proc/self/ns/net; }
+lo_down() {
+  local out
+  out=$(ip -o link show dev lo) || return 1
+  ! printf '%s\n' "$out" | grep -q '<[^>]*\bUP\b'
+}
+if [ "${1:-}" = --in-own-netns ] && [ -n "${2:-}" ] && [ "$(net_ns)" != "$2" ] && lo_down; then
   NETNS_WHY=""
   ip link set lo up || NETNS_WHY="its loopback did not come up (ip link set lo up)"
 else
   for ns in "unshare --net" "unshare --map-root-user --net"; do
     # shellcheck disable=SC2086 # the words of the command
-    if $ns true 2>/dev/null; then exec $ns -- bash "$0" --in-own-netns; fi
+    if $ns true 2>/dev/null; then exec $ns -- bash "$0" --in-own-netns "$(net_ns)"; fi
   done
   NETNS_WHY="none: unshare --net and unshare --map-root-user --net failed"
 fi
@@ -151,6 +157,14 @@ refused() {
   peer wait "$1" 5
 }
 
+# t_refusal DESC ADDRESS: the log says that one connection from ADDRESS was refused. The line
+# is written after the connection is closed, so it is waited for (5 s at most).
+t_refusal() {
+  local line="warn refused 1 connection (last from $2): max_connections reached, or max_connections/2 from one address (IPv6: one /64)"
+  t_wait_file_match "$SRV_LOG" "$(re_escape "$line")" 5
+  t_eq "$1" 1 "$(grep -cF -- "$line" "$SRV_LOG")"
+}
+
 T0=$(date +%s)
 # threads 4: libmicrohttpd splits the connection limit over its worker threads (8/4 = 2
 # each) and MHD_add_connection falls over to the next worker; fixed so every machine runs
@@ -169,8 +183,7 @@ for i in 1 2 3 4; do
 done
 refused a5 127.0.0.1
 t_eq "127.0.0.1 connection 5: closed by the server without a byte" eof "$P"
-t_eq "log: the refusal is reported, with its address" 1 \
-  "$(grep -c 'warn refused 1 connection (last from 127.0.0.1): max_connections reached, or max_connections/2 from one address (IPv6: one /64)' "$SRV_LOG")"
+t_refusal "log: the refusal is reported, with its address" 127.0.0.1
 peer close a5
 peer get a1
 t_eq "127.0.0.1 connection 1 is still served after the refusal (keep-alive)" "$OK" "$P"
@@ -292,8 +305,7 @@ elif SRV_HOST=${N}1 srv_start v64 "\"max_connections\":8,\"connection_timeout\":
   [ "$P" = connected ] && peer wait n5 5
   t_eq "/64: ${N}b, another address of that /64: closed by the server without a byte" eof "$P"
   peer close n5
-  t_eq "/64: log: the refusal names the client's own address" 1 \
-    "$(grep -c "warn refused 1 connection (last from ${N}b): max_connections reached, or max_connections/2 from one address (IPv6: one /64)" "$SRV_LOG")"
+  t_refusal "/64: log: the refusal names the client's own address" "${N}b"
   v64conn m1 "${M}a"
   t_eq "/64: ${M}a, another /64, while ${N}/64 is at its limit: 200" "$OK" "$P"
   # Each client's own address reaches the log line, the failure throttle (by /64) and the
@@ -349,8 +361,9 @@ fi
 # ---- IPv6 link-local: fe80::/64 of each link counts apart (listener.c folds the scope into
 # the /64 key; store.c keys the failure throttle so). Two veth pairs in this namespace are two
 # links, l1 and l2, with the same addresses on each: the server fe80::1 on l1 and l2, the
-# client fe80::2 on l1c and l2c (and fe80::3 on l1c); a client on l1c reaches the server over
-# l1. No other addresses (addrgenmode none), so curl's source on l2c is fe80::2. ----
+# client fe80::2 on l1c and l2c, and fe80::99 on l1c (no link has index 0x99, so a log of
+# the key, fe80::<link's index>%l1, cannot pass for it); a client on l1c reaches the server
+# over l1. No other addresses (addrgenmode none), so curl's source on l2c is fe80::2. ----
 # ll_links: the two links and their addresses.
 ll_links() {
   local i
@@ -358,12 +371,12 @@ ll_links() {
   for i in l1 l1c l2 l2c; do ip link set "$i" addrgenmode none up || return 1; done
   ip -6 addr add fe80::1/64 dev l1 nodad && ip -6 addr add fe80::1/64 dev l2 nodad &&
     ip -6 addr add fe80::2/64 dev l1c nodad && ip -6 addr add fe80::2/64 dev l2c nodad &&
-    ip -6 addr add fe80::3/64 dev l1c nodad
+    ip -6 addr add fe80::99/64 dev l1c nodad
 }
 if [ -n "$NETNS_WHY" ]; then
   t_bad "link-local: a network namespace for its links ($NETNS_WHY)"
 elif ! ll_links; then
-  t_bad "link-local: two veth pairs with fe80::1, fe80::2 and fe80::3"
+  t_bad "link-local: two veth pairs with fe80::1, fe80::2 and fe80::99"
 elif ! openssl req -x509 -newkey ed25519 -nodes -days 2 -subj /CN=ll \
   -addext "subjectAltName=IP:fe80::1" -keyout "$T_DIR/ll.key" -out "$T_DIR/ll.crt" 2>/dev/null; then
   t_bad "link-local: openssl makes the server's certificate for fe80::1"
@@ -374,13 +387,12 @@ elif SRV_HOST=:: srv_start ll "\"max_connections\":8,\"connection_timeout\":30,\
     llconn "l$i" fe80::2%l1c fe80::1%l1c
     t_eq "link-local: fe80::2 on link l1, connection $i of 4: 200" "$OK" "$P"
   done
-  peer open l5 fe80::3%l1c fe80::1%l1c "$SRV_PORT"
+  peer open l5 fe80::99%l1c fe80::1%l1c "$SRV_PORT"
   [ "$P" = connected ] && peer wait l5 5
-  t_eq "link-local: fe80::3, the same /64 on the same link: closed by the server without a byte" \
+  t_eq "link-local: fe80::99, the same /64 on the same link: closed by the server without a byte" \
     eof "$P"
   peer close l5
-  t_eq "link-local: log: the refusal names the client with its link" 1 \
-    "$(grep -c "warn refused 1 connection (last from fe80::3%l1): " "$SRV_LOG")"
+  t_refusal "link-local: log: the refusal names the client with its link" "fe80::99%l1"
   llconn k1 fe80::2%l2c fe80::1%l2c
   t_eq "link-local: fe80::2 on link l2, the same /64 on another link: 200" "$OK" "$P"
   ssh-keygen -q -t ed25519 -N '' -C ll -f "$SRV_DIR/k"
