@@ -110,10 +110,16 @@ check_totp(struct server *srv, const struct sshcert_user *u, const char *code, u
 
 enum auth_result
 auth_claim(struct server *srv, struct auth_pending *p, const char *username, const char *addr,
-    uint64_t now)
+    uint64_t now, const char *refusal_event, const char *refusal_reason)
 {
+    int r;
+
     /* Only a step that is not newer is a replay; a failed write is the store's error. */
-    if (sshcert_store_claim_step(srv->ca->store, &p->claim) != 0) {
+    p->claim.refusal_event = refusal_event;
+    p->claim.refusal_reason = refusal_reason;
+    r = sshcert_store_claim_step(srv->ca->store, &p->claim);
+    p->claim.refusal_event = p->claim.refusal_reason = NULL;
+    if (r != 0) {
         sshcert_log(LOG_ERR, "login for %s from %s: cannot record the TOTP step: store error",
             username, addr);
         return AUTH_ERROR;
@@ -143,11 +149,8 @@ auth_disabled(struct server *srv, struct auth_pending *p, const char *username,
 {
     enum auth_result ar;
 
-    p->claim.refusal_event = "login_refused";
-    p->claim.refusal_reason = "account_disabled";
-    ar = auth_claim(srv, p, username, addr, now);
-    p->claim.refusal_event = p->claim.refusal_reason = NULL;
-    if (ar != AUTH_OK)
+    if ((ar = auth_claim(srv, p, username, addr, now, "login_refused", "account_disabled")) !=
+        AUTH_OK)
         return ar;
     atomic_fetch_add(&srv->metrics.auth_failures[AUTH_FAIL_DISABLED], 1);
     sshcert_log(LOG_WARNING, "login refused for %s from %s: account locked by operator",

@@ -42,11 +42,13 @@ enum auth_result auth_login(struct server *srv, const char *username, const char
  * verify, or an unknown name's dummy hash at the same cost, and after a match on a hash made
  * at another cost than auth.password_hash, the hash remade. Counted in /metrics. */
 void auth_hash_run(struct hash_job *job, void *ctx);
-/* Claims the pending step on its own: AUTH_OK; AUTH_INVALID when the code was used meanwhile
- * (counted and audited as a replay); AUTH_LOCKED when failures in flight locked the name or
- * the address since the login's read (p->retry_after set); AUTH_ERROR when the store failed. */
+/* Claims the pending step on its own, for a refusal after a right code: refusal_event (with
+ * refusal_reason; NULL: none) is audited in the claim's transaction when the claim succeeds.
+ * AUTH_OK; AUTH_INVALID when the code was used meanwhile (counted and audited as a replay);
+ * AUTH_LOCKED when failures in flight locked the name or the address since the login's read
+ * (p->retry_after set); AUTH_ERROR when the store failed. */
 enum auth_result auth_claim(struct server *srv, struct auth_pending *p, const char *username,
-    const char *addr, uint64_t now);
+    const char *addr, uint64_t now, const char *refusal_event, const char *refusal_reason);
 /* After a claim that succeeded (auth_claim, or the issuance's): logs the password hash it
  * remade, if any. */
 void auth_claimed(const struct auth_pending *p);

@@ -99,10 +99,8 @@ issue_allowed(struct server *srv, struct issue_request *req, const struct sshcer
     /* A refusal by policy after a successful login uses the code up and is audited like login
      * failures, in the claim's transaction, so an authenticated user probing for more (another
      * principal, a longer ttl) leaves a trace. */
-    pending->claim.refusal_event = why != NULL ? "issue_refused" : NULL;
-    pending->claim.refusal_reason = why;
-    ar = auth_claim(srv, pending, user->username, addr, now);
-    pending->claim.refusal_event = pending->claim.refusal_reason = NULL;
+    ar = auth_claim(srv, pending, user->username, addr, now,
+        why != NULL ? "issue_refused" : NULL, why);
     if (ar != AUTH_OK)
         auth_reply(ar, pending->retry_after, rep);
     else if (status == 403)

@@ -740,14 +740,22 @@ wait_queued(struct sshcert_store *s, unsigned n)
     fail_msg("%u issuances never queued (%u)", n, store_batch_queued(s));
 }
 
+/* The cross-check fails with a mismatch of kind; x holds the rest of what it found. */
+static void
+expect_mismatch(struct sshcert_store *s, struct sshcert_audit_xcheck *x,
+    enum sshcert_audit_mismatch kind)
+{
+    assert_int_equal(sshcert_store_audit_crosscheck(s, x), SSHCERT_ERR_SIGNATURE);
+    assert_int_equal(x->mismatch, kind);
+}
+
 /* The cross-check finds a mismatch of kind at user name. */
 static void
 expect_user_mismatch(struct sshcert_store *s, enum sshcert_audit_mismatch kind, const char *name)
 {
     struct sshcert_audit_xcheck x;
 
-    assert_int_equal(sshcert_store_audit_crosscheck(s, &x), SSHCERT_ERR_SIGNATURE);
-    assert_int_equal(x.mismatch, kind);
+    expect_mismatch(s, &x, kind);
     assert_string_equal(x.username, name);
 }
 
@@ -1121,8 +1129,7 @@ test_batch_failure_fails_all(void **state)
     assert_int_equal(x.revoked, 0);
     assert_int_equal(x.mismatch, SSHCERT_AUDIT_MATCH);
     raw_exec(db, "UPDATE certificates SET username = 'u9' WHERE serial = 2");
-    assert_int_equal(sshcert_store_audit_crosscheck(s, &x), SSHCERT_ERR_SIGNATURE);
-    assert_int_equal(x.mismatch, SSHCERT_AUDIT_CERT_UNLOGGED);
+    expect_mismatch(s, &x, SSHCERT_AUDIT_CERT_UNLOGGED);
     assert_int_equal(x.serial, 2);
     sqlite3_close(db);
     sshcert_store_close(s);
@@ -1212,8 +1219,7 @@ test_event_key(void **state)
     /* Each edit of serial 2 shows there, and only there. */
     for (i = 0; i < sizeof(edits) / sizeof(edits[0]); i++) {
         raw_exec(db, edits[i].edit);
-        assert_int_equal(sshcert_store_audit_crosscheck(s, &x), SSHCERT_ERR_SIGNATURE);
-        assert_int_equal(x.mismatch, SSHCERT_AUDIT_CERT_UNLOGGED);
+        expect_mismatch(s, &x, SSHCERT_AUDIT_CERT_UNLOGGED);
         assert_int_equal(x.serial, 2);
         raw_exec(db, edits[i].undo);
         assert_int_equal(sshcert_store_audit_crosscheck(s, &x), 0);
@@ -1339,8 +1345,7 @@ test_user_events(void **state)
     assert_int_equal(sshcert_store_audit_crosscheck(s, &x), 0);
     for (i = 0; i < sizeof(edits) / sizeof(edits[0]); i++) {
         raw_exec(db, edits[i][0]);
-        assert_int_equal(sshcert_store_audit_crosscheck(s, &x), SSHCERT_ERR_SIGNATURE);
-        assert_int_equal(x.mismatch, SSHCERT_AUDIT_USER_UNLOGGED);
+        expect_mismatch(s, &x, SSHCERT_AUDIT_USER_UNLOGGED);
         assert_string_equal(x.username, i + 1 == sizeof(edits) / sizeof(edits[0]) ? "carl" : "ann");
         raw_exec(db, edits[i][1]);
         assert_int_equal(sshcert_store_audit_crosscheck(s, &x), 0);
@@ -1355,8 +1360,7 @@ test_user_events(void **state)
     assert_int_equal(sshcert_store_user_set_disabled(s, "ann", 0, NOW), 0);
     raw_exec(db, "UPDATE users SET principals = (SELECT principals FROM saved) WHERE username = "
                  "'ann'; DROP TABLE saved");
-    assert_int_equal(sshcert_store_audit_crosscheck(s, &x), SSHCERT_ERR_SIGNATURE);
-    assert_int_equal(x.mismatch, SSHCERT_AUDIT_USER_CHANGED);
+    expect_mismatch(s, &x, SSHCERT_AUDIT_USER_CHANGED);
     /* A row the state cannot read: its event says so, and is never a match, nor older. */
     raw_exec(db, "DELETE FROM audit WHERE username = 'ann' AND id > (SELECT id FROM audit "
                  "WHERE username = 'ann' AND event = 'user_password_changed')");
@@ -1459,8 +1463,7 @@ test_grant_replay(void **state)
         raw_exec(db, cases[i].undo);
         /* The table as the log says, the certificate and its event in step: only the replay
          * finds it. */
-        assert_int_equal(sshcert_store_audit_crosscheck(s, &x), SSHCERT_ERR_SIGNATURE);
-        assert_int_equal(x.mismatch, SSHCERT_AUDIT_GRANT_EXCEEDED);
+        expect_mismatch(s, &x, SSHCERT_AUDIT_GRANT_EXCEEDED);
         assert_int_equal(x.serial, j.rec.serial);
         assert_string_equal(x.username, bob_case ? "bob" : "ann");
         /* Taken out again (row and event), for the next case. */
@@ -1523,8 +1526,7 @@ expect_step_reused(struct sshcert_store *s, sqlite3 *db, uint64_t serial)
 {
     struct sshcert_audit_xcheck x;
 
-    assert_int_equal(sshcert_store_audit_crosscheck(s, &x), SSHCERT_ERR_SIGNATURE);
-    assert_int_equal(x.mismatch, SSHCERT_AUDIT_STEP_REUSED);
+    expect_mismatch(s, &x, SSHCERT_AUDIT_STEP_REUSED);
     assert_int_equal(x.serial, serial);
     assert_string_equal(x.username, "ann");
     drop_issuance(db, serial);
@@ -1617,8 +1619,7 @@ test_totp_steps(void **state)
     /* An issuance whose step is not a number the server writes cannot be shown newer. */
     raw_exec(db, "UPDATE audit SET detail = 'step=0' || substr(detail, 9) WHERE id = (SELECT "
                  "max(id) FROM audit WHERE event = 'cert_issued')");
-    assert_int_equal(sshcert_store_audit_crosscheck(s, &x), SSHCERT_ERR_SIGNATURE);
-    assert_int_equal(x.mismatch, SSHCERT_AUDIT_STEP_REUSED);
+    expect_mismatch(s, &x, SSHCERT_AUDIT_STEP_REUSED);
     raw_exec(db, "UPDATE audit SET detail = 'step=101' || substr(detail, 7) WHERE id = (SELECT "
                  "max(id) FROM audit WHERE event = 'cert_issued')");
     assert_int_equal(sshcert_store_audit_crosscheck(s, &x), 0);
@@ -2046,8 +2047,7 @@ test_rehash_with_claim(void **state)
     /* The rehash event records the row as it left it: audit verify compares the two. */
     assert_int_equal(sshcert_store_audit_crosscheck(s, &x), 0);
     raw_exec(db, "UPDATE users SET password_hash = 'h-new' WHERE id = 2");
-    assert_int_equal(sshcert_store_audit_crosscheck(s, &x), SSHCERT_ERR_SIGNATURE);
-    assert_int_equal(x.mismatch, SSHCERT_AUDIT_USER_UNLOGGED);
+    expect_mismatch(s, &x, SSHCERT_AUDIT_USER_UNLOGGED);
     assert_string_equal(x.username, "u1");
     sqlite3_close(db);
     sshcert_store_close(s);
